@@ -1,0 +1,96 @@
+/** Scenario -> directory. Identifiers a scenario leaves out are derived from names, so they are stable across runs. */
+import { createHash } from 'node:crypto';
+import type { Scenario } from '../scenario/schema.js';
+import { GRAPH } from '../entra/urls.js';
+import type { App, Directory, Group, Tenant, User } from './model.js';
+
+/** A name-based GUID (RFC 4122 version 5 layout) so derived IDs never change between runs. */
+export function stableGuid(...parts: string[]): string {
+  const h = createHash('sha1').update(parts.join('\u0000')).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}
+
+function graphApp(tenantId: string): App {
+  return {
+    name: 'Microsoft Graph',
+    clientId: GRAPH.appId,
+    servicePrincipalId: stableGuid(tenantId, 'sp', GRAPH.appId),
+    secrets: [],
+    redirectUris: [],
+    postLogoutRedirectUris: [],
+    publicClient: false,
+    api: { identifierUri: GRAPH.resource, scopes: [...GRAPH.scopes], roles: [], accessTokenVersion: 1 },
+    permissions: new Map(),
+    assignmentRequired: false,
+    assignedUserIds: new Set(),
+    assignedGroupIds: new Set(),
+    firstParty: true,
+  };
+}
+
+export function buildDirectory(s: Scenario): Directory {
+  const tid = s.tenant.id.toLowerCase();
+  const groups: Group[] = s.groups.map((g) => ({ name: g.name, id: (g.id ?? stableGuid(tid, 'group', g.name)).toLowerCase() }));
+  const groupByName = new Map(groups.map((g) => [g.name, g]));
+  const users: User[] = s.users.map((u) => {
+    const words = u.name.trim().split(/\s+/);
+    return {
+      id: (u.id ?? stableGuid(tid, 'user', u.upn.toLowerCase())).toLowerCase(),
+      upn: u.upn,
+      name: u.name,
+      givenName: u.givenName ?? words[0] ?? u.name,
+      surname: u.surname ?? (words.length > 1 ? words[words.length - 1]! : ''),
+      mail: u.mail,
+      password: u.password,
+      groups: u.groups.map((n) => groupByName.get(n)!),
+    };
+  });
+  const userByUpn = new Map(users.map((u) => [u.upn.toLowerCase(), u]));
+
+  const apps: App[] = s.apps.map((a) => {
+    const clientId = (a.clientId ?? stableGuid(tid, 'app', a.name)).toLowerCase();
+    return {
+      name: a.name,
+      clientId,
+      servicePrincipalId: stableGuid(tid, 'sp', clientId),
+      secrets: a.secrets.map((x) => (typeof x === 'string' ? { value: x } : x)),
+      redirectUris: a.redirectUris,
+      postLogoutRedirectUris: a.postLogoutRedirectUris,
+      publicClient: a.publicClient,
+      api: a.api && {
+        identifierUri: a.api.identifierUri ?? `api://${clientId}`,
+        scopes: a.api.scopes,
+        roles: a.api.roles,
+        accessTokenVersion: a.api.accessTokenVersion,
+      },
+      permissions: new Map(),
+      assignmentRequired: a.assignmentRequired,
+      assignedUserIds: new Set(a.assignments.flatMap((x) => userByUpn.get(x.toLowerCase())?.id ?? [])),
+      assignedGroupIds: new Set(a.assignments.flatMap((x) => groupByName.get(x)?.id ?? [])),
+      saml: a.saml,
+    };
+  });
+  // Permissions name APIs by app name in the file; the model keys them by client ID.
+  s.apps.forEach((a, i) => {
+    for (const [apiName, perms] of Object.entries(a.permissions)) {
+      const api = apps.find((x) => x.name === apiName)!;
+      apps[i]!.permissions.set(api.clientId, perms);
+    }
+  });
+  apps.push(graphApp(tid));
+
+  const tenant: Tenant = {
+    id: tid,
+    domain: s.tenant.domain.toLowerCase(),
+    name: s.tenant.name ?? s.tenant.domain.split('.')[0]!.replace(/^./, (c) => c.toUpperCase()),
+    region: s.tenant.region,
+    autoSignIn: s.signIn.autoSignIn,
+    users,
+    groups,
+    apps,
+  };
+  return { tenants: [tenant] };
+}

@@ -1,0 +1,67 @@
+/** The one model of the directory: every front-end (OIDC, SAML, UI, CLI) reads this, none parses scenarios. */
+
+export interface Tenant {
+  id: string;
+  domain: string;
+  name: string;
+  region: string;
+  autoSignIn: boolean;
+  users: User[];
+  groups: Group[];
+  apps: App[];
+}
+
+export interface User {
+  id: string; // object ID (oid)
+  upn: string;
+  name: string;
+  givenName: string;
+  surname: string;
+  mail?: string;
+  password: string;
+  groups: Group[];
+}
+
+export interface Group {
+  id: string;
+  name: string;
+}
+
+export interface Secret {
+  value: string;
+  expires?: Date;
+  name?: string;
+}
+
+/** An API an app can get tokens for (its own `api` section, or Microsoft Graph). */
+export interface Api {
+  /** Application ID URI (api://…); tokens for v1 carry it as aud. */
+  identifierUri: string;
+  scopes: string[];
+  roles: string[];
+  accessTokenVersion: 1 | 2;
+}
+
+export interface App {
+  name: string;
+  clientId: string;
+  /** Object ID of the enterprise app (service principal): oid/sub of app-only tokens. */
+  servicePrincipalId: string;
+  secrets: Secret[];
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  publicClient: boolean;
+  api?: Api;
+  /** Granted application permissions (roles) and delegated scopes, by resource client ID. */
+  permissions: Map<string, string[]>;
+  assignmentRequired: boolean;
+  assignedUserIds: Set<string>;
+  assignedGroupIds: Set<string>;
+  saml?: { identifier: string; replyUrls: string[]; logoutUrl?: string };
+  /** Built-in first-party app (Microsoft Graph), not from the scenario. */
+  firstParty?: boolean;
+}
+
+export interface Directory {
+  tenants: Tenant[];
+}

@@ -1,0 +1,71 @@
+/**
+ * THE catalogue of Entra errors: AADSTS code -> OAuth `error`, HTTP status, channel and text
+ * (reference §7.1, text as observed on the wire). Every error a client sees is rendered from here.
+ */
+
+/** How Entra delivers an error: JSON from a back-channel endpoint, its HTML page, or a redirect to the app. */
+export type Channel = 'json' | 'page' | 'redirect';
+
+export interface CatalogueEntry {
+  error: string;
+  status: number;
+  /** Text with {placeholders}; missing ones are left as-is so a gap is visible, not silent. */
+  text: string;
+  suberror?: string;
+}
+
+export const AADSTS = {
+  50011: { error: 'invalid_request', status: 200, text: "The redirect URI '{uri}' specified in the request does not match the redirect URIs configured for the application '{appId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this." },
+  50058: { error: 'login_required', status: 400, text: 'A silent sign-in request was sent but no user is signed in. The cookies used to represent the user\'s session were not sent in the request to Azure AD. This can happen if the user is using Internet Explorer or Edge, and the web app sending the silent sign-in request is in different IE security zone than the Azure AD endpoint (login.microsoftonline.com).' },
+  50105: { error: 'interaction_required', status: 400, text: "Your administrator has configured the application {appName} ('{appId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '{EmailHidden}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application." },
+  50126: { error: 'invalid_grant', status: 400, text: 'Error validating credentials due to invalid username or password.' },
+  50148: { error: 'invalid_grant', status: 400, text: 'The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.' },
+  501481: { error: 'invalid_grant', status: 400, text: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.' },
+  54005: { error: 'invalid_grant', status: 400, text: 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.' },
+  65001: { error: 'invalid_grant', status: 400, suberror: 'consent_required', text: "The user or administrator has not consented to use the application with ID '{appId}' named '{appName}'. Send an interactive authorization request for this user and resource." },
+  70000: { error: 'invalid_grant', status: 400, text: 'The request was denied because one or more scopes requested are unauthorized or expired. The user must first sign in and grant the client application access to the requested scope.' },
+  70008: { error: 'invalid_grant', status: 400, text: 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.' },
+  70011: { error: 'invalid_scope', status: 400, text: "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid." },
+  700016: { error: 'unauthorized_client', status: 400, text: "Application with identifier '{appId}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant." },
+  700022: { error: 'invalid_scope', status: 400, text: "The provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid." },
+  700025: { error: 'invalid_client', status: 401, text: 'Client is public so neither \'client_assertion\' nor \'client_secret\' should be presented.' },
+  7000215: { error: 'invalid_client', status: 401, text: "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{appId}'." },
+  7000218: { error: 'invalid_client', status: 401, text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." },
+  7000222: { error: 'invalid_client', status: 401, text: "The provided client secret keys for app '{appId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds." },
+  70002: { error: 'invalid_client', status: 400, text: "The client does not exist or is not enabled for consumers. If you are the application developer, configure a new application through the App Registrations in the Azure Portal at https://go.microsoft.com/fwlink/?linkid=2083908." },
+  7000112: { error: 'unauthorized_client', status: 400, text: "Application '{appId}'({appName}) is disabled." }, // status (unverified)
+  90002: { error: 'invalid_tenant', status: 400, text: "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant." },
+  900023: { error: 'invalid_request', status: 400, text: "Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain." },
+  700027: { error: 'invalid_client', status: 401, text: "Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '{thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{appId}'.]" },
+  90014: { error: 'invalid_request', status: 400, text: "The required field '{field}' is missing from the credential. Ensure that you have all the necessary parameters for the login request." },
+  900144: { error: 'invalid_request', status: 400, text: "The request body must contain the following parameter: '{param}'." },
+  9002313: { error: 'invalid_request', status: 400, suberror: 'bad_token', text: 'Invalid request. Request is malformed or invalid.' },
+  500011: { error: 'invalid_resource', status: 400, text: 'The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.' },
+  500113: { error: 'invalid_request', status: 200, text: 'No reply address is registered for the application.' },
+  1002012: { error: 'invalid_scope', status: 400, text: 'The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).' },
+  700082: { error: 'invalid_grant', status: 400, suberror: 'bad_token', text: 'The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for 90.00:00:00.' },
+  9002326: { error: 'invalid_request', status: 400, text: "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type." },
+  90009: { error: 'invalid_request', status: 400, text: 'Application {appId} is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier.' },
+  900971: { error: 'invalid_request', status: 400, text: 'No reply address provided.' },
+  70003: { error: 'unsupported_grant_type', status: 400, text: 'The app requested an unsupported grant type \'{grantType}\'.' },
+  700054: { error: 'invalid_request', status: 400, text: "response_type 'id_token' is not enabled for the application." },
+  90023: { error: 'invalid_request', status: 400, text: 'The request is not valid. {detail}' },
+  90100: { error: 'invalid_request', status: 400, text: "{param} parameter is empty or not valid." },
+  50059: { error: 'invalid_request', status: 400, text: 'No tenant-identifying information found in either the request or implied by any provided credentials.' },
+  500021: { error: 'access_denied', status: 400, text: 'Access to \'{tenant}\' tenant is denied.' },
+  9002331: { error: 'invalid_request', status: 400, text: "Application '{appId}'({appName}) is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve this request." },
+  90056: { error: 'invalid_request', status: 400, text: 'The resource is disabled or does not exist. Check your app\'s code to ensure that you have specified the exact resource URL for the resource you are trying to access.' },
+  50000: { error: 'server_error', status: 500, text: 'There was an error issuing a token or an issue with our sign-in service. {detail}' },
+  90033: { error: 'temporarily_unavailable', status: 503, text: 'A transient error has occurred. Please try again.' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type AadstsCode = { [K in keyof typeof AADSTS]: K extends number ? K : never }[keyof typeof AADSTS];
+
+export function entryFor(code: AadstsCode): CatalogueEntry {
+  return AADSTS[code];
+}
+
+/** Fills {placeholders}; unknown ones stay visible. */
+export function formatText(template: string, params: Record<string, string | undefined> = {}): string {
+  return template.replace(/\{(\w+)\}/g, (m, k: string) => params[k] ?? m);
+}

@@ -1,0 +1,47 @@
+// Turns a signing certificate + private key (PEM) into a SigningKey using node:crypto only,
+// so loading cached keys never needs node-forge.
+import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import type { SigningKey } from './store.js';
+
+export function sha1Base64url(der: Buffer): string {
+  return createHash('sha1').update(der).digest('base64url');
+}
+
+export function sha256Base64url(der: Buffer): string {
+  return createHash('sha256').update(der).digest('base64url');
+}
+
+/** Throws if the PEMs don't parse or the key doesn't belong to the certificate. */
+export function signingKeyFromPem(certPem: string, keyPem: string): SigningKey {
+  const cert = new X509Certificate(certPem);
+  const privateKey = createPrivateKey(keyPem);
+  if (privateKey.asymmetricKeyType !== 'rsa') throw new Error('signing key must be RSA');
+  if (!cert.checkPrivateKey(privateKey)) throw new Error('signing key does not match its certificate');
+  const publicKey = createPublicKey(privateKey);
+  const der = cert.raw;
+  // Entra uses the base64url SHA-1 thumbprint of the cert as both kid and x5t.
+  const kid = sha1Base64url(der);
+  const { n, e } = publicKey.export({ format: 'jwk' });
+  if (typeof n !== 'string' || typeof e !== 'string') throw new Error('not an RSA public key');
+  return {
+    kid,
+    x5t: kid,
+    x5tS256: sha256Base64url(der),
+    privateKey,
+    publicKey,
+    privateJwk: { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' },
+    publicJwk: { kty: 'RSA', n, e },
+    certPem: cert.toString(),
+    x5c: der.toString('base64'),
+    notBefore: new Date(cert.validFrom),
+    notAfter: new Date(cert.validTo),
+    thumbprintSha1Hex: createHash('sha1').update(der).digest('hex').toUpperCase(),
+  };
+}
+
+/** Signs a token as Entra does: RS256, typ JWT, kid; v1 tokens also carry x5t (reference §3). */
+export async function signJwt(payload: Record<string, unknown>, key: SigningKey, opts: { x5t?: boolean } = {}): Promise<string> {
+  const { SignJWT } = await import('jose');
+  const header = { typ: 'JWT', alg: 'RS256', ...(opts.x5t ? { x5t: key.x5t } : {}), kid: key.kid };
+  return new SignJWT(payload).setProtectedHeader(header).sign(key.privateKey);
+}

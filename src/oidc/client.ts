@@ -1,0 +1,97 @@
+/**
+ * Entra's checks that run before the provider sees a request: who the client is, whether its
+ * credentials and redirect URI are registered, and whether its scopes name a known resource.
+ * Everything the provider receives afterwards is already valid in Entra's terms.
+ */
+import type { Context } from 'koa';
+import type { App, Tenant } from '../directory/model.js';
+import { findApp } from '../directory/lookup.js';
+import { EntraError } from '../entra/errors.js';
+import { requestBody } from '../server/context.js';
+import type { OidcState } from './provider.js';
+import { resolveScopes } from './scopes.js';
+
+const CLIENT_ASSERTION = 'client_assertion';
+
+function basicCredentials(ctx: Context): { id: string; secret: string } | undefined {
+  const h = ctx.get('authorization');
+  if (!/^basic /i.test(h)) return undefined;
+  const decoded = Buffer.from(h.slice(6).trim(), 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return undefined;
+  // RFC 6749 §2.3.1: both parts are form-encoded inside Basic.
+  const dec = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+  return { id: dec(decoded.slice(0, i)), secret: dec(decoded.slice(i + 1)) };
+}
+
+/** Token endpoint: authenticate the client as Entra does, then hand the provider a request it accepts. */
+export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: string): void {
+  const body = requestBody(ctx);
+  const basic = basicCredentials(ctx);
+  if (!body.grant_type) throw new EntraError(900144, { params: { param: 'grant_type' } });
+  const clientId = body.client_id || basic?.id;
+  if (!clientId) throw new EntraError(900144, { params: { param: 'client_id' } });
+  const app = findApp(tenant, clientId);
+  if (!app) throw new EntraError(700016, { params: { appId: clientId, tenant: tenant.domain } });
+  const secret = body.client_secret ?? basic?.secret;
+  const state = ctx.state as OidcState;
+  state.clientAuth = authenticate(app, secret, body[CLIENT_ASSERTION], body.grant_type);
+
+  if (body.grant_type === 'client_credentials') {
+    if (!body.scope) throw new EntraError(900144, { params: { param: 'scope' } });
+    resolveScopes(tenant, body.scope, { requireDefault: true });
+  } else if (body.scope && ['password', 'refresh_token', 'authorization_code'].includes(body.grant_type)) {
+    resolveScopes(tenant, body.scope);
+  }
+  // The provider knows every client by one internal secret (sent by POST); ours was checked above.
+  ctx.request.headers.authorization = '';
+  delete ctx.request.headers.authorization;
+  body.client_id = app.clientId;
+  body.client_secret = internalSecret;
+  delete body[CLIENT_ASSERTION];
+  delete body.client_assertion_type;
+}
+
+/** Returns appidacr: '0' public client, '1' secret. */
+function authenticate(app: App, secret: string | undefined, assertion: string | undefined, grantType: string): '0' | '1' {
+  if (assertion !== undefined) {
+    // No certificate credentials are registered on apps yet: Entra's "key was not found".
+    throw new EntraError(700027, { params: { appId: app.clientId } });
+  }
+  if (secret === undefined || secret === '') {
+    if (app.publicClient && grantType !== 'client_credentials') return '0';
+    throw new EntraError(7000218);
+  }
+  if (app.secrets.length === 0 && app.publicClient) throw new EntraError(700025);
+  const match = app.secrets.find((s) => s.value === secret);
+  if (!match) throw new EntraError(7000215, { params: { appId: app.clientId } });
+  if (match.expires && match.expires.getTime() < Date.now()) throw new EntraError(7000222, { params: { appId: app.clientId } });
+  return '1';
+}
+
+export interface AuthorizeCheck {
+  app: App;
+  redirectUri: string;
+  state?: string;
+}
+
+/** Authorize endpoint, the checks Entra answers with its own page (never a redirect): client and redirect URI. */
+export function checkAuthorizeClient(tenant: Tenant, params: Record<string, string | undefined>): AuthorizeCheck {
+  const clientId = params.client_id;
+  if (!clientId) throw new EntraError(900144, { params: { param: 'client_id' }, status: 200 });
+  const app = findApp(tenant, clientId);
+  if (!app) throw new EntraError(700016, { params: { appId: clientId, tenant: tenant.domain }, status: 200 });
+  if (app.redirectUris.length === 0) throw new EntraError(500113, { status: 200 });
+  const redirectUri = params.redirect_uri ?? app.redirectUris[0]!;
+  if (!app.redirectUris.includes(redirectUri)) {
+    throw new EntraError(50011, { params: { uri: redirectUri, appId: app.clientId }, status: 200 });
+  }
+  return { app, redirectUri, state: params.state };
+}
+
+/** Authorize endpoint, the checks Entra answers by redirecting back to the (now trusted) redirect URI. */
+export function checkAuthorizeRequest(tenant: Tenant, params: Record<string, string | undefined>): void {
+  if (!params.response_type) throw new EntraError(900144, { params: { param: 'response_type' } });
+  if (!params.scope) throw new EntraError(900144, { params: { param: 'scope' } });
+  resolveScopes(tenant, params.scope);
+}

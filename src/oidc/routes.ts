@@ -1,0 +1,190 @@
+/** Entra's URL layout (reference §1) mapped onto the per-tenant providers and our own endpoints. */
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type { Directory, Tenant } from '../directory/model.js';
+import { findTenant, findUser, TENANT_ALIASES } from '../directory/lookup.js';
+import * as claims from '../entra/claims.js';
+import { EntraError } from '../entra/errors.js';
+import { GRAPH, paths, TENANT_SEGMENT, v1Issuer, v2Issuer } from '../entra/urls.js';
+import type { KeyMaterial } from '../keys/store.js';
+import { requestBody, requestIds } from '../server/context.js';
+import { setErrorChannel } from '../server/errors.js';
+import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest } from './client.js';
+import { discoveryV1, discoveryV2, jwks } from './discovery.js';
+import { showLogin, submitLogin } from './interaction.js';
+import type { Engine } from './provider.js';
+import { OFFLINE_MARKER } from './scopes.js';
+
+export interface OidcRoutesOptions {
+  origin: string;
+  directory: Directory;
+  keys: KeyMaterial;
+  engines: Map<string, Engine>;
+  internalSecret: string;
+}
+
+interface TenantState {
+  tenant: Tenant;
+  engine: Engine;
+  segment: string;
+}
+
+const METADATA_HEADERS = { 'Cache-Control': 'max-age=86400, private', 'Access-Control-Allow-Origin': '*' };
+
+/** Runs a provider's middleware as if it were mounted at /{tid}: koa-mount's technique, keeping our ctx. */
+async function dispatch(ctx: Context, engine: Engine, rest: string): Promise<void> {
+  const originalPath = ctx.path;
+  ctx.path = rest;
+  (ctx as unknown as { mountPath?: string }).mountPath = `/${engine.tenant.id}`;
+  const mw = engine.middleware as Array<(c: Context, n: Next) => Promise<unknown>>;
+  const run = (i: number): Promise<unknown> => (mw[i] ? mw[i]!(ctx, () => run(i + 1)) : Promise.resolve());
+  try {
+    await run(0);
+  } finally {
+    ctx.path = originalPath;
+  }
+}
+
+/** See OFFLINE_MARKER: keeps "offline_access was asked for" through the provider's authorize step. */
+function markOffline(ctx: Context): void {
+  const add = (scope: string) => (scope.split(' ').includes('offline_access') ? `${scope} ${OFFLINE_MARKER}` : scope);
+  const body = requestBody(ctx);
+  if (body.scope) body.scope = add(body.scope);
+  else if (typeof ctx.query.scope === 'string') ctx.query = { ...ctx.query, scope: add(ctx.query.scope) };
+}
+
+export function oidcRoutes(o: OidcRoutesOptions): Router {
+  const router = new Router();
+  const tenantOf = (ctx: Context) => ctx.state.tenant as TenantState;
+
+  // Tenant in the first path segment: GUID, domain or alias; unknown ones get AADSTS90002.
+  const resolveTenant = async (ctx: Context, next: Next) => {
+    const segment = String(ctx.params.tenant);
+    if (!TENANT_SEGMENT.test(segment)) throw new EntraError(900023, { params: { tenant: segment } });
+    const tenant = findTenant(o.directory, segment);
+    if (!tenant) throw new EntraError(90002, { params: { tenant: segment } });
+    ctx.state.tenant = { tenant, engine: o.engines.get(tenant.id)!, segment } satisfies TenantState;
+    await next();
+  };
+  const json = (ctx: Context, body: unknown) => {
+    ctx.set(METADATA_HEADERS);
+    ctx.type = 'application/json; charset=utf-8';
+    ctx.body = body;
+  };
+
+  // MSAL's instance discovery: 200 for any tenant, naming this host as the only cloud alias.
+  router.get('/common/discovery/instance', (ctx) => {
+    const auth = String(ctx.query.authorization_endpoint ?? '');
+    const tenant = /^https?:\/\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'common';
+    const host = new URL(o.origin).host;
+    json(ctx, {
+      tenant_discovery_endpoint: `${o.origin}/${tenant}${paths.v2.discovery}`,
+      'api-version': String(ctx.query['api-version'] ?? '1.1'),
+      metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+    });
+  });
+
+  // Home-realm discovery, asked by MSAL before ROPC. Body shape (unverified) after MSAL's and ADAL's readers.
+  router.get('/common/userrealm/:user', (ctx) => {
+    const user = decodeURIComponent(String(ctx.params.user));
+    const domain = user.includes('@') ? user.split('@').pop()!.toLowerCase() : user.toLowerCase();
+    const tenant = o.directory.tenants.find((t) => t.domain === domain);
+    json(ctx, {
+      ver: '1.0',
+      account_type: tenant ? 'Managed' : 'Unknown',
+      domain_name: domain,
+      cloud_instance_name: 'microsoftonline.com',
+      cloud_audience_urn: 'urn:federation:MicrosoftOnline',
+    });
+  });
+
+  router.all(paths.userinfo, async (ctx) => userinfo(ctx, o));
+
+  router.get('/:tenant/v2.0/.well-known/openid-configuration', resolveTenant, (ctx) => {
+    const { tenant, segment } = tenantOf(ctx);
+    json(ctx, discoveryV2(o.origin, tenant, segment));
+  });
+  router.get('/:tenant/.well-known/openid-configuration', resolveTenant, (ctx) => {
+    const { tenant, segment } = tenantOf(ctx);
+    json(ctx, discoveryV1(o.origin, tenant, segment));
+  });
+  router.get(`/:tenant${paths.v2.keys}`, resolveTenant, (ctx) => {
+    const { tenant, segment } = tenantOf(ctx);
+    const alias = TENANT_ALIASES.has(segment.toLowerCase());
+    json(ctx, jwks(o.keys.signing, v2Issuer(o.origin, alias ? '{tenantid}' : tenant.id)));
+  });
+  router.get(`/:tenant${paths.v1.keys}`, resolveTenant, (ctx) => {
+    const { tenant, segment } = tenantOf(ctx);
+    const alias = TENANT_ALIASES.has(segment.toLowerCase());
+    json(ctx, jwks(o.keys.signing, v1Issuer(alias ? '{tenantid}' : tenant.id)));
+  });
+
+  const authorize = async (ctx: Context) => {
+    setErrorChannel(ctx, { kind: 'page' });
+    const { tenant, engine } = tenantOf(ctx);
+    const params = { ...(ctx.query as Record<string, string>), ...requestBody(ctx) };
+    const checked = checkAuthorizeClient(tenant, params);
+    // From here on errors go back to the registered redirect URI, as Entra sends them.
+    setErrorChannel(ctx, { kind: 'redirect', redirectUri: checked.redirectUri, state: checked.state, responseMode: params.response_mode ?? 'query' });
+    checkAuthorizeRequest(tenant, params);
+    markOffline(ctx);
+    await dispatch(ctx, engine, paths.v2.authorize);
+  };
+  router.get(`/:tenant${paths.v2.authorize}`, resolveTenant, authorize);
+  router.post(`/:tenant${paths.v2.authorize}`, resolveTenant, authorize);
+  router.get(`/:tenant${paths.v2.authorize}/:uid`, resolveTenant, async (ctx) => {
+    setErrorChannel(ctx, { kind: 'page' });
+    await dispatch(ctx, tenantOf(ctx).engine, `${paths.v2.authorize}/${ctx.params.uid}`);
+  });
+  router.post(`/:tenant${paths.v2.token}`, resolveTenant, async (ctx) => {
+    const { tenant, engine } = tenantOf(ctx);
+    checkTokenRequest(ctx, tenant, o.internalSecret);
+    await dispatch(ctx, engine, paths.v2.token);
+  });
+  const logout = async (ctx: Context) => {
+    setErrorChannel(ctx, { kind: 'page' });
+    const rest = ctx.path.slice(ctx.path.indexOf(paths.v2.logout));
+    await dispatch(ctx, tenantOf(ctx).engine, rest);
+  };
+  router.all(`/:tenant${paths.v2.logout}`, resolveTenant, logout);
+  router.all(`/:tenant${paths.v2.logout}/*rest`, resolveTenant, logout);
+
+  router.get('/:tenant/login/:uid', resolveTenant, async (ctx) => {
+    setErrorChannel(ctx, { kind: 'page' });
+    await showLogin(ctx, tenantOf(ctx).engine);
+  });
+  router.post('/:tenant/login/:uid', resolveTenant, async (ctx) => {
+    setErrorChannel(ctx, { kind: 'page' });
+    await submitLogin(ctx, tenantOf(ctx).engine);
+  });
+  return router;
+}
+
+/** Graph's OIDC userinfo: accepts only Graph access tokens this server issued. */
+async function userinfo(ctx: Context, o: OidcRoutesOptions): Promise<void> {
+  const { jwtVerify, decodeProtectedHeader } = await import('jose');
+  const ids = requestIds(ctx);
+  const fail = (message: string) => {
+    ctx.status = 401;
+    ctx.set('WWW-Authenticate', 'Bearer realm="", authorization_uri="' + o.origin + '/common/oauth2/authorize", client_id="' + GRAPH.appId + '"');
+    ctx.body = { error: { code: 'InvalidAuthenticationToken', message, innerError: { date: ids.at.toISOString().slice(0, 19), 'request-id': ids.traceId, 'client-request-id': ids.correlationId } } };
+  };
+  const header = ctx.get('authorization');
+  const token = /^bearer\s+(.+)$/i.exec(header)?.[1] ?? requestBody(ctx).access_token;
+  if (!token) return fail('Access token is empty.');
+  try {
+    const { kid } = decodeProtectedHeader(token);
+    const key = o.keys.signing.find((k) => k.kid === kid);
+    if (!key) return fail('Access token validation failure.');
+    const { payload } = await jwtVerify(token, key.publicKey);
+    if (payload.aud !== GRAPH.resource && payload.aud !== GRAPH.appId) return fail('Access token validation failure. Invalid audience.');
+    const tenant = o.directory.tenants.find((t) => t.id === payload.tid);
+    const user = tenant && findUser(tenant, payload.oid as string);
+    if (!tenant || !user) return fail('Access token validation failure.');
+    const scopes = new Set(String(payload.scp ?? '').split(' '));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = claims.userinfo(tenant, String(payload.appid ?? payload.azp), user, scopes);
+  } catch {
+    return fail('Access token validation failure.');
+  }
+}

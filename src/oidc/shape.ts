@@ -1,0 +1,165 @@
+/**
+ * The response hook around every provider route: errors become Entra's (AADSTS code, trace and
+ * correlation IDs), token responses gain Entra's fields and an Entra-shaped ID token.
+ */
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { stableGuid } from '../directory/build.js';
+import { findApp, findUser } from '../directory/lookup.js';
+import * as claims from '../entra/claims.js';
+import { EntraError, errorBody, redirectErrorParams } from '../entra/errors.js';
+import { paths } from '../entra/urls.js';
+import { signJwt } from '../keys/signing.js';
+import { requestIds, requestBody } from '../server/context.js';
+import { errorPage } from '../ui/pages.js';
+import { toEntraError } from './errors.js';
+import type { Engine, OidcState } from './provider.js';
+import { OFFLINE_MARKER } from './scopes.js';
+import { formPost } from '../ui/pages.js';
+
+const ERROR_EVENTS = ['grant.error', 'authorization.error', 'end_session.error', 'server_error', 'jwks.error', 'discovery.error'] as const;
+
+const decodePayload = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+
+export function shapeResponses(provider: Engine): void {
+  // The provider's typings list only some events; these exist at run time (see its docs/events.md).
+  const on = provider.on.bind(provider) as (event: string, fn: (...args: never[]) => void) => void;
+  for (const event of ERROR_EVENTS) {
+    on(event, (ctx: KoaContextWithOIDC, err: unknown) => {
+      (ctx.state as OidcState).providerError = err;
+    });
+  }
+  on('authorization.success', (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => {
+    delete out.iss; // Entra sends no RFC 9207 iss
+    const session = ctx.oidc.session;
+    const user = findUser(provider.tenant, session?.accountId);
+    if (user && ctx.oidc.params?.client_info === '1') out.client_info = claims.clientInfo(provider.tenant, user);
+    if (session?.uid) out.session_state = stableGuid('session', session.uid);
+  });
+  provider.use(async (koaCtx, next) => {
+    await next();
+    const ctx = koaCtx as KoaContextWithOIDC;
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (body && typeof body === 'object' && !Buffer.isBuffer(body) && typeof body.error === 'string' && !('error_codes' in body)) {
+      const err = toEntraError((ctx.state as OidcState).providerError, body as { error: string });
+      ctx.status = err.status === 200 ? 400 : err.status;
+      ctx.body = errorBody(err, requestIds(ctx));
+      noStore(ctx);
+      return;
+    }
+    if (ctx.status === 302 || ctx.status === 303) {
+      rewriteRedirectError(ctx);
+      return;
+    }
+    if (typeof ctx.body === 'string' && ctx.body.includes('name="error"')) {
+      rewriteFormPostError(ctx);
+      return;
+    }
+    if (ctx.path.endsWith(paths.v2.token) && ctx.status === 200 && body && typeof body === 'object' && 'access_token' in body) {
+      ctx.body = await shapeTokenResponse(ctx, provider, body);
+      noStore(ctx);
+    }
+  });
+}
+
+function noStore(ctx: KoaContextWithOIDC) {
+  ctx.set('Cache-Control', 'no-store, no-cache');
+  ctx.set('Pragma', 'no-cache');
+  ctx.set('Expires', '-1');
+}
+
+function entraErrorFor(ctx: KoaContextWithOIDC, params: URLSearchParams): EntraError {
+  return toEntraError((ctx.state as OidcState).providerError, { error: params.get('error') ?? undefined, error_description: params.get('error_description') ?? undefined });
+}
+
+/** query or fragment: replace the provider's error fields with Entra's, keeping state. */
+function rewriteRedirectError(ctx: KoaContextWithOIDC): void {
+  const location = ctx.response.get('Location');
+  if (!location) return;
+  const hashAt = location.indexOf('#');
+  const queryAt = location.indexOf('?');
+  const inFragment = hashAt >= 0;
+  const raw = inFragment ? location.slice(hashAt + 1) : queryAt >= 0 ? location.slice(queryAt + 1) : '';
+  const params = new URLSearchParams(raw);
+  if (!params.has('error')) return;
+  const err = entraErrorFor(ctx, params);
+  const fields = redirectErrorParams(err, requestIds(ctx), params.get('state') ?? undefined);
+  const base = inFragment ? location.slice(0, hashAt) : queryAt >= 0 ? location.slice(0, queryAt) : location;
+  const encoded = Object.entries(fields).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+  ctx.redirect(`${base}${inFragment ? '#' : '?'}${encoded}`);
+  ctx.status = 302;
+}
+
+function rewriteFormPostError(ctx: KoaContextWithOIDC): void {
+  const html = ctx.body as string;
+  const inputs = new URLSearchParams();
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g)) inputs.set(m[1]!, unescapeHtml(m[2]!));
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  if (!action || !inputs.has('error')) return;
+  const err = entraErrorFor(ctx, inputs);
+  ctx.status = 200;
+  ctx.type = 'html';
+  ctx.body = formPost(unescapeHtml(action), redirectErrorParams(err, requestIds(ctx), inputs.get('state') ?? undefined));
+}
+
+const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** Token responses in Entra's field order, with ext_expires_in, client_info and an Entra ID token. */
+async function shapeTokenResponse(ctx: KoaContextWithOIDC, provider: Engine, body: Record<string, unknown>) {
+  const { tenant, origin, keys } = provider.options;
+  const form = requestBody(ctx);
+  const grantType = form.grant_type;
+  let idToken = body.id_token as string | undefined;
+  let user = undefined as ReturnType<typeof findUser>;
+  if (idToken) {
+    const p = decodePayload(idToken);
+    user = findUser(tenant, p.sub as string);
+    const client = findApp(tenant, p.aud as string);
+    if (user && client && !(ctx.state as OidcState).idTokenShaped) {
+      // The provider's scope-marker claims say which OIDC scopes the grant holds.
+      const scopes = new Set(['openid', ...(p.x_profile ? ['profile'] : []), ...(p.x_email ? ['email'] : [])]);
+      const payload = claims.idTokenV2({
+        origin,
+        tenant,
+        client,
+        user,
+        scopes,
+        now: Math.floor(Date.now() / 1000),
+        nonce: p.nonce as string | undefined,
+        sid: typeof p.sid === 'string' ? stableGuid('sid', p.sid) : undefined,
+      });
+      idToken = await signJwt(payload, keys.signing[0]!);
+    }
+  }
+  if (!user && typeof body.access_token === 'string' && grantType !== 'client_credentials') {
+    const oid = decodePayload(body.access_token).oid;
+    user = findUser(tenant, oid as string);
+  }
+  const expires = body.expires_in as number;
+  return {
+    token_type: 'Bearer',
+    ...(grantType === 'client_credentials' ? {} : { scope: responseScope(body) }),
+    expires_in: expires,
+    ext_expires_in: expires,
+    access_token: body.access_token,
+    ...(body.refresh_token ? { refresh_token: body.refresh_token } : {}),
+    ...(idToken ? { id_token: idToken } : {}),
+    ...(user && form.client_info === '1' ? { client_info: claims.clientInfo(tenant, user) } : {}),
+  };
+}
+
+/** The scope string Entra returns: what the tokens cover, with offline_access when a refresh token came along. */
+function responseScope(body: Record<string, unknown>): string {
+  const scopes = String(body.scope ?? '').split(' ').filter((s) => s && s !== OFFLINE_MARKER);
+  if (body.refresh_token && !scopes.includes('offline_access')) scopes.push('offline_access');
+  return scopes.join(' ');
+}
+
+/** renderError: where the provider cannot redirect, Entra shows its sign-in error page (HTTP 200 for request errors). */
+export async function renderProviderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: unknown) {
+  const err = toEntraError(error, out);
+  ctx.status = 200;
+  ctx.type = 'html';
+  ctx.body = errorPage(err, requestIds(ctx));
+}
+
+export { EntraError };

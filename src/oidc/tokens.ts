@@ -1,0 +1,53 @@
+/** Issuing user tokens outside the provider's own grants (password, refresh): one path, the same claims. */
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { App, User } from '../directory/model.js';
+import * as claims from '../entra/claims.js';
+import { signJwt } from '../keys/signing.js';
+import { type Engine, type OidcState, resourceServerInfo } from './provider.js';
+import { resolveScopes } from './scopes.js';
+
+export interface UserTokenInput {
+  user: User;
+  client: App;
+  /** The scope parameter as sent: OIDC scopes plus one resource's permissions. */
+  scope: string;
+  grantType: string;
+  sid?: string;
+}
+
+export async function issueUserTokens(ctx: KoaContextWithOIDC, i: UserTokenInput): Promise<Record<string, unknown>> {
+  const provider = ctx.oidc.provider as Engine;
+  const { tenant, origin, keys } = provider.options;
+  const scopes = resolveScopes(tenant, i.scope);
+  const oidcClient = ctx.oidc.client!;
+  const { Grant, AccessToken, RefreshToken, ResourceServer } = provider;
+  const grant = new Grant({ accountId: i.user.id, clientId: i.client.clientId });
+  grant.addOIDCScope([...scopes.oidc].join(' '));
+  grant.addResourceScope(scopes.indicator, i.scope);
+  const grantId = await grant.save();
+
+  const at = new AccessToken({ accountId: i.user.id, client: oidcClient, grantId, scope: i.scope, gty: i.grantType });
+  at.resourceServer = new ResourceServer(scopes.indicator, resourceServerInfo(tenant, scopes.indicator));
+  const accessToken = await at.save();
+
+  let refreshToken: string | undefined;
+  if (scopes.oidc.has('offline_access')) {
+    // Entra's refresh tokens work for any resource the app may call (MRRT); the scope here is informational.
+    const rt = new RefreshToken({ accountId: i.user.id, client: oidcClient, grantId, scope: i.scope, gty: i.grantType, ...(i.sid ? { sid: i.sid } : {}) });
+    refreshToken = await rt.save();
+  }
+  let idToken: string | undefined;
+  if (scopes.oidc.has('openid')) {
+    const payload = claims.idTokenV2({ origin, tenant, client: i.client, user: i.user, scopes: scopes.oidc, now: Math.floor(Date.now() / 1000), sid: i.sid });
+    idToken = await signJwt(payload, keys.signing[0]!);
+    (ctx.state as OidcState).idTokenShaped = true;
+  }
+  return {
+    token_type: 'Bearer',
+    scope: i.scope,
+    expires_in: at.expiration,
+    access_token: accessToken,
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    ...(idToken ? { id_token: idToken } : {}),
+  };
+}

@@ -1,0 +1,20 @@
+/** Every default of a scenario, in one place. */
+export const DEFAULTS = {
+  /** Password of a user that does not set one. */
+  password: 'Passw0rd!',
+  /** Entra's default accessTokenAcceptedVersion is null, which means v1 tokens. */
+  accessTokenVersion: 1 as 1 | 2,
+  /** tenant_region_scope of a tenant-specific discovery document. */
+  region: 'WW',
+  /** A login_hint naming a known user completes sign-in without a page (CI needs no browser). */
+  autoSignIn: true,
+  /** Lifetimes, in seconds. Entra: access tokens 60–90 min (we use a fixed 3599), ID tokens 1 h, codes ~10 min. */
+  accessTokenSeconds: 3599,
+  appTokenSeconds: 3599,
+  idTokenSeconds: 3600,
+  codeSeconds: 600,
+  refreshTokenSeconds: 90 * 24 * 3600,
+  sessionSeconds: 24 * 3600,
+  /** Entra back-dates iat and nbf by five minutes. */
+  backdateSeconds: 300,
+} as const;

@@ -1,0 +1,101 @@
+/** Reads a scenario file (YAML or JSON) and validates it; errors name the file, the path inside it and what was expected. */
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { scenarioSchema, type Scenario } from './schema.js';
+
+export class ScenarioError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: invalid scenario\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+/** `apps[0].secrets[1].expires` from zod's path array. */
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
+  }
+  return out || '(top level)';
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  return `${formatPath(issue.path)}: ${issue.message}`;
+}
+
+/** Validates an already-parsed value (inline scenarios from code or the admin API). */
+export function parseScenario(value: unknown, source = '<inline>'): Scenario {
+  const result = scenarioSchema.safeParse(value ?? {});
+  if (!result.success) throw new ScenarioError(source, result.error.issues.map(describeIssue));
+  const scenario = result.data;
+  checkReferences(scenario, source);
+  return scenario;
+}
+
+/** Parses YAML (a superset of JSON) text, then validates it. */
+export function parseScenarioText(text: string, source = '<inline>'): Scenario {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(source, doc.errors.map((e) => e.message.split('\n')[0] ?? e.message));
+  }
+  return parseScenario(doc.toJS({ maxAliasCount: 100 }), source);
+}
+
+export async function loadScenarioFile(file: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ScenarioError(file, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+  }
+  return parseScenarioText(text, file);
+}
+
+/** Cross-references the schema cannot express: names that must point at something. */
+function checkReferences(s: Scenario, source: string): void {
+  const problems: string[] = [];
+  const groupNames = new Set(s.groups.map((g) => g.name));
+  const upns = new Set(s.users.map((u) => u.upn.toLowerCase()));
+  const seen = new Map<string, string>();
+  const unique = (kind: string, value: string | undefined, where: string) => {
+    if (!value) return;
+    const key = `${kind}:${value.toLowerCase()}`;
+    const first = seen.get(key);
+    if (first) problems.push(`${where}: ${kind} '${value}' is already used at ${first}`);
+    else seen.set(key, where);
+  };
+  s.users.forEach((u, i) => {
+    unique('user', u.upn, `users[${i}].upn`);
+    u.groups.forEach((g, j) => {
+      if (!groupNames.has(g)) problems.push(`users[${i}].groups[${j}]: no group named '${g}' (declare it under groups)`);
+    });
+  });
+  s.groups.forEach((g, i) => unique('group', g.name, `groups[${i}].name`));
+  s.apps.forEach((a, i) => {
+    unique('app name', a.name, `apps[${i}].name`);
+    unique('client ID', a.clientId, `apps[${i}].clientId`);
+    unique('Identifier', a.saml?.identifier, `apps[${i}].saml.identifier`);
+    for (const [api, perms] of Object.entries(a.permissions)) {
+      const target = s.apps.find((x) => x.name === api);
+      if (!target?.api) {
+        problems.push(`apps[${i}].permissions.${api}: no app named '${api}' with an api section`);
+        continue;
+      }
+      for (const p of perms) {
+        if (!target.api.roles.includes(p) && !target.api.scopes.includes(p)) {
+          problems.push(`apps[${i}].permissions.${api}: '${p}' is neither a role nor a scope of ${api} (expected one of ${[...target.api.roles, ...target.api.scopes].join(', ') || 'none'})`);
+        }
+      }
+    }
+    a.assignments.forEach((x, j) => {
+      if (!upns.has(x.toLowerCase()) && !groupNames.has(x)) {
+        problems.push(`apps[${i}].assignments[${j}]: '${x}' is neither a user UPN nor a group name`);
+      }
+    });
+  });
+  if (problems.length) throw new ScenarioError(source, problems);
+}

@@ -1,0 +1,93 @@
+/**
+ * THE scenario schema: validation, TypeScript types and the JSON Schema printed by
+ * `mock-entra scenario schema` all come from here. Defaults live in defaults.ts.
+ */
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.js';
+
+const guid = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'expected a GUID like 4b7d3a2e-6c1f-4e8a-9b5d-0f2c8e1a7d36');
+const url = z.string().url('expected an absolute URL');
+/** YAML turns unquoted dates into Date objects; accept both. */
+const date = z.union([z.date(), z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected a date like 2030-01-31')]).transform((d) => new Date(d));
+
+export const secretSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    value: z.string().min(1).describe('the secret value a client sends as client_secret'),
+    expires: date.optional().describe('expiry date; a past date gives AADSTS7000222'),
+    name: z.string().optional().describe('description shown in the portal'),
+  }),
+]);
+
+export const apiSchema = z.strictObject({
+  identifierUri: z.string().min(1).optional().describe('Application ID URI, default api://{clientId}'),
+  scopes: z.array(z.string().min(1)).default([]).describe('delegated permissions this API exposes, e.g. access_as_user'),
+  roles: z.array(z.string().min(1)).default([]).describe('app roles (application permissions) this API defines'),
+  accessTokenVersion: z.union([z.literal(1), z.literal(2)]).default(DEFAULTS.accessTokenVersion).describe('accessTokenAcceptedVersion: 1 (Entra default) or 2'),
+});
+
+export const appSchema = z.strictObject({
+  name: z.string().min(1).describe('display name; also how other entries refer to this app'),
+  clientId: guid.optional().describe('Application (client) ID; default derived from the name'),
+  secrets: z.array(secretSchema).default([]).describe('client secrets: a string, or { value, expires }'),
+  redirectUris: z.array(url).default([]).describe('Web platform redirect URIs'),
+  postLogoutRedirectUris: z.array(url).default([]),
+  publicClient: z.boolean().default(false).describe('"Allow public client flows": ROPC and device code without a secret'),
+  api: apiSchema.optional().describe('present when this app is an API that other apps get tokens for'),
+  permissions: z.record(z.string(), z.array(z.string())).default({}).describe('granted (admin-consented) permissions by API name: { sample-api: [Data.Read] }'),
+  assignmentRequired: z.boolean().default(false).describe('"Assignment required?" on the enterprise app: unassigned users get AADSTS50105'),
+  assignments: z.array(z.string()).default([]).describe('users (by UPN) and groups (by name) assigned to the app'),
+  saml: z
+    .strictObject({
+      identifier: z.string().min(1).describe('Identifier (Entity ID) of the service provider'),
+      replyUrls: z.array(url).min(1).describe('Reply URLs (Assertion Consumer Service URLs); the first is the default'),
+      logoutUrl: url.optional(),
+    })
+    .optional()
+    .describe('SAML single sign-on settings of an enterprise app'),
+});
+
+export const userSchema = z.strictObject({
+  upn: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected a user principal name like ada@contoso.onmicrosoft.com'),
+  name: z.string().min(1).describe('display name'),
+  password: z.string().default(DEFAULTS.password),
+  id: guid.optional().describe('object ID; default derived from the UPN'),
+  givenName: z.string().optional().describe('default: first word of name'),
+  surname: z.string().optional().describe('default: last word of name'),
+  mail: z.string().optional().describe('mail attribute; without it tokens carry no email'),
+  groups: z.array(z.string()).default([]).describe('group names'),
+});
+
+export const groupSchema = z.strictObject({
+  name: z.string().min(1),
+  id: guid.optional().describe('object ID; default derived from the name'),
+});
+
+export const scenarioSchema = z.strictObject({
+  $schema: z.string().optional(),
+  description: z.string().optional().describe('what this scenario reproduces'),
+  tenant: z.strictObject({
+    id: guid,
+    domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'expected a domain like contoso.onmicrosoft.com'),
+    name: z.string().optional().describe('organisation name; default from the domain'),
+    region: z.string().default(DEFAULTS.region).describe('tenant_region_scope: WW, EU, NA…'),
+  }),
+  signIn: z
+    .strictObject({
+      autoSignIn: z.boolean().default(DEFAULTS.autoSignIn).describe('a login_hint naming a known user signs in without a page'),
+    })
+    .default({ autoSignIn: DEFAULTS.autoSignIn }),
+  users: z.array(userSchema).default([]),
+  groups: z.array(groupSchema).default([]),
+  apps: z.array(appSchema).default([]),
+});
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = z.output<typeof scenarioSchema>;
+export type AppInput = z.output<typeof appSchema>;
+
+export function scenarioJsonSchema(): unknown {
+  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' });
+}

@@ -1,0 +1,89 @@
+/** start(): the programmatic front door used by tests, the CLI and the benchmarks. */
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { buildDirectory } from './directory/build.js';
+import type { Directory } from './directory/model.js';
+import { v2Issuer } from './entra/urls.js';
+import { loadKeys } from './keys/store.js';
+import { MemoryAdapter } from './oidc/adapter.js';
+import { loadScenarioFile, parseScenario } from './scenario/load.js';
+import type { Scenario, ScenarioInput } from './scenario/schema.js';
+import { createApp } from './server/app.js';
+import { listen } from './server/listen.js';
+import type { LogFormat, RequestRecord } from './server/log.js';
+
+export interface StartOptions {
+  /** A scenario file path, or a scenario object built in code. Default: the shipped scenarios/default.yaml. */
+  scenario?: string | ScenarioInput;
+  /** Default 0: an ephemeral port. */
+  port?: number;
+  /** Default `localhost` (127.0.0.1 and ::1). */
+  host?: string;
+  /** Default true: HTTPS with the local CA. */
+  tls?: boolean;
+  /** Where the CA, TLS and signing keys live. Default `./certs`. */
+  certsDir?: string;
+  /** Extra host names for the TLS certificate. */
+  hostnames?: string[];
+  /** The origin clients use, when it differs from the listener (a proxy, a container). */
+  publicUrl?: string;
+  /** Default 'silent' for start(), 'pretty' for the CLI. */
+  logFormat?: LogFormat;
+  onRequest?: (r: RequestRecord) => void;
+}
+
+export interface MockEntra {
+  /** Origin, e.g. https://localhost:53211 */
+  url: string;
+  port: number;
+  tenantId: string;
+  /** v2 issuer of the first tenant: `${url}/${tenantId}/v2.0` */
+  issuer: string;
+  /** PEM of the local CA; trust it with NODE_EXTRA_CA_CERTS or a client's `ca` option. */
+  caCertPath: string;
+  caCert: string;
+  scenario: Scenario;
+  directory: Directory;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_SCENARIO = resolve(import.meta.dirname, '..', 'scenarios', 'default.yaml');
+
+/**
+ * Starts a mock Entra ID.
+ * @example
+ * const idp = await start();            // default scenario, HTTPS on an ephemeral port
+ * process.env.NODE_EXTRA_CA_CERTS ??= idp.caCertPath;
+ * // authority: `${idp.url}/${idp.tenantId}`
+ * await idp.stop();
+ */
+export async function start(opts: StartOptions = {}): Promise<MockEntra> {
+  const scenario =
+    typeof opts.scenario === 'object' ? parseScenario(opts.scenario) : await loadScenarioFile(opts.scenario ?? DEFAULT_SCENARIO);
+  const directory = buildDirectory(scenario);
+  const tls = opts.tls ?? true;
+  const host = opts.host ?? 'localhost';
+  const hostnames = [...(opts.hostnames ?? []), ...(opts.publicUrl ? [new URL(opts.publicUrl).hostname] : []), ...(host !== 'localhost' && !['0.0.0.0', '::'].includes(host) ? [host] : [])];
+  const keys = await loadKeys({ certsDir: opts.certsDir ?? resolve('certs'), hostnames });
+  const listening = await listen({ host, port: opts.port ?? 0, tls: tls ? { key: keys.tls.keyPem, cert: keys.tls.certPem } : undefined });
+  const listenHost = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host) ? 'localhost' : host;
+  const origin = (opts.publicUrl ?? `${tls ? 'https' : 'http'}://${listenHost}:${listening.port}`).replace(/\/+$/, '');
+  const namespace = randomUUID();
+  const { app } = createApp({ origin, directory, keys, logFormat: opts.logFormat ?? 'silent', onRecord: opts.onRequest, namespace });
+  listening.setHandler(app.callback());
+  const tenant = directory.tenants[0]!;
+  return {
+    url: origin,
+    port: listening.port,
+    tenantId: tenant.id,
+    issuer: v2Issuer(origin, tenant.id),
+    caCertPath: keys.caCertPath,
+    caCert: keys.caCertPem,
+    scenario,
+    directory,
+    stop: async () => {
+      await listening.close();
+      MemoryAdapter.drop(namespace);
+    },
+  };
+}
