@@ -5,7 +5,7 @@
  */
 import './quiet.js';
 import { randomBytes } from 'node:crypto';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Tenant } from '../directory/model.js';
 import { findApp, findResource, findUser } from '../directory/lookup.js';
 import * as claims from '../entra/claims.js';
@@ -56,6 +56,13 @@ export function resourceServerInfo(tenant: Tenant, indicator: string) {
     accessTokenTTL: DEFAULTS.accessTokenSeconds,
     jwt: { sign: { alg: 'RS256' as const } },
   };
+}
+
+/** The provider's login and consent prompts, plus Entra's prompt=select_account (the account picker). */
+function entraPolicy() {
+  const policy = interactionPolicy.base();
+  policy.add(new interactionPolicy.Prompt({ name: 'select_account', requestable: true }), 0);
+  return policy;
 }
 
 const INTERNAL_SECRET_BYTES = 32;
@@ -155,7 +162,7 @@ export function createEngine(o: EngineOptions): Engine {
       const user = findUser(tenant, id);
       return user ? { accountId: user.id, claims: async () => ({ sub: user.id, x_profile: true, x_email: true }) } : undefined;
     },
-    interactions: { url: (_ctx, interaction) => `/${tid}/login/${interaction.uid}` },
+    interactions: { policy: entraPolicy(), url: (_ctx, interaction) => `/${tid}/login/${interaction.uid}` },
     renderError: renderProviderError,
     formats: {
       customizers: {
