@@ -131,7 +131,7 @@ describe('sign-in', () => {
     let final = out;
     if (out.html) {
       const action = new URL(/action="([^"]+)"/.exec(out.html)![1]!.replace(/&amp;/g, '&'), out.url);
-      const fields = new URLSearchParams([...out.html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      const fields = new URLSearchParams([...out.html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m): [string, string] => [m[1]!, m[2]!]));
       final = await follow(action.toString(), { jar, method: 'POST', body: fields });
     }
     expect(final.url.toString()).toBe(WEB.postLogoutRedirectUri);

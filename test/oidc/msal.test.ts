@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MockEntra } from '../../src/start.js';
 import { follow } from '../helpers/browserless.js';
-import { ADA, API, CLI, TENANT_ID, WEB } from '../helpers/ids.js';
+import { ADA, API, CLI, GRACE, TENANT_ID, WEB } from '../helpers/ids.js';
 import { startMock } from '../helpers/server.js';
 
 let idp: MockEntra;

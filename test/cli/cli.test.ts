@@ -1,0 +1,75 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
+import { TENANT_ID } from '../helpers/ids.js';
+
+const MAIN = resolve('dist/cli/main.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 15_000 });
+
+function badScenario(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'mock-entra-')), 'bad.yaml');
+  writeFileSync(file, 'tenant:\n  id: 123\n  domain: contoso.onmicrosoft.com\n');
+  return file;
+}
+
+describe('mock-entra CLI', () => {
+  it('scenario validate passes the default scenario with exit code 0', () => {
+    const r = run('scenario', 'validate', 'scenarios/default.yaml');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('scenarios/default.yaml: valid');
+  });
+
+  it('scenario validate refuses a bad file with exit code 2, naming file, path and expectation', () => {
+    const file = badScenario();
+    const r = run('scenario', 'validate', file);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${file}: invalid scenario`);
+    expect(r.stderr).toContain('tenant.id:');
+  });
+
+  it('serve with an invalid scenario exits 2 and starts no server', () => {
+    const r = run('serve', '--scenario', badScenario(), '--port', '0');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('invalid scenario');
+  });
+
+  it('an unknown command exits 2 with help', () => {
+    const r = run('bogus');
+    expect(r.status).toBe(2);
+  });
+
+  it('scenario schema prints a JSON Schema', () => {
+    const r = run('scenario', 'schema');
+    expect(r.status).toBe(0);
+    const schema = JSON.parse(r.stdout) as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['tenant', 'users', 'apps']));
+  });
+
+  it('serve answers discovery over HTTPS, then stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--certs-dir', TEST_CERTS_DIR, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((res, rej) => {
+        let out = '';
+        const timer = setTimeout(() => rej(new Error(`no listening line: ${out}`)), 10_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /"url":"([^"]+)"/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            res(m[1]!);
+          }
+        });
+      });
+      const res = await fetch(`${url}/${TENANT_ID}/v2.0/.well-known/openid-configuration`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { issuer: string }).issuer).toBe(`${url}/${TENANT_ID}/v2.0`);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = await new Promise((res) => child.once('exit', res));
+    expect(code).toBe(0);
+  });
+});
