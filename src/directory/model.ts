@@ -57,9 +57,22 @@ export interface App {
   assignmentRequired: boolean;
   assignedUserIds: Set<string>;
   assignedGroupIds: Set<string>;
-  saml?: { identifier: string; replyUrls: string[]; logoutUrl?: string };
+  saml?: SamlSettings;
   /** Built-in first-party app (Microsoft Graph), not from the scenario. */
   firstParty?: boolean;
+}
+
+export interface SamlSettings {
+  identifier: string;
+  replyUrls: string[];
+  logoutUrl?: string;
+  relayState?: string;
+  nameIdFormat: 'emailAddress' | 'persistent' | 'transient' | 'unspecified';
+  /** Attribute name -> source attribute; undefined means Entra's default claims. */
+  claims?: Record<string, string>;
+  groups: 'none' | 'objectIds' | 'names';
+  requireSignedRequests: boolean;
+  signing: { option: 'assertion' | 'response' | 'both'; algorithm: 'sha256' | 'sha1'; expires?: Date; nextCertificateFrom?: Date };
 }
 
 export interface Directory {

@@ -55,6 +55,11 @@ export const AADSTS = {
   500021: { error: 'access_denied', status: 400, text: 'Access to \'{tenant}\' tenant is denied.' },
   9002331: { error: 'invalid_request', status: 400, text: "Application '{appId}'({appName}) is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve this request." },
   90056: { error: 'invalid_request', status: 400, text: 'The resource is disabled or does not exist. Check your app\'s code to ensure that you have specified the exact resource URL for the resource you are trying to access.' },
+  // SAML request problems: Entra renders its error page, never a SAML Response (reference §10.4).
+  75005: { error: 'invalid_request', status: 200, text: 'Saml Message is not a valid saml message. {detail}' }, // text (unverified)
+  750054: { error: 'invalid_request', status: 200, text: 'SAMLRequest or SAMLResponse must be present as query string parameters in HTTP request for SAML Redirect binding.' },
+  7500529: { error: 'invalid_request', status: 200, text: "The value '{id}' is not a valid SAML ID. The ID must not begin with a number." },
+  76021: { error: 'invalid_request', status: 200, text: 'The request sent by client is not signed while the application requires signed requests.' }, // text (unverified)
   50000: { error: 'server_error', status: 500, text: 'There was an error issuing a token or an issue with our sign-in service. {detail}' },
   90033: { error: 'temporarily_unavailable', status: 503, text: 'A transient error has occurred. Please try again.' },
 } as const satisfies Record<string, CatalogueEntry>;

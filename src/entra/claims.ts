@@ -154,3 +154,77 @@ export function userinfo(tenant: Tenant, clientId: string, user: User, scopes: R
     ...(scopes.has('email') && user.mail ? { email: user.mail } : {}),
   };
 }
+
+/** SAML attribute names Entra uses (reference §10.3). */
+export const SAML_CLAIMS = {
+  tenantid: 'http://schemas.microsoft.com/identity/claims/tenantid',
+  objectidentifier: 'http://schemas.microsoft.com/identity/claims/objectidentifier',
+  displayname: 'http://schemas.microsoft.com/identity/claims/displayname',
+  identityprovider: 'http://schemas.microsoft.com/identity/claims/identityprovider',
+  authnmethodsreferences: 'http://schemas.microsoft.com/claims/authnmethodsreferences',
+  givenname: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname',
+  surname: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname',
+  emailaddress: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+  name: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
+  groups: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups',
+  groupsLink: 'http://schemas.microsoft.com/claims/groups.link',
+  role: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+} as const;
+
+export const AMR_PASSWORD = 'http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password';
+
+/** A non-gallery app's default "Attributes & Claims". */
+const DEFAULT_SAML_CLAIMS: Record<string, string> = {
+  [SAML_CLAIMS.givenname]: 'user.givenname',
+  [SAML_CLAIMS.surname]: 'user.surname',
+  [SAML_CLAIMS.emailaddress]: 'user.mail',
+  [SAML_CLAIMS.name]: 'user.userprincipalname',
+};
+
+/** Entra emits no groups claim past 150 groups in SAML; it links to Graph instead. */
+export const SAML_GROUPS_LIMIT = 150;
+
+function sourceValue(user: User, source: string): string[] {
+  switch (source) {
+    case 'user.userprincipalname':
+      return [user.upn];
+    case 'user.mail':
+      return user.mail ? [user.mail] : [];
+    case 'user.givenname':
+      return user.givenName ? [user.givenName] : [];
+    case 'user.surname':
+      return user.surname ? [user.surname] : [];
+    case 'user.displayname':
+      return [user.name];
+    case 'user.objectid':
+      return [user.id];
+    case 'user.groups':
+      return user.groups.map((g) => g.id);
+    default:
+      return [];
+  }
+}
+
+/** The AttributeStatement, in Entra's order: fixed claims first, then the app's; empty values are omitted. */
+export function samlAttributes(tenant: Tenant, app: App, user: User): Array<[string, string[]]> {
+  const out: Array<[string, string[]]> = [
+    [SAML_CLAIMS.tenantid, [tenant.id]],
+    [SAML_CLAIMS.objectidentifier, [user.id]],
+    [SAML_CLAIMS.displayname, [user.name]],
+    [SAML_CLAIMS.identityprovider, [`https://sts.windows.net/${tenant.id}/`]],
+    [SAML_CLAIMS.authnmethodsreferences, [AMR_PASSWORD]],
+  ];
+  for (const [name, source] of Object.entries(app.saml?.claims ?? DEFAULT_SAML_CLAIMS)) {
+    const values = sourceValue(user, source);
+    if (values.length) out.push([name, values]);
+  }
+  const groups = app.saml?.groups ?? 'none';
+  if (groups !== 'none' && user.groups.length) {
+    if (user.groups.length > SAML_GROUPS_LIMIT) {
+      out.push([SAML_CLAIMS.groupsLink, [`https://graph.windows.net/${tenant.id}/users/${user.id}/getMemberObjects`]]);
+    } else {
+      out.push([SAML_CLAIMS.groups, user.groups.map((g) => (groups === 'names' ? g.name : g.id))]);
+    }
+  }
+  return out;
+}

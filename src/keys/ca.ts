@@ -102,9 +102,13 @@ export async function createServerCert(
 }
 
 /** Self-signed token-signing certificate (5 years), shaped like Entra's. */
-export async function createSigningCert(key: RsaKeyPair): Promise<string> {
+/** Entra's name for an enterprise app's SAML signing certificate. */
+export const SAML_COMMON_NAME = 'Microsoft Azure Federated SSO Certificate';
+
+export async function createSigningCert(key: RsaKeyPair, opts: { commonName?: string; notAfter?: Date } = {}): Promise<string> {
   const forge = await loadForge();
-  const cert = newCert(forge, key.publicKey, SIGNING_COMMON_NAME, 5 * 365);
+  const cert = newCert(forge, key.publicKey, opts.commonName ?? SIGNING_COMMON_NAME, 5 * 365);
+  if (opts.notAfter) cert.validity.notAfter = opts.notAfter;
   cert.setIssuer(cert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },

@@ -5,7 +5,7 @@ import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/pro
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createCaCert, createServerCert, createSigningCert, generateRsaKeyPair, type RsaKeyPair } from './ca.js';
+import { createCaCert, createServerCert, createSigningCert, generateRsaKeyPair, type RsaKeyPair, SAML_COMMON_NAME } from './ca.js';
 import { signingKeyFromPem } from './signing.js';
 
 export interface SigningKey {
@@ -68,6 +68,46 @@ export async function loadKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
     tls: { keyPem: tls.keyPem, certPem: tls.certPem + ca.certPem },
     signing: signing as SigningKey[],
   };
+}
+
+export interface SamlCertOptions {
+  certsDir: string;
+  appId: string;
+  /** 'current', or 'next' for a rotation's successor. */
+  slot: string;
+  /** When the certificate must expire; default three years after it is made, as Entra does. */
+  notAfter?: Date;
+}
+
+/**
+ * An enterprise app's SAML signing certificate (self-signed, CN=Microsoft Azure Federated SSO
+ * Certificate), made on first use and kept, so SPs that stored it keep trusting it across restarts.
+ * A certificate whose expiry differs from the one asked for (by over a day) is made anew.
+ */
+export async function loadSamlCert(o: SamlCertOptions): Promise<SigningKey> {
+  const dir = resolve(o.certsDir);
+  const name = `saml-${o.appId}-${o.slot}`;
+  const usable = (k: SigningKey | undefined) =>
+    k && (o.notAfter ? Math.abs(k.notAfter.getTime() - o.notAfter.getTime()) < DAY : k.notAfter.getTime() - Date.now() > RENEW_BEFORE);
+  const read = async () => {
+    const pems = await readPems(dir, name);
+    try {
+      return pems ? signingKeyFromPem(pems.certPem, pems.keyPem) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const found = await read();
+  if (usable(found)) return found!;
+  await mkdir(dir, { recursive: true });
+  return withLock(dir, async () => {
+    const again = await read();
+    if (usable(again)) return again!;
+    const keys = await generateRsaKeyPair();
+    const notAfter = o.notAfter ?? new Date(Date.now() + 3 * 365 * DAY);
+    const pair = await writePair(dir, name, await createSigningCert(keys, { commonName: SAML_COMMON_NAME, notAfter }), keys);
+    return signingKeyFromPem(pair.certPem, pair.keyPem);
+  });
 }
 
 function isComplete(d: OnDisk): boolean {

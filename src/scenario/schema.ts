@@ -28,6 +28,31 @@ export const apiSchema = z.strictObject({
   accessTokenVersion: z.union([z.literal(1), z.literal(2)]).default(DEFAULTS.accessTokenVersion).describe('accessTokenAcceptedVersion: 1 (Entra default) or 2'),
 });
 
+/** Where a SAML claim's value comes from, as the portal's "Source attribute" names it. */
+export const SAML_SOURCES = ['user.userprincipalname', 'user.mail', 'user.givenname', 'user.surname', 'user.displayname', 'user.objectid', 'user.groups'] as const;
+
+export const samlSchema = z.strictObject({
+  identifier: z.string().min(1).describe('Identifier (Entity ID) of the service provider'),
+  replyUrls: z.array(url).min(1).describe('Reply URLs (Assertion Consumer Service URLs); the first is the default'),
+  logoutUrl: url.optional().describe('Logout URL: where LogoutResponses go'),
+  relayState: z.string().optional().describe('Relay State sent with IdP-initiated sign-in'),
+  nameIdFormat: z.enum(['emailAddress', 'persistent', 'transient', 'unspecified']).default('emailAddress').describe('Name identifier format'),
+  claims: z
+    .record(z.string().min(1), z.enum(SAML_SOURCES))
+    .optional()
+    .describe('attribute name (a URI, or a short name such as mail) -> source; default: Entra\'s givenname, surname, emailaddress, name'),
+  groups: z.enum(['none', 'objectIds', 'names']).default('none').describe('group claim: none, group object IDs, or names'),
+  requireSignedRequests: z.boolean().default(false).describe('refuse unsigned AuthnRequests (AADSTS76021)'),
+  signing: z
+    .strictObject({
+      option: z.enum(['assertion', 'response', 'both']).default('assertion').describe('sign the assertion (Entra default), the response, or both'),
+      algorithm: z.enum(['sha256', 'sha1']).default('sha256'),
+      expires: date.optional().describe('when the active signing certificate expires; default three years from its creation'),
+      nextCertificateFrom: date.optional().describe('a second certificate is published in metadata now and signs from this date on'),
+    })
+    .default({ option: 'assertion', algorithm: 'sha256' }),
+});
+
 export const appSchema = z.strictObject({
   name: z.string().min(1).describe('display name; also how other entries refer to this app'),
   clientId: guid.optional().describe('Application (client) ID; default derived from the name'),
@@ -39,14 +64,7 @@ export const appSchema = z.strictObject({
   permissions: z.record(z.string(), z.array(z.string())).default({}).describe('granted (admin-consented) permissions by API name: { sample-api: [Data.Read] }'),
   assignmentRequired: z.boolean().default(false).describe('"Assignment required?" on the enterprise app: unassigned users get AADSTS50105'),
   assignments: z.array(z.string()).default([]).describe('users (by UPN) and groups (by name) assigned to the app'),
-  saml: z
-    .strictObject({
-      identifier: z.string().min(1).describe('Identifier (Entity ID) of the service provider'),
-      replyUrls: z.array(url).min(1).describe('Reply URLs (Assertion Consumer Service URLs); the first is the default'),
-      logoutUrl: url.optional(),
-    })
-    .optional()
-    .describe('SAML single sign-on settings of an enterprise app'),
+  saml: samlSchema.optional().describe('SAML single sign-on settings of an enterprise app'),
 });
 
 export const userSchema = z.strictObject({

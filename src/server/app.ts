@@ -1,9 +1,10 @@
-/** The request pipeline, in order, as one list: log -> Entra errors -> body -> routes (-> providers). */
+/** The request pipeline, in order, as one list: log -> Entra errors -> body -> OIDC and SAML routes. */
 import Koa from 'koa';
 import type { Directory } from '../directory/model.js';
 import type { KeyMaterial } from '../keys/store.js';
 import { createEngine, type Engine, newInternalSecret } from '../oidc/provider.js';
 import { oidcRoutes } from '../oidc/routes.js';
+import { samlRoutes } from '../saml/sso.js';
 import { EntraError } from '../entra/errors.js';
 import { readForm } from './body.js';
 import { entraErrors } from './errors.js';
@@ -29,13 +30,14 @@ export function createApp(o: AppOptions): { app: Koa; engines: Map<string, Engin
   const app = new Koa({ keys: cookieKeys });
   app.silent = true;
   const routes = oidcRoutes({ origin: o.origin, directory: o.directory, keys: o.keys, engines, internalSecret });
+  const saml = samlRoutes({ origin: o.origin, directory: o.directory, keys: o.keys });
 
   const pipeline = [
     requestLog(o.origin, o.logFormat, o.onRecord),
     entraErrors,
     readForm,
     routes.routes(),
-    routes.allowedMethods(),
+    saml.routes(),
   ];
   for (const mw of pipeline) app.use(mw);
   // Nothing matched: Entra answers unknown paths with a 404 page; keep it Entra-shaped JSON.

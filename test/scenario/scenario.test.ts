@@ -34,7 +34,7 @@ describe('the default scenario', () => {
     expect(web.permissions.get(API.clientId)).toEqual([API.role]);
     expect(findApp(t, CLI.clientId)!.publicClient).toBe(true);
     const saml = findApp(t, '5d4c3b2a-9e8f-4a7b-8c6d-1e0f2a3b4c5d')!;
-    expect(saml.saml).toEqual({ identifier: 'https://sp.example.test/saml/metadata', replyUrls: ['http://localhost:3000/saml/acs', 'https://localhost:9443/saml/acs'] });
+    expect(saml.saml).toMatchObject({ identifier: 'https://sp.example.test/saml/metadata', replyUrls: ['http://localhost:3000/saml/acs', 'https://localhost:9443/saml/acs'], nameIdFormat: 'emailAddress', signing: { option: 'assertion', algorithm: 'sha256' } });
     const ada = findUser(t, ADA.upn)!;
     const grace = findUser(t, GRACE.upn)!;
     expect(ada.groups.map((g) => g.name)).toEqual(['Engineering']);

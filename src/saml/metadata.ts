@@ -1,0 +1,64 @@
+/** Federation metadata in Entra's layout (reference §10.1): WS-Fed role descriptors, then the SAML IdP descriptor. */
+import type { Tenant } from '../directory/model.js';
+import { paths } from '../entra/urls.js';
+import type { SigningKey } from '../keys/store.js';
+import { issuerOf, samlId } from './response.js';
+import { signXml } from './signing.js';
+
+const CLAIM_TYPES: Array<[string, string, string]> = [
+  ['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name', 'Name', 'The mutable display name of the user.'],
+  ['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier', 'Subject', 'An immutable, globally unique, non-reusable identifier of the user that is unique to the application for which a token is issued.'],
+  ['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname', 'Given Name', 'First name of the user.'],
+  ['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname', 'Surname', 'Last name of the user.'],
+  ['http://schemas.microsoft.com/identity/claims/displayname', 'Display Name', 'Display name of the user.'],
+  ['http://schemas.microsoft.com/identity/claims/nickname', 'Nick Name', 'Nick name of the user.'],
+  ['http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationinstant', 'Authentication Instant', 'The time (UTC) when the user is authenticated to Windows Azure Active Directory.'],
+  ['http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationmethod', 'Authentication Method', 'The method that Windows Azure Active Directory uses to authenticate users.'],
+  ['http://schemas.microsoft.com/identity/claims/objectidentifier', 'ObjectIdentifier', 'Primary identifier for the user in the directory. Immutable, globally unique, non-reusable.'],
+  ['http://schemas.microsoft.com/identity/claims/tenantid', 'TenantId', 'Identifier for the user\'s home tenant.'],
+  ['http://schemas.microsoft.com/identity/claims/identityprovider', 'IdentityProvider', 'Identity provider for the user.'],
+  ['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', 'Email', 'Email address of the user.'],
+  ['http://schemas.microsoft.com/ws/2008/06/identity/claims/groups', 'Groups', 'Groups of the user.'],
+  ['http://schemas.microsoft.com/identity/claims/accesstoken', 'External Access Token', 'Access token issued by external identity provider.'],
+  ['http://schemas.microsoft.com/ws/2008/06/identity/claims/expiration', 'External Access Token Expiration', 'UTC expiration time of access token issued by external identity provider.'],
+  ['http://schemas.microsoft.com/identity/claims/openid2_id', 'External OpenID 2.0 Identifier', 'OpenID 2.0 identifier issued by external identity provider.'],
+  ['http://schemas.microsoft.com/claims/groups.link', 'GroupsOverageClaim', 'Issued when number of user\'s group claims exceeds return limit.'],
+  ['http://schemas.microsoft.com/ws/2008/06/identity/claims/role', 'Role Claim', 'Roles that the user or Service Principal is attached to'],
+  ['http://schemas.microsoft.com/ws/2008/06/identity/claims/wids', 'RoleTemplate Id Claim', 'Role template id of the Built-in Directory Roles that the user is a member of'],
+];
+
+const keyDescriptors = (certs: SigningKey[]) =>
+  certs.map((c) => `<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${c.x5c}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>`).join('');
+
+export interface MetadataInput {
+  origin: string;
+  tenant: Tenant;
+  /** Certificates published as signing keys (an app's current and next, or the tenant's keys). */
+  certs: SigningKey[];
+  /** Signs the document. */
+  signer: SigningKey;
+  algorithm: 'sha256' | 'sha1';
+}
+
+export async function federationMetadata(i: MetadataInput): Promise<string> {
+  const tid = i.tenant.id;
+  const wsfed = `${i.origin}/${tid}${paths.wsfed}`;
+  const saml2 = `${i.origin}/${tid}${paths.saml2}`;
+  const ns = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:fed="http://docs.oasis-open.org/wsfed/federation/200706"';
+  const endpoint = (tag: string) => `<fed:${tag}><wsa:EndpointReference xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:Address>${wsfed}</wsa:Address></wsa:EndpointReference></fed:${tag}>`;
+  const claimTypes = CLAIM_TYPES.map(
+    ([uri, name, desc]) => `<auth:ClaimType Uri="${uri}" xmlns:auth="http://docs.oasis-open.org/wsfed/authorization/200706"><auth:DisplayName>${name}</auth:DisplayName><auth:Description>${desc.replace(/'/g, '&apos;')}</auth:Description></auth:ClaimType>`,
+  ).join('');
+  const keys = keyDescriptors(i.certs);
+  const xml =
+    `<EntityDescriptor ID="${samlId()}" entityID="${issuerOf(i.tenant)}" xmlns="urn:oasis:names:tc:SAML:2.0:metadata">` +
+    `<RoleDescriptor xsi:type="fed:SecurityTokenServiceType" protocolSupportEnumeration="http://docs.oasis-open.org/wsfed/federation/200706" ${ns}>${keys}<fed:ClaimTypesOffered>${claimTypes}</fed:ClaimTypesOffered>${endpoint('SecurityTokenServiceEndpoint')}${endpoint('PassiveRequestorEndpoint')}</RoleDescriptor>` +
+    `<RoleDescriptor xsi:type="fed:ApplicationServiceType" protocolSupportEnumeration="http://docs.oasis-open.org/wsfed/federation/200706" ${ns}>${keys}<fed:TargetScopes><wsa:EndpointReference xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:Address>${issuerOf(i.tenant)}</wsa:Address></wsa:EndpointReference></fed:TargetScopes>${endpoint('ApplicationServiceEndpoint')}${endpoint('PassiveRequestorEndpoint')}</RoleDescriptor>` +
+    `<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">${keys}` +
+    `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${saml2}"/>` +
+    `<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${saml2}"/>` +
+    `<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${saml2}"/>` +
+    `</IDPSSODescriptor></EntityDescriptor>`;
+  const signed = await signXml({ xml, key: i.signer, algorithm: i.algorithm, target: 'root' });
+  return `<?xml version="1.0" encoding="utf-8"?>${signed}`;
+}
