@@ -1,7 +1,6 @@
 /** start(): the programmatic front door used by tests, the CLI and the benchmarks. */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { buildDirectory } from './directory/build.js';
 import type { Directory } from './directory/model.js';
 import { v2Issuer } from './entra/urls.js';
 import { loadKeys } from './keys/store.js';
@@ -60,7 +59,6 @@ export const DEFAULT_SCENARIO = resolve(import.meta.dirname, '..', 'scenarios', 
 export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const scenario =
     typeof opts.scenario === 'object' ? parseScenario(opts.scenario) : await loadScenarioFile(opts.scenario ?? DEFAULT_SCENARIO);
-  const directory = buildDirectory(scenario);
   const tls = opts.tls ?? true;
   const host = opts.host ?? 'localhost';
   const hostnames = [...(opts.hostnames ?? []), ...(opts.publicUrl ? [new URL(opts.publicUrl).hostname] : []), ...(host !== 'localhost' && !['0.0.0.0', '::'].includes(host) ? [host] : [])];
@@ -69,8 +67,10 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const listenHost = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host) ? 'localhost' : host;
   const origin = (opts.publicUrl ?? `${tls ? 'https' : 'http'}://${listenHost}:${listening.port}`).replace(/\/+$/, '');
   const namespace = randomUUID();
-  const { app } = createApp({ origin, directory, keys, logFormat: opts.logFormat ?? 'silent', onRecord: opts.onRequest, namespace });
-  listening.setHandler(app.callback());
+  const source = typeof opts.scenario === 'object' ? '<inline>' : (opts.scenario ?? DEFAULT_SCENARIO);
+  const mock = createApp({ origin, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', onRecord: opts.onRequest, namespace });
+  listening.setHandler(mock.app.callback());
+  const directory = mock.world.directory;
   const tenant = directory.tenants[0]!;
   return {
     url: origin,

@@ -1,7 +1,7 @@
 /** Entra's URL layout (reference §1) mapped onto the per-tenant providers and our own endpoints. */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import type { Directory, Tenant } from '../directory/model.js';
+import type { Tenant } from '../directory/model.js';
 import { findTenant, findUser, TENANT_ALIASES } from '../directory/lookup.js';
 import * as claims from '../entra/claims.js';
 import { EntraError } from '../entra/errors.js';
@@ -9,6 +9,7 @@ import { GRAPH, paths, TENANT_SEGMENT, v1Issuer, v2Issuer } from '../entra/urls.
 import type { KeyMaterial } from '../keys/store.js';
 import { requestBody, requestIds } from '../server/context.js';
 import { setErrorChannel } from '../server/errors.js';
+import { worldOf } from '../server/world.js';
 import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest } from './client.js';
 import { discoveryV1, discoveryV2, jwks } from './discovery.js';
 import { showLogin, submitLogin } from './interaction.js';
@@ -17,9 +18,7 @@ import { OFFLINE_MARKER } from './scopes.js';
 
 export interface OidcRoutesOptions {
   origin: string;
-  directory: Directory;
   keys: KeyMaterial;
-  engines: Map<string, Engine>;
   internalSecret: string;
 }
 
@@ -61,9 +60,10 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
   const resolveTenant = async (ctx: Context, next: Next) => {
     const segment = String(ctx.params.tenant);
     if (!TENANT_SEGMENT.test(segment)) throw new EntraError(900023, { params: { tenant: segment } });
-    const tenant = findTenant(o.directory, segment);
+    const world = worldOf(ctx);
+    const tenant = findTenant(world.directory, segment);
     if (!tenant) throw new EntraError(90002, { params: { tenant: segment } });
-    ctx.state.tenant = { tenant, engine: o.engines.get(tenant.id)!, segment } satisfies TenantState;
+    ctx.state.tenant = { tenant, engine: world.engines.get(tenant.id)!, segment } satisfies TenantState;
     await next();
   };
   const json = (ctx: Context, body: unknown) => {
@@ -88,7 +88,7 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
   router.get('/common/userrealm/:user', (ctx) => {
     const user = decodeURIComponent(String(ctx.params.user));
     const domain = user.includes('@') ? user.split('@').pop()!.toLowerCase() : user.toLowerCase();
-    const tenant = o.directory.tenants.find((t) => t.domain === domain);
+    const tenant = worldOf(ctx).directory.tenants.find((t) => t.domain === domain);
     json(ctx, {
       ver: '1.0',
       account_type: tenant ? 'Managed' : 'Unknown',
@@ -178,7 +178,7 @@ async function userinfo(ctx: Context, o: OidcRoutesOptions): Promise<void> {
     if (!key) return fail('Access token validation failure.');
     const { payload } = await jwtVerify(token, key.publicKey);
     if (payload.aud !== GRAPH.resource && payload.aud !== GRAPH.appId) return fail('Access token validation failure. Invalid audience.');
-    const tenant = o.directory.tenants.find((t) => t.id === payload.tid);
+    const tenant = worldOf(ctx).directory.tenants.find((t) => t.id === payload.tid);
     const user = tenant && findUser(tenant, payload.oid as string);
     if (!tenant || !user) return fail('Access token validation failure.');
     const scopes = new Set(String(payload.scp ?? '').split(' '));

@@ -6,13 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import type { App, Directory, Tenant, User } from '../directory/model.js';
+import type { App, Tenant, User } from '../directory/model.js';
 import { findTenant, findUser, isAssigned } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
 import { paths, TENANT_SEGMENT } from '../entra/urls.js';
 import type { KeyMaterial } from '../keys/store.js';
 import { requestBody } from '../server/context.js';
 import { setErrorChannel } from '../server/errors.js';
+import { worldOf } from '../server/world.js';
 import { formPost, loginPage } from '../ui/pages.js';
 import { federationMetadata } from './metadata.js';
 import { readRequest, type AuthnRequestInfo } from './request.js';
@@ -22,7 +23,6 @@ import { decodeMessage, parseXml } from './xml.js';
 
 export interface SamlRoutesOptions {
   origin: string;
-  directory: Directory;
   keys: KeyMaterial;
 }
 
@@ -52,9 +52,10 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
     await next();
   };
   const tenantOf = (ctx: Context): Tenant => {
-    const segment = String(ctx.params.tenant ?? ctx.query.tenantId ?? o.directory.tenants[0]?.id);
+    const { directory } = worldOf(ctx);
+    const segment = String(ctx.params.tenant ?? ctx.query.tenantId ?? directory.tenants[0]?.id);
     if (!TENANT_SEGMENT.test(segment)) throw new EntraError(900023, { params: { tenant: segment } });
-    const tenant = findTenant(o.directory, segment);
+    const tenant = findTenant(directory, segment);
     if (!tenant) throw new EntraError(90002, { params: { tenant: segment } });
     return tenant;
   };

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { AADSTS } from '../entra/aadsts.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
 export class ScenarioError extends Error {
@@ -96,6 +97,14 @@ function checkReferences(s: Scenario, source: string): void {
         problems.push(`apps[${i}].assignments[${j}]: '${x}' is neither a user UPN nor a group name`);
       }
     });
+  });
+  s.rules.forEach((r, i) => {
+    if (r.then.error !== undefined && !(r.then.error in AADSTS)) {
+      problems.push(`rules[${i}].then.error: AADSTS${r.then.error} is not in the catalogue (known: ${Object.keys(AADSTS).join(', ')})`);
+    }
+    if (typeof r.times === 'object' && 'until' in r.times && !(r.times.until in s.switches)) {
+      problems.push(`rules[${i}].times.until: no switch named '${r.times.until}' (declare it under switches)`);
+    }
   });
   if (problems.length) throw new ScenarioError(source, problems);
 }

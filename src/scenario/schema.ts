@@ -83,6 +83,48 @@ export const groupSchema = z.strictObject({
   id: guid.optional().describe('object ID; default derived from the name'),
 });
 
+/** Where a fault rule can act: the endpoints a client meets. */
+export const ENDPOINTS = ['authorize', 'token', 'saml', 'metadata', 'jwks', 'discovery', 'userinfo', 'logout'] as const;
+
+export const ruleMatchSchema = z.strictObject({
+  endpoint: z.union([z.enum(ENDPOINTS), z.array(z.enum(ENDPOINTS)).min(1)]).optional().describe('endpoint(s) the rule applies to; default all'),
+  tenant: z.string().optional().describe('tenant ID or domain'),
+  app: z.string().optional().describe('app name, client ID or SAML Identifier'),
+  user: z.string().optional().describe('user UPN (login_hint, username, or the signed-in user)'),
+  grantType: z.string().optional().describe('token requests only: authorization_code, client_credentials, password, refresh_token…'),
+  header: z.record(z.string(), z.string()).optional().describe('request headers that must have these values, e.g. { x-test-id: t1 }'),
+});
+
+export const ruleEffectSchema = z
+  .strictObject({
+    error: z.number().int().optional().describe('answer with this AADSTS error from the catalogue, in the channel Entra uses'),
+    status: z.union([z.literal(429), z.literal(503)]).optional().describe('429 (throttled, with Retry-After) or 503 (outage)'),
+    retryAfter: z.number().int().positive().default(60).describe('seconds, for status 429/503'),
+    delayMs: z.number().int().min(0).max(120_000).optional().describe('answer this much later'),
+    removeClaims: z.array(z.string()).optional().describe('claims (or SAML attribute names) left out of issued tokens and assertions'),
+    setClaims: z.record(z.string(), z.unknown()).optional().describe('claims (or SAML attributes) overridden in issued tokens and assertions'),
+    clockSkewSeconds: z.number().int().optional().describe('shift iat/nbf/exp (and SAML NotBefore/NotOnOrAfter) by this many seconds: negative = already expired'),
+    breakSignature: z.boolean().optional().describe('issue tokens and SAML responses whose signature does not verify'),
+    swapKey: z.boolean().optional().describe('sign with a key that is not published in JWKS or metadata'),
+  })
+  .refine((e) => Object.keys(e).some((k) => k !== 'retryAfter'), 'a rule must do something: error, status, delayMs, removeClaims, setClaims, clockSkewSeconds, breakSignature or swapKey');
+
+export const occurrenceSchema = z.union([
+  z.literal('always'),
+  z.strictObject({ first: z.number().int().positive() }).describe('only the first N matching requests'),
+  z.strictObject({ every: z.number().int().positive() }).describe('every Nth matching request'),
+  z.strictObject({ after: z.number().int().min(0) }).describe('every matching request after the first N'),
+  z.strictObject({ until: z.string().min(1) }).describe('until the named switch is flipped on'),
+]);
+
+export const ruleSchema = z.strictObject({
+  name: z.string().optional().describe('shown in logs, the dashboard and the admin API'),
+  description: z.string().optional(),
+  when: ruleMatchSchema.default({}),
+  then: ruleEffectSchema,
+  times: occurrenceSchema.default('always').describe('always, { first: N }, { every: N }, { after: N } or { until: switch }'),
+});
+
 export const scenarioSchema = z.strictObject({
   $schema: z.string().optional(),
   description: z.string().optional().describe('what this scenario reproduces'),
@@ -100,11 +142,16 @@ export const scenarioSchema = z.strictObject({
   users: z.array(userSchema).default([]),
   groups: z.array(groupSchema).default([]),
   apps: z.array(appSchema).default([]),
+  rules: z.array(ruleSchema).default([]).describe('fault rules, first match wins'),
+  switches: z.record(z.string(), z.boolean()).default({}).describe('named switches rules can wait on (until), with their initial state'),
 });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type AppInput = z.output<typeof appSchema>;
+export type Rule = z.output<typeof ruleSchema>;
+export type RuleInput = z.input<typeof ruleSchema>;
+export type Endpoint = (typeof ENDPOINTS)[number];
 
 export function scenarioJsonSchema(): unknown {
   return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' });

@@ -1,8 +1,9 @@
 /** The request pipeline, in order, as one list: log -> Entra errors -> body -> OIDC and SAML routes. */
 import Koa from 'koa';
-import type { Directory } from '../directory/model.js';
 import type { KeyMaterial } from '../keys/store.js';
-import { createEngine, type Engine, newInternalSecret } from '../oidc/provider.js';
+import { newInternalSecret } from '../oidc/provider.js';
+import type { Scenario } from '../scenario/schema.js';
+import { buildWorld, type World } from './world.js';
 import { oidcRoutes } from '../oidc/routes.js';
 import { samlRoutes } from '../saml/sso.js';
 import { EntraError } from '../entra/errors.js';
@@ -12,7 +13,8 @@ import { type LogFormat, type RequestRecord, requestLog } from './log.js';
 
 export interface AppOptions {
   origin: string;
-  directory: Directory;
+  scenario: Scenario;
+  source: string;
   keys: KeyMaterial;
   logFormat: LogFormat;
   onRecord?: (r: RequestRecord) => void;
@@ -20,20 +22,30 @@ export interface AppOptions {
   namespace: string;
 }
 
-export function createApp(o: AppOptions): { app: Koa; engines: Map<string, Engine> } {
-  const internalSecret = newInternalSecret();
-  const cookieKeys = [newInternalSecret()];
-  const engines = new Map<string, Engine>();
-  for (const tenant of o.directory.tenants) {
-    engines.set(tenant.id, createEngine({ origin: o.origin, tenant, keys: o.keys, internalSecret, cookieKeys, namespace: o.namespace }));
-  }
-  const app = new Koa({ keys: cookieKeys });
+export interface MockApp {
+  app: Koa;
+  /** The world new requests see; replace it to switch scenario. */
+  world: World;
+  /** Builds a world for another scenario with this server's keys and secrets. */
+  build(scenario: Scenario, source: string): World;
+}
+
+export function createApp(o: AppOptions): MockApp {
+  const deps = { origin: o.origin, keys: o.keys, internalSecret: newInternalSecret(), cookieKeys: [newInternalSecret()], namespace: o.namespace };
+  const app = new Koa({ keys: deps.cookieKeys });
   app.silent = true;
-  const routes = oidcRoutes({ origin: o.origin, directory: o.directory, keys: o.keys, engines, internalSecret });
-  const saml = samlRoutes({ origin: o.origin, directory: o.directory, keys: o.keys });
+  const mock: MockApp = { app, world: buildWorld(o.scenario, o.source, deps), build: (s, src) => buildWorld(s, src, deps) };
+  const routes = oidcRoutes({ origin: o.origin, keys: o.keys, internalSecret: deps.internalSecret });
+  const saml = samlRoutes({ origin: o.origin, keys: o.keys });
+  // Each request keeps the world it started in (see world.ts).
+  const pinWorld = async (ctx: Koa.Context, next: Koa.Next) => {
+    ctx.state.world = mock.world;
+    await next();
+  };
 
   const pipeline = [
     requestLog(o.origin, o.logFormat, o.onRecord),
+    pinWorld,
     entraErrors,
     readForm,
     routes.routes(),
@@ -49,5 +61,5 @@ export function createApp(o: AppOptions): { app: Koa; engines: Map<string, Engin
   app.on('error', (err: unknown) => {
     if (o.logFormat !== 'silent') console.error('mock-entra: internal error', err);
   });
-  return { app, engines };
+  return mock;
 }

@@ -1,0 +1,81 @@
+/** Fault rules as data: which requests a rule matches, and whether this occurrence fires. */
+import type { App, Tenant, User } from '../directory/model.js';
+import type { Endpoint, Rule } from '../scenario/schema.js';
+
+/** What the front-ends know about a request when they consult the fault layer. */
+export interface RequestFacts {
+  endpoint: Endpoint;
+  tenant?: Tenant;
+  app?: App;
+  /** The user if known: signed in, or named by login_hint / username. */
+  user?: User;
+  userHint?: string;
+  grantType?: string;
+  header: (name: string) => string;
+}
+
+function sameApp(app: App | undefined, ref: string): boolean {
+  if (!app) return false;
+  const r = ref.toLowerCase();
+  return app.name.toLowerCase() === r || app.clientId === r || app.saml?.identifier.toLowerCase() === r;
+}
+
+export function matches(rule: Rule, f: RequestFacts): boolean {
+  const w = rule.when;
+  if (w.endpoint !== undefined && !(Array.isArray(w.endpoint) ? w.endpoint : [w.endpoint]).includes(f.endpoint)) return false;
+  if (w.tenant !== undefined && f.tenant?.id !== w.tenant.toLowerCase() && f.tenant?.domain !== w.tenant.toLowerCase()) return false;
+  if (w.app !== undefined && !sameApp(f.app, w.app)) return false;
+  if (w.user !== undefined) {
+    const upn = (f.user?.upn ?? f.userHint ?? '').toLowerCase();
+    if (upn !== w.user.toLowerCase()) return false;
+  }
+  if (w.grantType !== undefined && f.grantType !== w.grantType) return false;
+  for (const [name, value] of Object.entries(w.header ?? {})) if (f.header(name) !== value) return false;
+  return true;
+}
+
+/** `count` is how many requests this rule has matched, this one included. */
+export function fires(times: Rule['times'], count: number, switches: ReadonlyMap<string, boolean>): boolean {
+  if (times === 'always') return true;
+  if ('first' in times) return count <= times.first;
+  if ('every' in times) return count % times.every === 0;
+  if ('after' in times) return count > times.after;
+  return !switches.get(times.until);
+}
+
+/** One rule in words, for `scenario explain`, the admin API and the dashboard. */
+export function describeRule(rule: Rule): string {
+  const w = rule.when;
+  const where = [
+    w.endpoint ? `${[w.endpoint].flat().join(' or ')} requests` : 'any request',
+    w.tenant && `to tenant ${w.tenant}`,
+    w.app && `for app ${w.app}`,
+    w.user && `by user ${w.user}`,
+    w.grantType && `with grant_type ${w.grantType}`,
+    w.header && `carrying ${Object.entries(w.header).map(([k, v]) => `${k}: ${v}`).join(', ')}`,
+  ].filter(Boolean);
+  const t = rule.then;
+  const what = [
+    t.delayMs !== undefined && `wait ${t.delayMs} ms`,
+    t.error !== undefined && `fail with AADSTS${t.error}`,
+    t.status === 429 && `answer 429 Too Many Requests (Retry-After: ${t.retryAfter})`,
+    t.status === 503 && `answer 503 Service Unavailable (Retry-After: ${t.retryAfter})`,
+    t.removeClaims && `leave out ${t.removeClaims.join(', ')}`,
+    t.setClaims && `set ${Object.keys(t.setClaims).join(', ')}`,
+    t.clockSkewSeconds !== undefined && `shift token times by ${t.clockSkewSeconds} s`,
+    t.breakSignature && 'break the signature',
+    t.swapKey && 'sign with a key that is not published',
+  ].filter(Boolean);
+  const times = rule.times;
+  const when =
+    times === 'always'
+      ? 'every time'
+      : 'first' in times
+        ? `the first ${times.first} time(s)`
+        : 'every' in times
+          ? `every ${times.every}th time`
+          : 'after' in times
+            ? `after the first ${times.after} time(s)`
+            : `until switch '${times.until}' is turned on`;
+  return `${rule.name ? `${rule.name}: ` : ''}${where.join(' ')}: ${what.join(', then ')}, ${when}.`;
+}

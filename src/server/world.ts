@@ -1,0 +1,43 @@
+/**
+ * Everything a scenario determines, built together and swapped together: the directory, one
+ * provider per tenant, and the fault state. Each request keeps the world it started with, so a
+ * scenario switch never disturbs requests in flight.
+ */
+import type { Context } from 'koa';
+import { buildDirectory } from '../directory/build.js';
+import type { Directory } from '../directory/model.js';
+import { FaultState } from '../faults/state.js';
+import type { KeyMaterial } from '../keys/store.js';
+import { createEngine, type Engine } from '../oidc/provider.js';
+import type { Scenario } from '../scenario/schema.js';
+
+export interface World {
+  scenario: Scenario;
+  /** File path, or '<inline>'. */
+  source: string;
+  directory: Directory;
+  engines: Map<string, Engine>;
+  faults: FaultState;
+}
+
+export interface WorldDeps {
+  origin: string;
+  keys: KeyMaterial;
+  internalSecret: string;
+  cookieKeys: string[];
+  /** Separates this server's stored tokens from other servers in the same process. */
+  namespace: string;
+}
+
+export function buildWorld(scenario: Scenario, source: string, d: WorldDeps): World {
+  const directory = buildDirectory(scenario);
+  const engines = new Map<string, Engine>();
+  for (const tenant of directory.tenants) {
+    engines.set(tenant.id, createEngine({ origin: d.origin, tenant, keys: d.keys, internalSecret: d.internalSecret, cookieKeys: d.cookieKeys, namespace: d.namespace }));
+  }
+  return { scenario, source, directory, engines, faults: new FaultState(scenario.rules, scenario.switches) };
+}
+
+export function worldOf(ctx: Context): World {
+  return ctx.state.world as World;
+}
