@@ -1,12 +1,11 @@
 // mock-entra vs a bare node:https baseline (bench/baseline-server.js), side by side in one run:
 // cold start, idle RSS and client-credentials token throughput. Run with `npm run bench`.
 // Both servers run as child processes, one at a time; autocannon runs in this process.
-// Env: BENCH_CPU_PROF=1 also writes a CPU profile of the mock's throughput run to bench/profiles/.
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,7 +21,6 @@ const BODY = new URLSearchParams({
   scope: 'api://sample-api/.default',
 }).toString();
 const RUNS = 5;
-const PROFILE_DIR = join(ROOT, 'bench', 'profiles');
 
 const tmp = await mkdtemp(join(tmpdir(), 'mock-entra-bench-'));
 const certsDir = join(tmp, 'certs');
@@ -32,7 +30,10 @@ const commands = {
   baseline: (port) => [join(ROOT, 'bench/baseline-server.js'), port, certsDir],
 };
 const live = new Set();
-process.on('exit', () => live.forEach((c) => c.kill('SIGKILL')));
+process.on('exit', () => {
+  live.forEach((c) => c.kill('SIGKILL'));
+  rmSync(tmp, { recursive: true, force: true });
+});
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
 function freePort() {
@@ -60,12 +61,12 @@ const readIfExists = (file) => (existsSync(file) ? readFileSync(file) : undefine
 const tail = (file) => readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
 
 // Spawns a server and waits (10 ms polls, at most 10 s) until discovery answers 200.
-async function launch(name, nodeArgs = []) {
+async function launch(name) {
   const port = await freePort();
   const log = join(tmp, `${name}-${port}.log`);
   const fd = openSync(log, 'w');
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, ...commands[name](port)], { cwd: ROOT, stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, commands[name](port), { cwd: ROOT, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   live.add(child);
   child.once('exit', () => live.delete(child));
@@ -108,8 +109,8 @@ async function coldStart(name) {
 }
 
 // 2 s warm-up, then 10 s at 32 connections; only 2xx responses count.
-async function throughput(name, nodeArgs) {
-  const { child, base } = await launch(name, nodeArgs);
+async function throughput(name) {
+  const { child, base } = await launch(name);
   try {
     const url = `${base}/${TENANT}/oauth2/v2.0/token`;
     const probe = await request(url, { method: 'POST', body: BODY });
@@ -135,13 +136,12 @@ async function throughput(name, nodeArgs) {
 try {
   // Warm-up start: generates the CA, TLS and signing keys, so every measured start has them cached.
   await stop((await launch('mock')).child);
-  const profile = process.env.BENCH_CPU_PROF ? (await mkdir(PROFILE_DIR, { recursive: true }), [`--cpu-prof`, `--cpu-prof-dir=${PROFILE_DIR}`]) : [];
   const results = { date: new Date().toISOString(), node: process.version };
   for (const name of ['mock', 'baseline']) {
     console.error(`${name}: cold start x${RUNS} ...`);
     const cold = await coldStart(name);
     console.error(`${name}: throughput (2 s warm-up + 10 s) ...`);
-    results[name] = { ...cold, clientCredentials: await throughput(name, name === 'mock' ? profile : []) };
+    results[name] = { ...cold, clientCredentials: await throughput(name) };
   }
   const { mock: m, baseline: b } = results;
   const mc = m.clientCredentials, bc = b.clientCredentials;
@@ -175,11 +175,10 @@ try {
     }
   }
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  console.log('\nwrote bench/results.json' + (profile.length ? `; CPU profile in ${PROFILE_DIR}` : ''));
+  console.log('\nwrote bench/results.json');
 } catch (err) {
   console.error(err);
   process.exitCode = 1;
 } finally {
   await Promise.all([...live].map(stop));
-  await rm(tmp, { recursive: true, force: true });
 }
