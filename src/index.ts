@@ -1,9 +1,9 @@
 /** mock-entra's public API. */
-export { start, DEFAULT_SCENARIO, type StartOptions, type MockEntra } from './start.js';
+export { start, DEFAULT_SCENARIO, type StartOptions, type MockEntra, type UseOptions } from './start.js';
 export { EntraError } from './entra/errors.js';
 export { AADSTS, type AadstsCode } from './entra/aadsts.js';
 export { parseScenario, parseScenarioText, loadScenarioFile, ScenarioError } from './scenario/load.js';
-export type { Scenario, ScenarioInput } from './scenario/schema.js';
+export type { Scenario, ScenarioInput, RuleInput } from './scenario/schema.js';
 import type { ScenarioInput } from './scenario/schema.js';
 
 /** Builds a scenario in code, with the same types and defaults as a scenario file. */

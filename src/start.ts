@@ -6,7 +6,8 @@ import { v2Issuer } from './entra/urls.js';
 import { loadKeys } from './keys/store.js';
 import { MemoryAdapter } from './oidc/adapter.js';
 import { loadScenarioFile, parseScenario } from './scenario/load.js';
-import type { Scenario, ScenarioInput } from './scenario/schema.js';
+import type { RuleInput, Scenario, ScenarioInput } from './scenario/schema.js';
+import { parseRule } from './server/admin.js';
 import { createApp } from './server/app.js';
 import { listen } from './server/listen.js';
 import type { LogFormat, RequestRecord } from './server/log.js';
@@ -29,6 +30,14 @@ export interface StartOptions {
   /** Default 'silent' for start(), 'pretty' for the CLI. */
   logFormat?: LogFormat;
   onRequest?: (r: RequestRecord) => void;
+  /** Lets the admin API (/_mock/) answer non-loopback callers that present it as a Bearer token. */
+  adminToken?: string;
+}
+
+/** Narrows a run-time rule: only this client, user, or requests carrying a header value. */
+export interface UseOptions {
+  /** Fire once, then fall away (times: { first: 1 }). */
+  once?: boolean;
 }
 
 export interface MockEntra {
@@ -43,6 +52,20 @@ export interface MockEntra {
   caCert: string;
   scenario: Scenario;
   directory: Directory;
+  /**
+   * Adds a fault rule ahead of the scenario's (first match wins). Scope it with `when.app`,
+   * `when.user` or `when.header` so tests running in parallel do not collide.
+   * @example idp.use({ when: { endpoint: 'token', app: 'sample-web' }, then: { error: 7000222 } }, { once: true })
+   */
+  use(rule: RuleInput, opts?: UseOptions): string;
+  /** Removes run-time rules, zeroes counters, puts switches back. */
+  reset(): void;
+  /** Turns a named switch on (or off). */
+  flip(name: string, on?: boolean): void;
+  /** Switches to another scenario; an invalid one throws ScenarioError and the running one stays. */
+  useScenario(scenario: string | ScenarioInput): Promise<void>;
+  /** Recent requests, oldest first, with the AADSTS code and the rule that fired. */
+  requests(): RequestRecord[];
   stop(): Promise<void>;
 }
 
@@ -68,10 +91,9 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const origin = (opts.publicUrl ?? `${tls ? 'https' : 'http'}://${listenHost}:${listening.port}`).replace(/\/+$/, '');
   const namespace = randomUUID();
   const source = typeof opts.scenario === 'object' ? '<inline>' : (opts.scenario ?? DEFAULT_SCENARIO);
-  const mock = createApp({ origin, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', onRecord: opts.onRequest, namespace });
+  const mock = createApp({ origin, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', onRecord: opts.onRequest, namespace, adminToken: opts.adminToken });
   listening.setHandler(mock.app.callback());
-  const directory = mock.world.directory;
-  const tenant = directory.tenants[0]!;
+  const tenant = mock.world.directory.tenants[0]!;
   return {
     url: origin,
     port: listening.port,
@@ -79,8 +101,22 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     issuer: v2Issuer(origin, tenant.id),
     caCertPath: keys.caCertPath,
     caCert: keys.caCertPem,
-    scenario,
-    directory,
+    get scenario() {
+      return mock.world.scenario;
+    },
+    get directory() {
+      return mock.world.directory;
+    },
+    use: (rule, o = {}) => mock.world.faults.use(parseRule({ ...rule, once: o.once })),
+    reset: () => mock.world.faults.reset(),
+    flip: (name, on = true) => {
+      if (!mock.world.faults.flip(name, on)) throw new Error(`no switch named '${name}' in the scenario`);
+    },
+    useScenario: async (next) => {
+      const parsed = typeof next === 'object' ? parseScenario(next) : await loadScenarioFile(next);
+      mock.switchTo(parsed, typeof next === 'object' ? '<inline>' : next);
+    },
+    requests: () => [...mock.recent],
     stop: async () => {
       await listening.close();
       MemoryAdapter.drop(namespace);

@@ -61,6 +61,7 @@ export const AADSTS = {
   7500529: { error: 'invalid_request', status: 200, text: "The value '{id}' is not a valid SAML ID. The ID must not begin with a number." },
   76021: { error: 'invalid_request', status: 200, text: 'The request sent by client is not signed while the application requires signed requests.' }, // text (unverified)
   50000: { error: 'server_error', status: 500, text: 'There was an error issuing a token or an issue with our sign-in service. {detail}' },
+  50196: { error: 'temporarily_unavailable', status: 429, text: 'The server terminated an operation because it encountered a loop while processing a request.' }, // the reference pairs it with 429 + Retry-After
   90033: { error: 'temporarily_unavailable', status: 503, text: 'A transient error has occurred. Please try again.' },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -25,7 +25,7 @@ function basicCredentials(ctx: Context): { id: string; secret: string } | undefi
 }
 
 /** Token endpoint: authenticate the client as Entra does, then hand the provider a request it accepts. */
-export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: string): void {
+export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: string): App {
   const body = requestBody(ctx);
   const basic = basicCredentials(ctx);
   if (!body.grant_type) throw new EntraError(900144, { params: { param: 'grant_type' } });
@@ -50,6 +50,7 @@ export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: 
   body.client_secret = internalSecret;
   delete body[CLIENT_ASSERTION];
   delete body.client_assertion_type;
+  return app;
 }
 
 /** Returns appidacr: '0' public client, '1' secret. */

@@ -8,6 +8,7 @@ import { EntraError } from '../entra/errors.js';
 import { GRAPH, paths, TENANT_SEGMENT, v1Issuer, v2Issuer } from '../entra/urls.js';
 import type { KeyMaterial } from '../keys/store.js';
 import { requestBody, requestIds } from '../server/context.js';
+import { gate } from '../faults/gate.js';
 import { setErrorChannel } from '../server/errors.js';
 import { worldOf } from '../server/world.js';
 import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest } from './client.js';
@@ -100,21 +101,25 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
 
   router.all(paths.userinfo, async (ctx) => userinfo(ctx, o));
 
-  router.get('/:tenant/v2.0/.well-known/openid-configuration', resolveTenant, (ctx) => {
+  router.get('/:tenant/v2.0/.well-known/openid-configuration', resolveTenant, async (ctx) => {
     const { tenant, segment } = tenantOf(ctx);
+    await gate(ctx, { endpoint: 'discovery', tenant });
     json(ctx, discoveryV2(o.origin, tenant, segment));
   });
-  router.get('/:tenant/.well-known/openid-configuration', resolveTenant, (ctx) => {
+  router.get('/:tenant/.well-known/openid-configuration', resolveTenant, async (ctx) => {
     const { tenant, segment } = tenantOf(ctx);
+    await gate(ctx, { endpoint: 'discovery', tenant });
     json(ctx, discoveryV1(o.origin, tenant, segment));
   });
-  router.get(`/:tenant${paths.v2.keys}`, resolveTenant, (ctx) => {
+  router.get(`/:tenant${paths.v2.keys}`, resolveTenant, async (ctx) => {
     const { tenant, segment } = tenantOf(ctx);
+    await gate(ctx, { endpoint: 'jwks', tenant });
     const alias = TENANT_ALIASES.has(segment.toLowerCase());
     json(ctx, jwks(o.keys.signing, v2Issuer(o.origin, alias ? '{tenantid}' : tenant.id)));
   });
-  router.get(`/:tenant${paths.v1.keys}`, resolveTenant, (ctx) => {
+  router.get(`/:tenant${paths.v1.keys}`, resolveTenant, async (ctx) => {
     const { tenant, segment } = tenantOf(ctx);
+    await gate(ctx, { endpoint: 'jwks', tenant });
     const alias = TENANT_ALIASES.has(segment.toLowerCase());
     json(ctx, jwks(o.keys.signing, v1Issuer(alias ? '{tenantid}' : tenant.id)));
   });
@@ -126,6 +131,7 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     const checked = checkAuthorizeClient(tenant, params);
     // From here on errors go back to the registered redirect URI, as Entra sends them.
     setErrorChannel(ctx, { kind: 'redirect', redirectUri: checked.redirectUri, state: checked.state, responseMode: params.response_mode ?? 'query' });
+    await gate(ctx, { endpoint: 'authorize', tenant, app: checked.app, userHint: params.login_hint });
     checkAuthorizeRequest(tenant, params);
     markOffline(ctx);
     await dispatch(ctx, engine, paths.v2.authorize);
@@ -138,11 +144,14 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
   });
   router.post(`/:tenant${paths.v2.token}`, resolveTenant, async (ctx) => {
     const { tenant, engine } = tenantOf(ctx);
-    checkTokenRequest(ctx, tenant, o.internalSecret);
+    const body = requestBody(ctx);
+    const app = checkTokenRequest(ctx, tenant, o.internalSecret);
+    await gate(ctx, { endpoint: 'token', tenant, app, grantType: body.grant_type, userHint: body.username });
     await dispatch(ctx, engine, paths.v2.token);
   });
   const logout = async (ctx: Context) => {
     setErrorChannel(ctx, { kind: 'page' });
+    await gate(ctx, { endpoint: 'logout', tenant: tenantOf(ctx).tenant });
     const rest = ctx.path.slice(ctx.path.indexOf(paths.v2.logout));
     await dispatch(ctx, tenantOf(ctx).engine, rest);
   };
@@ -162,6 +171,7 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
 
 /** Graph's OIDC userinfo: accepts only Graph access tokens this server issued. */
 async function userinfo(ctx: Context, o: OidcRoutesOptions): Promise<void> {
+  await gate(ctx, { endpoint: 'userinfo' });
   const { jwtVerify, decodeProtectedHeader } = await import('jose');
   const ids = requestIds(ctx);
   const fail = (message: string) => {

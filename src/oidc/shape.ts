@@ -8,6 +8,7 @@ import { findApp, findUser } from '../directory/lookup.js';
 import * as claims from '../entra/claims.js';
 import { EntraError, errorBody, redirectErrorParams } from '../entra/errors.js';
 import { paths } from '../entra/urls.js';
+import { issueFaults, shapeJwt } from '../faults/shape.js';
 import { signJwt } from '../keys/signing.js';
 import { requestIds, requestBody } from '../server/context.js';
 import { errorPage } from '../ui/pages.js';
@@ -134,13 +135,16 @@ async function shapeTokenResponse(ctx: KoaContextWithOIDC, provider: Engine, bod
     const oid = decodePayload(body.access_token).oid;
     user = findUser(tenant, oid as string);
   }
+  const faults = issueFaults(ctx);
+  const accessToken = await shapeJwt(body.access_token as string, faults, keys.signing);
+  if (idToken) idToken = await shapeJwt(idToken, faults, keys.signing);
   const expires = body.expires_in as number;
   return {
     token_type: 'Bearer',
     ...(grantType === 'client_credentials' ? {} : { scope: responseScope(body) }),
     expires_in: expires,
     ext_expires_in: expires,
-    access_token: body.access_token,
+    access_token: accessToken,
     ...(body.refresh_token ? { refresh_token: body.refresh_token } : {}),
     ...(idToken ? { id_token: idToken } : {}),
     ...(user && form.client_info === '1' ? { client_info: claims.clientInfo(tenant, user) } : {}),

@@ -2,6 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { App, Tenant, User } from '../directory/model.js';
 import { samlAttributes } from '../entra/claims.js';
+import type { IssueFaults } from '../faults/shape.js';
 import type { SigningKey } from '../keys/store.js';
 import { NAMEID_FORMATS, type NameIdFormat } from './request.js';
 import { signXml } from './signing.js';
@@ -45,10 +46,25 @@ export interface ResponseInput {
   authnInstant: number;
   key: SigningKey;
   now?: number;
+  faults?: IssueFaults;
+}
+
+/** Attribute faults: names match exactly or by their last segment (`mail`, `emailaddress`). */
+function shapeAttributes(attrs: Array<[string, string[]]>, f?: IssueFaults): Array<[string, string[]]> {
+  if (!f?.removeClaims && !f?.setClaims) return attrs;
+  const hit = (name: string, ref: string) => name === ref || name.split('/').pop() === ref;
+  let out = attrs.filter(([name]) => !(f.removeClaims ?? []).some((r) => hit(name, r)));
+  for (const [ref, value] of Object.entries(f.setClaims ?? {})) {
+    const values = (Array.isArray(value) ? value : [value]).map(String);
+    const i = out.findIndex(([name]) => hit(name, ref));
+    if (i >= 0) out[i] = [out[i]![0], values];
+    else out = [...out, [ref, values]];
+  }
+  return out;
 }
 
 export async function buildResponse(i: ResponseInput): Promise<{ xml: string; assertionId: string }> {
-  const now = i.now ?? Date.now();
+  const now = (i.now ?? Date.now()) + (i.faults?.clockSkewSeconds ?? 0) * 1000;
   const saml = i.app.saml!;
   const format = i.nameIdFormat ?? saml.nameIdFormat;
   const responseId = samlId();
@@ -56,7 +72,7 @@ export async function buildResponse(i: ResponseInput): Promise<{ xml: string; as
   const issuer = issuerOf(i.tenant);
   const notOnOrAfter = t(now + 60 * 60 * 1000);
   const irt = i.inResponseTo ? ` InResponseTo="${x(i.inResponseTo)}"` : '';
-  const attributes = samlAttributes(i.tenant, i.app, i.user)
+  const attributes = shapeAttributes(samlAttributes(i.tenant, i.app, i.user), i.faults)
     .map(([name, values]) => `<Attribute Name="${x(name)}">${values.map((v) => `<AttributeValue>${x(v)}</AttributeValue>`).join('')}</Attribute>`)
     .join('');
   const assertion =

@@ -12,6 +12,8 @@ import { EntraError } from '../entra/errors.js';
 import { paths, TENANT_SEGMENT } from '../entra/urls.js';
 import type { KeyMaterial } from '../keys/store.js';
 import { requestBody } from '../server/context.js';
+import { gate } from '../faults/gate.js';
+import { breakXmlSignature, issueFaults, rogueKey } from '../faults/shape.js';
 import { setErrorChannel } from '../server/errors.js';
 import { worldOf } from '../server/world.js';
 import { formPost, loginPage } from '../ui/pages.js';
@@ -37,6 +39,7 @@ interface Pending {
 }
 
 const PENDING_TTL = 15 * 60 * 1000;
+const loginHint = (ctx: Context) => (typeof ctx.query.login_hint === 'string' ? ctx.query.login_hint : undefined);
 const sessionCookie = (tenant: Tenant) => `msaml.${tenant.id}`;
 
 function findSamlApp(tenant: Tenant, identifier: string): App | undefined {
@@ -75,7 +78,10 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
   const respond = async (ctx: Context, tenant: Tenant, app: App, user: User, p: Omit<Pending, 'expires' | 'tenantId' | 'appId'>, authnInstant: number) => {
     if (!isAssigned(app, user)) throw new EntraError(50105, { params: { appName: app.name, appId: app.clientId } });
     const { active } = await appCerts(o.keys.certsDir, app);
-    const { xml } = await buildResponse({ tenant, app, user, acsUrl: p.acsUrl, inResponseTo: p.request?.id, nameIdFormat: p.request?.nameIdFormat, authnInstant, key: active });
+    const faults = issueFaults(ctx);
+    const key = faults?.swapKey ? await rogueKey() : active;
+    let { xml } = await buildResponse({ tenant, app, user, acsUrl: p.acsUrl, inResponseTo: p.request?.id, nameIdFormat: p.request?.nameIdFormat, authnInstant, key, faults });
+    if (faults?.breakSignature) xml = breakXmlSignature(xml);
     ctx.state.samlResponse = xml;
     ctx.type = 'html';
     ctx.body = formPost(p.acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), ...(p.relayState !== undefined ? { RelayState: p.relayState } : {}) });
@@ -93,7 +99,7 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
       ctx.body = formPost(p.acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), ...(p.relayState !== undefined ? { RelayState: p.relayState } : {}) });
       return;
     }
-    const hinted = findUser(tenant, typeof ctx.query.login_hint === 'string' ? ctx.query.login_hint : undefined);
+    const hinted = findUser(tenant, loginHint(ctx));
     if (hinted && tenant.autoSignIn && !force) {
       const now = Date.now();
       writeSession(ctx, tenant, hinted, now);
@@ -116,6 +122,7 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
     const app = findSamlApp(tenant, request.issuer);
     if (!app) throw new EntraError(700016, { params: { appId: request.issuer, tenant: tenant.id } });
     if (request.kind === 'LogoutRequest') return logout(ctx, tenant, app, request.id, relayState);
+    await gate(ctx, { endpoint: 'saml', tenant, app, user: readSession(ctx, tenant)?.user, userHint: loginHint(ctx) });
     if (app.saml!.requireSignedRequests && !(request.signed || (binding === 'redirect' && typeof ctx.query.Signature === 'string'))) {
       throw new EntraError(76021);
     }
@@ -182,11 +189,13 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
     const app = tenant.apps.find((a) => a.clientId === String(ctx.params.appId).toLowerCase() && a.saml);
     if (!app) throw new EntraError(700016, { params: { appId: String(ctx.params.appId), tenant: tenant.id } });
     const relayState = typeof ctx.query.RelayState === 'string' ? ctx.query.RelayState : app.saml!.relayState;
+    await gate(ctx, { endpoint: 'saml', tenant, app, user: readSession(ctx, tenant)?.user, userHint: loginHint(ctx) });
     await signIn(ctx, tenant, app, { acsUrl: app.saml!.replyUrls[0]!, relayState });
   });
 
   router.get(`/:tenant/federationmetadata/2007-06/federationmetadata.xml`, async (ctx) => {
     const tenant = tenantOf(ctx);
+    await gate(ctx, { endpoint: 'metadata', tenant });
     const appId = typeof ctx.query.appid === 'string' ? ctx.query.appid.toLowerCase() : undefined;
     let xml: string;
     if (appId) {

@@ -7,6 +7,7 @@ import { buildWorld, type World } from './world.js';
 import { oidcRoutes } from '../oidc/routes.js';
 import { samlRoutes } from '../saml/sso.js';
 import { EntraError } from '../entra/errors.js';
+import { adminRoutes } from './admin.js';
 import { readForm } from './body.js';
 import { entraErrors } from './errors.js';
 import { type LogFormat, type RequestRecord, requestLog } from './log.js';
@@ -20,21 +21,48 @@ export interface AppOptions {
   onRecord?: (r: RequestRecord) => void;
   /** Separates this server's stored tokens from other servers in the same process. */
   namespace: string;
+  /** When set, the admin API answers anyone presenting it (Bearer); otherwise loopback only. */
+  adminToken?: string;
 }
 
 export interface MockApp {
   app: Koa;
-  /** The world new requests see; replace it to switch scenario. */
+  /** The world new requests see. */
   world: World;
-  /** Builds a world for another scenario with this server's keys and secrets. */
-  build(scenario: Scenario, source: string): World;
+  /** Switches scenario: builds the new world first, so a failure leaves the old one in force. */
+  switchTo(scenario: Scenario, source: string): void;
+  /** The most recent requests, oldest first. */
+  recent: RequestRecord[];
 }
+
+const RECENT_LIMIT = 500;
 
 export function createApp(o: AppOptions): MockApp {
   const deps = { origin: o.origin, keys: o.keys, internalSecret: newInternalSecret(), cookieKeys: [newInternalSecret()], namespace: o.namespace };
   const app = new Koa({ keys: deps.cookieKeys });
   app.silent = true;
-  const mock: MockApp = { app, world: buildWorld(o.scenario, o.source, deps), build: (s, src) => buildWorld(s, src, deps) };
+  const mock: MockApp = {
+    app,
+    world: buildWorld(o.scenario, o.source, deps),
+    switchTo: (s, src) => {
+      mock.world = buildWorld(s, src, deps);
+    },
+    recent: [],
+  };
+  const onRecord = (r: RequestRecord) => {
+    mock.recent.push(r);
+    if (mock.recent.length > RECENT_LIMIT) mock.recent.splice(0, mock.recent.length - RECENT_LIMIT);
+    o.onRecord?.(r);
+  };
+  const admin = adminRoutes({
+    world: () => mock.world,
+    switchTo: (s, src) => mock.switchTo(s, src),
+    recent: () => mock.recent,
+    clearRecent: () => {
+      mock.recent.length = 0;
+    },
+    token: o.adminToken,
+  });
   const routes = oidcRoutes({ origin: o.origin, keys: o.keys, internalSecret: deps.internalSecret });
   const saml = samlRoutes({ origin: o.origin, keys: o.keys });
   // Each request keeps the world it started in (see world.ts).
@@ -44,8 +72,9 @@ export function createApp(o: AppOptions): MockApp {
   };
 
   const pipeline = [
-    requestLog(o.origin, o.logFormat, o.onRecord),
+    requestLog(o.origin, o.logFormat, onRecord),
     pinWorld,
+    admin.routes(),
     entraErrors,
     readForm,
     routes.routes(),

@@ -17,7 +17,8 @@ export function setErrorChannel(ctx: Context, channel: ErrorChannel): void {
 export function renderError(ctx: Context, err: EntraError): void {
   const ids = requestIds(ctx);
   const channel = (ctx.state.errorChannel as ErrorChannel | undefined) ?? { kind: 'json' };
-  if (channel.kind === 'page') {
+  // Errors the catalogue gives HTTP 200 are ones Entra shows on its page even where it could redirect (50105, 50011…).
+  if (channel.kind === 'page' || (channel.kind === 'redirect' && err.status === 200)) {
     ctx.status = err.status === 200 || err.status >= 500 ? err.status : 200;
     ctx.type = 'html';
     ctx.body = errorPage(err, ids);

@@ -12,6 +12,8 @@ export interface RequestRecord {
   ms: number;
   traceId: string;
   aadsts?: number;
+  /** The fault rule that fired on this request (its name, or id). */
+  rule?: string;
 }
 
 export function requestLog(origin: string, format: LogFormat, onRecord?: (r: RequestRecord) => void) {
@@ -29,12 +31,14 @@ export function requestLog(origin: string, format: LogFormat, onRecord?: (r: Req
         ms: Math.round((performance.now() - started) * 10) / 10,
         traceId: ids.traceId,
         ...(ctx.state.aadsts ? { aadsts: ctx.state.aadsts as number } : {}),
+        ...(ctx.state.fault ? { rule: (ctx.state.fault as { name?: string; id: string }).name ?? (ctx.state.fault as { id: string }).id } : {}),
       };
       onRecord?.(record);
       if (format === 'json') process.stdout.write(`${JSON.stringify(record)}\n`);
       else if (format === 'pretty') {
         const code = record.aadsts ? ` AADSTS${record.aadsts}` : '';
-        process.stdout.write(`${record.time.slice(11, 23)} ${record.method} ${record.path} ${record.status}${code} ${record.ms}ms\n`);
+        const rule = record.rule ? ` [rule: ${record.rule}]` : '';
+        process.stdout.write(`${record.time.slice(11, 23)} ${record.method} ${record.path} ${record.status}${code}${rule} ${record.ms}ms\n`);
       }
     }
   };
