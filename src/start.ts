@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Directory } from './directory/model.js';
 import { v2Issuer } from './entra/urls.js';
-import { loadKeys } from './keys/store.js';
+import { loadAltTls, loadKeys } from './keys/store.js';
 import { MemoryAdapter } from './oidc/adapter.js';
 import { loadScenarioFile, parseScenario } from './scenario/load.js';
 import type { RuleInput, Scenario, ScenarioInput } from './scenario/schema.js';
@@ -93,6 +93,14 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const source = typeof opts.scenario === 'object' ? '<inline>' : (opts.scenario ?? DEFAULT_SCENARIO);
   const mock = createApp({ origin, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', onRecord: opts.onRequest, namespace, adminToken: opts.adminToken });
   listening.setHandler(mock.app.callback());
+  // The untrusted-tls scenario swaps the certificate; any other goes back to the local CA's.
+  const applyTls = async (s: Scenario) => {
+    if (!tls) return;
+    const kind = s.tls.certificate;
+    const material = kind === 'trusted' ? { keyPem: keys.tls.keyPem, certPem: keys.tls.certPem } : await loadAltTls(keys.certsDir, kind);
+    listening.setTls({ key: material.keyPem, cert: material.certPem });
+  };
+  if (scenario.tls.certificate !== 'trusted') await applyTls(scenario);
   const tenant = mock.world.directory.tenants[0]!;
   return {
     url: origin,
@@ -115,6 +123,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     useScenario: async (next) => {
       const parsed = typeof next === 'object' ? parseScenario(next) : await loadScenarioFile(next);
       mock.switchTo(parsed, typeof next === 'object' ? '<inline>' : next);
+      await applyTls(parsed);
     },
     requests: () => [...mock.recent],
     stop: async () => {

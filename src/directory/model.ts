@@ -54,6 +54,7 @@ export interface App {
   api?: Api;
   /** Granted application permissions (roles) and delegated scopes, by resource client ID. */
   permissions: Map<string, string[]>;
+  groupMembershipClaims: 'None' | 'SecurityGroup' | 'All';
   assignmentRequired: boolean;
   assignedUserIds: Set<string>;
   assignedGroupIds: Set<string>;

@@ -12,6 +12,8 @@ export interface CatalogueEntry {
   /** Text with {placeholders}; missing ones are left as-is so a gap is visible, not silent. */
   text: string;
   suberror?: string;
+  /** The `error` Entra puts on a redirect from /authorize, where it differs from the token endpoint's. */
+  authorizeError?: string;
 }
 
 export const AADSTS = {
@@ -22,7 +24,10 @@ export const AADSTS = {
   50148: { error: 'invalid_grant', status: 400, text: 'The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.' },
   501481: { error: 'invalid_grant', status: 400, text: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.' },
   54005: { error: 'invalid_grant', status: 400, text: 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.' },
-  65001: { error: 'invalid_grant', status: 400, suberror: 'consent_required', text: "The user or administrator has not consented to use the application with ID '{appId}' named '{appName}'. Send an interactive authorization request for this user and resource." },
+  65001: { error: 'invalid_grant', status: 400, suberror: 'consent_required', authorizeError: 'consent_required', text: "The user or administrator has not consented to use the application with ID '{appId}' named '{appName}'. Send an interactive authorization request for this user and resource." },
+  50076: { error: 'invalid_grant', status: 400, suberror: 'basic_action', authorizeError: 'interaction_required', text: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{resourceAppId}'." },
+  50079: { error: 'interaction_required', status: 400, authorizeError: 'interaction_required', text: "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '{resourceAppId}'." },
+  53003: { error: 'invalid_grant', status: 400, suberror: 'message_only', authorizeError: 'access_denied', text: 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.' }, // suberror and authorize error (unverified)
   70000: { error: 'invalid_grant', status: 400, text: 'The request was denied because one or more scopes requested are unauthorized or expired. The user must first sign in and grant the client application access to the requested scope.' },
   70008: { error: 'invalid_grant', status: 400, text: 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.' },
   70011: { error: 'invalid_scope', status: 400, text: "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid." },

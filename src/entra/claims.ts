@@ -34,6 +34,21 @@ export function clientInfo(tenant: Tenant, user: User): string {
   return b64url(Buffer.from(JSON.stringify({ uid: user.id, utid: tenant.id })));
 }
 
+/** Past this many groups a JWT carries a pointer to Graph instead of the list (reference §4). */
+export const JWT_GROUPS_LIMIT = 200;
+
+/** `groups`, or the overage pointer, when the app's groupMembershipClaims asks for them. */
+export function groupClaims(app: App, tenant: Tenant, user: User): Claims {
+  if (app.groupMembershipClaims === 'None' || user.groups.length === 0) return {};
+  if (user.groups.length > JWT_GROUPS_LIMIT) {
+    return {
+      _claim_names: { groups: 'src1' },
+      _claim_sources: { src1: { endpoint: `https://graph.windows.net/${tenant.id}/users/${user.id}/getMemberObjects` } },
+    };
+  }
+  return { groups: user.groups.map((g) => g.id) };
+}
+
 export interface IdTokenInput {
   origin: string;
   tenant: Tenant;
@@ -57,6 +72,7 @@ export function idTokenV2(i: IdTokenInput): Claims {
     ...(i.cHash ? { c_hash: i.cHash } : {}),
     ...(i.atHash ? { at_hash: i.atHash } : {}),
     ...(i.scopes.has('email') && i.user.mail ? { email: i.user.mail } : {}),
+    ...groupClaims(i.client, i.tenant, i.user),
     ...(profile ? { name: i.user.name } : {}),
     ...(i.nonce !== undefined ? { nonce: i.nonce } : {}),
     ...(profile ? { oid: i.user.id, preferred_username: i.user.upn } : {}),
@@ -107,7 +123,7 @@ export function accessToken(i: AccessTokenInput): Claims {
       ...base,
       azp: i.client.clientId,
       azpacr: i.clientAuth,
-      ...(appOnly ? { idtyp: 'app' } : { name: i.user!.name }),
+      ...(appOnly ? { idtyp: 'app' } : { ...groupClaims(i.resource, i.tenant, i.user!), name: i.user!.name }),
       oid,
       ...(appOnly ? {} : { preferred_username: i.user!.upn }),
       rh: opaque.rh(tid, i.resource.clientId),
@@ -130,7 +146,7 @@ export function accessToken(i: AccessTokenInput): Claims {
     appidacr: i.clientAuth,
     ...(appOnly
       ? { idp: v1Issuer(tid), idtyp: 'app' }
-      : { family_name: i.user!.surname, given_name: i.user!.givenName, ...(isGraph ? { idtyp: 'user' } : {}), name: i.user!.name }),
+      : { family_name: i.user!.surname, given_name: i.user!.givenName, ...groupClaims(i.resource, i.tenant, i.user!), ...(isGraph ? { idtyp: 'user' } : {}), name: i.user!.name }),
     oid,
     rh: opaque.rh(tid, i.resource.clientId),
     ...roles,

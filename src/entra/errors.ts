@@ -28,6 +28,8 @@ export class EntraError extends Error {
   readonly suberror?: string;
   readonly claims?: string;
   readonly text: string;
+  /** `error` on a redirect from /authorize. */
+  readonly authorizeError: string;
 
   constructor(code: AadstsCode, opts: EntraErrorOptions = {}) {
     const entry = entryFor(code);
@@ -40,6 +42,7 @@ export class EntraError extends Error {
     this.suberror = opts.suberror ?? entry.suberror;
     this.claims = opts.claims;
     this.text = text;
+    this.authorizeError = opts.error ?? entry.authorizeError ?? this.error;
   }
 }
 
@@ -81,7 +84,7 @@ export function errorBody(err: EntraError, ids: RequestIds): EntraErrorBody {
 /** The fields Entra puts on a redirect back to the app (query, fragment or form_post). */
 export function redirectErrorParams(err: EntraError, ids: RequestIds, state?: string): Record<string, string> {
   return {
-    error: err.error,
+    error: err.authorizeError,
     error_description: errorDescription(err, ids),
     error_uri: errorUri(ids.origin, err.code),
     ...(state !== undefined ? { state } : {}),

@@ -110,6 +110,31 @@ export async function loadSamlCert(o: SamlCertOptions): Promise<SigningKey> {
   });
 }
 
+/**
+ * TLS material for the untrusted-tls scenario: 'untrusted' is issued by a CA nobody trusts,
+ * 'wrong-host' by the local CA but for another host name. Kept on disk like the rest.
+ */
+export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-host'): Promise<{ keyPem: string; certPem: string }> {
+  const dir = resolve(certsDir);
+  const name = `tls-${kind}`;
+  const existing = await readPems(dir, name);
+  if (existing) return { keyPem: existing.keyPem, certPem: existing.certPem };
+  return withLock(dir, async () => {
+    const again = await readPems(dir, name);
+    if (again) return { keyPem: again.keyPem, certPem: again.certPem };
+    const [leafKeys, otherCaKeys] = await Promise.all([generateRsaKeyPair(), generateRsaKeyPair()]);
+    const ca = await readPems(dir, 'ca');
+    if (!ca) throw new Error(`no local CA in ${dir}; load the keys first`);
+    const issuer =
+      kind === 'untrusted'
+        ? { certPem: await createCaCert(otherCaKeys), privateKey: otherCaKeys.privateKey }
+        : { certPem: ca.certPem, privateKey: createPrivateKey(ca.keyPem) };
+    const hosts = kind === 'untrusted' ? DEFAULT_HOSTNAMES : ['wrong-host.invalid'];
+    const pair = await writePair(dir, name, await createServerCert(issuer, leafKeys, hosts), leafKeys);
+    return { keyPem: pair.keyPem, certPem: pair.certPem };
+  });
+}
+
 function isComplete(d: OnDisk): boolean {
   return !!d.ca && !!d.tls && d.signing.every((s) => s !== undefined);
 }

@@ -62,6 +62,7 @@ export const appSchema = z.strictObject({
   publicClient: z.boolean().default(false).describe('"Allow public client flows": ROPC and device code without a secret'),
   api: apiSchema.optional().describe('present when this app is an API that other apps get tokens for'),
   permissions: z.record(z.string(), z.array(z.string())).default({}).describe('granted (admin-consented) permissions by API name: { sample-api: [Data.Read] }'),
+  groupMembershipClaims: z.enum(['None', 'SecurityGroup', 'All']).default('None').describe('the manifest setting: put the user\'s group object IDs in the groups claim'),
   assignmentRequired: z.boolean().default(false).describe('"Assignment required?" on the enterprise app: unassigned users get AADSTS50105'),
   assignments: z.array(z.string()).default([]).describe('users (by UPN) and groups (by name) assigned to the app'),
   saml: samlSchema.optional().describe('SAML single sign-on settings of an enterprise app'),
@@ -142,6 +143,16 @@ export const scenarioSchema = z.strictObject({
   users: z.array(userSchema).default([]),
   groups: z.array(groupSchema).default([]),
   apps: z.array(appSchema).default([]),
+  keys: z
+    .strictObject({
+      active: z.union([z.literal(1), z.literal(2)]).default(1).describe('which token-signing key signs; both are always published in JWKS (2 = after a key rollover)'),
+    })
+    .default({ active: 1 }),
+  tls: z
+    .strictObject({
+      certificate: z.enum(['trusted', 'untrusted', 'wrong-host']).default('trusted').describe('trusted: issued by the local CA; untrusted: self-signed by an unknown CA; wrong-host: the local CA, but for another host name'),
+    })
+    .default({ certificate: 'trusted' }),
   rules: z.array(ruleSchema).default([]).describe('fault rules, first match wins'),
   switches: z.record(z.string(), z.boolean()).default({}).describe('named switches rules can wait on (until), with their initial state'),
 });

@@ -13,6 +13,8 @@ export interface Listening {
   servers: Server[];
   port: number;
   setHandler(handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void): void;
+  /** Swaps the TLS certificate of every listener; new connections get it. */
+  setTls(tls: { key: string; cert: string }): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,9 @@ export async function listen(o: ListenOptions): Promise<Listening> {
     port,
     setHandler: (h) => {
       handler = h;
+    },
+    setTls: (tls) => {
+      for (const s of servers) if ('setSecureContext' in s) (s as import('node:https').Server).setSecureContext({ key: tls.key, cert: tls.cert });
     },
     close: async () => {
       await Promise.all(

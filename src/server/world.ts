@@ -29,11 +29,19 @@ export interface WorldDeps {
   namespace: string;
 }
 
+/** The scenario's active signing key goes first: the provider and our signers sign with signing[0]. */
+function withActiveKey(keys: KeyMaterial, active: 1 | 2): KeyMaterial {
+  if (active === 1 || keys.signing.length < 2) return keys;
+  const [first, second, ...rest] = keys.signing;
+  return { ...keys, signing: [second!, first!, ...rest] };
+}
+
 export function buildWorld(scenario: Scenario, source: string, d: WorldDeps): World {
   const directory = buildDirectory(scenario);
+  const keys = withActiveKey(d.keys, scenario.keys.active);
   const engines = new Map<string, Engine>();
   for (const tenant of directory.tenants) {
-    engines.set(tenant.id, createEngine({ origin: d.origin, tenant, keys: d.keys, internalSecret: d.internalSecret, cookieKeys: d.cookieKeys, namespace: d.namespace }));
+    engines.set(tenant.id, createEngine({ origin: d.origin, tenant, keys, internalSecret: d.internalSecret, cookieKeys: d.cookieKeys, namespace: d.namespace }));
   }
   return { scenario, source, directory, engines, faults: new FaultState(scenario.rules, scenario.switches) };
 }
