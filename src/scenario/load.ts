@@ -1,5 +1,6 @@
 /** Reads a scenario file (YAML or JSON) and validates it; errors name the file, the path inside it and what was expected. */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { AADSTS } from '../entra/aadsts.js';
@@ -37,23 +38,65 @@ export function parseScenario(value: unknown, source = '<inline>'): Scenario {
   return scenario;
 }
 
-/** Parses YAML (a superset of JSON) text, then validates it. */
-export function parseScenarioText(text: string, source = '<inline>'): Scenario {
+function parseYaml(text: string, source: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ScenarioError(source, doc.errors.map((e) => e.message.split('\n')[0] ?? e.message));
   }
-  return parseScenario(doc.toJS({ maxAliasCount: 100 }), source);
+  return doc.toJS({ maxAliasCount: 100 });
 }
 
-export async function loadScenarioFile(file: string): Promise<Scenario> {
+/** Parses YAML (a superset of JSON) text, then validates it. `extends` is not available without a file. */
+export function parseScenarioText(text: string, source = '<inline>'): Scenario {
+  return parseScenario(parseYaml(text, source), source);
+}
+
+async function readRaw(file: string, chain: string[]): Promise<unknown> {
+  if (chain.includes(file)) throw new ScenarioError(file, [`extends: a cycle (${[...chain, file].join(' -> ')})`]);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     throw new ScenarioError(file, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
   }
-  return parseScenarioText(text, file);
+  const raw = parseYaml(text, file);
+  if (!isObject(raw) || typeof raw.extends !== 'string') return raw;
+  const { extends: base, ...rest } = raw;
+  const baseRaw = await readRaw(resolve(dirname(file), base as string), [...chain, file]);
+  return mergeScenario(baseRaw, rest);
+}
+
+export async function loadScenarioFile(file: string): Promise<Scenario> {
+  return parseScenario(await readRaw(resolve(file), []), file);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+
+/** Lists whose entries merge by a key instead of being replaced: a scenario changes one app without restating the rest. */
+const KEYED_LISTS: Record<string, string> = { apps: 'name', users: 'upn', groups: 'name' };
+
+/**
+ * `extends: default.yaml` merges this file over the base: objects deep-merge, apps/users/groups
+ * merge by name or UPN, rules are appended after the base's, other values replace.
+ */
+export function mergeScenario(base: unknown, over: unknown, key?: string): unknown {
+  if (key && KEYED_LISTS[key] && Array.isArray(base) && Array.isArray(over)) {
+    const id = KEYED_LISTS[key]!;
+    const out = [...base];
+    for (const item of over) {
+      const i = isObject(item) ? out.findIndex((b) => isObject(b) && b[id] === item[id]) : -1;
+      if (i >= 0) out[i] = mergeScenario(out[i], item);
+      else out.push(item);
+    }
+    return out;
+  }
+  if (key === 'rules' && Array.isArray(base) && Array.isArray(over)) return [...base, ...over];
+  if (isObject(base) && isObject(over)) {
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeScenario(base[k], v, k) : v;
+    return out;
+  }
+  return over;
 }
 
 /** Cross-references the schema cannot express: names that must point at something. */

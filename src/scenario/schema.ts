@@ -128,6 +128,7 @@ export const ruleSchema = z.strictObject({
 
 export const scenarioSchema = z.strictObject({
   $schema: z.string().optional(),
+  extends: z.string().optional().describe('a scenario file (relative path) this one changes: apps/users/groups merge by name, rules are appended'),
   description: z.string().optional().describe('what this scenario reproduces'),
   tenant: z.strictObject({
     id: guid,
