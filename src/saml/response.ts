@@ -13,6 +13,7 @@ const A = 'urn:oasis:names:tc:SAML:2.0:assertion';
 export const STATUS = {
   success: 'urn:oasis:names:tc:SAML:2.0:status:Success',
   requester: 'urn:oasis:names:tc:SAML:2.0:status:Requester',
+  responder: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
   noPassive: 'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
 } as const;
 const PASSWORD_CONTEXT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:Password';
@@ -96,11 +97,15 @@ export async function buildResponse(i: ResponseInput): Promise<{ xml: string; as
   return { xml, assertionId };
 }
 
-/** A non-Success Response (e.g. IsPassive without a session: Requester/NoPassive (unverified)). */
+/**
+ * A non-Success Response. IsPassive without a session: Responder/NoPassive. The reference leaves
+ * the top-level code unverified; SAML core pairs NoPassive with Responder, and SPs (node-saml,
+ * Shibboleth) read that pair as "nobody signed in", so that is the most likely choice.
+ */
 export async function buildStatusResponse(tenant: Tenant, app: App, acsUrl: string, inResponseTo: string, status: string, message: string, key: SigningKey): Promise<string> {
   const xml =
     `<samlp:Response ID="${samlId()}" Version="2.0" IssueInstant="${t(Date.now())}" Destination="${x(acsUrl)}" InResponseTo="${x(inResponseTo)}" xmlns:samlp="${P}">` +
-    `<Issuer xmlns="${A}">${issuerOf(tenant)}</Issuer><samlp:Status><samlp:StatusCode Value="${STATUS.requester}"><samlp:StatusCode Value="${status}"/></samlp:StatusCode>` +
+    `<Issuer xmlns="${A}">${issuerOf(tenant)}</Issuer><samlp:Status><samlp:StatusCode Value="${STATUS.responder}"><samlp:StatusCode Value="${status}"/></samlp:StatusCode>` +
     `<samlp:StatusMessage>${x(message)}</samlp:StatusMessage></samlp:Status></samlp:Response>`;
   return signXml({ xml, key, algorithm: app.saml!.signing.algorithm, target: 'root', after: "/*[local-name(.)='Response']/*[local-name(.)='Issuer']" });
 }

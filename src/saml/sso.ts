@@ -2,7 +2,7 @@
  * SAML endpoints: `/{tenant}/saml2` (SP-initiated sign-in and logout), the IdP-initiated launch URL,
  * and federation metadata. Problems with a request get Entra's error page, never a Response.
  */
-import { randomUUID } from 'node:crypto';
+import { createSign, randomUUID } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
@@ -20,7 +20,7 @@ import { formPost, loginPage } from '../ui/pages.js';
 import { federationMetadata } from './metadata.js';
 import { readRequest, type AuthnRequestInfo } from './request.js';
 import { buildLogoutResponse, buildResponse, buildStatusResponse, STATUS } from './response.js';
-import { appCerts, samlLib, SIG_ALGS } from './signing.js';
+import { appCerts, SIG_ALGS } from './signing.js';
 import { decodeMessage, parseXml } from './xml.js';
 
 export interface SamlRoutesOptions {
@@ -145,8 +145,8 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
     const { active } = await appCerts(o.keys.certsDir, app);
     const alg = SIG_ALGS[app.saml!.signing.algorithm];
     query.set('SigAlg', alg);
-    const SamlLib = await samlLib();
-    const signature = SamlLib.constructMessageSignature(query.toString(), active.privateKey as unknown as string, undefined, true, alg);
+    // HTTP-Redirect binding signature: over "SAMLResponse=…&RelayState=…&SigAlg=…" exactly as sent.
+    const signature = createSign(app.saml!.signing.algorithm === 'sha1' ? 'RSA-SHA1' : 'RSA-SHA256').update(query.toString()).sign(active.privateKey, 'base64');
     query.set('Signature', String(signature));
     ctx.redirect(`${target}${target.includes('?') ? '&' : '?'}${query}`);
   };
