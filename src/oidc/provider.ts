@@ -4,7 +4,6 @@
  * and the response hook (shape.ts) turns its errors and token responses into Entra's.
  */
 import './quiet.js';
-import { randomBytes } from 'node:crypto';
 import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Tenant } from '../directory/model.js';
 import { findApp, findResource, findUser } from '../directory/lookup.js';
@@ -65,8 +64,6 @@ function entraPolicy() {
   return policy;
 }
 
-const INTERNAL_SECRET_BYTES = 32;
-export const newInternalSecret = () => randomBytes(INTERNAL_SECRET_BYTES).toString('base64url');
 
 function clientsOf(o: EngineOptions) {
   return o.tenant.apps

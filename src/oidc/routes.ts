@@ -25,7 +25,7 @@ export interface OidcRoutesOptions {
 
 interface TenantState {
   tenant: Tenant;
-  engine: Engine;
+  engine: () => Promise<Engine>;
   segment: string;
 }
 
@@ -64,7 +64,7 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     const world = worldOf(ctx);
     const tenant = findTenant(world.directory, segment);
     if (!tenant) throw new EntraError(90002, { params: { tenant: segment } });
-    ctx.state.tenant = { tenant, engine: world.engines.get(tenant.id)!, segment } satisfies TenantState;
+    ctx.state.tenant = { tenant, engine: () => world.engine(tenant.id), segment } satisfies TenantState;
     await next();
   };
   const json = (ctx: Context, body: unknown) => {
@@ -134,37 +134,37 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     await gate(ctx, { endpoint: 'authorize', tenant, app: checked.app, userHint: params.login_hint });
     checkAuthorizeRequest(tenant, params);
     markOffline(ctx);
-    await dispatch(ctx, engine, paths.v2.authorize);
+    await dispatch(ctx, await engine(), paths.v2.authorize);
   };
   router.get(`/:tenant${paths.v2.authorize}`, resolveTenant, authorize);
   router.post(`/:tenant${paths.v2.authorize}`, resolveTenant, authorize);
   router.get(`/:tenant${paths.v2.authorize}/:uid`, resolveTenant, async (ctx) => {
     setErrorChannel(ctx, { kind: 'page' });
-    await dispatch(ctx, tenantOf(ctx).engine, `${paths.v2.authorize}/${ctx.params.uid}`);
+    await dispatch(ctx, await tenantOf(ctx).engine(), `${paths.v2.authorize}/${ctx.params.uid}`);
   });
   router.post(`/:tenant${paths.v2.token}`, resolveTenant, async (ctx) => {
     const { tenant, engine } = tenantOf(ctx);
     const body = requestBody(ctx);
     const app = checkTokenRequest(ctx, tenant, o.internalSecret);
     await gate(ctx, { endpoint: 'token', tenant, app, grantType: body.grant_type, userHint: body.username });
-    await dispatch(ctx, engine, paths.v2.token);
+    await dispatch(ctx, await engine(), paths.v2.token);
   });
   const logout = async (ctx: Context) => {
     setErrorChannel(ctx, { kind: 'page' });
     await gate(ctx, { endpoint: 'logout', tenant: tenantOf(ctx).tenant });
     const rest = ctx.path.slice(ctx.path.indexOf(paths.v2.logout));
-    await dispatch(ctx, tenantOf(ctx).engine, rest);
+    await dispatch(ctx, await tenantOf(ctx).engine(), rest);
   };
   router.all(`/:tenant${paths.v2.logout}`, resolveTenant, logout);
   router.all(`/:tenant${paths.v2.logout}/*rest`, resolveTenant, logout);
 
   router.get('/:tenant/login/:uid', resolveTenant, async (ctx) => {
     setErrorChannel(ctx, { kind: 'page' });
-    await showLogin(ctx, tenantOf(ctx).engine);
+    await showLogin(ctx, await tenantOf(ctx).engine());
   });
   router.post('/:tenant/login/:uid', resolveTenant, async (ctx) => {
     setErrorChannel(ctx, { kind: 'page' });
-    await submitLogin(ctx, tenantOf(ctx).engine);
+    await submitLogin(ctx, await tenantOf(ctx).engine());
   });
   return router;
 }

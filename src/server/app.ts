@@ -1,7 +1,7 @@
 /** The request pipeline, in order, as one list: log -> Entra errors -> body -> OIDC and SAML routes. */
 import Koa from 'koa';
 import type { KeyMaterial } from '../keys/store.js';
-import { newInternalSecret } from '../oidc/provider.js';
+import { randomBytes } from 'node:crypto';
 import type { Scenario } from '../scenario/schema.js';
 import { buildWorld, type World } from './world.js';
 import { oidcRoutes } from '../oidc/routes.js';
@@ -36,9 +36,11 @@ export interface MockApp {
 }
 
 const RECENT_LIMIT = 500;
+/** Random secrets of one server: the provider's internal client secret and the cookie keys. */
+const newSecret = () => randomBytes(32).toString('base64url');
 
 export function createApp(o: AppOptions): MockApp {
-  const deps = { origin: o.origin, keys: o.keys, internalSecret: newInternalSecret(), cookieKeys: [newInternalSecret()], namespace: o.namespace };
+  const deps = { origin: o.origin, keys: o.keys, internalSecret: newSecret(), cookieKeys: [newSecret()], namespace: o.namespace };
   const app = new Koa({ keys: deps.cookieKeys });
   app.silent = true;
   const mock: MockApp = {

@@ -8,7 +8,7 @@ import { buildDirectory } from '../directory/build.js';
 import type { Directory } from '../directory/model.js';
 import { FaultState } from '../faults/state.js';
 import type { KeyMaterial } from '../keys/store.js';
-import { createEngine, type Engine } from '../oidc/provider.js';
+import type { Engine } from '../oidc/provider.js';
 import type { Scenario } from '../scenario/schema.js';
 
 export interface World {
@@ -16,7 +16,8 @@ export interface World {
   /** File path, or '<inline>'. */
   source: string;
   directory: Directory;
-  engines: Map<string, Engine>;
+  /** The tenant's oidc-provider, made on first use: OIDC-free starts (discovery, SAML) skip loading it. */
+  engine(tenantId: string): Promise<Engine>;
   faults: FaultState;
 }
 
@@ -39,11 +40,19 @@ function withActiveKey(keys: KeyMaterial, active: 1 | 2): KeyMaterial {
 export function buildWorld(scenario: Scenario, source: string, d: WorldDeps): World {
   const directory = buildDirectory(scenario);
   const keys = withActiveKey(d.keys, scenario.keys.active);
-  const engines = new Map<string, Engine>();
-  for (const tenant of directory.tenants) {
-    engines.set(tenant.id, createEngine({ origin: d.origin, tenant, keys, internalSecret: d.internalSecret, cookieKeys: d.cookieKeys, namespace: d.namespace }));
-  }
-  return { scenario, source, directory, engines, faults: new FaultState(scenario.rules, scenario.switches) };
+  const engines = new Map<string, Promise<Engine>>();
+  const engine = (tenantId: string) => {
+    let e = engines.get(tenantId);
+    if (!e) {
+      const tenant = directory.tenants.find((t) => t.id === tenantId)!;
+      e = import('../oidc/provider.js').then(({ createEngine }) =>
+        createEngine({ origin: d.origin, tenant, keys, internalSecret: d.internalSecret, cookieKeys: d.cookieKeys, namespace: d.namespace }),
+      );
+      engines.set(tenantId, e);
+    }
+    return e;
+  };
+  return { scenario, source, directory, engine, faults: new FaultState(scenario.rules, scenario.switches) };
 }
 
 export function worldOf(ctx: Context): World {
