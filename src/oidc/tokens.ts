@@ -1,4 +1,5 @@
 /** Issuing user tokens outside the provider's own grants (password, refresh): one path, the same claims. */
+import { randomUUID } from 'node:crypto';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { App, User } from '../directory/model.js';
 import * as claims from '../entra/claims.js';
@@ -20,11 +21,10 @@ export async function issueUserTokens(ctx: KoaContextWithOIDC, i: UserTokenInput
   const { tenant, origin, keys } = provider.options;
   const scopes = resolveScopes(tenant, i.scope);
   const oidcClient = ctx.oidc.client!;
-  const { Grant, AccessToken, RefreshToken, ResourceServer } = provider;
-  const grant = new Grant({ accountId: i.user.id, clientId: i.client.clientId });
-  grant.addOIDCScope([...scopes.oidc].join(' '));
-  grant.addResourceScope(scopes.indicator, i.scope);
-  const grantId = await grant.save();
+  const { AccessToken, RefreshToken, ResourceServer } = provider;
+  // Entra consents per app, not per grant, and our refresh grant reads only the refresh token:
+  // no Grant is stored (it would pile up in memory, one per ROPC or refresh request).
+  const grantId = randomUUID();
 
   const at = new AccessToken({ accountId: i.user.id, client: oidcClient, grantId, scope: i.scope, gty: i.grantType });
   at.resourceServer = new ResourceServer(scopes.indicator, resourceServerInfo(tenant, scopes.indicator));
