@@ -1,6 +1,6 @@
 // Turns a signing certificate + private key (PEM) into a SigningKey using node:crypto only,
 // so loading cached keys never needs node-forge.
-import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, X509Certificate } from 'node:crypto';
 import type { SigningKey } from './store.js';
 
 export function sha1Base64url(der: Buffer): string {
@@ -39,9 +39,12 @@ export function signingKeyFromPem(certPem: string, keyPem: string): SigningKey {
   };
 }
 
-/** Signs a token as Entra does: RS256, typ JWT, kid; v1 tokens also carry x5t (reference §3). */
-export async function signJwt(payload: Record<string, unknown>, key: SigningKey, opts: { x5t?: boolean } = {}): Promise<string> {
-  const { SignJWT } = await import('jose');
+/**
+ * Signs a token as Entra does: RS256, typ JWT, kid; v1 tokens also carry x5t (reference §3).
+ * Synchronous (node:crypto), so it can run inside the provider's event hooks.
+ */
+export function signJwt(payload: Record<string, unknown>, key: SigningKey, opts: { x5t?: boolean } = {}): string {
   const header = { typ: 'JWT', alg: 'RS256', ...(opts.x5t ? { x5t: key.x5t } : {}), kid: key.kid };
-  return new SignJWT(payload).setProtectedHeader(header).sign(key.privateKey);
+  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
 }

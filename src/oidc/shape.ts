@@ -128,7 +128,7 @@ async function shapeTokenResponse(ctx: KoaContextWithOIDC, provider: Engine, bod
         nonce: p.nonce as string | undefined,
         sid: typeof p.sid === 'string' ? stableGuid('sid', p.sid) : undefined,
       });
-      idToken = await signJwt(payload, keys.signing[0]!);
+      idToken = signJwt(payload, keys.signing[0]!);
     }
   }
   if (!user && typeof body.access_token === 'string' && grantType !== 'client_credentials') {

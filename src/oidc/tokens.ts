@@ -39,7 +39,7 @@ export async function issueUserTokens(ctx: KoaContextWithOIDC, i: UserTokenInput
   let idToken: string | undefined;
   if (scopes.oidc.has('openid')) {
     const payload = claims.idTokenV2({ origin, tenant, client: i.client, user: i.user, scopes: scopes.oidc, now: Math.floor(Date.now() / 1000), sid: i.sid });
-    idToken = await signJwt(payload, keys.signing[0]!);
+    idToken = signJwt(payload, keys.signing[0]!);
     (ctx.state as OidcState).idTokenShaped = true;
   }
   return {
