@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { AADSTS } from '../entra/aadsts.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
 export class ScenarioError extends Error {
@@ -142,9 +141,6 @@ function checkReferences(s: Scenario, source: string): void {
     });
   });
   s.rules.forEach((r, i) => {
-    if (r.then.error !== undefined && !(r.then.error in AADSTS)) {
-      problems.push(`rules[${i}].then.error: AADSTS${r.then.error} is not in the catalogue (known: ${Object.keys(AADSTS).join(', ')})`);
-    }
     if (typeof r.times === 'object' && 'until' in r.times && !(r.times.until in s.switches)) {
       problems.push(`rules[${i}].times.until: no switch named '${r.times.until}' (declare it under switches)`);
     }

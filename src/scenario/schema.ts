@@ -3,6 +3,7 @@
  * `mock-entra scenario schema` all come from here. Defaults live in defaults.ts.
  */
 import { z } from 'zod';
+import { AADSTS } from '../entra/aadsts.js';
 import { DEFAULTS } from './defaults.js';
 
 const guid = z
@@ -98,7 +99,12 @@ export const ruleMatchSchema = z.strictObject({
 
 export const ruleEffectSchema = z
   .strictObject({
-    error: z.number().int().optional().describe('answer with this AADSTS error from the catalogue, in the channel Entra uses'),
+    error: z
+      .number()
+      .int()
+      .refine((n) => n in AADSTS, { error: (iss) => `AADSTS${String(iss.input)} is not in the catalogue (known: ${Object.keys(AADSTS).join(', ')})` })
+      .optional()
+      .describe('answer with this AADSTS error from the catalogue, in the channel Entra uses'),
     status: z.union([z.literal(429), z.literal(503)]).optional().describe('429 (throttled, with Retry-After) or 503 (outage)'),
     retryAfter: z.number().int().positive().default(60).describe('seconds, for status 429/503'),
     delayMs: z.number().int().min(0).max(120_000).optional().describe('answer this much later'),
