@@ -11,6 +11,7 @@ import { parseRule } from './server/admin.js';
 import { createApp } from './server/app.js';
 import { listen } from './server/listen.js';
 import type { LogFormat, RequestRecord } from './server/log.js';
+import { type ClientCredentialsOptions, type SignInOptions, testClient, type TokenResponse } from './test-api.js';
 
 export interface StartOptions {
   /** A scenario file path, or a scenario object built in code. Default: the shipped scenarios/default.yaml. */
@@ -66,6 +67,19 @@ export interface MockEntra {
   useScenario(scenario: string | ScenarioInput): Promise<void>;
   /** Recent requests, oldest first, with the AADSTS code and the rule that fired. */
   requests(): RequestRecord[];
+  /** Completes a pending device code as `user` (a UPN) would at /devicelogin. */
+  approveDeviceCode(userCode: string, user: string): void;
+  /**
+   * Signs a user in to an app without a browser (the real auth-code flow with login_hint and PKCE)
+   * and redeems the code; rejects with EntraResponseError (`code` = AADSTS number) when the mock refuses.
+   * @example const { id_token, access_token } = await idp.signIn({ user: 'ada@contoso.onmicrosoft.com', app: 'sample-web', scopes: ['openid', 'profile', 'api://sample-api/access_as_user'] })
+   */
+  signIn(o: SignInOptions): Promise<TokenResponse>;
+  /**
+   * An app-only token (client credentials grant).
+   * @example const { access_token } = await idp.clientCredentials({ app: 'sample-web', scope: 'api://sample-api/.default' })
+   */
+  clientCredentials(o: ClientCredentialsOptions): Promise<TokenResponse>;
   stop(): Promise<void>;
 }
 
@@ -102,6 +116,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   };
   if (scenario.tls.certificate !== 'trusted') await applyTls(scenario);
   const tenant = mock.world.directory.tenants[0]!;
+  const client = testClient({ url: origin, tenantId: tenant.id, caCert: keys.caCertPem, directory: () => mock.world.directory });
   return {
     url: origin,
     port: listening.port,
@@ -126,6 +141,15 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
       await applyTls(parsed);
     },
     requests: () => [...mock.recent],
+    approveDeviceCode: (userCode, upn) => {
+      const code = mock.world.devices.byUserCode(userCode);
+      if (!code) throw new Error(`no pending device code ${userCode}`);
+      const user = mock.world.directory.tenants.find((t) => t.id === code.tenantId)?.users.find((u) => u.upn.toLowerCase() === upn.toLowerCase());
+      if (!user) throw new Error(`no user ${upn} in the scenario`);
+      mock.world.devices.approve(code, user);
+    },
+    signIn: (o) => client.signIn(o),
+    clientCredentials: (o) => client.clientCredentials(o),
     stop: async () => {
       await listening.close();
       MemoryAdapter.drop(namespace);

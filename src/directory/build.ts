@@ -90,6 +90,7 @@ export function buildDirectory(s: Scenario): Directory {
     name: s.tenant.name ?? s.tenant.domain.split('.')[0]!.replace(/^./, (c) => c.toUpperCase()),
     region: s.tenant.region,
     autoSignIn: s.signIn.autoSignIn,
+    deviceCode: s.signIn.deviceCode,
     users,
     groups,
     apps,

@@ -6,6 +6,7 @@ export interface Tenant {
   name: string;
   region: string;
   autoSignIn: boolean;
+  deviceCode: { interval: number; expiresIn: number; autoApprove?: string };
   users: User[];
   groups: Group[];
   apps: App[];

@@ -28,6 +28,15 @@ export const AADSTS = {
   50076: { error: 'invalid_grant', status: 400, suberror: 'basic_action', authorizeError: 'interaction_required', text: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{resourceAppId}'." },
   50079: { error: 'interaction_required', status: 400, authorizeError: 'interaction_required', text: "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '{resourceAppId}'." },
   53003: { error: 'invalid_grant', status: 400, suberror: 'message_only', authorizeError: 'access_denied', text: 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.' }, // suberror and authorize error (unverified)
+  // Device code flow (reference §8): polling answers.
+  70016: { error: 'authorization_pending', status: 400, text: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.' },
+  70018: { error: 'bad_verification_code', status: 400, text: 'Invalid verification code due to User typing in wrong user code for device code flow. Authorization is not approved.' },
+  70020: { error: 'expired_token', status: 400, text: "The provided value for the input parameter 'device_code' is not valid. This device code has expired." },
+  65004: { error: 'authorization_declined', status: 400, authorizeError: 'access_denied', text: 'User declined to consent to access the app.' },
+  // On-behalf-of: the incoming assertion is checked like an API checks a token.
+  50013: { error: 'invalid_grant', status: 400, text: '{detail}' },
+  500133: { error: 'invalid_grant', status: 400, text: 'Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: {now}, expiry time of assertion {exp}.' },
+  50027: { error: 'invalid_request', status: 400, text: 'JWT token is invalid or malformed.' },
   70000: { error: 'invalid_grant', status: 400, text: 'The request was denied because one or more scopes requested are unauthorized or expired. The user must first sign in and grant the client application access to the requested scope.' },
   70008: { error: 'invalid_grant', status: 400, text: 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.' },
   70011: { error: 'invalid_scope', status: 400, text: "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid." },

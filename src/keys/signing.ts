@@ -1,6 +1,6 @@
 // Turns a signing certificate + private key (PEM) into a SigningKey using node:crypto only,
 // so loading cached keys never needs node-forge.
-import { createHash, createPrivateKey, createPublicKey, sign, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify, X509Certificate } from 'node:crypto';
 import type { SigningKey } from './store.js';
 
 export function sha1Base64url(der: Buffer): string {
@@ -47,4 +47,24 @@ export function signJwt(payload: Record<string, unknown>, key: SigningKey, opts:
   const header = { typ: 'JWT', alg: 'RS256', ...(opts.x5t ? { x5t: key.x5t } : {}), kid: key.kid };
   const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   return `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
+}
+
+export type VerifyFailure = 'malformed' | 'unknown-key' | 'bad-signature';
+
+/** Verifies a token this server signed (any of its published keys); returns its claims or why it failed. */
+export function verifyOwnJwt(token: string, keys: SigningKey[]): { header: Record<string, unknown>; payload: Record<string, unknown> } | VerifyFailure {
+  const [h, p, s] = token.split('.');
+  if (!h || !p || !s) return 'malformed';
+  let header: Record<string, unknown>;
+  let payload: Record<string, unknown>;
+  try {
+    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as Record<string, unknown>;
+    payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return 'malformed';
+  }
+  const key = keys.find((k) => k.kid === header.kid);
+  if (!key) return 'unknown-key';
+  if (header.alg !== 'RS256' || !verify('sha256', Buffer.from(`${h}.${p}`), key.publicKey, Buffer.from(s, 'base64url'))) return 'bad-signature';
+  return { header, payload };
 }

@@ -13,8 +13,8 @@ import { paths, v2Issuer } from '../entra/urls.js';
 import type { KeyMaterial } from '../keys/store.js';
 import { DEFAULTS } from '../scenario/defaults.js';
 import { MemoryAdapter } from './adapter.js';
-import { passwordGrant } from './password.js';
-import { refreshTokenGrant } from './refresh.js';
+import type { DeviceCodes } from './device.js';
+import { DEVICE_GRANTS, deviceCodeGrant, JWT_BEARER, onBehalfOfGrant, passwordGrant, refreshTokenGrant } from './grants.js';
 import { delegatedScopes, grantedRoles, OFFLINE_MARKER, resolveScopes } from './scopes.js';
 
 import { renderProviderError, shapeResponses } from './shape.js';
@@ -27,6 +27,7 @@ export interface EngineOptions {
   internalSecret: string;
   cookieKeys: string[];
   namespace: string;
+  devices: DeviceCodes;
 }
 
 /** What our layers tell the provider hooks about the request (set on ctx.state). */
@@ -75,7 +76,7 @@ function clientsOf(o: EngineOptions) {
         client_name: a.name,
         client_secret: o.internalSecret,
         token_endpoint_auth_method: 'client_secret_post',
-        grant_types: [...(redirect ? ['authorization_code'] : []), 'refresh_token', 'client_credentials', 'password'],
+        grant_types: [...(redirect ? ['authorization_code'] : []), 'refresh_token', 'client_credentials', 'password', ...DEVICE_GRANTS, JWT_BEARER],
         response_types: redirect ? ['code'] : [],
         redirect_uris: a.redirectUris,
         post_logout_redirect_uris: a.postLogoutRedirectUris,
@@ -208,6 +209,8 @@ export function createEngine(o: EngineOptions): Engine {
   provider.proxy = true;
   provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope']);
   provider.registerGrantType('refresh_token', refreshTokenGrant, ['refresh_token', 'scope']);
+  for (const g of DEVICE_GRANTS) provider.registerGrantType(g, deviceCodeGrant, ['device_code', 'scope']);
+  provider.registerGrantType(JWT_BEARER, onBehalfOfGrant, ['assertion', 'requested_token_use', 'scope']);
   shapeResponses(provider);
   return provider;
 }

@@ -12,6 +12,7 @@ import { gate } from '../faults/gate.js';
 import { setErrorChannel } from '../server/errors.js';
 import { worldOf } from '../server/world.js';
 import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest } from './client.js';
+import { deviceRoutes } from './devicelogin.js';
 import { discoveryV1, discoveryV2, jwks } from './discovery.js';
 import { showLogin, submitLogin } from './interaction.js';
 import type { Engine } from './provider.js';
@@ -157,6 +158,8 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
   };
   router.all(`/:tenant${paths.v2.logout}`, resolveTenant, logout);
   router.all(`/:tenant${paths.v2.logout}/*rest`, resolveTenant, logout);
+
+  deviceRoutes(router, o.origin, resolveTenant, tenantOf);
 
   router.get('/:tenant/login/:uid', resolveTenant, async (ctx) => {
     setErrorChannel(ctx, { kind: 'page' });

@@ -15,6 +15,9 @@ export const DEFAULTS = {
   codeSeconds: 600,
   refreshTokenSeconds: 90 * 24 * 3600,
   sessionSeconds: 24 * 3600,
+  /** Device code flow: Entra's polling interval and code lifetime. */
+  deviceCodeInterval: 5,
+  deviceCodeSeconds: 900,
   /** Entra back-dates iat and nbf by five minutes. */
   backdateSeconds: 300,
 } as const;

@@ -145,8 +145,15 @@ export const scenarioSchema = z.strictObject({
   signIn: z
     .strictObject({
       autoSignIn: z.boolean().default(DEFAULTS.autoSignIn).describe('a login_hint naming a known user signs in without a page'),
+      deviceCode: z
+        .strictObject({
+          interval: z.number().int().min(1).default(DEFAULTS.deviceCodeInterval).describe('seconds between polls (Entra: 5)'),
+          expiresIn: z.number().int().min(1).default(DEFAULTS.deviceCodeSeconds).describe('seconds a device code lives (Entra: 900)'),
+          autoApprove: z.string().optional().describe('UPN of a user who approves every device code at once (CI without a browser)'),
+        })
+        .default({ interval: DEFAULTS.deviceCodeInterval, expiresIn: DEFAULTS.deviceCodeSeconds }),
     })
-    .default({ autoSignIn: DEFAULTS.autoSignIn }),
+    .default({ autoSignIn: DEFAULTS.autoSignIn, deviceCode: { interval: DEFAULTS.deviceCodeInterval, expiresIn: DEFAULTS.deviceCodeSeconds } }),
   users: z.array(userSchema).default([]),
   groups: z.array(groupSchema).default([]),
   apps: z.array(appSchema).default([]),

@@ -128,6 +128,26 @@ export function adminRoutes(host: AdminHost): Router {
     ctx.body = { id: host.world().faults.use(rule), explain: describeRule(rule) };
   });
 
+  // Completes a pending device code as if the user had signed in at /devicelogin (CI without a browser).
+  router.post('/devicecodes/:userCode/:action', async (ctx) => {
+    const world = host.world();
+    const code = world.devices.byUserCode(String(ctx.params.userCode));
+    if (!code) return fail(ctx, 404, 'unknown_device_code', `no pending device code ${ctx.params.userCode}`);
+    if (ctx.params.action === 'decline') {
+      world.devices.decline(code);
+    } else if (ctx.params.action === 'approve') {
+      const text = await readBody(ctx);
+      const upn = text ? (JSON.parse(text) as { user?: string }).user : undefined;
+      const tenant = world.directory.tenants.find((t) => t.id === code.tenantId)!;
+      const user = tenant.users.find((u) => u.upn.toLowerCase() === (upn ?? '').toLowerCase());
+      if (!user) return fail(ctx, 400, 'unknown_user', 'send { "user": "<UPN of a scenario user>" }');
+      world.devices.approve(code, user);
+    } else {
+      return fail(ctx, 404, 'unknown_action', 'use approve or decline');
+    }
+    ctx.body = { userCode: code.userCode, status: code.status };
+  });
+
   router.delete('/rules/:id', (ctx) => {
     if (!host.world().faults.remove(String(ctx.params.id))) return fail(ctx, 404, 'unknown_rule', `no run-time rule ${ctx.params.id}`);
     ctx.status = 204;

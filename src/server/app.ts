@@ -7,6 +7,7 @@ import { buildWorld, type World } from './world.js';
 import { oidcRoutes } from '../oidc/routes.js';
 import { samlRoutes } from '../saml/sso.js';
 import { EntraError } from '../entra/errors.js';
+import { DeviceCodes } from '../oidc/device.js';
 import { adminRoutes } from './admin.js';
 import { readForm } from './body.js';
 import { entraErrors } from './errors.js';
@@ -40,7 +41,7 @@ const RECENT_LIMIT = 500;
 const newSecret = () => randomBytes(32).toString('base64url');
 
 export function createApp(o: AppOptions): MockApp {
-  const deps = { origin: o.origin, keys: o.keys, internalSecret: newSecret(), cookieKeys: [newSecret()], namespace: o.namespace };
+  const deps = { origin: o.origin, keys: o.keys, internalSecret: newSecret(), cookieKeys: [newSecret()], devices: new DeviceCodes(), namespace: o.namespace };
   const app = new Koa({ keys: deps.cookieKeys });
   app.silent = true;
   const mock: MockApp = {

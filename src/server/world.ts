@@ -8,6 +8,7 @@ import { buildDirectory } from '../directory/build.js';
 import type { Directory } from '../directory/model.js';
 import { FaultState } from '../faults/state.js';
 import type { KeyMaterial } from '../keys/store.js';
+import { DeviceCodes } from '../oidc/device.js';
 import type { Engine } from '../oidc/provider.js';
 import type { Scenario } from '../scenario/schema.js';
 
@@ -19,6 +20,8 @@ export interface World {
   /** The tenant's oidc-provider, made on first use: OIDC-free starts (discovery, SAML) skip loading it. */
   engine(tenantId: string): Promise<Engine>;
   faults: FaultState;
+  /** Pending device codes; shared by every world of a server, so a scenario switch keeps them. */
+  devices: DeviceCodes;
 }
 
 export interface WorldDeps {
@@ -28,6 +31,7 @@ export interface WorldDeps {
   cookieKeys: string[];
   /** Separates this server's stored tokens from other servers in the same process. */
   namespace: string;
+  devices: DeviceCodes;
 }
 
 /** The scenario's active signing key goes first: the provider and our signers sign with signing[0]. */
@@ -46,13 +50,13 @@ export function buildWorld(scenario: Scenario, source: string, d: WorldDeps): Wo
     if (!e) {
       const tenant = directory.tenants.find((t) => t.id === tenantId)!;
       e = import('../oidc/provider.js').then(({ createEngine }) =>
-        createEngine({ origin: d.origin, tenant, keys, internalSecret: d.internalSecret, cookieKeys: d.cookieKeys, namespace: d.namespace }),
+        createEngine({ origin: d.origin, tenant, keys, internalSecret: d.internalSecret, cookieKeys: d.cookieKeys, namespace: d.namespace, devices: d.devices }),
       );
       engines.set(tenantId, e);
     }
     return e;
   };
-  return { scenario, source, directory, engine, faults: new FaultState(scenario.rules, scenario.switches) };
+  return { scenario, source, directory, engine, faults: new FaultState(scenario.rules, scenario.switches), devices: d.devices };
 }
 
 export function worldOf(ctx: Context): World {

@@ -12,7 +12,7 @@ input:focus,button:focus{outline:2px solid #0067b8;outline-offset:2px}button{bac
 ul.accounts{list-style:none;padding:0}ul.accounts button{background:none;color:#1b1b1b;width:100%;text-align:left;padding:12px;margin:0;border-bottom:1px solid #ddd}
 ul.accounts button:hover{background:#f2f2f2}.error{color:#e81123}dl{font-size:.85rem;color:#5e5e5e}dt{font-weight:600}dd{margin:0 0 6px}`;
 
-function layout(title: string, body: string): string {
+export function layout(title: string, body: string): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`;
 }
 

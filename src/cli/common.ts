@@ -1,0 +1,68 @@
+/** What the CLI's commands share: bad input ends with exit code 2 and a message that says what to fix. */
+import { buildDirectory } from '../directory/build.js';
+import type { App, Tenant, User } from '../directory/model.js';
+import { findUser } from '../directory/lookup.js';
+import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
+import type { Scenario } from '../scenario/schema.js';
+import { DEFAULT_SCENARIO } from '../start.js';
+
+/** Bad input: the user can fix it. main.ts prints the message and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Runs a command body; bad input (UsageError, ScenarioError) exits 2 with its message. */
+export async function guarded(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ScenarioError) {
+      process.stderr.write(`${err instanceof UsageError ? 'mock-entra: ' : ''}${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+export const DEFAULT_ORIGIN = 'https://localhost:8443';
+
+export async function loadTenant(file: string | undefined): Promise<{ scenario: Scenario; tenant: Tenant }> {
+  const scenario = await loadScenarioFile(file ?? DEFAULT_SCENARIO);
+  return { scenario, tenant: buildDirectory(scenario).tenants[0]! };
+}
+
+/** Apps a scenario defines (not the built-in Microsoft Graph). */
+const ownApps = (tenant: Tenant) => tenant.apps.filter((a) => !a.firstParty);
+
+/** An app by name, client ID, or SAML Identifier. */
+export function appByName(tenant: Tenant, nameOrId: string, filter: (a: App) => boolean = () => true, what = 'app'): App {
+  const s = nameOrId.toLowerCase();
+  const candidates = ownApps(tenant).filter(filter);
+  const app = candidates.find((a) => a.clientId === s || a.name.toLowerCase() === s || a.saml?.identifier.toLowerCase() === s);
+  if (app) return app;
+  const known = candidates.map((a) => `${a.name} (${a.clientId})`).join(', ') || 'none';
+  const other = ownApps(tenant).find((a) => a.clientId === s || a.name.toLowerCase() === s);
+  if (other) throw new UsageError(`app '${other.name}' is not a ${what}; ${what}s in this scenario: ${known}`);
+  throw new UsageError(`unknown ${what} '${nameOrId}'; ${what}s in this scenario: ${known}`);
+}
+
+export function userByUpn(tenant: Tenant, upn: string): User {
+  const user = findUser(tenant, upn);
+  if (!user) throw new UsageError(`unknown user '${upn}'; users in this scenario: ${tenant.users.map((u) => u.upn).join(', ') || 'none'}`);
+  return user;
+}
+
+/** `--origin` must be an http(s) origin; paths and trailing slashes are dropped. */
+export function originOf(value: string, option: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new UsageError(`--${option} must be an absolute URL like ${DEFAULT_ORIGIN}, got '${value}'`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new UsageError(`--${option} must be an http or https URL, got '${value}'`);
+  return u.origin;
+}
