@@ -1,8 +1,8 @@
 /** Scenario -> directory. Identifiers a scenario leaves out are derived from names, so they are stable across runs. */
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import type { Scenario } from '../scenario/schema.js';
 import { GRAPH } from '../entra/urls.js';
-import type { App, Directory, Group, Tenant, User } from './model.js';
+import type { App, CertificateCredential, Directory, Group, Tenant, User } from './model.js';
 
 /** A name-based GUID (RFC 4122 version 5 layout) so derived IDs never change between runs. */
 export function stableGuid(...parts: string[]): string {
@@ -19,6 +19,7 @@ function graphApp(tenantId: string): App {
     clientId: GRAPH.appId,
     servicePrincipalId: stableGuid(tenantId, 'sp', GRAPH.appId),
     secrets: [],
+    certificates: [],
     redirectUris: [],
     postLogoutRedirectUris: [],
     publicClient: false,
@@ -29,6 +30,19 @@ function graphApp(tenantId: string): App {
     assignedUserIds: new Set(),
     assignedGroupIds: new Set(),
     firstParty: true,
+  };
+}
+
+function certificateCredential(pem: string): CertificateCredential {
+  const cert = new X509Certificate(pem);
+  const sha1 = createHash('sha1').update(cert.raw).digest();
+  return {
+    x5t: sha1.toString('base64url'),
+    x5tS256: createHash('sha256').update(cert.raw).digest('base64url'),
+    thumbprint: sha1.toString('hex').toUpperCase(),
+    publicKey: cert.publicKey,
+    notBefore: new Date(cert.validFrom),
+    notAfter: new Date(cert.validTo),
   };
 }
 
@@ -58,6 +72,7 @@ export function buildDirectory(s: Scenario): Directory {
       clientId,
       servicePrincipalId: stableGuid(tid, 'sp', clientId),
       secrets: a.secrets.map((x) => (typeof x === 'string' ? { value: x } : x)),
+      certificates: a.certificates.map(certificateCredential),
       redirectUris: a.redirectUris,
       postLogoutRedirectUris: a.postLogoutRedirectUris,
       publicClient: a.publicClient,

@@ -35,6 +35,18 @@ export interface Secret {
 }
 
 /** An API an app can get tokens for (its own `api` section, or Microsoft Graph). */
+/** A certificate credential of an app registration ("Certificates & secrets > Certificates"). */
+export interface CertificateCredential {
+  /** base64url SHA-1 and SHA-256 of the DER: what x5t and x5t#S256 headers carry. */
+  x5t: string;
+  x5tS256: string;
+  /** Upper-case hex SHA-1, as the portal shows it. */
+  thumbprint: string;
+  publicKey: import('node:crypto').KeyObject;
+  notBefore: Date;
+  notAfter: Date;
+}
+
 export interface Api {
   /** Application ID URI (api://…); tokens for v1 carry it as aud. */
   identifierUri: string;
@@ -49,6 +61,7 @@ export interface App {
   /** Object ID of the enterprise app (service principal): oid/sub of app-only tokens. */
   servicePrincipalId: string;
   secrets: Secret[];
+  certificates: CertificateCredential[];
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   publicClient: boolean;

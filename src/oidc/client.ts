@@ -3,11 +3,12 @@
  * credentials and redirect URI are registered, and whether its scopes name a known resource.
  * Everything the provider receives afterwards is already valid in Entra's terms.
  */
+import { constants, verify } from 'node:crypto';
 import type { Context } from 'koa';
 import type { App, Tenant } from '../directory/model.js';
 import { findApp } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
-import { requestBody } from '../server/context.js';
+import { requestBody, requestIds } from '../server/context.js';
 import type { OidcState } from './provider.js';
 import { resolveScopes } from './scopes.js';
 
@@ -25,6 +26,48 @@ function basicCredentials(ctx: Context): { id: string; secret: string } | undefi
 }
 
 /** Token endpoint: authenticate the client as Entra does, then hand the provider a request it accepts. */
+const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const b64json = (part: string | undefined) => JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+
+/**
+ * Certificate credentials (reference §8): a JWT signed by a key whose certificate is registered on
+ * the app, named by x5t or x5t#S256, RS256 or PS256, aud = the token endpoint, iss = sub = client ID.
+ */
+function checkClientAssertion(app: App, assertion: string, audiences: string[]): '2' {
+  const [h, p, s] = assertion.split('.');
+  let header: Record<string, unknown>;
+  let claims: Record<string, unknown>;
+  try {
+    header = b64json(h);
+    claims = b64json(p);
+  } catch {
+    throw new EntraError(50027);
+  }
+  const x5t = typeof header.x5t === 'string' ? header.x5t : undefined;
+  const x5tS256 = typeof header['x5t#S256'] === 'string' ? (header['x5t#S256'] as string) : undefined;
+  const cert = app.certificates.find((c) => (x5tS256 && c.x5tS256 === x5tS256) || (x5t && c.x5t === x5t));
+  const shown = x5t ? Buffer.from(x5t, 'base64url').toString('hex').toUpperCase() : (x5tS256 ?? '');
+  if (!cert) throw new EntraError(700027, { params: { reason: 'The key was not found.', thumbprint: shown, appId: app.clientId } });
+  const data = Buffer.from(`${h}.${p}`);
+  const sig = Buffer.from(s ?? '', 'base64url');
+  const ok =
+    header.alg === 'RS256'
+      ? verify('sha256', data, cert.publicKey, sig)
+      : header.alg === 'PS256' && verify('sha256', data, { key: cert.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig);
+  if (!ok) throw new EntraError(700027, { params: { reason: 'The provided signature value did not match the expected signature value.', thumbprint: shown, appId: app.clientId } });
+  if (claims.iss !== app.clientId || claims.sub !== app.clientId) throw new EntraError(700021);
+  if (!audiences.includes(String(claims.aud))) throw new EntraError(700023);
+  const now = Math.floor(Date.now() / 1000);
+  const nbf = typeof claims.nbf === 'number' ? claims.nbf : now;
+  const exp = typeof claims.exp === 'number' ? claims.exp : 0;
+  // Entra allows five minutes of clock skew (unverified).
+  if (exp + 300 < now || nbf - 300 > now) {
+    const t = (n: number) => new Date(n * 1000).toISOString();
+    throw new EntraError(700024, { params: { now: t(now), nbf: t(nbf), exp: t(exp) } });
+  }
+  return '2';
+}
+
 export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: string): App {
   const body = requestBody(ctx);
   const basic = basicCredentials(ctx);
@@ -35,7 +78,13 @@ export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: 
   if (!app) throw new EntraError(700016, { params: { appId: clientId, tenant: tenant.domain } });
   const secret = body.client_secret ?? basic?.secret;
   const state = ctx.state as OidcState;
-  state.clientAuth = authenticate(app, secret, body[CLIENT_ASSERTION], body.grant_type);
+  if (body[CLIENT_ASSERTION] !== undefined && body.client_assertion_type !== CLIENT_ASSERTION_TYPE) {
+    throw new EntraError(900144, { params: { param: 'client_assertion_type' } });
+  }
+  // The assertion's aud is this token endpoint, under the tenant ID or its domain, v2 or v1.
+  const origin = requestIds(ctx).origin;
+  const audiences = [tenant.id, tenant.domain].flatMap((t) => [`${origin}/${t}/oauth2/v2.0/token`, `${origin}/${t}/oauth2/token`]);
+  state.clientAuth = authenticate(app, secret, body[CLIENT_ASSERTION], body.grant_type, audiences);
 
   if (body.grant_type === 'client_credentials') {
     if (!body.scope) throw new EntraError(900144, { params: { param: 'scope' } });
@@ -54,11 +103,8 @@ export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: 
 }
 
 /** Returns appidacr: '0' public client, '1' secret. */
-function authenticate(app: App, secret: string | undefined, assertion: string | undefined, grantType: string): '0' | '1' {
-  if (assertion !== undefined) {
-    // No certificate credentials are registered on apps yet: Entra's "key was not found".
-    throw new EntraError(700027, { params: { appId: app.clientId } });
-  }
+function authenticate(app: App, secret: string | undefined, assertion: string | undefined, grantType: string, audiences: string[]): '0' | '1' | '2' {
+  if (assertion !== undefined) return checkClientAssertion(app, assertion, audiences);
   if (secret === undefined || secret === '') {
     if (app.publicClient && grantType !== 'client_credentials') return '0';
     throw new EntraError(7000218);

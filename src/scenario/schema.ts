@@ -58,6 +58,7 @@ export const appSchema = z.strictObject({
   name: z.string().min(1).describe('display name; also how other entries refer to this app'),
   clientId: guid.optional().describe('Application (client) ID; default derived from the name'),
   secrets: z.array(secretSchema).default([]).describe('client secrets: a string, or { value, expires }'),
+  certificates: z.array(z.string().regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate')).default([]).describe('certificate credentials (PEM): clients sign client_assertion with the matching key'),
   redirectUris: z.array(url).default([]).describe('Web platform redirect URIs'),
   postLogoutRedirectUris: z.array(url).default([]),
   publicClient: z.boolean().default(false).describe('"Allow public client flows": ROPC and device code without a secret'),
