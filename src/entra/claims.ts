@@ -85,6 +85,30 @@ export function idTokenV2(i: IdTokenInput): Claims {
   };
 }
 
+/** ID token from the v1 endpoints (reference §4, MSAL's v1 fixture). */
+export function idTokenV1(i: IdTokenInput): Claims {
+  return {
+    aud: i.client.clientId,
+    iss: v1Issuer(i.tenant.id),
+    ...times(i.now, DEFAULTS.idTokenSeconds),
+    amr: ['pwd'],
+    ...(i.user.mail ? { email: i.user.mail } : {}),
+    family_name: i.user.surname,
+    given_name: i.user.givenName,
+    ...groupClaims(i.client, i.tenant, i.user),
+    name: i.user.name,
+    ...(i.nonce !== undefined ? { nonce: i.nonce } : {}),
+    oid: i.user.id,
+    rh: opaque.rh(i.tenant.id, i.client.clientId),
+    sub: pairwiseSub(i.tenant.id, i.client.clientId, i.user.id),
+    tid: i.tenant.id,
+    unique_name: i.user.upn,
+    upn: i.user.upn,
+    uti: opaque.uti(),
+    ver: '1.0',
+  };
+}
+
 export interface AccessTokenInput {
   origin: string;
   tenant: Tenant;

@@ -46,6 +46,21 @@ async function dispatch(ctx: Context, engine: Engine, rest: string): Promise<voi
   }
 }
 
+/**
+ * v1 requests name one API by `resource`; inside, the mock speaks v2, so `resource` becomes
+ * `{resource}/.default` (kept verbatim: v1 tokens carry it as aud). v1 always signs users in with
+ * openid and issues refresh tokens.
+ */
+function toV2Scope(ctx: Context, user: boolean): void {
+  const body = requestBody(ctx);
+  const from = Object.keys(body).length ? body : (ctx.query as Record<string, string>);
+  const resource = typeof from.resource === 'string' && from.resource ? from.resource : undefined;
+  ctx.state.v1Resource = resource;
+  const scope = [...(user ? ['openid', 'profile', 'offline_access'] : []), ...(resource ? [`${resource}/.default`] : [])].join(' ');
+  if (Object.keys(body).length) body.scope = scope;
+  else ctx.query = { ...ctx.query, scope };
+}
+
 /** See OFFLINE_MARKER: keeps "offline_access was asked for" through the provider's authorize step. */
 function markOffline(ctx: Context): void {
   const add = (scope: string) => (scope.split(' ').includes('offline_access') ? `${scope} ${OFFLINE_MARKER}` : scope);
@@ -128,6 +143,7 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
   const authorize = async (ctx: Context) => {
     setErrorChannel(ctx, { kind: 'page' });
     const { tenant, engine } = tenantOf(ctx);
+    if (ctx.state.v1) toV2Scope(ctx, true);
     const params = { ...(ctx.query as Record<string, string>), ...requestBody(ctx) };
     const checked = checkAuthorizeClient(tenant, params);
     // From here on errors go back to the registered redirect URI, as Entra sends them.
@@ -143,20 +159,33 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     setErrorChannel(ctx, { kind: 'page' });
     await dispatch(ctx, await tenantOf(ctx).engine(), `${paths.v2.authorize}/${ctx.params.uid}`);
   });
-  router.post(`/:tenant${paths.v2.token}`, resolveTenant, async (ctx) => {
+  const token = async (ctx: Context) => {
     const { tenant, engine } = tenantOf(ctx);
     const body = requestBody(ctx);
+    if (ctx.state.v1) toV2Scope(ctx, body.grant_type !== 'client_credentials');
     const app = checkTokenRequest(ctx, tenant, o.internalSecret);
     await gate(ctx, { endpoint: 'token', tenant, app, grantType: body.grant_type, userHint: body.username });
     await dispatch(ctx, await engine(), paths.v2.token);
-  });
+  };
+  router.post(`/:tenant${paths.v2.token}`, resolveTenant, token);
+  // v1 endpoints: the same flows, with `resource` instead of scopes and v1-shaped responses (shape.ts).
+  const v1 = async (ctx: Context, next: Next) => {
+    ctx.state.v1 = true;
+    await next();
+  };
+  router.get(`/:tenant${paths.v1.authorize}`, resolveTenant, v1, authorize);
+  router.post(`/:tenant${paths.v1.authorize}`, resolveTenant, v1, authorize);
+  router.post(`/:tenant${paths.v1.token}`, resolveTenant, v1, token);
+  router.all(`/:tenant${paths.v1.userinfo}`, async (ctx) => userinfo(ctx, o));
   const logout = async (ctx: Context) => {
     setErrorChannel(ctx, { kind: 'page' });
     await gate(ctx, { endpoint: 'logout', tenant: tenantOf(ctx).tenant });
-    const rest = ctx.path.slice(ctx.path.indexOf(paths.v2.logout));
+    const at = ctx.path.indexOf(paths.v2.logout);
+    const rest = at >= 0 ? ctx.path.slice(at) : paths.v2.logout;
     await dispatch(ctx, await tenantOf(ctx).engine(), rest);
   };
   router.all(`/:tenant${paths.v2.logout}`, resolveTenant, logout);
+  router.all(`/:tenant${paths.v1.logout}`, resolveTenant, logout);
   router.all(`/:tenant${paths.v2.logout}/*rest`, resolveTenant, logout);
 
   deviceRoutes(router, o.origin, resolveTenant, tenantOf);

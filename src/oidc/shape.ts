@@ -14,7 +14,9 @@ import { requestIds, requestBody } from '../server/context.js';
 import { errorPage } from '../ui/pages.js';
 import { toEntraError } from './errors.js';
 import type { Engine, OidcState } from './provider.js';
-import { OFFLINE_MARKER } from './scopes.js';
+import { delegatedScopes, OFFLINE_MARKER, resolveScopes } from './scopes.js';
+import { entraIdToken } from './tokens.js';
+import { DEFAULTS } from '../scenario/defaults.js';
 import { formPost } from '../ui/pages.js';
 
 const ERROR_EVENTS = ['grant.error', 'authorization.error', 'end_session.error', 'server_error', 'jwks.error', 'discovery.error'] as const;
@@ -104,49 +106,65 @@ function rewriteFormPostError(ctx: KoaContextWithOIDC): void {
 
 const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
-/** Token responses in Entra's field order, with ext_expires_in, client_info and an Entra ID token. */
+/** Token responses in Entra's field order, with ext_expires_in, client_info and an Entra ID token (v1 or v2). */
 async function shapeTokenResponse(ctx: KoaContextWithOIDC, provider: Engine, body: Record<string, unknown>) {
   const { tenant, origin, keys } = provider.options;
   const form = requestBody(ctx);
   const grantType = form.grant_type;
+  const state = ctx.state as OidcState;
   let idToken = body.id_token as string | undefined;
+  let accessToken = body.access_token as string;
   let user = undefined as ReturnType<typeof findUser>;
   if (idToken) {
     const p = decodePayload(idToken);
     user = findUser(tenant, p.sub as string);
     const client = findApp(tenant, p.aud as string);
-    if (user && client && !(ctx.state as OidcState).idTokenShaped) {
+    if (user && client && !state.idTokenShaped) {
       // The provider's scope-marker claims say which OIDC scopes the grant holds.
       const scopes = new Set(['openid', ...(p.x_profile ? ['profile'] : []), ...(p.x_email ? ['email'] : [])]);
-      const payload = claims.idTokenV2({
-        origin,
-        tenant,
-        client,
-        user,
-        scopes,
-        now: Math.floor(Date.now() / 1000),
-        nonce: p.nonce as string | undefined,
-        sid: typeof p.sid === 'string' ? stableGuid('sid', p.sid) : undefined,
-      });
-      idToken = signJwt(payload, keys.signing[0]!);
+      const sid = typeof p.sid === 'string' ? stableGuid('sid', p.sid) : undefined;
+      idToken = entraIdToken(ctx, { client, user, scopes, nonce: p.nonce as string | undefined, sid });
     }
   }
-  if (!user && typeof body.access_token === 'string' && grantType !== 'client_credentials') {
-    const oid = decodePayload(body.access_token).oid;
-    user = findUser(tenant, oid as string);
+  if (!user && grantType !== 'client_credentials') user = findUser(tenant, decodePayload(accessToken).oid as string);
+  const v1Resource = ctx.state.v1Resource as string | undefined;
+  if (v1Resource && grantType === 'authorization_code' && user) {
+    // v1 names the resource when redeeming the code, not when authorizing: mint for it now.
+    const client = findApp(tenant, form.client_id)!;
+    const r = resolveScopes(tenant, `${v1Resource}/.default`);
+    const payload = claims.accessToken({ origin, tenant, client, resource: r.resource, audience: r.indicator, user, scp: delegatedScopes(client, r), clientAuth: state.clientAuth ?? '1', now: Math.floor(Date.now() / 1000), lifetime: DEFAULTS.accessTokenSeconds });
+    accessToken = signJwt(payload, keys.signing[0]!, { x5t: r.resource.api?.accessTokenVersion !== 2 });
   }
   const faults = issueFaults(ctx);
-  const accessToken = await shapeJwt(body.access_token as string, faults, keys.signing);
+  accessToken = await shapeJwt(accessToken, faults, keys.signing);
   if (idToken) idToken = await shapeJwt(idToken, faults, keys.signing);
   const expires = body.expires_in as number;
+  const tokens = {
+    access_token: accessToken,
+    ...(body.refresh_token ? { refresh_token: body.refresh_token } : {}),
+    ...(idToken ? { id_token: idToken } : {}),
+  };
+  if (ctx.state.v1) {
+    // v1 writes numbers as strings and adds expires_on, not_before and resource (reference §5).
+    const now = Math.floor(Date.now() / 1000);
+    const scp = decodePayload(accessToken).scp;
+    return {
+      token_type: 'Bearer',
+      ...(typeof scp === 'string' ? { scope: scp } : {}),
+      expires_in: String(expires),
+      ext_expires_in: String(expires),
+      expires_on: String(now + expires),
+      not_before: String(now - DEFAULTS.backdateSeconds),
+      ...(v1Resource ? { resource: v1Resource } : {}),
+      ...tokens,
+    };
+  }
   return {
     token_type: 'Bearer',
     ...(grantType === 'client_credentials' ? {} : { scope: responseScope(body) }),
     expires_in: expires,
     ext_expires_in: expires,
-    access_token: accessToken,
-    ...(body.refresh_token ? { refresh_token: body.refresh_token } : {}),
-    ...(idToken ? { id_token: idToken } : {}),
+    ...tokens,
     ...(user && form.client_info === '1' ? { client_info: claims.clientInfo(tenant, user) } : {}),
   };
 }

@@ -7,6 +7,14 @@ import { signJwt } from '../keys/signing.js';
 import { type Engine, type OidcState, resourceServerInfo } from './provider.js';
 import { resolveScopes } from './scopes.js';
 
+/** The ID token for this request: v1-shaped from the v1 endpoints, v2 otherwise; signed with the active key. */
+export function entraIdToken(ctx: KoaContextWithOIDC, i: Omit<claims.IdTokenInput, 'origin' | 'tenant' | 'now'>): string {
+  const { tenant, origin, keys } = (ctx.oidc.provider as Engine).options;
+  const input = { ...i, origin, tenant, now: Math.floor(Date.now() / 1000) };
+  (ctx.state as OidcState).idTokenShaped = true;
+  return signJwt(ctx.state.v1 ? claims.idTokenV1(input) : claims.idTokenV2(input), keys.signing[0]!);
+}
+
 export interface UserTokenInput {
   user: User;
   client: App;
@@ -18,7 +26,7 @@ export interface UserTokenInput {
 
 export async function issueUserTokens(ctx: KoaContextWithOIDC, i: UserTokenInput): Promise<Record<string, unknown>> {
   const provider = ctx.oidc.provider as Engine;
-  const { tenant, origin, keys } = provider.options;
+  const { tenant } = provider.options;
   const scopes = resolveScopes(tenant, i.scope);
   const oidcClient = ctx.oidc.client!;
   const { AccessToken, RefreshToken, ResourceServer } = provider;
@@ -36,12 +44,7 @@ export async function issueUserTokens(ctx: KoaContextWithOIDC, i: UserTokenInput
     const rt = new RefreshToken({ accountId: i.user.id, client: oidcClient, grantId, scope: i.scope, gty: i.grantType, ...(i.sid ? { sid: i.sid } : {}) });
     refreshToken = await rt.save();
   }
-  let idToken: string | undefined;
-  if (scopes.oidc.has('openid')) {
-    const payload = claims.idTokenV2({ origin, tenant, client: i.client, user: i.user, scopes: scopes.oidc, now: Math.floor(Date.now() / 1000), sid: i.sid });
-    idToken = signJwt(payload, keys.signing[0]!);
-    (ctx.state as OidcState).idTokenShaped = true;
-  }
+  const idToken = scopes.oidc.has('openid') ? entraIdToken(ctx, { client: i.client, user: i.user, scopes: scopes.oidc, sid: i.sid }) : undefined;
   return {
     token_type: 'Bearer',
     scope: i.scope,

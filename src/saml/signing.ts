@@ -41,7 +41,9 @@ export const certBody = (k: SigningKey) => k.x5c;
 type SamlLib = (typeof import('samlify'))['SamlLib'];
 let lib: Promise<SamlLib> | undefined;
 /** samlify loads on the first SAML request, so an OIDC-only start stays fast. */
-export const samlLib = () => (lib ??= import('samlify').then((m) => m.SamlLib));
+export const samlLib = () =>
+  // samlify is CommonJS: under Node's ESM loader its exports sit on `default` (bundlers flatten them).
+  (lib ??= import('samlify').then((m) => ((m as unknown as { default?: typeof m }).default ?? m).SamlLib));
 
 export interface SignOptions {
   xml: string;
