@@ -21,6 +21,8 @@ function graphApp(tenantId: string): App {
     secrets: [],
     certificates: [],
     redirectUris: [],
+    spaRedirectUris: [],
+    implicitGrant: { idTokens: false, accessTokens: false },
     postLogoutRedirectUris: [],
     publicClient: false,
     api: { identifierUri: GRAPH.resource, scopes: [...GRAPH.scopes], roles: [], accessTokenVersion: 1 },
@@ -74,6 +76,8 @@ export function buildDirectory(s: Scenario): Directory {
       secrets: a.secrets.map((x) => (typeof x === 'string' ? { value: x } : x)),
       certificates: a.certificates.map(certificateCredential),
       redirectUris: a.redirectUris,
+      spaRedirectUris: a.spaRedirectUris,
+      implicitGrant: a.implicitGrant,
       postLogoutRedirectUris: a.postLogoutRedirectUris,
       publicClient: a.publicClient,
       api: a.api && {

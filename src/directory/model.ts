@@ -63,6 +63,8 @@ export interface App {
   secrets: Secret[];
   certificates: CertificateCredential[];
   redirectUris: string[];
+  spaRedirectUris: string[];
+  implicitGrant: { idTokens: boolean; accessTokens: boolean };
   postLogoutRedirectUris: string[];
   publicClient: boolean;
   api?: Api;

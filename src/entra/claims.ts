@@ -29,6 +29,11 @@ export function times(now: number, lifetime: number) {
   return { iat: now - DEFAULTS.backdateSeconds, nbf: now - DEFAULTS.backdateSeconds, exp: now + lifetime };
 }
 
+/** at_hash / c_hash: base64url of the left half of the SHA-256 of the token or code. */
+export function halfHash(value: string): string {
+  return b64url(createHash('sha256').update(value).digest().subarray(0, 16));
+}
+
 /** MSAL's client_info: base64url (no padding) of {"uid","utid"}; homeAccountId = uid.utid. */
 export function clientInfo(tenant: Tenant, user: User): string {
   return b64url(Buffer.from(JSON.stringify({ uid: user.id, utid: tenant.id })));

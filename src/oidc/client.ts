@@ -84,7 +84,8 @@ export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: 
   // The assertion's aud is this token endpoint, under the tenant ID or its domain, v2 or v1.
   const origin = requestIds(ctx).origin;
   const audiences = [tenant.id, tenant.domain].flatMap((t) => [`${origin}/${t}/oauth2/v2.0/token`, `${origin}/${t}/oauth2/token`]);
-  state.clientAuth = authenticate(app, secret, body[CLIENT_ASSERTION], body.grant_type, audiences);
+  const spa = app.spaRedirectUris.length > 0 && (isSpaRedemption(app, ctx) || (body.grant_type === 'refresh_token' && !!ctx.get('origin')));
+  state.clientAuth = authenticate(app, secret, body[CLIENT_ASSERTION], body.grant_type, audiences, spa);
 
   if (body.grant_type === 'client_credentials') {
     if (!body.scope) throw new EntraError(900144, { params: { param: 'scope' } });
@@ -103,10 +104,11 @@ export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: 
 }
 
 /** Returns appidacr: '0' public client, '1' secret. */
-function authenticate(app: App, secret: string | undefined, assertion: string | undefined, grantType: string, audiences: string[]): '0' | '1' | '2' {
+function authenticate(app: App, secret: string | undefined, assertion: string | undefined, grantType: string, audiences: string[], spa: boolean): '0' | '1' | '2' {
   if (assertion !== undefined) return checkClientAssertion(app, assertion, audiences);
   if (secret === undefined || secret === '') {
-    if (app.publicClient && grantType !== 'client_credentials') return '0';
+    // Public clients, and SPAs redeeming from the browser, send no credentials.
+    if ((app.publicClient || spa) && grantType !== 'client_credentials') return '0';
     throw new EntraError(7000218);
   }
   if (app.secrets.length === 0 && app.publicClient) throw new EntraError(700025);
@@ -128,17 +130,28 @@ export function checkAuthorizeClient(tenant: Tenant, params: Record<string, stri
   if (!clientId) throw new EntraError(900144, { params: { param: 'client_id' }, status: 200 });
   const app = findApp(tenant, clientId);
   if (!app) throw new EntraError(700016, { params: { appId: clientId, tenant: tenant.domain }, status: 200 });
-  if (app.redirectUris.length === 0) throw new EntraError(500113, { status: 200 });
-  const redirectUri = params.redirect_uri ?? app.redirectUris[0]!;
-  if (!app.redirectUris.includes(redirectUri)) {
+  const registered = [...app.redirectUris, ...app.spaRedirectUris];
+  if (registered.length === 0) throw new EntraError(500113, { status: 200 });
+  const redirectUri = params.redirect_uri ?? registered[0]!;
+  if (!registered.includes(redirectUri)) {
     throw new EntraError(50011, { params: { uri: redirectUri, appId: app.clientId }, status: 200 });
   }
   return { app, redirectUri, state: params.state };
 }
 
 /** Authorize endpoint, the checks Entra answers by redirecting back to the (now trusted) redirect URI. */
-export function checkAuthorizeRequest(tenant: Tenant, params: Record<string, string | undefined>): void {
+export function checkAuthorizeRequest(tenant: Tenant, app: App, params: Record<string, string | undefined>): void {
   if (!params.response_type) throw new EntraError(900144, { params: { param: 'response_type' } });
   if (!params.scope) throw new EntraError(900144, { params: { param: 'scope' } });
+  const types = params.response_type.split(' ');
+  if (types.includes('id_token') && !app.implicitGrant.idTokens) throw new EntraError(700054);
+  if (types.includes('token') && !app.implicitGrant.accessTokens) throw new EntraError(700051);
+  if (types.includes('id_token') && !params.nonce) throw new EntraError(90014, { params: { field: 'nonce' } });
+  if (types.includes('code') && app.spaRedirectUris.includes(params.redirect_uri ?? '') && !params.code_challenge) throw new EntraError(9002325);
   resolveScopes(tenant, params.scope);
+}
+
+/** Whether this code redemption comes from a browser on another origin (a SPA's fetch). */
+export function isSpaRedemption(app: App, ctx: Context): boolean {
+  return app.spaRedirectUris.includes(requestBody(ctx).redirect_uri ?? '');
 }

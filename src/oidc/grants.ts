@@ -6,6 +6,7 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { findApp, findResource, findUser, isAssigned } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
+import { DEFAULTS } from '../scenario/defaults.js';
 import { verifyOwnJwt } from '../keys/signing.js';
 import type { Engine } from './provider.js';
 import { issueUserTokens } from './tokens.js';
@@ -44,11 +45,14 @@ export async function refreshTokenGrant(ctx: KoaContextWithOIDC): Promise<void> 
   const rt = await provider.RefreshToken.find(params.refresh_token!, { ignoreExpiration: true });
   const clientId = ctx.oidc.client!.clientId;
   if (!rt || rt.clientId !== clientId) throw new EntraError(9002313, { error: 'invalid_grant' });
-  if (rt.isExpired) throw new EntraError(700082, { params: { issued: new Date((rt.iat ?? 0) * 1000).toISOString() } });
+  const issued = new Date((rt.iat ?? 0) * 1000).toISOString();
+  // A SPA's refresh token has a fixed 24-hour life: the one issued now ends when the first does.
+  const spa = rt.exp !== undefined && rt.iat !== undefined && rt.exp - rt.iat <= DEFAULTS.spaRefreshTokenSeconds;
+  if (rt.isExpired) throw spa ? new EntraError(700084, { params: { issued } }) : new EntraError(700082, { params: { issued } });
   const user = findUser(tenant, rt.accountId);
   const client = findApp(tenant, clientId);
   if (!user || !client) throw new EntraError(9002313, { error: 'invalid_grant' });
-  ctx.body = await issueUserTokens(ctx, { user, client, scope: params.scope || rt.scope || 'openid', grantType: 'refresh_token', sid: rt.sid });
+  ctx.body = await issueUserTokens(ctx, { user, client, scope: params.scope || rt.scope || 'openid', grantType: 'refresh_token', sid: rt.sid, ...(spa ? { refreshTokenExpiresAt: rt.exp } : {}) });
 }
 
 /** MSAL sends `device_code`; the RFC's clients send the URN. Entra takes both. */

@@ -38,6 +38,8 @@ export interface OidcState {
   providerError?: unknown;
   /** Set when our own code already produced an Entra-shaped ID token. */
   idTokenShaped?: boolean;
+  /** A SPA's refresh token: its fixed end (epoch seconds), reported as refresh_token_expires_in. */
+  refreshTokenExpiresAt?: number;
 }
 
 export type Engine = Provider & { tenant: Tenant; options: EngineOptions };
@@ -58,6 +60,19 @@ export function resourceServerInfo(tenant: Tenant, indicator: string) {
   };
 }
 
+/**
+ * Entra lets implicit and hybrid flows use http://localhost redirect URIs; the provider refuses
+ * them unless told otherwise (its documented recipe: skip these two checks).
+ */
+function allowEntraRedirectUris(provider: Provider): void {
+  const schema = (provider.Client as unknown as { Schema: { prototype: { invalidate(message: string, code?: string): void } } }).Schema.prototype;
+  const invalidate = schema.invalidate;
+  schema.invalidate = function (this: unknown, message: string, code?: string) {
+    if (code === 'implicit-force-https' || code === 'implicit-forbid-localhost') return;
+    invalidate.call(this, message, code);
+  };
+}
+
 /** The provider's login and consent prompts, plus Entra's prompt=select_account (the account picker). */
 function entraPolicy() {
   const policy = interactionPolicy.base();
@@ -70,15 +85,17 @@ function clientsOf(o: EngineOptions) {
   return o.tenant.apps
     .filter((a) => !a.firstParty)
     .map((a) => {
-      const redirect = a.redirectUris.length > 0;
+      const redirectUris = [...a.redirectUris, ...a.spaRedirectUris];
+      const redirect = redirectUris.length > 0;
+      const { idTokens, accessTokens } = a.implicitGrant;
       return {
         client_id: a.clientId,
         client_name: a.name,
         client_secret: o.internalSecret,
         token_endpoint_auth_method: 'client_secret_post',
         grant_types: [...(redirect ? ['authorization_code'] : []), 'refresh_token', 'client_credentials', 'password', ...DEVICE_GRANTS, JWT_BEARER],
-        response_types: redirect ? ['code'] : [],
-        redirect_uris: a.redirectUris,
+        response_types: redirect ? ['code', ...(idTokens ? ['id_token', 'code id_token'] : []), ...(idTokens && accessTokens ? ['id_token token'] : [])] : [],
+        redirect_uris: redirectUris,
         post_logout_redirect_uris: a.postLogoutRedirectUris,
         application_type: a.publicClient ? 'native' : 'web',
       };
@@ -102,14 +119,21 @@ export function createEngine(o: EngineOptions): Engine {
     scopes: ['openid', 'profile', 'email', 'offline_access', OFFLINE_MARKER],
     // Marker claims: they tell the token hook which OIDC scopes a grant holds (see shape.ts).
     claims: { openid: ['sub'], profile: ['x_profile'], email: ['x_email'] },
-    responseTypes: ['code'],
+    responseTypes: ['code', 'id_token', 'code id_token', 'id_token token'],
+    // Entra requires PKCE only where the redirect URI is a SPA's (client.ts checks it with Entra's code).
     pkce: { required: () => false },
     ttl: {
       AccessToken: DEFAULTS.accessTokenSeconds,
       ClientCredentials: DEFAULTS.appTokenSeconds,
       IdToken: DEFAULTS.idTokenSeconds,
       AuthorizationCode: DEFAULTS.codeSeconds,
-      RefreshToken: DEFAULTS.refreshTokenSeconds,
+      // A SPA's refresh token lives 24 hours, fixed; others 90 days (reference §5).
+      RefreshToken: (ctx, token, client) => {
+        const app = findApp(tenant, client.clientId);
+        if (!app?.spaRedirectUris.includes(String(ctx.oidc.params?.redirect_uri ?? ''))) return DEFAULTS.refreshTokenSeconds;
+        (ctx.state as OidcState).refreshTokenExpiresAt = Math.floor(Date.now() / 1000) + DEFAULTS.spaRefreshTokenSeconds;
+        return DEFAULTS.spaRefreshTokenSeconds;
+      },
       Session: DEFAULTS.sessionSeconds,
       Grant: DEFAULTS.refreshTokenSeconds,
       Interaction: 3600,
@@ -207,6 +231,7 @@ export function createEngine(o: EngineOptions): Engine {
   provider.tenant = tenant;
   provider.options = o;
   provider.proxy = true;
+  allowEntraRedirectUris(provider);
   provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope']);
   provider.registerGrantType('refresh_token', refreshTokenGrant, ['refresh_token', 'scope']);
   for (const g of DEVICE_GRANTS) provider.registerGrantType(g, deviceCodeGrant, ['device_code', 'scope']);

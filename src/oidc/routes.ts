@@ -1,7 +1,7 @@
 /** Entra's URL layout (reference §1) mapped onto the per-tenant providers and our own endpoints. */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import type { Tenant } from '../directory/model.js';
+import type { App, Tenant } from '../directory/model.js';
 import { findTenant, findUser, TENANT_ALIASES } from '../directory/lookup.js';
 import * as claims from '../entra/claims.js';
 import { EntraError } from '../entra/errors.js';
@@ -11,7 +11,7 @@ import { requestBody, requestIds } from '../server/context.js';
 import { gate } from '../faults/gate.js';
 import { setErrorChannel } from '../server/errors.js';
 import { worldOf } from '../server/world.js';
-import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest } from './client.js';
+import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest, isSpaRedemption } from './client.js';
 import { deviceRoutes } from './devicelogin.js';
 import { discoveryV1, discoveryV2, jwks } from './discovery.js';
 import { showLogin, submitLogin } from './interaction.js';
@@ -44,6 +44,21 @@ async function dispatch(ctx: Context, engine: Engine, rest: string): Promise<voi
   } finally {
     ctx.path = originalPath;
   }
+}
+
+/**
+ * A browser's token request (it carries Origin): only a SPA redirect URI may redeem a code
+ * cross-origin (AADSTS9002326); the SPA's origin gets CORS headers, on errors too.
+ */
+function checkCrossOrigin(ctx: Context, app: App): void {
+  const origin = ctx.get('origin');
+  if (!origin) return;
+  const spaOrigins = app.spaRedirectUris.map((u) => new URL(u).origin);
+  if (spaOrigins.includes(origin)) {
+    ctx.set('Access-Control-Allow-Origin', origin);
+    ctx.set('Vary', 'Origin');
+  }
+  if (requestBody(ctx).grant_type === 'authorization_code' && !isSpaRedemption(app, ctx)) throw new EntraError(9002326);
 }
 
 /**
@@ -149,7 +164,7 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     // From here on errors go back to the registered redirect URI, as Entra sends them.
     setErrorChannel(ctx, { kind: 'redirect', redirectUri: checked.redirectUri, state: checked.state, responseMode: params.response_mode ?? 'query' });
     await gate(ctx, { endpoint: 'authorize', tenant, app: checked.app, userHint: params.login_hint });
-    checkAuthorizeRequest(tenant, params);
+    checkAuthorizeRequest(tenant, checked.app, params);
     markOffline(ctx);
     await dispatch(ctx, await engine(), paths.v2.authorize);
   };
@@ -164,10 +179,19 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     const body = requestBody(ctx);
     if (ctx.state.v1) toV2Scope(ctx, body.grant_type !== 'client_credentials');
     const app = checkTokenRequest(ctx, tenant, o.internalSecret);
+    checkCrossOrigin(ctx, app);
     await gate(ctx, { endpoint: 'token', tenant, app, grantType: body.grant_type, userHint: body.username });
     await dispatch(ctx, await engine(), paths.v2.token);
   };
   router.post(`/:tenant${paths.v2.token}`, resolveTenant, token);
+  // CORS preflight of a SPA's token request.
+  router.options(`/:tenant${paths.v2.token}`, (ctx) => {
+    ctx.set('Access-Control-Allow-Origin', ctx.get('origin') || '*');
+    ctx.set('Access-Control-Allow-Methods', 'POST, OPTIONS');
+    ctx.set('Access-Control-Allow-Headers', ctx.get('access-control-request-headers') || 'content-type');
+    ctx.set('Access-Control-Max-Age', '86400');
+    ctx.status = 204;
+  });
   // v1 endpoints: the same flows, with `resource` instead of scopes and v1-shaped responses (shape.ts).
   const v1 = async (ctx: Context, next: Next) => {
     ctx.state.v1 = true;

@@ -37,6 +37,19 @@ export function shapeResponses(provider: Engine): void {
     const user = findUser(provider.tenant, session?.accountId);
     if (user && ctx.oidc.params?.client_info === '1') out.client_info = claims.clientInfo(provider.tenant, user);
     if (session?.uid) out.session_state = stableGuid('session', session.uid);
+    // Implicit and hybrid: the front-channel ID token in Entra's shape, with c_hash / at_hash.
+    const client = findApp(provider.tenant, ctx.oidc.client?.clientId);
+    if (typeof out.id_token === 'string' && user && client) {
+      const scopes = new Set(String(ctx.oidc.params?.scope ?? '').split(' '));
+      out.id_token = entraIdToken(ctx, {
+        client,
+        user,
+        scopes,
+        nonce: ctx.oidc.params?.nonce as string | undefined,
+        cHash: typeof out.code === 'string' ? claims.halfHash(out.code) : undefined,
+        atHash: typeof out.access_token === 'string' ? claims.halfHash(out.access_token) : undefined,
+      });
+    }
   });
   provider.use(async (koaCtx, next) => {
     await next();
@@ -165,6 +178,7 @@ async function shapeTokenResponse(ctx: KoaContextWithOIDC, provider: Engine, bod
     expires_in: expires,
     ext_expires_in: expires,
     ...tokens,
+    ...(state.refreshTokenExpiresAt ? { refresh_token_expires_in: state.refreshTokenExpiresAt - Math.floor(Date.now() / 1000) } : {}),
     ...(user && form.client_info === '1' ? { client_info: claims.clientInfo(tenant, user) } : {}),
   };
 }

@@ -22,6 +22,8 @@ export interface UserTokenInput {
   scope: string;
   grantType: string;
   sid?: string;
+  /** Fixed end of the refresh token (SPA); otherwise the usual lifetime from now. */
+  refreshTokenExpiresAt?: number;
 }
 
 export async function issueUserTokens(ctx: KoaContextWithOIDC, i: UserTokenInput): Promise<Record<string, unknown>> {
@@ -42,6 +44,10 @@ export async function issueUserTokens(ctx: KoaContextWithOIDC, i: UserTokenInput
   if (scopes.oidc.has('offline_access')) {
     // Entra's refresh tokens work for any resource the app may call (MRRT); the scope here is informational.
     const rt = new RefreshToken({ accountId: i.user.id, client: oidcClient, grantId, scope: i.scope, gty: i.grantType, ...(i.sid ? { sid: i.sid } : {}) });
+    if (i.refreshTokenExpiresAt) {
+      rt.exp = i.refreshTokenExpiresAt;
+      (ctx.state as OidcState).refreshTokenExpiresAt = i.refreshTokenExpiresAt;
+    }
     refreshToken = await rt.save();
   }
   const idToken = scopes.oidc.has('openid') ? entraIdToken(ctx, { client: i.client, user: i.user, scopes: scopes.oidc, sid: i.sid }) : undefined;

@@ -14,6 +14,8 @@ export const DEFAULTS = {
   idTokenSeconds: 3600,
   codeSeconds: 600,
   refreshTokenSeconds: 90 * 24 * 3600,
+  /** Refresh tokens issued to a SPA redirect URI: 24 hours, not extended by use. */
+  spaRefreshTokenSeconds: 24 * 3600,
   sessionSeconds: 24 * 3600,
   /** Device code flow: Entra's polling interval and code lifetime. */
   deviceCodeInterval: 5,

@@ -60,6 +60,13 @@ export const appSchema = z.strictObject({
   secrets: z.array(secretSchema).default([]).describe('client secrets: a string, or { value, expires }'),
   certificates: z.array(z.string().regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate')).default([]).describe('certificate credentials (PEM): clients sign client_assertion with the matching key'),
   redirectUris: z.array(url).default([]).describe('Web platform redirect URIs'),
+  spaRedirectUris: z.array(url).default([]).describe('Single-page application redirect URIs: PKCE required, CORS at the token endpoint, 24-hour refresh tokens'),
+  implicitGrant: z
+    .strictObject({
+      idTokens: z.boolean().default(false).describe('"ID tokens (used for implicit and hybrid flows)"'),
+      accessTokens: z.boolean().default(false).describe('"Access tokens (used for implicit flows)"'),
+    })
+    .default({ idTokens: false, accessTokens: false }),
   postLogoutRedirectUris: z.array(url).default([]),
   publicClient: z.boolean().default(false).describe('"Allow public client flows": ROPC and device code without a secret'),
   api: apiSchema.optional().describe('present when this app is an API that other apps get tokens for'),
