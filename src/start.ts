@@ -1,6 +1,7 @@
 /** start(): the programmatic front door used by tests, the CLI and the benchmarks. */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Directory } from './directory/model.js';
 import { v2Issuer } from './entra/urls.js';
 import { loadAltTls, loadKeys } from './keys/store.js';
@@ -67,6 +68,8 @@ export interface MockEntra {
   useScenario(scenario: string | ScenarioInput): Promise<void>;
   /** Recent requests, oldest first, with the AADSTS code and the rule that fired. */
   requests(): RequestRecord[];
+  /** Signing-key rollover: the other published key signs from now on. Returns its index (1 or 2). */
+  rotateKeys(): 1 | 2;
   /** Completes a pending device code as `user` (a UPN) would at /devicelogin. */
   approveDeviceCode(userCode: string, user: string): void;
   /**
@@ -83,7 +86,8 @@ export interface MockEntra {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_SCENARIO = resolve(import.meta.dirname, '..', 'scenarios', 'default.yaml');
+// From import.meta.url, not import.meta.dirname: jest's ESM loader provides only the URL.
+export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/default.yaml', import.meta.url));
 
 /**
  * Starts a mock Entra ID.
@@ -141,6 +145,11 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
       await applyTls(parsed);
     },
     requests: () => [...mock.recent],
+    rotateKeys: () => {
+      const active = mock.world.scenario.keys.active === 1 ? 2 : 1;
+      mock.switchTo({ ...mock.world.scenario, keys: { active } }, mock.world.source);
+      return active;
+    },
     approveDeviceCode: (userCode, upn) => {
       const code = mock.world.devices.byUserCode(userCode);
       if (!code) throw new Error(`no pending device code ${userCode}`);

@@ -1,7 +1,7 @@
 /** Scenario -> directory. Identifiers a scenario leaves out are derived from names, so they are stable across runs. */
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Scenario } from '../scenario/schema.js';
-import { GRAPH } from '../entra/urls.js';
+import { DIRECTORY_ROLES, GRAPH } from '../entra/urls.js';
 import type { App, CertificateCredential, Directory, Group, Tenant, User } from './model.js';
 
 /** A name-based GUID (RFC 4122 version 5 layout) so derived IDs never change between runs. */
@@ -25,9 +25,11 @@ function graphApp(tenantId: string): App {
     implicitGrant: { idTokens: false, accessTokens: false },
     postLogoutRedirectUris: [],
     publicClient: false,
-    api: { identifierUri: GRAPH.resource, scopes: [...GRAPH.scopes], roles: [], accessTokenVersion: 1 },
+    api: { identifierUri: GRAPH.resource, scopes: [...GRAPH.scopes], roles: [...GRAPH.roles], accessTokenVersion: 1 },
     permissions: new Map(),
     groupMembershipClaims: 'None',
+    groupClaimNames: false,
+    optionalClaims: { idToken: [], accessToken: [] },
     assignmentRequired: false,
     assignedUserIds: new Set(),
     assignedGroupIds: new Set(),
@@ -63,6 +65,8 @@ export function buildDirectory(s: Scenario): Directory {
       mail: u.mail,
       password: u.password,
       groups: u.groups.map((n) => groupByName.get(n)!),
+      appRoles: new Map(),
+      directoryRoles: u.directoryRoles.map((r) => DIRECTORY_ROLES[r] ?? r.toLowerCase()),
     };
   });
   const userByUpn = new Map(users.map((u) => [u.upn.toLowerCase(), u]));
@@ -88,20 +92,23 @@ export function buildDirectory(s: Scenario): Directory {
       },
       permissions: new Map(),
       groupMembershipClaims: a.groupMembershipClaims,
+      groupClaimNames: a.groupClaimNames,
+      optionalClaims: a.optionalClaims,
       assignmentRequired: a.assignmentRequired,
       assignedUserIds: new Set(a.assignments.flatMap((x) => userByUpn.get(x.toLowerCase())?.id ?? [])),
       assignedGroupIds: new Set(a.assignments.flatMap((x) => groupByName.get(x)?.id ?? [])),
       saml: a.saml,
     };
   });
-  // Permissions name APIs by app name in the file; the model keys them by client ID.
-  s.apps.forEach((a, i) => {
-    for (const [apiName, perms] of Object.entries(a.permissions)) {
-      const api = apps.find((x) => x.name === apiName)!;
-      apps[i]!.permissions.set(api.clientId, perms);
-    }
-  });
   apps.push(graphApp(tid));
+  // Permissions and role assignments name APIs by app name in the file; the model keys them by client ID.
+  const byName = (name: string) => apps.find((x) => x.name === name)!;
+  s.apps.forEach((a, i) => {
+    for (const [apiName, perms] of Object.entries(a.permissions)) apps[i]!.permissions.set(byName(apiName).clientId, perms);
+  });
+  s.users.forEach((u, i) => {
+    for (const [appName, roles] of Object.entries(u.appRoles)) users[i]!.appRoles.set(byName(appName).clientId, roles);
+  });
 
   const tenant: Tenant = {
     id: tid,
@@ -110,6 +117,7 @@ export function buildDirectory(s: Scenario): Directory {
     region: s.tenant.region,
     autoSignIn: s.signIn.autoSignIn,
     deviceCode: s.signIn.deviceCode,
+    lifetimes: { accessToken: s.tokens.accessTokenLifetime, idToken: s.tokens.idTokenLifetime },
     users,
     groups,
     apps,

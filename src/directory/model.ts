@@ -7,6 +7,7 @@ export interface Tenant {
   region: string;
   autoSignIn: boolean;
   deviceCode: { interval: number; expiresIn: number; autoApprove?: string };
+  lifetimes: { accessToken: number; idToken: number };
   users: User[];
   groups: Group[];
   apps: App[];
@@ -21,6 +22,10 @@ export interface User {
   mail?: string;
   password: string;
   groups: Group[];
+  /** App roles assigned to the user, by the client ID of the app that defines them. */
+  appRoles: Map<string, string[]>;
+  /** Directory role template IDs (wids). */
+  directoryRoles: string[];
 }
 
 export interface Group {
@@ -71,6 +76,8 @@ export interface App {
   /** Granted application permissions (roles) and delegated scopes, by resource client ID. */
   permissions: Map<string, string[]>;
   groupMembershipClaims: 'None' | 'SecurityGroup' | 'All';
+  groupClaimNames: boolean;
+  optionalClaims: { idToken: string[]; accessToken: string[] };
   assignmentRequired: boolean;
   assignedUserIds: Set<string>;
   assignedGroupIds: Set<string>;

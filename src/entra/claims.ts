@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { App, Tenant, User } from '../directory/model.js';
 import { DEFAULTS } from '../scenario/defaults.js';
-import { GRAPH, v1Issuer, v2Issuer } from './urls.js';
+import { DEFAULT_MEMBER_ROLE, GRAPH, v1Issuer, v2Issuer } from './urls.js';
 
 export type Claims = Record<string, unknown>;
 
@@ -45,6 +45,7 @@ export const JWT_GROUPS_LIMIT = 200;
 /** `groups`, or the overage pointer, when the app's groupMembershipClaims asks for them. */
 export function groupClaims(app: App, tenant: Tenant, user: User): Claims {
   if (app.groupMembershipClaims === 'None' || user.groups.length === 0) return {};
+  if (app.groupClaimNames && user.groups.length <= JWT_GROUPS_LIMIT) return { groups: user.groups.map((g) => g.name) };
   if (user.groups.length > JWT_GROUPS_LIMIT) {
     return {
       _claim_names: { groups: 'src1' },
@@ -52,6 +53,60 @@ export function groupClaims(app: App, tenant: Tenant, user: User): Claims {
     };
   }
   return { groups: user.groups.map((g) => g.id) };
+}
+
+/** The wids claim: the user's directory roles plus the default member role. */
+export const widsOf = (user: User) => [...user.directoryRoles, DEFAULT_MEMBER_ROLE];
+
+/** Optional claims an app asked for in Token configuration; values the claim set does not already hold. */
+export function optionalClaims(names: readonly string[], tenant: Tenant, user: User, now: number): Claims {
+  const out: Claims = {};
+  for (const n of names) {
+    switch (n) {
+      case 'email':
+        if (user.mail) out.email = user.mail;
+        break;
+      case 'verified_primary_email':
+        if (user.mail) out.verified_primary_email = [user.mail];
+        break;
+      case 'upn':
+      case 'preferred_username':
+        out[n] = user.upn;
+        break;
+      case 'family_name':
+        out.family_name = user.surname;
+        break;
+      case 'given_name':
+        out.given_name = user.givenName;
+        break;
+      case 'login_hint':
+        out.login_hint = b64url(Buffer.from(JSON.stringify({ uid: user.id, utid: tenant.id, upn: user.upn })));
+        break;
+      case 'acct':
+        out.acct = 0; // 0: a member of this tenant
+        break;
+      case 'auth_time':
+        out.auth_time = now - DEFAULTS.backdateSeconds;
+        break;
+      case 'ctry':
+      case 'tenant_ctry':
+        out[n] = 'US';
+        break;
+      case 'tenant_region_scope':
+        out.tenant_region_scope = tenant.region;
+        break;
+      case 'idtyp':
+        out.idtyp = 'user';
+        break;
+      case 'ipaddr':
+        out.ipaddr = '127.0.0.1';
+        break;
+      case 'wids':
+        out.wids = widsOf(user);
+        break;
+    }
+  }
+  return out;
 }
 
 export interface IdTokenInput {
@@ -69,10 +124,11 @@ export interface IdTokenInput {
 
 export function idTokenV2(i: IdTokenInput): Claims {
   const profile = i.scopes.has('profile');
+  const roles = i.user.appRoles.get(i.client.clientId);
   return {
     aud: i.client.clientId,
     iss: v2Issuer(i.origin, i.tenant.id),
-    ...times(i.now, DEFAULTS.idTokenSeconds),
+    ...times(i.now, i.tenant.lifetimes.idToken),
     aio: opaque.aio(),
     ...(i.cHash ? { c_hash: i.cHash } : {}),
     ...(i.atHash ? { at_hash: i.atHash } : {}),
@@ -82,11 +138,13 @@ export function idTokenV2(i: IdTokenInput): Claims {
     ...(i.nonce !== undefined ? { nonce: i.nonce } : {}),
     ...(profile ? { oid: i.user.id, preferred_username: i.user.upn } : {}),
     rh: opaque.rh(i.tenant.id, i.client.clientId),
+    ...(roles?.length ? { roles } : {}),
     ...(i.sid ? { sid: i.sid } : {}),
     sub: pairwiseSub(i.tenant.id, i.client.clientId, i.user.id),
     tid: i.tenant.id,
     uti: opaque.uti(),
     ver: '2.0',
+    ...optionalClaims(i.client.optionalClaims.idToken, i.tenant, i.user, i.now),
   };
 }
 
@@ -95,7 +153,7 @@ export function idTokenV1(i: IdTokenInput): Claims {
   return {
     aud: i.client.clientId,
     iss: v1Issuer(i.tenant.id),
-    ...times(i.now, DEFAULTS.idTokenSeconds),
+    ...times(i.now, i.tenant.lifetimes.idToken),
     amr: ['pwd'],
     ...(i.user.mail ? { email: i.user.mail } : {}),
     family_name: i.user.surname,
@@ -142,7 +200,11 @@ export function accessToken(i: AccessTokenInput): Claims {
   const subject = i.user ? pairwiseSub(tid, i.client.clientId, i.user.id) : i.client.servicePrincipalId;
   const oid = i.user ? i.user.id : i.client.servicePrincipalId;
   const isGraph = i.resource.clientId === GRAPH.appId;
-  const roles = i.roles && i.roles.length > 0 ? { roles: i.roles } : {};
+  const assigned = i.user ? (i.user.appRoles.get(i.resource.clientId) ?? []) : (i.roles ?? []);
+  const roles = assigned.length > 0 ? { roles: assigned } : {};
+  // wids: always in Graph's tokens; elsewhere when the API asks for directory roles (groupMembershipClaims All).
+  const wids = i.user && (isGraph || i.resource.groupMembershipClaims === 'All') ? { wids: widsOf(i.user) } : {};
+  const extra = i.user ? optionalClaims(i.resource.optionalClaims.accessToken, i.tenant, i.user, i.now) : {};
   const scp = i.scp && i.scp.length > 0 ? { scp: i.scp.join(' ') } : {};
   const base = { ...times(i.now, i.lifetime), aio: opaque.aio() };
   if (v2) {
@@ -163,6 +225,8 @@ export function accessToken(i: AccessTokenInput): Claims {
       tid,
       uti: opaque.uti(),
       ver: '2.0',
+      ...wids,
+      ...extra,
     };
   }
   return {
@@ -186,6 +250,8 @@ export function accessToken(i: AccessTokenInput): Claims {
     ...(appOnly ? {} : { unique_name: i.user!.upn, upn: i.user!.upn }),
     uti: opaque.uti(),
     ver: '1.0',
+    ...wids,
+    ...extra,
   };
 }
 

@@ -4,8 +4,22 @@ export const GRAPH = {
   appId: '00000003-0000-0000-c000-000000000000',
   resource: 'https://graph.microsoft.com',
   /** Delegated permissions our Graph exposes; any app may ask for them (user consent). */
-  scopes: ['User.Read', 'User.ReadBasic.All', 'GroupMember.Read.All', 'openid', 'profile', 'email', 'offline_access'],
+  scopes: ['User.Read', 'User.ReadBasic.All', 'User.Read.All', 'GroupMember.Read.All', 'Directory.Read.All', 'openid', 'profile', 'email', 'offline_access'],
+  /** Application permissions an admin can grant on our Graph. */
+  roles: ['User.Read.All', 'GroupMember.Read.All', 'Directory.Read.All'],
+  name: 'Microsoft Graph',
 } as const;
+
+/** Directory role template IDs (the wids claim); every member also carries the default user role. */
+export const DIRECTORY_ROLES: Record<string, string> = {
+  'Global Administrator': '62e90394-69f5-4237-9190-012177145e10',
+  'User Administrator': 'fe930be7-5e62-47db-91af-98c3a49a38b1',
+  'Application Administrator': '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3',
+  'Cloud Application Administrator': '158c047a-c907-4556-b7ef-446551a6b5f7',
+  'Global Reader': 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
+  'Security Administrator': '194ae4cb-b126-40b2-bd5b-6091b380977d',
+};
+export const DEFAULT_MEMBER_ROLE = 'b79fbf4d-3ef9-4689-8143-76b194e85509';
 
 /** OIDC scopes: they select ID-token claims and never name a resource. */
 export const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);

@@ -55,7 +55,7 @@ export function resourceServerInfo(tenant: Tenant, indicator: string) {
     scope: scope.join(' '),
     audience: indicator,
     accessTokenFormat: 'jwt' as const,
-    accessTokenTTL: DEFAULTS.accessTokenSeconds,
+    accessTokenTTL: tenant.lifetimes.accessToken,
     jwt: { sign: { alg: 'RS256' as const } },
   };
 }
@@ -123,9 +123,9 @@ export function createEngine(o: EngineOptions): Engine {
     // Entra requires PKCE only where the redirect URI is a SPA's (client.ts checks it with Entra's code).
     pkce: { required: () => false },
     ttl: {
-      AccessToken: DEFAULTS.accessTokenSeconds,
-      ClientCredentials: DEFAULTS.appTokenSeconds,
-      IdToken: DEFAULTS.idTokenSeconds,
+      AccessToken: tenant.lifetimes.accessToken,
+      ClientCredentials: tenant.lifetimes.accessToken,
+      IdToken: tenant.lifetimes.idToken,
       AuthorizationCode: DEFAULTS.codeSeconds,
       // A SPA's refresh token lives 24 hours, fixed; others 90 days (reference §5).
       RefreshToken: (ctx, token, client) => {
@@ -218,7 +218,7 @@ export function createEngine(o: EngineOptions): Engine {
             roles,
             clientAuth: state.clientAuth ?? '1',
             now: Math.floor(Date.now() / 1000),
-            lifetime: token.expiration ?? DEFAULTS.accessTokenSeconds,
+            lifetime: token.expiration ?? tenant.lifetimes.accessToken,
           });
         },
       },

@@ -2,13 +2,12 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { App, Tenant } from '../directory/model.js';
-import { findTenant, findUser, TENANT_ALIASES } from '../directory/lookup.js';
-import * as claims from '../entra/claims.js';
+import { findTenant, TENANT_ALIASES } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
-import { GRAPH, paths, TENANT_SEGMENT, v1Issuer, v2Issuer } from '../entra/urls.js';
+import { paths, TENANT_SEGMENT, v1Issuer, v2Issuer } from '../entra/urls.js';
 import type { KeyMaterial } from '../keys/store.js';
-import { requestBody, requestIds } from '../server/context.js';
 import { gate } from '../faults/gate.js';
+import { requestBody } from '../server/context.js';
 import { setErrorChannel } from '../server/errors.js';
 import { worldOf } from '../server/world.js';
 import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest, isSpaRedemption } from './client.js';
@@ -130,7 +129,6 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     });
   });
 
-  router.all(paths.userinfo, async (ctx) => userinfo(ctx, o));
 
   router.get('/:tenant/v2.0/.well-known/openid-configuration', resolveTenant, async (ctx) => {
     const { tenant, segment } = tenantOf(ctx);
@@ -200,7 +198,7 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
   router.get(`/:tenant${paths.v1.authorize}`, resolveTenant, v1, authorize);
   router.post(`/:tenant${paths.v1.authorize}`, resolveTenant, v1, authorize);
   router.post(`/:tenant${paths.v1.token}`, resolveTenant, v1, token);
-  router.all(`/:tenant${paths.v1.userinfo}`, async (ctx) => userinfo(ctx, o));
+
   const logout = async (ctx: Context) => {
     setErrorChannel(ctx, { kind: 'page' });
     await gate(ctx, { endpoint: 'logout', tenant: tenantOf(ctx).tenant });
@@ -223,34 +221,4 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     await submitLogin(ctx, await tenantOf(ctx).engine());
   });
   return router;
-}
-
-/** Graph's OIDC userinfo: accepts only Graph access tokens this server issued. */
-async function userinfo(ctx: Context, o: OidcRoutesOptions): Promise<void> {
-  await gate(ctx, { endpoint: 'userinfo' });
-  const { jwtVerify, decodeProtectedHeader } = await import('jose');
-  const ids = requestIds(ctx);
-  const fail = (message: string) => {
-    ctx.status = 401;
-    ctx.set('WWW-Authenticate', 'Bearer realm="", authorization_uri="' + o.origin + '/common/oauth2/authorize", client_id="' + GRAPH.appId + '"');
-    ctx.body = { error: { code: 'InvalidAuthenticationToken', message, innerError: { date: ids.at.toISOString().slice(0, 19), 'request-id': ids.traceId, 'client-request-id': ids.correlationId } } };
-  };
-  const header = ctx.get('authorization');
-  const token = /^bearer\s+(.+)$/i.exec(header)?.[1] ?? requestBody(ctx).access_token;
-  if (!token) return fail('Access token is empty.');
-  try {
-    const { kid } = decodeProtectedHeader(token);
-    const key = o.keys.signing.find((k) => k.kid === kid);
-    if (!key) return fail('Access token validation failure.');
-    const { payload } = await jwtVerify(token, key.publicKey);
-    if (payload.aud !== GRAPH.resource && payload.aud !== GRAPH.appId) return fail('Access token validation failure. Invalid audience.');
-    const tenant = worldOf(ctx).directory.tenants.find((t) => t.id === payload.tid);
-    const user = tenant && findUser(tenant, payload.oid as string);
-    if (!tenant || !user) return fail('Access token validation failure.');
-    const scopes = new Set(String(payload.scp ?? '').split(' '));
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = claims.userinfo(tenant, String(payload.appid ?? payload.azp), user, scopes);
-  } catch {
-    return fail('Access token validation failure.');
-  }
 }

@@ -145,7 +145,7 @@ async function shapeTokenResponse(ctx: KoaContextWithOIDC, provider: Engine, bod
     // v1 names the resource when redeeming the code, not when authorizing: mint for it now.
     const client = findApp(tenant, form.client_id)!;
     const r = resolveScopes(tenant, `${v1Resource}/.default`);
-    const payload = claims.accessToken({ origin, tenant, client, resource: r.resource, audience: r.indicator, user, scp: delegatedScopes(client, r), clientAuth: state.clientAuth ?? '1', now: Math.floor(Date.now() / 1000), lifetime: DEFAULTS.accessTokenSeconds });
+    const payload = claims.accessToken({ origin, tenant, client, resource: r.resource, audience: r.indicator, user, scp: delegatedScopes(client, r), clientAuth: state.clientAuth ?? '1', now: Math.floor(Date.now() / 1000), lifetime: tenant.lifetimes.accessToken });
     accessToken = signJwt(payload, keys.signing[0]!, { x5t: r.resource.api?.accessTokenVersion !== 2 });
   }
   const faults = issueFaults(ctx);

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { GRAPH } from '../entra/urls.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
 export class ScenarioError extends Error {
@@ -123,7 +124,7 @@ function checkReferences(s: Scenario, source: string): void {
     unique('client ID', a.clientId, `apps[${i}].clientId`);
     unique('Identifier', a.saml?.identifier, `apps[${i}].saml.identifier`);
     for (const [api, perms] of Object.entries(a.permissions)) {
-      const target = s.apps.find((x) => x.name === api);
+      const target = api === GRAPH.name ? { api: { roles: [...GRAPH.roles] as string[], scopes: [...GRAPH.scopes] as string[] } } : s.apps.find((x) => x.name === api);
       if (!target?.api) {
         problems.push(`apps[${i}].permissions.${api}: no app named '${api}' with an api section`);
         continue;
@@ -139,6 +140,18 @@ function checkReferences(s: Scenario, source: string): void {
         problems.push(`apps[${i}].assignments[${j}]: '${x}' is neither a user UPN nor a group name`);
       }
     });
+  });
+  s.users.forEach((u, i) => {
+    for (const [appName, roles] of Object.entries(u.appRoles)) {
+      const target = s.apps.find((x) => x.name === appName);
+      if (!target) {
+        problems.push(`users[${i}].appRoles.${appName}: no app named '${appName}'`);
+        continue;
+      }
+      for (const r of roles) {
+        if (!target.api?.roles.includes(r)) problems.push(`users[${i}].appRoles.${appName}: '${r}' is not an app role of ${appName} (expected one of ${target.api?.roles.join(', ') || 'none'})`);
+      }
+    }
   });
   s.rules.forEach((r, i) => {
     if (typeof r.times === 'object' && 'until' in r.times && !(r.times.until in s.switches)) {

@@ -54,6 +54,9 @@ export const samlSchema = z.strictObject({
     .default({ option: 'assertion', algorithm: 'sha256' }),
 });
 
+/** Optional claims mock-entra can add (reference §4). */
+export const OPTIONAL_CLAIMS = ['email', 'upn', 'family_name', 'given_name', 'login_hint', 'sid', 'acct', 'auth_time', 'ctry', 'tenant_ctry', 'tenant_region_scope', 'verified_primary_email', 'idtyp', 'ipaddr', 'preferred_username', 'wids'] as const;
+
 export const appSchema = z.strictObject({
   name: z.string().min(1).describe('display name; also how other entries refer to this app'),
   clientId: guid.optional().describe('Application (client) ID; default derived from the name'),
@@ -72,6 +75,14 @@ export const appSchema = z.strictObject({
   api: apiSchema.optional().describe('present when this app is an API that other apps get tokens for'),
   permissions: z.record(z.string(), z.array(z.string())).default({}).describe('granted (admin-consented) permissions by API name: { sample-api: [Data.Read] }'),
   groupMembershipClaims: z.enum(['None', 'SecurityGroup', 'All']).default('None').describe('the manifest setting: put the user\'s group object IDs in the groups claim'),
+  groupClaimNames: z.boolean().default(false).describe('emit group names instead of object IDs in the groups claim (cloud_displayname)'),
+  optionalClaims: z
+    .strictObject({
+      idToken: z.array(z.enum(OPTIONAL_CLAIMS)).default([]),
+      accessToken: z.array(z.enum(OPTIONAL_CLAIMS)).default([]),
+    })
+    .default({ idToken: [], accessToken: [] })
+    .describe('optional claims per token type, as in Token configuration'),
   assignmentRequired: z.boolean().default(false).describe('"Assignment required?" on the enterprise app: unassigned users get AADSTS50105'),
   assignments: z.array(z.string()).default([]).describe('users (by UPN) and groups (by name) assigned to the app'),
   saml: samlSchema.optional().describe('SAML single sign-on settings of an enterprise app'),
@@ -86,6 +97,8 @@ export const userSchema = z.strictObject({
   surname: z.string().optional().describe('default: last word of name'),
   mail: z.string().optional().describe('mail attribute; without it tokens carry no email'),
   groups: z.array(z.string()).default([]).describe('group names'),
+  appRoles: z.record(z.string(), z.array(z.string())).default({}).describe('app roles assigned to the user, by app name: { sample-api: [Data.Read] }'),
+  directoryRoles: z.array(z.string()).default([]).describe('directory roles (names such as Global Administrator, or role template IDs): the wids claim'),
 });
 
 export const groupSchema = z.strictObject({
@@ -165,6 +178,12 @@ export const scenarioSchema = z.strictObject({
   users: z.array(userSchema).default([]),
   groups: z.array(groupSchema).default([]),
   apps: z.array(appSchema).default([]),
+  tokens: z
+    .strictObject({
+      accessTokenLifetime: z.number().int().min(60).default(DEFAULTS.accessTokenSeconds).describe('seconds (Entra: 60–90 min)'),
+      idTokenLifetime: z.number().int().min(60).default(DEFAULTS.idTokenSeconds).describe('seconds (Entra: 1 h)'),
+    })
+    .default({ accessTokenLifetime: DEFAULTS.accessTokenSeconds, idTokenLifetime: DEFAULTS.idTokenSeconds }),
   keys: z
     .strictObject({
       active: z.union([z.literal(1), z.literal(2)]).default(1).describe('which token-signing key signs; both are always published in JWKS (2 = after a key rollover)'),

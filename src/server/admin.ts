@@ -148,6 +148,14 @@ export function adminRoutes(host: AdminHost): Router {
     ctx.body = { userCode: code.userCode, status: code.status };
   });
 
+  // Key rollover: the other published signing key signs from now on (clients that refetch JWKS keep working).
+  router.post('/keys/rotate', (ctx) => {
+    const world = host.world();
+    const active = world.scenario.keys.active === 1 ? 2 : 1;
+    host.switchTo({ ...world.scenario, keys: { active } }, world.source);
+    ctx.body = { active };
+  });
+
   router.delete('/rules/:id', (ctx) => {
     if (!host.world().faults.remove(String(ctx.params.id))) return fail(ctx, 404, 'unknown_rule', `no run-time rule ${ctx.params.id}`);
     ctx.status = 204;

@@ -1,10 +1,11 @@
-/** The request pipeline, in order, as one list: log -> Entra errors -> body -> OIDC and SAML routes. */
+/** The request pipeline, in order, as one list: log -> admin -> Entra errors -> body -> dashboard, OIDC and SAML routes. */
 import Koa from 'koa';
 import type { KeyMaterial } from '../keys/store.js';
 import { randomBytes } from 'node:crypto';
 import type { Scenario } from '../scenario/schema.js';
 import { buildWorld, type World } from './world.js';
 import { oidcRoutes } from '../oidc/routes.js';
+import { graphRoutes } from '../graph/routes.js';
 import { samlRoutes } from '../saml/sso.js';
 import { EntraError } from '../entra/errors.js';
 import { DeviceCodes } from '../oidc/device.js';
@@ -12,6 +13,7 @@ import { adminRoutes } from './admin.js';
 import { readForm } from './body.js';
 import { entraErrors } from './errors.js';
 import { type LogFormat, type RequestRecord, requestLog } from './log.js';
+import { uiRoutes } from '../ui/routes.js';
 
 export interface AppOptions {
   origin: string;
@@ -68,6 +70,8 @@ export function createApp(o: AppOptions): MockApp {
   });
   const routes = oidcRoutes({ origin: o.origin, keys: o.keys, internalSecret: deps.internalSecret });
   const saml = samlRoutes({ origin: o.origin, keys: o.keys });
+  const graph = graphRoutes({ origin: o.origin, keys: o.keys });
+  const ui = uiRoutes({ origin: o.origin, keys: o.keys, recent: () => mock.recent, adminToken: o.adminToken });
   // Each request keeps the world it started in (see world.ts).
   const pinWorld = async (ctx: Koa.Context, next: Koa.Next) => {
     ctx.state.world = mock.world;
@@ -80,8 +84,10 @@ export function createApp(o: AppOptions): MockApp {
     admin.routes(),
     entraErrors,
     readForm,
+    ui.routes(),
     routes.routes(),
     saml.routes(),
+    graph.routes(),
   ];
   for (const mw of pipeline) app.use(mw);
   // Nothing matched: Entra answers unknown paths with a 404 page; keep it Entra-shaped JSON.

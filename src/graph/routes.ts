@@ -1,0 +1,105 @@
+/**
+ * A small Microsoft Graph: what apps call right after sign-in, and what the groups overage points
+ * to. Served on our host; point your Graph base URL (https://graph.microsoft.com) at it.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { User } from '../directory/model.js';
+import { findUser } from '../directory/lookup.js';
+import * as claims from '../entra/claims.js';
+import { DIRECTORY_ROLES, paths } from '../entra/urls.js';
+import { gate } from '../faults/gate.js';
+import type { KeyMaterial } from '../keys/store.js';
+import { GraphError, graphCaller, renderGraphError, requirePermission, type GraphCaller } from './auth.js';
+
+const READ_SELF = ['User.Read', 'User.ReadBasic.All', 'User.Read.All', 'Directory.Read.All'];
+const READ_USERS = ['User.ReadBasic.All', 'User.Read.All', 'Directory.Read.All'];
+const READ_MEMBERSHIP = ['GroupMember.Read.All', 'Directory.Read.All'];
+const ROLE_NAMES = new Map(Object.entries(DIRECTORY_ROLES).map(([name, id]) => [id, name]));
+
+export function graphRoutes(o: { origin: string; keys: KeyMaterial }): Router {
+  const router = new Router();
+  const base = `${o.origin}/v1.0`;
+
+  const handle = (fn: (ctx: Context, caller: GraphCaller) => unknown) => async (ctx: Context) => {
+    try {
+      await gate(ctx, { endpoint: 'userinfo' });
+      const caller = graphCaller(ctx, o.keys.signing);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = await fn(ctx, caller);
+    } catch (err) {
+      if (!(err instanceof GraphError)) throw err;
+      renderGraphError(ctx, err, o.origin);
+    }
+  };
+
+  const me = (c: GraphCaller): User => {
+    if (!c.user) throw new GraphError(400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
+    return c.user;
+  };
+  /** `/users/{id or UPN}`: anyone may read themselves; others need User.ReadBasic.All or an app role. */
+  const someone = (ctx: Context, c: GraphCaller, scopes: string[], roles: string[]): User => {
+    const ref = decodeURIComponent(String(ctx.params.id));
+    const user = findUser(c.tenant, ref);
+    if (!(user && c.user && user.id === c.user.id)) requirePermission(c, scopes, roles);
+    if (!user) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${ref}' does not exist or one of its queried reference-property objects are not present.`);
+    return user;
+  };
+  const userResource = (u: User) => ({
+    '@odata.context': `${base}/$metadata#users/$entity`,
+    businessPhones: [],
+    displayName: u.name,
+    givenName: u.givenName || null,
+    jobTitle: null,
+    mail: u.mail || null,
+    mobilePhone: null,
+    officeLocation: null,
+    preferredLanguage: null,
+    surname: u.surname || null,
+    userPrincipalName: u.upn,
+    id: u.id,
+  });
+  const memberOf = (u: User) => ({
+    '@odata.context': `${base}/$metadata#directoryObjects`,
+    value: [
+      ...u.groups.map((g) => ({ '@odata.type': '#microsoft.graph.group', id: g.id, displayName: g.name, securityEnabled: true, mailEnabled: false, groupTypes: [] })),
+      ...u.directoryRoles.map((id) => ({ '@odata.type': '#microsoft.graph.directoryRole', id, roleTemplateId: id, displayName: ROLE_NAMES.get(id) ?? id })),
+    ],
+  });
+  const memberIds = (u: User, groupsOnly: boolean) => ({
+    '@odata.context': `${base}/$metadata#Collection(Edm.String)`,
+    value: [...u.groups.map((g) => g.id), ...(groupsOnly ? [] : u.directoryRoles)],
+  });
+
+  router.get('/v1.0/me', handle((_ctx, c) => {
+    const u = me(c);
+    requirePermission(c, READ_SELF, []);
+    return userResource(u);
+  }));
+  router.get('/v1.0/users/:id', handle((ctx, c) => userResource(someone(ctx, c, READ_USERS, ['User.Read.All', 'Directory.Read.All']))));
+  router.get('/v1.0/me/memberOf', handle((_ctx, c) => {
+    const u = me(c);
+    requirePermission(c, READ_MEMBERSHIP, []);
+    return memberOf(u);
+  }));
+  router.get('/v1.0/users/:id/memberOf', handle((ctx, c) => memberOf(someone(ctx, c, READ_MEMBERSHIP, READ_MEMBERSHIP))));
+  for (const [action, groupsOnly] of [['getMemberObjects', false], ['getMemberGroups', true]] as const) {
+    router.post(`/v1.0/me/${action}`, handle((_ctx, c) => {
+      const u = me(c);
+      requirePermission(c, [...READ_SELF, ...READ_MEMBERSHIP], []);
+      return memberIds(u, groupsOnly);
+    }));
+    router.post(`/v1.0/users/:id/${action}`, handle((ctx, c) => memberIds(someone(ctx, c, READ_MEMBERSHIP, READ_MEMBERSHIP), groupsOnly)));
+  }
+  // Where the groups overage claim points (Azure AD Graph's path shape, reference §4).
+  router.post('/:tenant/users/:id/getMemberObjects', handle((ctx, c) => {
+    const u = someone(ctx, c, READ_MEMBERSHIP, READ_MEMBERSHIP);
+    return { 'odata.metadata': `${o.origin}/${c.tenant.id}/$metadata#Collection(Edm.String)`, value: u.groups.map((g) => g.id) };
+  }));
+  // Graph's OIDC userinfo (reference §11): `sub` equals the app's ID-token `sub`.
+  router.all(paths.userinfo, handle((_ctx, c) => claims.userinfo(c.tenant, c.appId, me(c), c.scopes)));
+  router.all(`/:tenant${paths.v1.userinfo}`, handle((_ctx, c) => claims.userinfo(c.tenant, c.appId, me(c), c.scopes)));
+  return router;
+}
+
+
