@@ -42,9 +42,13 @@ export function clientInfo(tenant: Tenant, user: User): string {
 /** Past this many groups a JWT carries a pointer to Graph instead of the list (reference §4). */
 export const JWT_GROUPS_LIMIT = 200;
 
+/** Tokens from /authorize (implicit) carry at most this many groups, else `hasgroups` (reference §4). */
+export const IMPLICIT_GROUPS_LIMIT = 6;
+
 /** `groups`, or the overage pointer, when the app's groupMembershipClaims asks for them. */
-export function groupClaims(app: App, tenant: Tenant, user: User): Claims {
+export function groupClaims(app: App, tenant: Tenant, user: User, implicit = false): Claims {
   if (app.groupMembershipClaims === 'None' || user.groups.length === 0) return {};
+  if (implicit && user.groups.length > IMPLICIT_GROUPS_LIMIT) return { hasgroups: true };
   if (app.groupClaimNames && user.groups.length <= JWT_GROUPS_LIMIT) return { groups: user.groups.map((g) => g.name) };
   if (user.groups.length > JWT_GROUPS_LIMIT) {
     return {
@@ -120,6 +124,8 @@ export interface IdTokenInput {
   sid?: string;
   atHash?: string;
   cHash?: string;
+  /** Issued from /authorize (implicit or hybrid): the group overage limit is 6. */
+  implicit?: boolean;
 }
 
 export function idTokenV2(i: IdTokenInput): Claims {
@@ -133,7 +139,7 @@ export function idTokenV2(i: IdTokenInput): Claims {
     ...(i.cHash ? { c_hash: i.cHash } : {}),
     ...(i.atHash ? { at_hash: i.atHash } : {}),
     ...(i.scopes.has('email') && i.user.mail ? { email: i.user.mail } : {}),
-    ...groupClaims(i.client, i.tenant, i.user),
+    ...groupClaims(i.client, i.tenant, i.user, i.implicit),
     ...(profile ? { name: i.user.name } : {}),
     ...(i.nonce !== undefined ? { nonce: i.nonce } : {}),
     ...(profile ? { oid: i.user.id, preferred_username: i.user.upn } : {}),

@@ -48,6 +48,7 @@ export function shapeResponses(provider: Engine): void {
         nonce: ctx.oidc.params?.nonce as string | undefined,
         cHash: typeof out.code === 'string' ? claims.halfHash(out.code) : undefined,
         atHash: typeof out.access_token === 'string' ? claims.halfHash(out.access_token) : undefined,
+        implicit: true,
       });
     }
   });
