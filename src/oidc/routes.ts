@@ -14,7 +14,8 @@ import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest, isSpaRe
 import { deviceRoutes } from './devicelogin.js';
 import { discoveryV1, discoveryV2, jwks } from './discovery.js';
 import { showLogin, submitLogin } from './interaction.js';
-import type { Engine } from './provider.js';
+import { clientCredentialsResponse } from './app-tokens.js';
+import type { Engine, OidcState } from './provider.js';
 import { OFFLINE_MARKER } from './scopes.js';
 
 export interface OidcRoutesOptions {
@@ -179,6 +180,13 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     const app = checkTokenRequest(ctx, tenant, o.internalSecret);
     checkCrossOrigin(ctx, app);
     await gate(ctx, { endpoint: 'token', tenant, app, grantType: body.grant_type, userHint: body.username });
+    if (body.grant_type === 'client_credentials' && !ctx.state.v1) {
+      const clientAuth = (ctx.state as OidcState).clientAuth === '2' ? '2' : '1';
+      ctx.set('Cache-Control', 'no-store, no-cache');
+      ctx.set('Pragma', 'no-cache');
+      ctx.body = await clientCredentialsResponse(ctx, { origin: o.origin, tenant, client: app, keys: worldOf(ctx).keys, scope: body.scope!, clientAuth });
+      return;
+    }
     await dispatch(ctx, await engine(), paths.v2.token);
   };
   router.post(`/:tenant${paths.v2.token}`, resolveTenant, token);

@@ -60,3 +60,4 @@ export async function issueUserTokens(ctx: KoaContextWithOIDC, i: UserTokenInput
     ...(idToken ? { id_token: idToken } : {}),
   };
 }
+

@@ -22,6 +22,8 @@ export interface World {
   faults: FaultState;
   /** Pending device codes; shared by every world of a server, so a scenario switch keeps them. */
   devices: DeviceCodes;
+  /** The server's keys with this scenario's active signing key first. */
+  keys: KeyMaterial;
 }
 
 export interface WorldDeps {
@@ -56,7 +58,7 @@ export function buildWorld(scenario: Scenario, source: string, d: WorldDeps): Wo
     }
     return e;
   };
-  return { scenario, source, directory, engine, faults: new FaultState(scenario.rules, scenario.switches), devices: d.devices };
+  return { scenario, source, directory, engine, faults: new FaultState(scenario.rules, scenario.switches), devices: d.devices, keys };
 }
 
 export function worldOf(ctx: Context): World {
