@@ -17,10 +17,21 @@ export function pairwiseSub(tenantId: string, appId: string, userId: string): st
   return b64url(createHash('sha256').update(`${tenantId}|${appId}|${userId}`).digest());
 }
 
+/** Random bytes from a pooled buffer: one getrandom call per few hundred tokens, not two per token. */
+const pool = { buf: Buffer.alloc(0), at: 0 };
+function random(n: number): Buffer {
+  if (pool.at + n > pool.buf.length) {
+    pool.buf = randomBytes(8192);
+    pool.at = 0;
+  }
+  pool.at += n;
+  return pool.buf.subarray(pool.at - n, pool.at);
+}
+
 /** Opaque claims Entra uses internally; random, shaped like the real ones. */
 export const opaque = {
-  aio: () => randomBytes(40).toString('base64'),
-  uti: () => b64url(randomBytes(16)),
+  aio: () => random(40).toString('base64'),
+  uti: () => b64url(random(16)),
   rh: (tid: string, appId: string) => `0.A${b64url(Buffer.concat([guidBytes(tid), guidBytes(appId)]))}.`,
 };
 

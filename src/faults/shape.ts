@@ -2,7 +2,7 @@
 import type { Context } from 'koa';
 import type { SigningKey } from '../keys/store.js';
 import { createSigningCert, generateRsaKeyPair } from '../keys/ca.js';
-import { signingKeyFromPem, signJwt } from '../keys/signing.js';
+import { signingKeyFromPem, signJwtAsync } from '../keys/signing.js';
 
 export interface IssueFaults {
   removeClaims?: string[];
@@ -60,7 +60,7 @@ export async function shapeJwt(jwt: string, f: IssueFaults | undefined, keys: Si
     const [h, p] = jwt.split('.');
     const header = decodePart(h);
     const key = f.swapKey ? await rogueKey() : (keys.find((k) => k.kid === header.kid) ?? keys[0]!);
-    out = signJwt(shapeClaims(decodePart(p), f), key, { x5t: 'x5t' in header });
+    out = await signJwtAsync(shapeClaims(decodePart(p), f), key, { x5t: 'x5t' in header });
   }
   return f.breakSignature ? breakJwt(out) : out;
 }

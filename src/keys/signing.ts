@@ -44,9 +44,21 @@ export function signingKeyFromPem(certPem: string, keyPem: string): SigningKey {
  * Synchronous (node:crypto), so it can run inside the provider's event hooks.
  */
 export function signJwt(payload: Record<string, unknown>, key: SigningKey, opts: { x5t?: boolean } = {}): string {
-  const header = { typ: 'JWT', alg: 'RS256', ...(opts.x5t ? { x5t: key.x5t } : {}), kid: key.kid };
-  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  const input = signingInput(payload, key, opts);
   return `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
+}
+
+/** The same, with the RSA work on libuv's thread pool: the event loop keeps serving meanwhile. */
+export function signJwtAsync(payload: Record<string, unknown>, key: SigningKey, opts: { x5t?: boolean } = {}): Promise<string> {
+  const input = signingInput(payload, key, opts);
+  return new Promise((resolve, reject) => {
+    sign('sha256', Buffer.from(input), key.privateKey, (err, sig) => (err ? reject(err) : resolve(`${input}.${sig.toString('base64url')}`)));
+  });
+}
+
+function signingInput(payload: Record<string, unknown>, key: SigningKey, opts: { x5t?: boolean }): string {
+  const header = { typ: 'JWT', alg: 'RS256', ...(opts.x5t ? { x5t: key.x5t } : {}), kid: key.kid };
+  return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
 }
 
 export type VerifyFailure = 'malformed' | 'unknown-key' | 'bad-signature';

@@ -9,7 +9,7 @@ import * as claims from '../entra/claims.js';
 import { EntraError, errorBody, redirectErrorParams } from '../entra/errors.js';
 import { paths } from '../entra/urls.js';
 import { issueFaults, shapeJwt } from '../faults/shape.js';
-import { signJwt } from '../keys/signing.js';
+import { signJwtAsync } from '../keys/signing.js';
 import { requestIds, requestBody } from '../server/context.js';
 import { errorPage } from '../ui/pages.js';
 import { toEntraError } from './errors.js';
@@ -147,7 +147,7 @@ async function shapeTokenResponse(ctx: KoaContextWithOIDC, provider: Engine, bod
     const client = findApp(tenant, form.client_id)!;
     const r = resolveScopes(tenant, `${v1Resource}/.default`);
     const payload = claims.accessToken({ origin, tenant, client, resource: r.resource, audience: r.indicator, user, scp: delegatedScopes(client, r), clientAuth: state.clientAuth ?? '1', now: Math.floor(Date.now() / 1000), lifetime: tenant.lifetimes.accessToken });
-    accessToken = signJwt(payload, keys.signing[0]!, { x5t: r.resource.api?.accessTokenVersion !== 2 });
+    accessToken = await signJwtAsync(payload, keys.signing[0]!, { x5t: r.resource.api?.accessTokenVersion !== 2 });
   }
   const faults = issueFaults(ctx);
   accessToken = await shapeJwt(accessToken, faults, keys.signing);
