@@ -4,6 +4,17 @@ import { TENANT_ALIASES } from '../directory/lookup.js';
 import { GRAPH, paths, v1Issuer, v2Issuer } from '../entra/urls.js';
 import type { SigningKey } from '../keys/store.js';
 
+/** The members both versions end with: region and Microsoft cloud hosts. */
+function cloud(alias: boolean, tenant: Tenant) {
+  return {
+    tenant_region_scope: alias ? null : tenant.region,
+    cloud_instance_name: 'microsoftonline.com',
+    cloud_graph_host_name: 'graph.windows.net',
+    msgraph_host: new URL(GRAPH.resource).host,
+    rbac_url: 'https://pas.windows.net',
+  };
+}
+
 /** `segment` is what the client used; endpoints carry the tenant GUID unless it used an alias, as Entra does. */
 export function discoveryV2(origin: string, tenant: Tenant, segment: string) {
   const alias = TENANT_ALIASES.has(segment.toLowerCase());
@@ -28,11 +39,7 @@ export function discoveryV2(origin: string, tenant: Tenant, segment: string) {
     end_session_endpoint: `${base}${paths.v2.logout}`,
     claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
     kerberos_endpoint: `${base}${paths.kerberos}`,
-    tenant_region_scope: alias ? null : tenant.region,
-    cloud_instance_name: 'microsoftonline.com',
-    cloud_graph_host_name: 'graph.windows.net',
-    msgraph_host: new URL(GRAPH.resource).host,
-    rbac_url: 'https://pas.windows.net',
+    ...cloud(alias, tenant),
   };
 }
 
@@ -60,11 +67,7 @@ export function discoveryV1(origin: string, tenant: Tenant, segment: string) {
     check_session_iframe: `${base}${paths.v1.checksession}`,
     userinfo_endpoint: `${base}${paths.v1.userinfo}`,
     kerberos_endpoint: `${base}${paths.kerberos}`,
-    tenant_region_scope: alias ? null : tenant.region,
-    cloud_instance_name: 'microsoftonline.com',
-    cloud_graph_host_name: 'graph.windows.net',
-    msgraph_host: new URL(GRAPH.resource).host,
-    rbac_url: 'https://pas.windows.net',
+    ...cloud(alias, tenant),
   };
 }
 
