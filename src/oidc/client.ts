@@ -118,6 +118,24 @@ function authenticate(app: App, secret: string | undefined, assertion: string | 
   return '1';
 }
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Exact match, except that public clients' http loopback URIs match on any port (RFC 8252;
+ * Entra ignores the port of localhost redirect URIs, which desktop apps and CLIs rely on).
+ */
+export function redirectMatches(registered: string, sent: string, publicClient: boolean): boolean {
+  if (registered === sent) return true;
+  if (!publicClient) return false;
+  try {
+    const r = new URL(registered);
+    const s = new URL(sent);
+    return r.protocol === 'http:' && s.protocol === 'http:' && LOOPBACK.has(r.hostname) && r.hostname === s.hostname && r.pathname === s.pathname && r.search === s.search;
+  } catch {
+    return false;
+  }
+}
+
 export interface AuthorizeCheck {
   app: App;
   redirectUri: string;
@@ -133,7 +151,7 @@ export function checkAuthorizeClient(tenant: Tenant, params: Record<string, stri
   const registered = [...app.redirectUris, ...app.spaRedirectUris];
   if (registered.length === 0) throw new EntraError(500113, { status: 200 });
   const redirectUri = params.redirect_uri ?? registered[0]!;
-  if (!registered.includes(redirectUri)) {
+  if (!registered.some((r) => redirectMatches(r, redirectUri, app.publicClient))) {
     throw new EntraError(50011, { params: { uri: redirectUri, appId: app.clientId }, status: 200 });
   }
   return { app, redirectUri, state: params.state };

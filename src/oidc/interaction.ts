@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { Tenant, User } from '../directory/model.js';
 import { findApp, findUser, isAssigned } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
+import { gate } from '../faults/gate.js';
 import { requestBody, requestIds } from '../server/context.js';
 import { errorPage, loginPage } from '../ui/pages.js';
 import type { Engine } from './provider.js';
@@ -15,6 +16,8 @@ function wants(details: Details, prompt: string): boolean {
 
 async function finish(ctx: Context, engine: Engine, details: Details, user: User): Promise<void> {
   const app = findApp(engine.tenant, details.params.client_id as string);
+  // Faults for this user, when the authorize request did not name them (no login_hint).
+  if (!details.params.login_hint) await gate(ctx, { endpoint: 'authorize', tenant: engine.tenant, app, user });
   if (app && !isAssigned(app, user)) {
     // Entra shows its error page after sign-in; the app gets nothing.
     ctx.status = 200;
@@ -32,9 +35,27 @@ function page(ctx: Context, tenant: Tenant, details: Details, extra: { user?: Us
   ctx.body = loginPage({ tenant, action: ctx.path, appName: findApp(tenant, details.params.client_id as string)?.name, ...extra });
 }
 
+/**
+ * Entra consents per app, not per request: when the provider still asks (it always does for
+ * native clients), consent to what was requested and carry on.
+ */
+async function consent(ctx: Context, engine: Engine, details: Details): Promise<void> {
+  const { Grant } = engine;
+  const grant = (details.grantId && (await Grant.find(details.grantId))) || new Grant({ accountId: details.session!.accountId, clientId: details.params.client_id as string });
+  const requested = String(details.params.scope ?? '');
+  grant.addOIDCScope(requested.split(' ').filter((s) => ['openid', 'profile', 'email', 'offline_access'].includes(s)).join(' '));
+  for (const indicator of Object.keys((details.prompt.details as { missingResourceScopes?: Record<string, string[]> }).missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, requested);
+  }
+  const grantId = await grant.save();
+  const returnTo = await engine.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  ctx.redirect(returnTo);
+}
+
 export async function showLogin(ctx: Context, engine: Engine): Promise<void> {
   const details = await engine.interactionDetails(ctx.req, ctx.res);
   const tenant = engine.tenant;
+  if (details.prompt.name === 'consent' && details.session?.accountId) return consent(ctx, engine, details);
   const hinted = findUser(tenant, details.params.login_hint as string | undefined);
   const forced = wants(details, 'login') || wants(details, 'select_account');
   if (hinted && tenant.autoSignIn && !forced) return finish(ctx, engine, details, hinted);
