@@ -44,7 +44,7 @@ export function leaveUnlogged(ctx: Context): void {
 }
 
 /** Larger values are not kept: the log holds 500 records and must stay small. */
-const ARTIFACT_LIMIT = 64 * 1024;
+const ARTIFACT_LIMIT = 32 * 1024;
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 /** Client IDs and user names come from the request: cap them, they are only for display. */
 const short = (v: unknown) => str(v)?.slice(0, 256);
@@ -116,6 +116,12 @@ function observe(ctx: Context): Observed {
   const q = ctx.query as Record<string, unknown>;
   let clientId = short(q.client_id) ?? short(body.client_id) ?? short(basicClientId(ctx)) ?? short(/^\/api\/signin\/([^/]+)/.exec(ctx.path)?.[1]) ?? short(q.appid);
   let user = short(q.login_hint) ?? short(body.login_hint) ?? short(body.username);
+
+  // oidc-provider's context, on requests it handled (the authorize resume after the login page).
+  const oidc = (ctx as { oidc?: { client?: { clientId?: unknown }; session?: { accountId?: unknown } } }).oidc;
+  clientId ??= short(oidc?.client?.clientId);
+  const accountId = str(oidc?.session?.accountId);
+  user ??= accountId ? tenants.flatMap((t) => t.users).find((u) => u.id === accountId)?.upn : undefined;
 
   const artifacts: Artifact[] = [];
   for (const [name, value] of issuedTokens(ctx)) {

@@ -31,7 +31,8 @@ button{font:inherit;background:#0067b8;color:#fff;border:1px solid #0067b8;borde
 button.copy{background:#fff;color:#005a9e;border-color:#8a8886;padding:1px 8px;font-size:.8rem;margin-left:8px}
 button:focus-visible,a:focus-visible,input:focus-visible{outline:2px solid #1b1b1b;outline-offset:2px}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-ul.plain{margin:0;padding-left:18px}label{margin-right:8px}`;
+ul.plain{margin:0;padding-left:18px}label{margin-right:8px}
+#log td:nth-child(3){overflow-wrap:anywhere;min-width:22rem}#log td:nth-child(5){overflow-wrap:anywhere}#log td:nth-child(4),#log td:nth-child(6),#log td:nth-child(7){white-space:nowrap}h1{overflow-wrap:anywhere}`;
 
 /** Copy buttons appear only when the script runs; everything else works without it. */
 const SCRIPT = `(()=>{const status=document.getElementById('status');
@@ -45,7 +46,7 @@ type Page = 'overview' | 'requests';
 
 function layout(title: string, current: Page, body: string): string {
   const link = (href: string, page: Page, text: string) => `<a href="${href}"${page === current ? ' aria-current="page"' : ''}>${text}</a>`;
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)} - mock-entra</title><style>${STYLE}</style></head>
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)} - mock-entra</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
 <body><header><span class="name">mock-entra</span><nav aria-label="Dashboard">${link('/', 'overview', 'Overview')}${link('/requests', 'requests', 'Requests')}</nav></header>
 <main>${body}</main><div id="status" class="sr-only" role="status"></div><script>${SCRIPT}</script></body></html>`;
 }
@@ -103,6 +104,8 @@ function claimSources(tenant: Tenant, app: App): Array<[string, string]> {
     mail: 'user.mail',
     password: '',
     groups: [group],
+    appRoles: new Map(),
+    directoryRoles: [],
   };
   return samlAttributes(tenant, app, placeholder).map(([name, values]) => [name, values.join(', ')]);
 }
@@ -150,7 +153,7 @@ function appCard(origin: string, tenant: Tenant, app: App, certs: AppCerts | und
       `<h4>OpenID Connect</h4>`,
       kv([
         listRow('Redirect URIs', app.redirectUris),
-        listRow('Front-channel logout / post-logout redirect URIs', app.postLogoutRedirectUris),
+        listRow('Post-logout redirect URIs', app.postLogoutRedirectUris),
         ...oidcEndpoints(origin, tid).map(([label, url]) => row(label, url)),
       ]),
     );
@@ -234,10 +237,11 @@ export function dashboardPage(i: DashboardInput): string {
 <h2>Applications</h2>${apps.map((a) => appCard(i.origin, t, a, i.certs.get(a.clientId))).join('\n')}`;
     })
     .join('\n');
+  const tls = i.origin.startsWith('https:') ? ` Clients trust its TLS certificate through the local CA at <code>${esc(i.caCertPath)}</code>.` : '';
   return layout(
     'Overview',
     'overview',
-    `<h1>Overview</h1><p>Serving <code>${esc(i.origin)}</code>. Clients trust its TLS certificate through the local CA at <code>${esc(i.caCertPath)}</code>. <a href="/requests">Recent requests</a></p>
+    `<h1>Overview</h1><p>Serving <code>${esc(i.origin)}</code>.${tls} <a href="/requests">Recent requests</a></p>
 ${scenarioSection(i)}
 ${tenants}`,
   );

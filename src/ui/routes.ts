@@ -1,0 +1,106 @@
+/**
+ * Dashboard routes: `/`, `/requests` and `/requests/{traceId}` read; the switch form under
+ * /_mock/ changes state and is guarded like the admin API (admin token, else loopback only).
+ */
+import { isIP } from 'node:net';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { KeyMaterial } from '../keys/store.js';
+import { appCerts, type AppCerts } from '../saml/signing.js';
+import { requestBody } from '../server/context.js';
+import { leaveUnlogged, type RequestRecord } from '../server/log.js';
+import { worldOf } from '../server/world.js';
+import { dashboardPage, messagePage, notInLogPage, requestDetailPage, requestsPage, SWITCH_FORM_PATH } from './dashboard.js';
+
+export interface UiRoutesOptions {
+  origin: string;
+  keys: KeyMaterial;
+  recent(): readonly RequestRecord[];
+  adminToken?: string;
+}
+
+export interface ChangeRequest {
+  remoteAddress?: string;
+  /** The Authorization header ('' when absent). */
+  authorization: string;
+  /** The admin token typed into the form, when the form asks for one. */
+  formToken?: string;
+  /** The Origin header ('' when absent: curl and other non-browser clients send none). */
+  origin: string;
+  /** Origins this server answers on: its public origin and the one the request was made to. */
+  ownOrigins: string[];
+}
+
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.replace(/^::ffff:/, '');
+  return a === '::1' || (isIP(a) === 4 && a.startsWith('127.'));
+}
+
+/**
+ * Why a state-changing dashboard request is refused, or undefined when it is allowed. The admin
+ * API's rule (its token when one is configured, else loopback only), and forms posted from this
+ * dashboard only: any web page open in the same browser could otherwise post to localhost.
+ */
+export function refuseChange(r: ChangeRequest, adminToken?: string): string | undefined {
+  if (r.origin && !r.ownOrigins.includes(r.origin)) return 'Forms posted from another site are refused.';
+  if (adminToken) return r.authorization === `Bearer ${adminToken}` || r.formToken === adminToken ? undefined : 'The admin token is missing or wrong.';
+  if (!isLoopback(r.remoteAddress)) return 'The dashboard changes state only for loopback callers unless an admin token is configured.';
+  return undefined;
+}
+
+function html(ctx: Context, body: string, status = 200): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = body;
+}
+
+export function uiRoutes(o: UiRoutesOptions): Router {
+  const router = new Router();
+  // Viewing the dashboard is not identity-provider traffic: it stays out of the log it shows.
+  const quiet = async (ctx: Context, next: () => Promise<unknown>) => {
+    leaveUnlogged(ctx);
+    await next();
+  };
+
+  router.get('/', quiet, async (ctx) => {
+    const world = worldOf(ctx);
+    const certs = new Map<string, AppCerts>();
+    for (const t of world.directory.tenants) {
+      for (const app of t.apps) if (app.saml) certs.set(app.clientId, await appCerts(o.keys.certsDir, app));
+    }
+    html(ctx, dashboardPage({ origin: o.origin, world, caCertPath: o.keys.caCertPath, certs, tokenRequired: Boolean(o.adminToken) }));
+  });
+
+  router.get('/requests', quiet, (ctx) => html(ctx, requestsPage(o.recent())));
+
+  router.get('/requests/:traceId', quiet, (ctx) => {
+    const id = String(ctx.params.traceId);
+    const record = o.recent().find((r) => r.traceId === id);
+    if (record) html(ctx, requestDetailPage(record));
+    else html(ctx, notInLogPage(id), 404);
+  });
+
+  // Body (form): on=<switch> or off=<switch>, and adminToken when the server has one.
+  router.post(SWITCH_FORM_PATH, (ctx) => {
+    const body = requestBody(ctx);
+    const refused = refuseChange(
+      {
+        remoteAddress: ctx.req.socket.remoteAddress,
+        authorization: ctx.get('authorization'),
+        formToken: body.adminToken,
+        origin: ctx.get('origin'),
+        // Koa 3's ctx.origin is the Origin header itself: build the served origin from protocol and host.
+        ownOrigins: [new URL(o.origin).origin, `${ctx.protocol}://${ctx.host}`],
+      },
+      o.adminToken,
+    );
+    if (refused) return html(ctx, messagePage('Not allowed', refused), 403);
+    const name = body.on ?? body.off;
+    if (!name || !worldOf(ctx).faults.flip(name, body.on !== undefined)) return html(ctx, messagePage('Unknown switch', `The scenario has no switch named '${name ?? ''}'.`), 404);
+    ctx.status = 303;
+    ctx.redirect('/#switches');
+  });
+  return router;
+}
