@@ -1,4 +1,6 @@
 /** What the CLI's commands share: bad input ends with exit code 2 and a message that says what to fix. */
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { buildDirectory } from '../directory/build.js';
 import type { App, Tenant, User } from '../directory/model.js';
 import { findUser } from '../directory/lookup.js';
@@ -20,7 +22,7 @@ export async function guarded(fn: () => Promise<void>): Promise<void> {
     await fn();
   } catch (err) {
     if (err instanceof UsageError || err instanceof ScenarioError) {
-      process.stderr.write(`${err instanceof UsageError ? 'mock-entra: ' : ''}${err.message}\n`);
+      process.stderr.write(`${err instanceof UsageError ? 'mock-entra: ' : ''}${err.message}${err instanceof ScenarioError ? shippedHint(err) : ''}\n`);
       process.exit(2);
     }
     throw err;
@@ -29,8 +31,27 @@ export async function guarded(fn: () => Promise<void>): Promise<void> {
 
 export const DEFAULT_ORIGIN = 'https://localhost:8443';
 
+const SHIPPED_DIR = dirname(DEFAULT_SCENARIO);
+
+/** A scenario file, or the name of a shipped scenario (`first-test-failure`) when no such file exists. */
+export function scenarioPath(arg: string | undefined): string {
+  if (arg === undefined) return DEFAULT_SCENARIO;
+  if (!existsSync(arg) && /^[a-z0-9-]+$/i.test(arg)) {
+    const shipped = join(SHIPPED_DIR, `${arg}.yaml`);
+    if (existsSync(shipped)) return shipped;
+  }
+  return arg;
+}
+
+/** For a file that cannot be read: the shipped scenarios, which can be named without a path. */
+export function shippedHint(err: ScenarioError): string {
+  if (!err.problems.some((p) => p.startsWith('cannot read the file'))) return '';
+  const names = readdirSync(SHIPPED_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+  return `\n  shipped scenarios can be named without a path: ${names.join(', ')}`;
+}
+
 export async function loadTenant(file: string | undefined): Promise<{ scenario: Scenario; tenant: Tenant }> {
-  const scenario = await loadScenarioFile(file ?? DEFAULT_SCENARIO);
+  const scenario = await loadScenarioFile(scenarioPath(file));
   return { scenario, tenant: buildDirectory(scenario).tenants[0]! };
 }
 

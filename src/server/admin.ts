@@ -21,9 +21,11 @@ export interface AdminHost {
   recent(): RequestRecord[];
   clearRecent(): void;
   token?: string;
+  /** The server's own origin: browsers may call the admin API from its dashboard only. */
+  origin: string;
 }
 
-function isLoopback(address: string | undefined): boolean {
+export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   const a = address.replace(/^::ffff:/, '');
   return a === '::1' || (isIP(a) === 4 && a.startsWith('127.'));
@@ -64,6 +66,11 @@ export function parseRule(input: RuleInput & { once?: boolean }) {
 export function adminRoutes(host: AdminHost): Router {
   const router = new Router({ prefix: ADMIN_PREFIX });
   router.use(async (ctx: Context, next: Next) => {
+    // A page on another site open in the same browser could post to localhost: refuse foreign Origins.
+    const origin = ctx.get('origin');
+    if (origin && origin !== new URL(host.origin).origin && origin !== `${ctx.protocol}://${ctx.host}`) {
+      return fail(ctx, 403, 'forbidden', 'requests from another site are refused');
+    }
     if (host.token) {
       if (ctx.get('authorization') !== `Bearer ${host.token}`) return fail(ctx, 401, 'unauthorized', 'send Authorization: Bearer <admin token>');
     } else if (!isLoopback(ctx.req.socket.remoteAddress)) {

@@ -67,6 +67,7 @@ export function createApp(o: AppOptions): MockApp {
       mock.recent.length = 0;
     },
     token: o.adminToken,
+    origin: o.origin,
   });
   const routes = oidcRoutes({ origin: o.origin, keys: o.keys, internalSecret: deps.internalSecret });
   const saml = samlRoutes({ origin: o.origin, keys: o.keys });

@@ -28,7 +28,8 @@ export function assignIds(ctx: Context, origin: string): RequestIds {
 
 export function requestIds(ctx: Context): RequestIds {
   const state = ctx.state as WithIds;
-  return state.ids ?? assignIds(ctx, ctx.origin);
+  // Koa 3's ctx.origin is the request's Origin header, not ours: fall back to the Host we answered on.
+  return state.ids ?? assignIds(ctx, `${ctx.protocol}://${ctx.host}`);
 }
 
 /** The urlencoded body parsed by our body reader (empty for GET). */

@@ -2,11 +2,11 @@
  * Dashboard routes: `/`, `/requests` and `/requests/{traceId}` read; the switch form under
  * /_mock/ changes state and is guarded like the admin API (admin token, else loopback only).
  */
-import { isIP } from 'node:net';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { KeyMaterial } from '../keys/store.js';
 import { appCerts, type AppCerts } from '../saml/signing.js';
+import { isLoopback } from '../server/admin.js';
 import { requestBody } from '../server/context.js';
 import { leaveUnlogged, type RequestRecord } from '../server/log.js';
 import { worldOf } from '../server/world.js';
@@ -31,11 +31,6 @@ export interface ChangeRequest {
   ownOrigins: string[];
 }
 
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const a = address.replace(/^::ffff:/, '');
-  return a === '::1' || (isIP(a) === 4 && a.startsWith('127.'));
-}
 
 /**
  * Why a state-changing dashboard request is refused, or undefined when it is allowed. The admin

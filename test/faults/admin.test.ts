@@ -355,6 +355,15 @@ describe('admin API: reset, requests, switches, rules', () => {
   });
 });
 
+describe('admin API and other sites', () => {
+  it('refuses a request a page on another site sends from the browser (foreign Origin), even on loopback', async () => {
+    const res = await admin('/reset', { method: 'POST', headers: { origin: 'https://evil.example' } });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ error: 'forbidden' });
+    expect((await admin('/scenario', { headers: { origin: idp.url } })).status).toBe(200);
+  });
+});
+
 describe('admin API with an admin token', () => {
   let guarded: MockEntra;
   beforeAll(async () => {

@@ -18,7 +18,7 @@ export const metadataCommand: CommandModule<object, MetadataArgs> = {
   builder: (y) =>
     y
       .option('app', { alias: 'a', type: 'string', describe: 'the SAML app: name, app ID or Identifier (omit for the tenant\'s metadata)' })
-      .option('scenario', { alias: 's', type: 'string', describe: 'scenario file', defaultDescription: 'scenarios/default.yaml' })
+      .option('scenario', { alias: 's', type: 'string', describe: 'scenario file, or the name of a shipped one', defaultDescription: 'scenarios/default.yaml' })
       .option('origin', { alias: 'issuer-origin', type: 'string', default: DEFAULT_ORIGIN, describe: 'the origin of the server the metadata points at' })
       .option('certs-dir', { type: 'string', default: 'certs', describe: 'where the SAML certificates are kept (made on first use), as for serve' })
       .example('$0 metadata --app sample-saml > idp-metadata.xml', 'the metadata an SP imports for sample-saml')

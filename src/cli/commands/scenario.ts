@@ -5,10 +5,11 @@ import { explainScenario } from '../../scenario/explain.js';
 import { loadScenarioFile, ScenarioError } from '../../scenario/load.js';
 import { DEFAULT_SCENARIO } from '../../start.js';
 import { scenarioJsonSchema } from '../../scenario/schema.js';
+import { scenarioPath, shippedHint } from '../common.js';
 
 export const scenarioCommand: CommandModule = {
   command: 'scenario <action>',
-  describe: 'Check, explain and list scenario files',
+  describe: 'Validate, explain and list scenario files; print their JSON Schema or reference',
   builder: (y) =>
     y
       .command({
@@ -18,11 +19,11 @@ export const scenarioCommand: CommandModule = {
         handler: async (args) => {
           const file = String(args.file);
           try {
-            const s = await loadScenarioFile(file);
+            const s = await loadScenarioFile(scenarioPath(file));
             process.stdout.write(`${file}: valid (${s.users.length} users, ${s.apps.length} apps, ${s.groups.length} groups)\n`);
           } catch (err) {
             if (!(err instanceof ScenarioError)) throw err;
-            process.stderr.write(`${err.message}\n`);
+            process.stderr.write(`${err.message}${shippedHint(err)}\n`);
             process.exit(2);
           }
         },
@@ -30,14 +31,14 @@ export const scenarioCommand: CommandModule = {
       .command({
         command: 'explain <file>',
         describe: 'Say in plain words what a scenario changes and what each fault rule does',
-        builder: (yy) => yy.positional('file', { type: 'string', demandOption: true }).example('$0 scenario explain scenarios/first-test-failure.yaml', ''),
+        builder: (yy) => yy.positional('file', { type: 'string', demandOption: true }).example('$0 scenario explain first-test-failure', 'a shipped scenario, by name'),
         handler: async (args) => {
           const file = String(args.file);
           try {
-            process.stdout.write(`${explainScenario(await loadScenarioFile(file), file)}\n`);
+            process.stdout.write(`${explainScenario(await loadScenarioFile(scenarioPath(file)), file)}\n`);
           } catch (err) {
             if (!(err instanceof ScenarioError)) throw err;
-            process.stderr.write(`${err.message}\n`);
+            process.stderr.write(`${err.message}${shippedHint(err)}\n`);
             process.exit(2);
           }
         },
@@ -45,6 +46,7 @@ export const scenarioCommand: CommandModule = {
       .command({
         command: 'list',
         describe: 'List the shipped scenarios, one line each',
+        builder: (yy) => yy.example('$0 scenario list', 'then: $0 serve -s scenarios/NAME.yaml'),
         handler: async () => {
           const dir = dirname(DEFAULT_SCENARIO);
           for (const name of (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort()) {
@@ -54,12 +56,24 @@ export const scenarioCommand: CommandModule = {
         },
       })
       .command({
+        command: 'reference',
+        describe: 'Print the scenario format reference as Markdown (docs/scenario-reference.md)',
+        handler: async () => {
+          const { scenarioReferenceMarkdown } = await import('../reference.js');
+          process.stdout.write(scenarioReferenceMarkdown());
+        },
+      })
+      .command({
         command: 'schema',
         describe: 'Print the JSON Schema of scenario files (for editor autocompletion)',
+        builder: (yy) => yy.example('$0 scenario schema > scenario.schema.json', 'then start a scenario file with # yaml-language-server: $schema=./scenario.schema.json'),
         handler: () => {
           process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
         },
       })
-      .demandCommand(1, 'Name an action: validate, explain, list or schema.'),
+      .example('$0 scenario list', 'the shipped scenarios: one failure each')
+      .example('$0 scenario validate my.yaml', 'exit 0 when valid, 2 with each problem\'s path when not')
+      .example('$0 scenario explain scenarios/first-test-failure.yaml', 'what a scenario changes, in words')
+      .demandCommand(1, 'Name an action: validate, explain, list, reference or schema.'),
   handler: () => {},
 };

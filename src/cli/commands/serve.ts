@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { ScenarioError } from '../../scenario/load.js';
 import { DEFAULT_SCENARIO, start } from '../../start.js';
+import { scenarioPath, shippedHint } from '../common.js';
 
 interface ServeArgs {
   scenario: string;
@@ -11,6 +12,7 @@ interface ServeArgs {
   hostname: string[];
   'public-url'?: string;
   'log-format': 'pretty' | 'json';
+  'admin-token'?: string;
 }
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
@@ -18,7 +20,10 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   describe: 'Serve a scenario over HTTPS (OIDC endpoints in Entra\'s layout)',
   builder: (y) =>
     y
-      .option('scenario', { alias: 's', type: 'string', default: DEFAULT_SCENARIO, defaultDescription: 'scenarios/default.yaml', describe: 'scenario file (YAML or JSON)' })
+      // Every option also reads MOCK_ENTRA_<OPTION> (MOCK_ENTRA_PUBLIC_URL…): containers whose command
+      // cannot be changed, such as GitHub Actions service containers, configure the server this way.
+      .env('MOCK_ENTRA')
+      .option('scenario', { alias: 's', type: 'string', default: DEFAULT_SCENARIO, defaultDescription: 'scenarios/default.yaml', describe: 'scenario file (YAML or JSON), or the name of a shipped one (mock-entra scenario list)' })
       .option('port', { alias: 'p', type: 'number', default: 8443, describe: 'port to listen on (0: any free port)' })
       .option('host', { type: 'string', default: 'localhost', describe: 'interface to bind (localhost = 127.0.0.1 and ::1)' })
       .option('tls', { type: 'boolean', default: true, describe: 'serve HTTPS with the local CA (--no-tls: plain HTTP)' })
@@ -26,13 +31,21 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('hostname', { type: 'string', array: true, default: [], describe: 'extra host name for the TLS certificate' })
       .option('public-url', { type: 'string', describe: 'origin clients use, if not https://localhost:PORT' })
       .option('log-format', { choices: ['pretty', 'json'] as const, default: 'pretty' as const, describe: 'request log format' })
+      .option('admin-token', {
+        type: 'string',
+        describe: 'the admin API (/_mock) then answers callers on any host that send Authorization: Bearer TOKEN (and only them); without it, loopback callers only',
+      })
       .example('$0 serve', 'serve scenarios/default.yaml at https://localhost:8443')
-      .example('$0 serve -s scenarios/my.yaml -p 9443 --hostname idp.test', 'another scenario, port and host name')
-      .example('$0 serve --no-tls --port 8080', 'plain HTTP (MSAL refuses http authorities; openid-client allows it)') as never,
+      .example('$0 serve -s first-test-failure', 'a shipped scenario, by name')
+      .example('$0 serve -s my.yaml -p 9443 --hostname idp.test', 'your own scenario, another port and host name')
+      .example('$0 serve --no-tls --port 8080', 'plain HTTP (MSAL refuses http authorities; openid-client allows it)')
+      .example('MOCK_ENTRA_ADMIN_TOKEN=s3cret $0 serve --host 0.0.0.0', 'in a container: other hosts reach /_mock with the token')
+      .epilogue('Each option can also be set as MOCK_ENTRA_<OPTION>, e.g. MOCK_ENTRA_PORT=9443, MOCK_ENTRA_PUBLIC_URL, MOCK_ENTRA_ADMIN_TOKEN; options on the command line win.') as never,
   handler: async (args) => {
+    const scenario = scenarioPath(args.scenario);
     try {
       const idp = await start({
-        scenario: args.scenario,
+        scenario,
         port: args.port,
         host: args.host,
         tls: args.tls,
@@ -40,10 +53,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         hostnames: args.hostname,
         publicUrl: args['public-url'],
         logFormat: args['log-format'],
+        adminToken: args['admin-token'],
       });
       const t = idp.directory.tenants[0]!;
       const lines = [
-        `mock-entra serving ${args.scenario}`,
+        `mock-entra serving ${scenario}`,
         `  url:       ${idp.url}`,
         `  tenant:    ${t.id} (${t.domain})`,
         `  discovery: ${idp.url}/${t.id}/v2.0/.well-known/openid-configuration`,
@@ -59,7 +73,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       process.once('SIGTERM', stop);
     } catch (err) {
       if (err instanceof ScenarioError) {
-        process.stderr.write(`${err.message}\n`);
+        process.stderr.write(`${err.message}${shippedHint(err)}\n`);
         process.exit(2);
       }
       const code = (err as NodeJS.ErrnoException).code;

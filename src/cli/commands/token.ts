@@ -114,7 +114,7 @@ export const tokenCommand: CommandModule<object, TokenArgs> = {
       .option('app', { alias: 'a', type: 'string', demandOption: 'name the client app: --app NAME or CLIENT_ID', describe: 'the client app: name or client ID' })
       .option('scope', { type: 'string', array: true, default: [] as string[], describe: 'scopes, as a client sends them (repeat or space-separate); default openid profile email' })
       .option('type', { alias: 't', choices: ['id', 'access'] as const, default: 'access' as const, describe: 'ID token or access token' })
-      .option('scenario', { alias: 's', type: 'string', describe: 'scenario file', defaultDescription: 'scenarios/default.yaml' })
+      .option('scenario', { alias: 's', type: 'string', describe: 'scenario file, or the name of a shipped one', defaultDescription: 'scenarios/default.yaml' })
       .option('certs-dir', { type: 'string', default: 'certs', describe: 'where the signing keys are kept (made on first use), as for serve' })
       .option('issuer-origin', { alias: 'origin', type: 'string', default: DEFAULT_ORIGIN, describe: 'the origin of the server whose issuer the token names' })
       .option('nonce', { type: 'string', describe: 'nonce claim of an ID token' })
