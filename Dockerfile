@@ -16,7 +16,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
-COPY scenarios /scenarios
+# The shipped scenarios stay where the code looks for them; /scenarios is where users mount theirs.
+COPY scenarios ./scenarios
+RUN mkdir -p /scenarios && cp scenarios/*.yaml /scenarios/
 # Keys are generated on first start into /certs (mount a volume to keep kids and the CA across runs).
 RUN mkdir -p /certs && chown node:node /certs
 USER node

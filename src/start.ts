@@ -119,6 +119,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     listening.setTls({ key: material.keyPem, cert: material.certPem });
   };
   if (scenario.tls.certificate !== 'trusted') await applyTls(scenario);
+  mock.onSwitch = applyTls;
   const tenant = mock.world.directory.tenants[0]!;
   const client = testClient({ url: origin, tenantId: tenant.id, caCert: keys.caCertPem, directory: () => mock.world.directory });
   return {
@@ -141,13 +142,12 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     },
     useScenario: async (next) => {
       const parsed = typeof next === 'object' ? parseScenario(next) : await loadScenarioFile(next);
-      mock.switchTo(parsed, typeof next === 'object' ? '<inline>' : next);
-      await applyTls(parsed);
+      await mock.switchTo(parsed, typeof next === 'object' ? '<inline>' : next);
     },
     requests: () => [...mock.recent],
     rotateKeys: () => {
       const active = mock.world.scenario.keys.active === 1 ? 2 : 1;
-      mock.switchTo({ ...mock.world.scenario, keys: { active } }, mock.world.source);
+      void mock.switchTo({ ...mock.world.scenario, keys: { active } }, mock.world.source);
       return active;
     },
     approveDeviceCode: (userCode, upn) => {

@@ -17,7 +17,7 @@ const ADMIN_BODY_LIMIT = 1024 * 1024;
 export interface AdminHost {
   world(): World;
   /** Validates, builds and switches; throws ScenarioError and leaves the running scenario in force. */
-  switchTo(scenario: Scenario, source: string): void;
+  switchTo(scenario: Scenario, source: string): Promise<void>;
   recent(): RequestRecord[];
   clearRecent(): void;
   token?: string;
@@ -97,7 +97,7 @@ export function adminRoutes(host: AdminHost): Router {
       } else {
         scenario = asJson ? parseScenario(asJson) : parseScenarioText(text);
       }
-      host.switchTo(scenario, source);
+      await host.switchTo(scenario, source);
       ctx.body = describeState(host.world());
     } catch (err) {
       if (err instanceof ScenarioError) return fail(ctx, 400, 'invalid_scenario', [`${err.file}: invalid scenario`, ...err.problems]);
@@ -156,10 +156,10 @@ export function adminRoutes(host: AdminHost): Router {
   });
 
   // Key rollover: the other published signing key signs from now on (clients that refetch JWKS keep working).
-  router.post('/keys/rotate', (ctx) => {
+  router.post('/keys/rotate', async (ctx) => {
     const world = host.world();
     const active = world.scenario.keys.active === 1 ? 2 : 1;
-    host.switchTo({ ...world.scenario, keys: { active } }, world.source);
+    await host.switchTo({ ...world.scenario, keys: { active } }, world.source);
     ctx.body = { active };
   });
 

@@ -33,7 +33,9 @@ export interface MockApp {
   /** The world new requests see. */
   world: World;
   /** Switches scenario: builds the new world first, so a failure leaves the old one in force. */
-  switchTo(scenario: Scenario, source: string): void;
+  switchTo(scenario: Scenario, source: string): Promise<void>;
+  /** Runs after every switch (start() swaps the TLS certificate there). */
+  onSwitch?: (scenario: Scenario) => Promise<void>;
   /** The most recent requests, oldest first. */
   recent: RequestRecord[];
 }
@@ -49,8 +51,9 @@ export function createApp(o: AppOptions): MockApp {
   const mock: MockApp = {
     app,
     world: buildWorld(o.scenario, o.source, deps),
-    switchTo: (s, src) => {
+    switchTo: async (s, src) => {
       mock.world = buildWorld(s, src, deps);
+      await mock.onSwitch?.(s);
     },
     recent: [],
   };

@@ -1,0 +1,71 @@
+/** Runs the built CLI (dist/cli/main.js, built by `npm test`) as a user would. */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export const MAIN = resolve('dist/cli/main.js');
+
+export interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `mock-entra …` to completion. Asynchronous on purpose: a blocked event loop (spawnSync) keeps
+ * fetch from noticing that a server closed an idle keep-alive connection, and the next request fails.
+ */
+export function run(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env: opts.env ?? process.env, cwd: opts.cwd, timeout: 30_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+export interface Served {
+  url: string;
+  child: ChildProcessWithoutNullStreams;
+  /** What it printed so far (stdout and stderr). */
+  output(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `mock-entra serve --port 0 --log-format json …`; resolves with the URL from its "listening" line. */
+export async function serve(args: string[], opts: { env?: NodeJS.ProcessEnv; bin?: string[] } = {}): Promise<Served> {
+  const cmd = opts.bin ?? [process.execPath, MAIN];
+  const child = spawn(cmd[0]!, [...cmd.slice(1), 'serve', '--port', '0', '--log-format', 'json', ...args], { env: opts.env ?? process.env });
+  let out = '';
+  let err = '';
+  const url = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`no listening line after 20 s: ${out}${err}`)), 20_000);
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /"url":"([^"]+)"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`serve exited with ${code}: ${err}`));
+    });
+  });
+  return {
+    url,
+    child,
+    output: () => out + err,
+    stop: () =>
+      new Promise((res) => {
+        if (child.exitCode !== null) return res(child.exitCode);
+        child.once('exit', (code) => res(code));
+        child.kill('SIGTERM');
+      }),
+  };
+}
