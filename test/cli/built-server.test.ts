@@ -2,32 +2,21 @@
  * The built server (dist/, plain Node, no vitest module interop) through its lazy imports:
  * oidc-provider on the first token request, samlify on the first SAML sign-in.
  */
-import { spawn } from 'node:child_process';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
 import { API, TENANT_ID, WEB } from '../helpers/ids.js';
+import { type Served, serve } from './spawn.js';
 
+let served: Served;
 let url: string;
-let child: ReturnType<typeof spawn>;
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--port', '0', '--certs-dir', TEST_CERTS_DIR, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"url":"([^"]+)"/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-  });
+  served = await serve(['--certs-dir', TEST_CERTS_DIR]);
+  url = served.url;
 });
-afterAll(() => {
-  child?.kill('SIGTERM');
+afterAll(async () => {
+  await served?.stop();
 });
 
 describe('the built server', () => {

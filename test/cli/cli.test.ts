@@ -1,12 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
 import { TENANT_ID } from '../helpers/ids.js';
+import { MAIN, serve } from './spawn.js';
 
-const MAIN = resolve('dist/cli/main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 15_000 });
 
 function badScenario(): string {
@@ -48,28 +48,11 @@ describe('mock-entra CLI', () => {
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['tenant', 'users', 'apps']));
   });
 
-  it('serve answers discovery over HTTPS, then stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--certs-dir', TEST_CERTS_DIR, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    try {
-      const url = await new Promise<string>((res, rej) => {
-        let out = '';
-        const timer = setTimeout(() => rej(new Error(`no listening line: ${out}`)), 10_000);
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /"url":"([^"]+)"/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            res(m[1]!);
-          }
-        });
-      });
-      const res = await fetch(`${url}/${TENANT_ID}/v2.0/.well-known/openid-configuration`);
-      expect(res.status).toBe(200);
-      expect(((await res.json()) as { issuer: string }).issuer).toBe(`${url}/${TENANT_ID}/v2.0`);
-    } finally {
-      child.kill('SIGTERM');
-    }
-    const code = await new Promise((res) => child.once('exit', res));
-    expect(code).toBe(0);
+  it('serve answers discovery over HTTPS, then stops on SIGTERM with exit code 0', async () => {
+    const served = await serve(['--certs-dir', TEST_CERTS_DIR]);
+    const res = await fetch(`${served.url}/${TENANT_ID}/v2.0/.well-known/openid-configuration`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { issuer: string }).issuer).toBe(`${served.url}/${TENANT_ID}/v2.0`);
+    expect(await served.stop()).toBe(0);
   });
 });

@@ -3,7 +3,7 @@
  * the installed bin serves HTTPS that a client trusting only the freshly generated CA accepts, and
  * `import { start } from 'mock-entra'` works. The same steps the Docker image takes, without Docker.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_ID } from '../helpers/ids.js';
+import { serve } from '../cli/spawn.js';
 
 const exec = promisify(execFile);
 const INSTALL_TIMEOUT = 180_000;
@@ -60,28 +61,14 @@ describe('the npm package', () => {
     const bin = join(project, 'node_modules', '.bin', 'mock-entra');
     expect(existsSync(bin)).toBe(true);
     const certs = join(tmp, 'certs');
-    const child = spawn(bin, ['serve', '--port', '0', '--certs-dir', certs, '--log-format', 'json'], { cwd: project });
+    const served = await serve(['--certs-dir', certs], { bin: [bin] });
     try {
-      const url = await new Promise<string>((res, rej) => {
-        let out = '';
-        const timer = setTimeout(() => rej(new Error(`no listening line: ${out}`)), 20_000);
-        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /"url":"([^"]+)"/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            res(m[1]!);
-          }
-        });
-        child.once('exit', (code) => rej(new Error(`serve exited with ${code}: ${out}`)));
-      });
       const ca = readFileSync(join(certs, 'ca.pem'), 'utf8');
-      const r = await getTrusting(`${url}/${TENANT_ID}/v2.0/.well-known/openid-configuration`, ca);
+      const r = await getTrusting(`${served.url}/${TENANT_ID}/v2.0/.well-known/openid-configuration`, ca);
       expect(r.status).toBe(200);
-      expect((JSON.parse(r.body) as { issuer: string }).issuer).toBe(`${url}/${TENANT_ID}/v2.0`);
+      expect((JSON.parse(r.body) as { issuer: string }).issuer).toBe(`${served.url}/${TENANT_ID}/v2.0`);
     } finally {
-      child.kill('SIGTERM');
+      await served.stop();
     }
   });
 
