@@ -18,7 +18,6 @@ interface CertsArgs {
 const GENERATED = /^(ca|tls|tls-untrusted|tls-wrong-host|signing-\d+|saml-[0-9a-f-]+-[a-z]+)(-key)?\.pem$/;
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
-const colonHex = (hex: string) => hex.match(/../g)!.join(':');
 
 interface Described {
   certsDir: string;
