@@ -21,6 +21,12 @@ export const DIRECTORY_ROLES: Record<string, string> = {
 };
 export const DEFAULT_MEMBER_ROLE = 'b79fbf4d-3ef9-4689-8143-76b194e85509';
 
+/** Whether a token's audience is Microsoft Graph (by URI, with or without trailing slash, or app ID). */
+export const isGraphAudience = (aud: unknown) => {
+  const a = String(aud ?? '').replace(/\/+$/, '');
+  return a === GRAPH.resource || a === GRAPH.appId;
+};
+
 /** OIDC scopes: they select ID-token claims and never name a resource. */
 export const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 

@@ -60,7 +60,7 @@ export async function shapeJwt(jwt: string, f: IssueFaults | undefined, keys: Si
     const [h, p] = jwt.split('.');
     const header = decodePart(h);
     const key = f.swapKey ? await rogueKey() : (keys.find((k) => k.kid === header.kid) ?? keys[0]!);
-    out = await signJwtAsync(shapeClaims(decodePart(p), f), key, { x5t: 'x5t' in header });
+    out = await signJwtAsync(shapeClaims(decodePart(p), f), key, { x5t: 'x5t' in header, graphNonce: 'nonce' in header });
   }
   return f.breakSignature ? breakJwt(out) : out;
 }

@@ -2,7 +2,7 @@
 import type { Context } from 'koa';
 import type { App, Tenant, User } from '../directory/model.js';
 import { findApp, findUser } from '../directory/lookup.js';
-import { GRAPH } from '../entra/urls.js';
+import { GRAPH, isGraphAudience } from '../entra/urls.js';
 import type { SigningKey } from '../keys/store.js';
 import { verifyOwnJwt } from '../keys/signing.js';
 import { requestBody, requestIds } from '../server/context.js';
@@ -45,8 +45,7 @@ export function graphCaller(ctx: Context, keys: SigningKey[]): GraphCaller {
   const verified = verifyOwnJwt(token, keys);
   if (typeof verified === 'string') throw invalid(verified === 'malformed' ? 'IDX14100: JWT is not well formed.' : 'Access token validation failure.');
   const c = verified.payload;
-  const aud = String(c.aud ?? '').replace(/\/+$/, '');
-  if (aud !== GRAPH.resource && aud !== GRAPH.appId) throw invalid('Access token validation failure. Invalid audience.');
+  if (!isGraphAudience(c.aud)) throw invalid('Access token validation failure. Invalid audience.');
   if (typeof c.exp !== 'number' || c.exp * 1000 < Date.now()) throw invalid('Lifetime validation failed, the token is expired.');
   const tenant = worldOf(ctx).directory.tenants.find((t) => t.id === c.tid);
   if (!tenant) throw invalid('Access token validation failure.');

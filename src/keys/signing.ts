@@ -1,6 +1,6 @@
 // Turns a signing certificate + private key (PEM) into a SigningKey using node:crypto only,
 // so loading cached keys never needs node-forge.
-import { createHash, createPrivateKey, createPublicKey, sign, verify, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, verify, X509Certificate } from 'node:crypto';
 import type { SigningKey } from './store.js';
 
 export function sha1Base64url(der: Buffer): string {
@@ -39,26 +39,46 @@ export function signingKeyFromPem(certPem: string, keyPem: string): SigningKey {
   };
 }
 
+export interface JwtSignOptions {
+  /** v1 tokens carry x5t next to kid. */
+  x5t?: boolean;
+  /**
+   * Microsoft Graph's access tokens: a `nonce` in the header, and the signature computed over the
+   * header with the nonce's SHA-256 instead, so no one but Graph can verify them (reference §3).
+   */
+  graphNonce?: boolean;
+}
+
+const sha256url = (s: string) => createHash('sha256').update(s).digest('base64url');
+const b64json = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+function headers(key: SigningKey, opts: JwtSignOptions): { sent: string; signed: string } {
+  if (!opts.graphNonce) {
+    const h = b64json({ typ: 'JWT', alg: 'RS256', ...(opts.x5t ? { x5t: key.x5t } : {}), kid: key.kid });
+    return { sent: h, signed: h };
+  }
+  const nonce = randomBytes(32).toString('base64url');
+  const header = (n: string) => ({ typ: 'JWT', nonce: n, alg: 'RS256', x5t: key.x5t, kid: key.kid });
+  return { sent: b64json(header(nonce)), signed: b64json(header(sha256url(nonce))) };
+}
+
 /**
  * Signs a token as Entra does: RS256, typ JWT, kid; v1 tokens also carry x5t (reference §3).
  * Synchronous (node:crypto), so it can run inside the provider's event hooks.
  */
-export function signJwt(payload: Record<string, unknown>, key: SigningKey, opts: { x5t?: boolean } = {}): string {
-  const input = signingInput(payload, key, opts);
-  return `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
+export function signJwt(payload: Record<string, unknown>, key: SigningKey, opts: JwtSignOptions = {}): string {
+  const h = headers(key, opts);
+  const p = b64json(payload);
+  return `${h.sent}.${p}.${sign('sha256', Buffer.from(`${h.signed}.${p}`), key.privateKey).toString('base64url')}`;
 }
 
 /** The same, with the RSA work on libuv's thread pool: the event loop keeps serving meanwhile. */
-export function signJwtAsync(payload: Record<string, unknown>, key: SigningKey, opts: { x5t?: boolean } = {}): Promise<string> {
-  const input = signingInput(payload, key, opts);
+export function signJwtAsync(payload: Record<string, unknown>, key: SigningKey, opts: JwtSignOptions = {}): Promise<string> {
+  const h = headers(key, opts);
+  const p = b64json(payload);
   return new Promise((resolve, reject) => {
-    sign('sha256', Buffer.from(input), key.privateKey, (err, sig) => (err ? reject(err) : resolve(`${input}.${sig.toString('base64url')}`)));
+    sign('sha256', Buffer.from(`${h.signed}.${p}`), key.privateKey, (err, sig) => (err ? reject(err) : resolve(`${h.sent}.${p}.${sig.toString('base64url')}`)));
   });
-}
-
-function signingInput(payload: Record<string, unknown>, key: SigningKey, opts: { x5t?: boolean }): string {
-  const header = { typ: 'JWT', alg: 'RS256', ...(opts.x5t ? { x5t: key.x5t } : {}), kid: key.kid };
-  return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
 }
 
 export type VerifyFailure = 'malformed' | 'unknown-key' | 'bad-signature';
@@ -77,6 +97,8 @@ export function verifyOwnJwt(token: string, keys: SigningKey[]): { header: Recor
   }
   const key = keys.find((k) => k.kid === header.kid);
   if (!key) return 'unknown-key';
-  if (header.alg !== 'RS256' || !verify('sha256', Buffer.from(`${h}.${p}`), key.publicKey, Buffer.from(s, 'base64url'))) return 'bad-signature';
+  // Graph's tokens were signed over the header with the nonce hashed (see JwtSignOptions).
+  const signedHeader = typeof header.nonce === 'string' ? b64json({ ...header, nonce: sha256url(header.nonce) }) : h;
+  if (header.alg !== 'RS256' || !verify('sha256', Buffer.from(`${signedHeader}.${p}`), key.publicKey, Buffer.from(s, 'base64url'))) return 'bad-signature';
   return { header, payload };
 }

@@ -4,6 +4,7 @@ import type { App, Tenant } from '../directory/model.js';
 import * as claims from '../entra/claims.js';
 import { issueFaults, shapeJwt } from '../faults/shape.js';
 import { signJwtAsync } from '../keys/signing.js';
+import { GRAPH } from '../entra/urls.js';
 import type { KeyMaterial } from '../keys/store.js';
 import { grantedRoles, resolveScopes } from './scopes.js';
 
@@ -26,6 +27,6 @@ export async function clientCredentialsResponse(ctx: Context, o: { origin: strin
     now: Math.floor(Date.now() / 1000),
     lifetime,
   });
-  const token = await signJwtAsync(payload, o.keys.signing[0]!, { x5t: r.resource.api?.accessTokenVersion !== 2 });
+  const token = await signJwtAsync(payload, o.keys.signing[0]!, { x5t: r.resource.api?.accessTokenVersion !== 2, graphNonce: r.resource.clientId === GRAPH.appId });
   return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: await shapeJwt(token, issueFaults(ctx), o.keys.signing) };
 }

@@ -7,9 +7,9 @@ import { stableGuid } from '../directory/build.js';
 import { findApp, findUser } from '../directory/lookup.js';
 import * as claims from '../entra/claims.js';
 import { EntraError, errorBody, redirectErrorParams } from '../entra/errors.js';
-import { paths } from '../entra/urls.js';
 import { issueFaults, shapeJwt } from '../faults/shape.js';
-import { signJwtAsync } from '../keys/signing.js';
+import { signJwt, signJwtAsync } from '../keys/signing.js';
+import { GRAPH, isGraphAudience, paths } from '../entra/urls.js';
 import { requestIds, requestBody } from '../server/context.js';
 import { errorPage } from '../ui/pages.js';
 import { toEntraError } from './errors.js';
@@ -37,6 +37,10 @@ export function shapeResponses(provider: Engine): void {
     const user = findUser(provider.tenant, session?.accountId);
     if (user && ctx.oidc.params?.client_info === '1') out.client_info = claims.clientInfo(provider.tenant, user);
     if (session?.uid) out.session_state = stableGuid('session', session.uid);
+    // Graph's tokens carry the header nonce (before at_hash is computed over the token).
+    if (typeof out.access_token === 'string' && isGraphAudience(decodePayload(out.access_token).aud)) {
+      out.access_token = signJwt(decodePayload(out.access_token), provider.options.keys.signing[0]!, { x5t: true, graphNonce: true });
+    }
     // Implicit and hybrid: the front-channel ID token in Entra's shape, with c_hash / at_hash.
     const client = findApp(provider.tenant, ctx.oidc.client?.clientId);
     if (typeof out.id_token === 'string' && user && client) {
@@ -147,7 +151,10 @@ async function shapeTokenResponse(ctx: KoaContextWithOIDC, provider: Engine, bod
     const client = findApp(tenant, form.client_id)!;
     const r = resolveScopes(tenant, `${v1Resource}/.default`);
     const payload = claims.accessToken({ origin, tenant, client, resource: r.resource, audience: r.indicator, user, scp: delegatedScopes(client, r), clientAuth: state.clientAuth ?? '1', now: Math.floor(Date.now() / 1000), lifetime: tenant.lifetimes.accessToken });
-    accessToken = await signJwtAsync(payload, keys.signing[0]!, { x5t: r.resource.api?.accessTokenVersion !== 2 });
+    accessToken = await signJwtAsync(payload, keys.signing[0]!, { x5t: r.resource.api?.accessTokenVersion !== 2, graphNonce: r.resource.clientId === GRAPH.appId });
+  } else if (isGraphAudience(decodePayload(accessToken).aud)) {
+    // The provider signed it like any JWT; Graph's tokens carry the header nonce no one else can verify with.
+    accessToken = await signJwtAsync(decodePayload(accessToken), keys.signing[0]!, { x5t: true, graphNonce: true });
   }
   const faults = issueFaults(ctx);
   accessToken = await shapeJwt(accessToken, faults, keys.signing);

@@ -1,7 +1,7 @@
 /** A resource server verifying the mock's tokens with jose, as it would verify Entra ID's. */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { MockEntra } from '../../src/start.js';
 import { follow } from '../helpers/browserless.js';
 import { ADA, API, TENANT_ID, WEB } from '../helpers/ids.js';
@@ -114,7 +114,7 @@ describe('jose against the tenant JWKS', () => {
     expect(protectedHeader.typ).toBe('JWT');
   });
 
-  it('verifies the v1 Graph token from a password grant against the v1 keys and the sts.windows.net issuer', async () => {
+  it('a v1 Graph token from a password grant has Entra\'s v1 claims, and like the real one a header nonce that makes it unverifiable by anyone but Graph', async () => {
     const { access_token } = await token({
       grant_type: 'password',
       client_id: WEB.clientId,
@@ -123,20 +123,28 @@ describe('jose against the tenant JWKS', () => {
       password: ADA.password,
       scope: 'openid profile offline_access User.Read',
     });
-    const { payload, protectedHeader } = await jwtVerify(access_token!, createRemoteJWKSet(new URL(v1Keys())), {
-      issuer: `https://sts.windows.net/${TENANT_ID}/`,
-      audience: 'https://graph.microsoft.com',
-      algorithms: ['RS256'],
-    });
+    const header = decodeProtectedHeader(access_token!);
+    expect(header).toMatchObject({ typ: 'JWT', alg: 'RS256' });
+    expect(header.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(header.x5t).toBe(header.kid);
+    const payload = decodeJwt(access_token!);
+    expect(payload).toMatchObject({ iss: `https://sts.windows.net/${TENANT_ID}/`, aud: 'https://graph.microsoft.com', ver: '1.0', upn: ADA.upn, unique_name: ADA.upn, appid: WEB.clientId, appidacr: '1', tid: TENANT_ID });
+    expect(String(payload.scp).split(' ')).toContain('User.Read');
+    // What every app that tries to validate a Graph token meets (IDX10511 in .NET).
+    await expect(jwtVerify(access_token!, createRemoteJWKSet(new URL(v1Keys())))).rejects.toThrow(/signature verification failed/);
+    // Graph itself accepts it.
+    const me = await fetch(`${idp.url}/v1.0/me`, { headers: { authorization: `Bearer ${access_token}` } });
+    expect(me.status).toBe(200);
+  });
+
+  it('verifies a v1 ID token against the v1 keys and the sts.windows.net issuer; app-only Graph tokens carry the nonce too', async () => {
+    const { access_token } = await token({ grant_type: 'client_credentials', client_id: WEB.clientId, client_secret: WEB.secret, scope: 'https://graph.microsoft.com/.default' });
+    expect(decodeProtectedHeader(access_token!).nonce).toBeDefined();
+    const v1 = await fetch(`${idp.url}/${TENANT_ID}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', client_id: WEB.clientId, client_secret: WEB.secret, username: ADA.upn, password: ADA.password, resource: 'api://sample-api' }) });
+    const { id_token } = (await v1.json()) as { id_token: string };
+    const { payload, protectedHeader } = await jwtVerify(id_token, createRemoteJWKSet(new URL(v1Keys())), { issuer: `https://sts.windows.net/${TENANT_ID}/`, audience: WEB.clientId, algorithms: ['RS256'] });
     expect(payload.ver).toBe('1.0');
     expect(protectedHeader.typ).toBe('JWT');
-    expect(protectedHeader.x5t).toBe(protectedHeader.kid);
-    expect(payload.upn).toBe(ADA.upn);
-    expect(payload.unique_name).toBe(ADA.upn);
-    expect(payload.appid).toBe(WEB.clientId);
-    expect(payload.appidacr).toBe('1');
-    expect(String(payload.scp).split(' ')).toContain('User.Read');
-    expect(payload.tid).toBe(TENANT_ID);
   });
 
   it.each([

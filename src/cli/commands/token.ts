@@ -9,6 +9,7 @@ import { isAssigned } from '../../directory/lookup.js';
 import * as claims from '../../entra/claims.js';
 import { EntraError } from '../../entra/errors.js';
 import { signJwt } from '../../keys/signing.js';
+import { isGraphAudience } from '../../entra/urls.js';
 import { loadKeys, type SigningKey } from '../../keys/store.js';
 import { delegatedScopes, grantedRoles, resolveScopes } from '../../oidc/scopes.js';
 import { DEFAULTS } from '../../scenario/defaults.js';
@@ -90,7 +91,7 @@ export function mintToken(i: MintInput): { token: string; header: Record<string,
     if (err instanceof EntraError) throw new UsageError(scopeHint(err, i.tenant));
     throw err;
   }
-  const token = signJwt(payload, key, { x5t: v1 });
+  const token = signJwt(payload, key, { x5t: v1, graphNonce: isGraphAudience(payload.aud) });
   const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
   return { token, header, claims: payload };
 }
