@@ -36,7 +36,7 @@ const commands = {
 };
 const live = new Set();
 process.on('exit', () => {
-  live.forEach((c) => c.kill('SIGKILL'));
+  for (const c of live) c.kill('SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
@@ -77,7 +77,9 @@ async function launch(name) {
   child.once('exit', () => live.delete(child));
   const base = `https://127.0.0.1:${port}`;
   const discovery = `${base}/${TENANT}/v2.0/.well-known/openid-configuration`;
-  while ((ca ??= readIfExists(join(certsDir, 'ca.pem'))) === undefined || (await request(discovery).catch(() => ({}))).status !== 200) {
+  for (;;) {
+    ca ??= readIfExists(join(certsDir, 'ca.pem'));
+    if (ca !== undefined && (await request(discovery).catch(() => ({}))).status === 200) break;
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${tail(log)}`);
     if (performance.now() - t0 > 10_000) throw new Error(`${name} not ready after 10 s:\n${tail(log)}`);
     await sleep(10);

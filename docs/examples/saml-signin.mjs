@@ -50,7 +50,7 @@ function get(url) {
   });
 }
 
-const unescape = (s) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeHtml = (s) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 let url;
 if (o.idp) {
@@ -83,12 +83,12 @@ try {
 const error = /AADSTS\d+: [^<]*/.exec(res.body);
 const form = /<form[^>]*action="([^"]*)"[^>]*>[\s\S]*?name="SAMLResponse" value="([^"]*)"/.exec(res.body);
 if (!form) {
-  console.log(error ? `sign-in stopped on Entra's error page: ${unescape(error[0])}` : `no SAML Response (HTTP ${res.status})`);
+  console.log(error ? `sign-in stopped on Entra's error page: ${unescapeHtml(error[0])}` : `no SAML Response (HTTP ${res.status})`);
   process.exit(1);
 }
-const xml = Buffer.from(unescape(form[2]), 'base64').toString('utf8');
+const xml = Buffer.from(unescapeHtml(form[2]), 'base64').toString('utf8');
 const one = (re) => re.exec(xml)?.[1];
-console.log(`POST to the Reply URL ${unescape(form[1])}`);
+console.log(`POST to the Reply URL ${unescapeHtml(form[1])}`);
 console.log(`Status        ${one(/<samlp:StatusCode Value="([^"]+)"/)}`);
 console.log(`Issuer        ${one(/<Issuer>([^<]+)<\/Issuer>/)}`);
 console.log(`NameID        ${one(/<NameID[^>]*>([^<]+)<\/NameID>/)}`);
@@ -97,6 +97,6 @@ console.log(`Valid         ${one(/<Conditions NotBefore="([^"]+)"/)} .. ${one(/<
 console.log(`Signed        ${/<Signature[\s>]/.test(xml) ? 'yes (verify it with the certificate from the App Federation Metadata)' : 'no'}`);
 console.log('Attributes');
 for (const m of xml.matchAll(/<Attribute Name="([^"]+)"[^>]*>([\s\S]*?)<\/Attribute>/g)) {
-  const values = [...m[2].matchAll(/<AttributeValue[^>]*>([^<]*)<\/AttributeValue>/g)].map((v) => unescape(v[1]));
+  const values = [...m[2].matchAll(/<AttributeValue[^>]*>([^<]*)<\/AttributeValue>/g)].map((v) => unescapeHtml(v[1]));
   console.log(`  ${m[1]} = ${values.join(', ')}`);
 }

@@ -8,7 +8,10 @@ export class MemoryAdapter {
   constructor(readonly model: string, namespace = '') {
     const key = `${namespace}:${model}`;
     let store = MemoryAdapter.stores.get(key);
-    if (!store) MemoryAdapter.stores.set(key, (store = new Map()));
+    if (!store) {
+      store = new Map();
+      MemoryAdapter.stores.set(key, store);
+    }
     this.store = store;
   }
 

@@ -128,7 +128,7 @@ export function createEngine(o: EngineOptions): Engine {
       IdToken: tenant.lifetimes.idToken,
       AuthorizationCode: DEFAULTS.codeSeconds,
       // A SPA's refresh token lives 24 hours, fixed; others 90 days (reference §5).
-      RefreshToken: (ctx, token, client) => {
+      RefreshToken: (ctx, _token, client) => {
         const app = findApp(tenant, client.clientId);
         if (!app?.spaRedirectUris.includes(String(ctx.oidc.params?.redirect_uri ?? ''))) return DEFAULTS.refreshTokenSeconds;
         (ctx.state as OidcState).refreshTokenExpiresAt = Math.floor(Date.now() / 1000) + DEFAULTS.spaRefreshTokenSeconds;
@@ -201,7 +201,7 @@ export function createEngine(o: EngineOptions): Engine {
           let roles: string[] | undefined;
           if (user) {
             const asked = (token.scope ?? '').split(' ').filter(Boolean).join(' ');
-            scp = delegatedScopes(client, resolveScopes(tenant, asked || indicator + '/.default'));
+            scp = delegatedScopes(client, resolveScopes(tenant, asked || `${indicator}/.default`));
           } else {
             roles = grantedRoles(client, resource);
           }

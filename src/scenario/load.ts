@@ -118,7 +118,7 @@ function checkReferences(s: Scenario, source: string): void {
       if (!groupNames.has(g)) problems.push(`users[${i}].groups[${j}]: no group named '${g}' (declare it under groups)`);
     });
   });
-  s.groups.forEach((g, i) => unique('group', g.name, `groups[${i}].name`));
+  for (const [i, g] of s.groups.entries()) unique('group', g.name, `groups[${i}].name`);
   s.apps.forEach((a, i) => {
     unique('app name', a.name, `apps[${i}].name`);
     unique('client ID', a.clientId, `apps[${i}].clientId`);

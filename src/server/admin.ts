@@ -125,7 +125,7 @@ export function adminRoutes(host: AdminHost): Router {
   });
 
   router.post('/rules', async (ctx) => {
-    let rule;
+    let rule: ReturnType<typeof parseRule>;
     try {
       rule = parseRule(JSON.parse(await readBody(ctx)) as RuleInput);
     } catch (err) {

@@ -8,7 +8,7 @@ import { buildDirectory } from '../directory/build.js';
 import type { Directory } from '../directory/model.js';
 import { FaultState } from '../faults/state.js';
 import type { KeyMaterial } from '../keys/store.js';
-import { DeviceCodes } from '../oidc/device.js';
+import type { DeviceCodes } from '../oidc/device.js';
 import type { Engine } from '../oidc/provider.js';
 import type { Scenario } from '../scenario/schema.js';
 

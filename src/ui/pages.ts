@@ -29,7 +29,7 @@ export function layout(title: string, body: string): string {
 
 /** Entra's "Sorry, but we're having trouble signing you in." page with its troubleshooting details. */
 export function errorPage(err: EntraError, ids: RequestIds): string {
-  const ts = ids.at.toISOString().slice(0, 19) + 'Z';
+  const ts = `${ids.at.toISOString().slice(0, 19)}Z`;
   return layout(
     'Sign in to your account',
     `<div class="brand">Microsoft</div><h1>Sign in</h1><p>Sorry, but we're having trouble signing you in.</p>

@@ -23,7 +23,7 @@ async function page(path: string): Promise<{ status: number; html: string; type:
 
 /** The page as a browser without JavaScript sees it. */
 const withoutScript = (html: string) => html.replace(/<script>[\s\S]*?<\/script>/g, '');
-const unescape = (s: string) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeHtml = (s: string) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 const token = () => `${idp.url}/${TENANT_ID}/oauth2/v2.0/token`;
 
@@ -58,7 +58,7 @@ describe('overview (/)', () => {
   });
 
   it('shows the SAML app as the portal does: Identifier, Reply URLs, App Federation Metadata URL, User access URL, claims', () => {
-    const text = unescape(html);
+    const text = unescapeHtml(html);
     expect(text).toContain(`<code>${SAML_APP.identifier}</code>`);
     expect(text).toContain(`<code>${SAML_APP.acs}</code>`);
     expect(text).toContain(`<code>${idp.url}/${TENANT_ID}/federationmetadata/2007-06/federationmetadata.xml?appid=${SAML_APP.clientId}</code>`);
@@ -104,7 +104,7 @@ describe('request log (/requests)', () => {
     expect(list).toContain(`<a href="/requests/${record.traceId}">/${TENANT_ID}/oauth2/v2.0/token</a>`);
     const detail = await page(`/requests/${record.traceId}`);
     expect(detail.status).toBe(200);
-    expect(unescape(detail.html)).toContain(`"preferred_username": "${ADA.upn}"`);
+    expect(unescapeHtml(detail.html)).toContain(`"preferred_username": "${ADA.upn}"`);
   });
 
   it('names the client of a client-credentials request authenticated with HTTP Basic, without keeping the secret', async () => {
@@ -124,7 +124,7 @@ describe('request log (/requests)', () => {
     const record = idp.requests().findLast((r) => r.path.endsWith('/saml2'))!;
     expect(record).toMatchObject({ clientId: SAML_APP.clientId, app: SAML_APP.name });
     expect(record.artifacts).toEqual([{ name: 'SAMLRequest', kind: 'saml', value: xml, direction: 'request' }]);
-    expect(unescape((await page(`/requests/${record.traceId}`)).html)).toContain(`<saml:Issuer>${SAML_APP.identifier}</saml:Issuer>`);
+    expect(unescapeHtml((await page(`/requests/${record.traceId}`)).html)).toContain(`<saml:Issuer>${SAML_APP.identifier}</saml:Issuer>`);
   });
 
   it('keeps the ID token of a hybrid-flow form_post answer and of an implicit-flow fragment redirect', async () => {
