@@ -4,6 +4,7 @@ import type { Tenant, User } from '../directory/model.js';
 import { findApp, findUser, isAssigned } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
 import { gate } from '../faults/gate.js';
+import { readSso, writeSso } from '../server/session.js';
 import { requestBody, requestIds } from '../server/context.js';
 import { errorPage, loginPage } from '../ui/pages.js';
 import type { Engine } from './provider.js';
@@ -25,6 +26,7 @@ async function finish(ctx: Context, engine: Engine, details: Details, user: User
     ctx.body = errorPage(new EntraError(50105, { params: { appName: app.name, appId: app.clientId } }), requestIds(ctx));
     return;
   }
+  writeSso(ctx, engine.tenant, user);
   const result = { login: { accountId: user.id, amr: ['pwd'], remember: true }, select_account: {} };
   const returnTo = await engine.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
   ctx.redirect(returnTo);
@@ -59,6 +61,9 @@ export async function showLogin(ctx: Context, engine: Engine): Promise<void> {
   const hinted = findUser(tenant, details.params.login_hint as string | undefined);
   const forced = wants(details, 'login') || wants(details, 'select_account');
   if (hinted && tenant.autoSignIn && !forced) return finish(ctx, engine, details, hinted);
+  // Single sign-on: signed in already (another app, SAML too) and no one else asked for.
+  const sso = readSso(ctx, tenant);
+  if (sso && !forced && (!hinted || hinted.id === sso.user.id)) return finish(ctx, engine, details, sso.user);
   if (wants(details, 'select_account')) return page(ctx, tenant, details, {});
   page(ctx, tenant, details, hinted ? { user: hinted } : {});
 }

@@ -11,6 +11,7 @@ import { issueFaults, shapeJwt } from '../faults/shape.js';
 import { signJwt, signJwtAsync } from '../keys/signing.js';
 import { GRAPH, isGraphAudience, paths } from '../entra/urls.js';
 import { requestIds, requestBody } from '../server/context.js';
+import { clearSso } from '../server/session.js';
 import { errorPage } from '../ui/pages.js';
 import { toEntraError } from './errors.js';
 import type { Engine, OidcState } from './provider.js';
@@ -31,6 +32,8 @@ export function shapeResponses(provider: Engine): void {
       (ctx.state as OidcState).providerError = err;
     });
   }
+  // Signing out of OIDC ends the cross-protocol sign-in session too.
+  on('end_session.success', (ctx: KoaContextWithOIDC) => clearSso(ctx, provider.tenant));
   on('authorization.success', (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => {
     delete out.iss; // Entra sends no RFC 9207 iss
     const session = ctx.oidc.session;

@@ -15,6 +15,7 @@ import { requestBody } from '../server/context.js';
 import { gate } from '../faults/gate.js';
 import { breakXmlSignature, issueFaults, rogueKey } from '../faults/shape.js';
 import { setErrorChannel } from '../server/errors.js';
+import { clearSso, readSso, writeSso } from '../server/session.js';
 import { worldOf } from '../server/world.js';
 import { formPost, loginPage } from '../ui/pages.js';
 import { federationMetadata } from './metadata.js';
@@ -40,7 +41,6 @@ interface Pending {
 
 const PENDING_TTL = 15 * 60 * 1000;
 const loginHint = (ctx: Context) => (typeof ctx.query.login_hint === 'string' ? ctx.query.login_hint : undefined);
-const sessionCookie = (tenant: Tenant) => `msaml.${tenant.id}`;
 
 function findSamlApp(tenant: Tenant, identifier: string): App | undefined {
   return tenant.apps.find((a) => a.saml?.identifier === identifier);
@@ -63,17 +63,6 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
     return tenant;
   };
 
-  // --- session: one signed cookie per tenant, "userId|authnInstant" ---
-  const readSession = (ctx: Context, tenant: Tenant): { user: User; authnInstant: number } | undefined => {
-    const raw = ctx.cookies.get(sessionCookie(tenant), { signed: true });
-    const [id, at] = (raw ?? '').split('|');
-    const user = findUser(tenant, id);
-    return user ? { user, authnInstant: Number(at) || Date.now() } : undefined;
-  };
-  const writeSession = (ctx: Context, tenant: Tenant, user: User, authnInstant: number) => {
-    ctx.cookies.set(sessionCookie(tenant), `${user.id}|${authnInstant}`, { signed: true, httpOnly: true, secure: ctx.secure, sameSite: ctx.secure ? 'none' : 'lax', overwrite: true });
-  };
-
   /** Sign-in done: the browser gets the auto-submitting form that POSTs the SAMLResponse to the ACS. */
   const respond = async (ctx: Context, tenant: Tenant, app: App, user: User, p: Omit<Pending, 'expires' | 'tenantId' | 'appId'>, authnInstant: number) => {
     if (!isAssigned(app, user)) throw new EntraError(50105, { params: { appName: app.name, appId: app.clientId } });
@@ -89,7 +78,7 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
 
   /** Signs in now (session, or login_hint with auto sign-in) or shows the login page. */
   const signIn = async (ctx: Context, tenant: Tenant, app: App, p: Omit<Pending, 'expires' | 'tenantId' | 'appId'>) => {
-    const session = readSession(ctx, tenant);
+    const session = readSso(ctx, tenant);
     const force = p.request?.forceAuthn ?? false;
     if (session && !force) return respond(ctx, tenant, app, session.user, p, session.authnInstant);
     if (p.request?.isPassive) {
@@ -102,7 +91,7 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
     const hinted = findUser(tenant, loginHint(ctx));
     if (hinted && tenant.autoSignIn && !force) {
       const now = Date.now();
-      writeSession(ctx, tenant, hinted, now);
+      writeSso(ctx, tenant, hinted, now);
       return respond(ctx, tenant, app, hinted, p, now);
     }
     const id = randomUUID();
@@ -122,7 +111,7 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
     const app = findSamlApp(tenant, request.issuer);
     if (!app) throw new EntraError(700016, { params: { appId: request.issuer, tenant: tenant.id } });
     if (request.kind === 'LogoutRequest') return logout(ctx, tenant, app, request.id, relayState);
-    await gate(ctx, { endpoint: 'saml', tenant, app, user: readSession(ctx, tenant)?.user, userHint: loginHint(ctx) });
+    await gate(ctx, { endpoint: 'saml', tenant, app, user: readSso(ctx, tenant)?.user, userHint: loginHint(ctx) });
     if (app.saml!.requireSignedRequests && !(request.signed || (binding === 'redirect' && typeof ctx.query.Signature === 'string'))) {
       throw new EntraError(76021);
     }
@@ -133,7 +122,7 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
 
   /** SP-initiated logout: end the session, then a LogoutResponse to the app's Logout URL (HTTP-Redirect). */
   const logout = async (ctx: Context, tenant: Tenant, app: App, inResponseTo: string, relayState?: string) => {
-    ctx.cookies.set(sessionCookie(tenant), '', { signed: true, expires: new Date(0), secure: ctx.secure, sameSite: ctx.secure ? 'none' : 'lax' });
+    clearSso(ctx, tenant);
     const target = app.saml!.logoutUrl;
     if (!target) {
       ctx.type = 'html';
@@ -179,7 +168,7 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
     }
     pending.delete(String(ctx.params.id));
     const now = Date.now();
-    writeSession(ctx, tenant, user, now);
+    writeSso(ctx, tenant, user, now);
     await respond(ctx, tenant, app, user, p, now);
   });
 
@@ -189,7 +178,7 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
     const app = tenant.apps.find((a) => a.clientId === String(ctx.params.appId).toLowerCase() && a.saml);
     if (!app) throw new EntraError(700016, { params: { appId: String(ctx.params.appId), tenant: tenant.id } });
     const relayState = typeof ctx.query.RelayState === 'string' ? ctx.query.RelayState : app.saml!.relayState;
-    await gate(ctx, { endpoint: 'saml', tenant, app, user: readSession(ctx, tenant)?.user, userHint: loginHint(ctx) });
+    await gate(ctx, { endpoint: 'saml', tenant, app, user: readSso(ctx, tenant)?.user, userHint: loginHint(ctx) });
     await signIn(ctx, tenant, app, { acsUrl: app.saml!.replyUrls[0]!, relayState });
   });
 

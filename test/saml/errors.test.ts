@@ -270,7 +270,7 @@ describe('SP-initiated logout (HTTP-Redirect)', () => {
     const res = await fetch(redirectUrl(idp, xml, { RelayState: 'bye' }), { redirect: 'manual', headers: { cookie: jar.header() }, signal: AbortSignal.timeout(10_000) });
     expect(res.status).toBe(302);
     const setCookies = res.headers.getSetCookie();
-    const session = setCookies.find((c) => c.startsWith(`msaml.${TENANT_ID}=`));
+    const session = setCookies.find((c) => c.startsWith(`estsauth.${TENANT_ID}=`));
     expect(session, setCookies.join('\n')).toBeDefined();
     expect(session).toMatch(/expires=Thu, 01 Jan 1970/i);
     jar.store(res);
