@@ -64,13 +64,19 @@ export function resourceServerInfo(tenant: Tenant, indicator: string) {
  * Entra lets implicit and hybrid flows use http://localhost redirect URIs; the provider refuses
  * them unless told otherwise (its documented recipe: skip these two checks).
  */
+const PATCHED = Symbol('mock-entra redirect URI rules');
+
 function allowEntraRedirectUris(provider: Provider): void {
-  const schema = (provider.Client as unknown as { Schema: { prototype: { invalidate(message: string, code?: string): void } } }).Schema.prototype;
+  type Invalidate = ((message: string, code?: string) => void) & { [PATCHED]?: true };
+  const schema = (provider.Client as unknown as { Schema: { prototype: { invalidate: Invalidate } } }).Schema.prototype;
+  if (schema.invalidate[PATCHED]) return; // the schema may be shared by every provider
   const invalidate = schema.invalidate;
-  schema.invalidate = function (this: unknown, message: string, code?: string) {
+  const patched: Invalidate = function (this: unknown, message: string, code?: string) {
     if (code === 'implicit-force-https' || code === 'implicit-forbid-localhost') return;
     invalidate.call(this, message, code);
   };
+  patched[PATCHED] = true;
+  schema.invalidate = patched;
 }
 
 /** The provider's login and consent prompts, plus Entra's prompt=select_account (the account picker). */
@@ -230,7 +236,6 @@ export function createEngine(o: EngineOptions): Engine {
   const provider = new Provider(v2Issuer(o.origin, tid), configuration) as Engine;
   provider.tenant = tenant;
   provider.options = o;
-  provider.proxy = true;
   allowEntraRedirectUris(provider);
   provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope']);
   provider.registerGrantType('refresh_token', refreshTokenGrant, ['refresh_token', 'scope']);
