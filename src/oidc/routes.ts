@@ -158,6 +158,8 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     setErrorChannel(ctx, { kind: 'page' });
     const { tenant, engine } = tenantOf(ctx);
     if (ctx.state.v1) toV2Scope(ctx, true);
+    const repeated = Object.entries(ctx.query).find(([, v]) => Array.isArray(v));
+    if (repeated) throw new EntraError(90023, { params: { detail: `The parameter '${repeated[0]}' was given more than once.` }, status: 200 });
     const params = { ...(ctx.query as Record<string, string>), ...requestBody(ctx) };
     const checked = checkAuthorizeClient(tenant, params);
     // From here on errors go back to the registered redirect URI, as Entra sends them.

@@ -181,6 +181,9 @@ describe('bad input never crashes the server', () => {
       expect(body.error_codes).toEqual([code]);
       expect(body.error_description).not.toMatch(/at .*\.(ts|js):\d+/);
     }
+    const dup = await fetch(`${idp.url}/${TENANT_ID}/oauth2/v2.0/authorize?client_id=a&client_id=b&response_type=code`, { redirect: 'manual' });
+    expect(dup.status).toBe(200);
+    expect(await dup.text()).toContain("AADSTS90023: The request is not valid. The parameter &#39;client_id&#39; was given more than once.");
     const res = await fetch(`${idp.url}/%E0%A4%A/oauth2/v2.0/token`, { method: 'POST' });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
