@@ -1,4 +1,7 @@
 /** oidc-provider storage: a small in-memory adapter (one process; a shared store can come later). */
+/** Per model and tenant; far above what a test run or a sandbox holds at once. */
+const MAX_ENTRIES = 100_000;
+
 type Payload = Record<string, unknown> & { uid?: string; grantId?: string; userCode?: string; consumed?: number };
 
 export class MemoryAdapter {
@@ -38,9 +41,12 @@ export class MemoryAdapter {
   }
 
   async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
+    this.store.delete(id); // re-insert, so iteration order stays oldest-first
     this.store.set(id, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined });
     // Expired entries are otherwise only dropped on read; sweep now and then so memory stays flat.
     if (this.store.size % 1024 === 0) for (const k of this.store.keys()) this.live(k);
+    // A mock that runs for days under load (90-day refresh tokens) must not grow without end: drop the oldest.
+    if (this.store.size > MAX_ENTRIES) this.store.delete(this.store.keys().next().value!);
   }
 
   async find(id: string): Promise<Payload | undefined> {
