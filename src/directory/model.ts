@@ -96,6 +96,8 @@ export interface SamlSettings {
   claims?: Record<string, string>;
   groups: 'none' | 'objectIds' | 'names';
   requireSignedRequests: boolean;
+  /** The SP's request-signing certificates (PEM). */
+  verificationCertificates: string[];
   signing: { option: 'assertion' | 'response' | 'both'; algorithm: 'sha256' | 'sha1'; expires?: Date; nextCertificateFrom?: Date };
 }
 

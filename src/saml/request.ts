@@ -18,7 +18,6 @@ export interface AuthnRequestInfo {
   forceAuthn: boolean;
   isPassive: boolean;
   nameIdFormat?: NameIdFormat;
-  signed: boolean;
 }
 
 export interface LogoutRequestInfo {
@@ -61,6 +60,5 @@ export function readRequest(doc: Document): AuthnRequestInfo | LogoutRequestInfo
     forceAuthn: root.getAttribute('ForceAuthn') === 'true',
     isPassive: root.getAttribute('IsPassive') === 'true',
     nameIdFormat,
-    signed: !!firstElement(doc, 'Signature'),
   };
 }

@@ -22,6 +22,7 @@ import { federationMetadata } from './metadata.js';
 import { readRequest, type AuthnRequestInfo } from './request.js';
 import { buildLogoutResponse, buildResponse, buildStatusResponse, STATUS } from './response.js';
 import { appCerts, SIG_ALGS } from './signing.js';
+import { verifyPost, verifyRedirect } from './verify.js';
 import { decodeMessage, parseXml } from './xml.js';
 
 export interface SamlRoutesOptions {
@@ -44,6 +45,21 @@ const loginHint = (ctx: Context) => (typeof ctx.query.login_hint === 'string' ? 
 
 function findSamlApp(tenant: Tenant, identifier: string): App | undefined {
   return tenant.apps.find((a) => a.saml?.identifier === identifier);
+}
+
+/**
+ * Entra checks a request's signature only when the app has verification certificates, and
+ * refuses unsigned requests only when it requires them (reference §10.2).
+ */
+function checkRequestSignature(app: App, verified: boolean | undefined): void {
+  const saml = app.saml!;
+  if (verified === undefined) {
+    if (saml.requireSignedRequests) throw new EntraError(76021);
+    return;
+  }
+  if (saml.verificationCertificates.length > 0 && !verified) {
+    throw new EntraError(75005, { params: { detail: 'The signature of the request does not verify with any of the application\'s verification certificates.' } });
+  }
 }
 
 export function samlRoutes(o: SamlRoutesOptions): Router {
@@ -107,14 +123,13 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
     const encoded = source.SAMLRequest;
     const relayState = typeof source.RelayState === 'string' ? source.RelayState : undefined;
     if (typeof encoded !== 'string' || !encoded) throw new EntraError(750054);
-    const request = readRequest(parseXml(decodeMessage(encoded, binding)));
+    const xml = decodeMessage(encoded, binding);
+    const request = readRequest(parseXml(xml));
     const app = findSamlApp(tenant, request.issuer);
     if (!app) throw new EntraError(700016, { params: { appId: request.issuer, tenant: tenant.id } });
     if (request.kind === 'LogoutRequest') return logout(ctx, tenant, app, request.id, relayState);
     await gate(ctx, { endpoint: 'saml', tenant, app, user: readSso(ctx, tenant)?.user, userHint: loginHint(ctx) });
-    if (app.saml!.requireSignedRequests && !(request.signed || (binding === 'redirect' && typeof ctx.query.Signature === 'string'))) {
-      throw new EntraError(76021);
-    }
+    checkRequestSignature(app, binding === 'redirect' ? verifyRedirect(ctx.querystring, app.saml!.verificationCertificates) : verifyPost(xml, app.saml!.verificationCertificates));
     const acsUrl = request.acsUrl ?? app.saml!.replyUrls[0]!;
     if (!app.saml!.replyUrls.includes(acsUrl)) throw new EntraError(50011, { params: { uri: acsUrl, appId: app.clientId } });
     await signIn(ctx, tenant, app, { acsUrl, request, relayState });

@@ -44,6 +44,10 @@ export const samlSchema = z.strictObject({
     .describe('attribute name (a URI, or a short name such as mail) -> source; default: Entra\'s givenname, surname, emailaddress, name'),
   groups: z.enum(['none', 'objectIds', 'names']).default('none').describe('group claim: none, group object IDs, or names'),
   requireSignedRequests: z.boolean().default(false).describe('refuse unsigned AuthnRequests (AADSTS76021)'),
+  verificationCertificates: z
+    .array(z.string().regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate'))
+    .default([])
+    .describe('the SP\'s certificates: signed AuthnRequests must verify with one of them'),
   signing: z
     .strictObject({
       option: z.enum(['assertion', 'response', 'both']).default('assertion').describe('sign the assertion (Entra default), the response, or both'),
