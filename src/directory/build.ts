@@ -25,6 +25,7 @@ function graphApp(tenantId: string): App {
     implicitGrant: { idTokens: false, accessTokens: false },
     postLogoutRedirectUris: [],
     publicClient: false,
+    signInAudience: 'AzureADMultipleOrgs',
     api: { identifierUri: GRAPH.resource, scopes: [...GRAPH.scopes], roles: [...GRAPH.roles], accessTokenVersion: 1 },
     permissions: new Map(),
     groupMembershipClaims: 'None',
@@ -84,6 +85,7 @@ export function buildDirectory(s: Scenario): Directory {
       implicitGrant: a.implicitGrant,
       postLogoutRedirectUris: a.postLogoutRedirectUris,
       publicClient: a.publicClient,
+      signInAudience: a.signInAudience,
       api: a.api && {
         identifierUri: a.api.identifierUri ?? `api://${clientId}`,
         scopes: a.api.scopes,

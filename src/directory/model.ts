@@ -72,6 +72,7 @@ export interface App {
   implicitGrant: { idTokens: boolean; accessTokens: boolean };
   postLogoutRedirectUris: string[];
   publicClient: boolean;
+  signInAudience: 'AzureADMyOrg' | 'AzureADMultipleOrgs';
   api?: Api;
   /** Granted application permissions (roles) and delegated scopes, by resource client ID. */
   permissions: Map<string, string[]>;

@@ -46,6 +46,14 @@ async function dispatch(ctx: Context, engine: Engine, rest: string): Promise<voi
   }
 }
 
+/** A single-tenant app (Entra's default since 2018) cannot use /common or /organizations. */
+function checkAudience(ctx: Context, app: App): void {
+  const { segment } = ctx.state.tenant as TenantState;
+  if (app.signInAudience === 'AzureADMyOrg' && TENANT_ALIASES.has(segment.toLowerCase())) {
+    throw new EntraError(50194, { params: { appId: app.clientId, appName: app.name } });
+  }
+}
+
 /**
  * A browser's token request (it carries Origin): only a SPA redirect URI may redeem a code
  * cross-origin (AADSTS9002326); the SPA's origin gets CORS headers, on errors too.
@@ -164,6 +172,7 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     const checked = checkAuthorizeClient(tenant, params);
     // From here on errors go back to the registered redirect URI, as Entra sends them.
     setErrorChannel(ctx, { kind: 'redirect', redirectUri: checked.redirectUri, state: checked.state, responseMode: params.response_mode ?? 'query' });
+    checkAudience(ctx, checked.app);
     await gate(ctx, { endpoint: 'authorize', tenant, app: checked.app, userHint: params.login_hint });
     checkAuthorizeRequest(tenant, checked.app, params);
     markOffline(ctx);
@@ -180,6 +189,7 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     const body = requestBody(ctx);
     if (ctx.state.v1) toV2Scope(ctx, body.grant_type !== 'client_credentials');
     const app = checkTokenRequest(ctx, tenant, o.internalSecret);
+    checkAudience(ctx, app);
     checkCrossOrigin(ctx, app);
     await gate(ctx, { endpoint: 'token', tenant, app, grantType: body.grant_type, userHint: body.username });
     if (body.grant_type === 'client_credentials' && !ctx.state.v1) {

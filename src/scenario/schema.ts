@@ -75,6 +75,10 @@ export const appSchema = z.strictObject({
     })
     .default({ idTokens: false, accessTokens: false }),
   postLogoutRedirectUris: z.array(url).default([]),
+  signInAudience: z
+    .enum(['AzureADMyOrg', 'AzureADMultipleOrgs'])
+    .default('AzureADMyOrg')
+    .describe('"Supported account types": single tenant (Entra\'s default; /common and /organizations refuse it with AADSTS50194) or any organization'),
   publicClient: z.boolean().default(false).describe('"Allow public client flows": ROPC and device code without a secret'),
   api: apiSchema.optional().describe('present when this app is an API that other apps get tokens for'),
   permissions: z.record(z.string(), z.array(z.string())).default({}).describe('granted (admin-consented) permissions by API name: { sample-api: [Data.Read] }'),

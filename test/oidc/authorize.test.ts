@@ -116,10 +116,25 @@ describe('sign-in', () => {
     expect(page.html).toContain('Pick an account');
   });
 
-  it('the tenant domain and the common alias work as authorities too', async () => {
-    for (const t of [TENANT_DOMAIN, 'common', 'organizations']) {
-      const done = await follow(authorizeUrl({ login_hint: ADA.upn }, t));
-      expect(done.url.searchParams.get('code'), t).toBeTruthy();
+  it('the tenant domain works as an authority; /common and /organizations refuse a single-tenant app with AADSTS50194', async () => {
+    const done = await follow(authorizeUrl({ login_hint: ADA.upn }, TENANT_DOMAIN));
+    expect(done.url.searchParams.get('code')).toBeTruthy();
+    for (const t of ['common', 'organizations']) {
+      const refused = await follow(authorizeUrl({ login_hint: ADA.upn }, t));
+      expect(refused.url.searchParams.get('error'), t).toBe('invalid_request');
+      expect(refused.url.searchParams.get('error_description'), t).toMatch(/^AADSTS50194: Application '2f6c9e1a-8b3d-4c7e-a5f0-1d2e3f4a5b6c'\(sample-web\) is not configured as a multi-tenant application/);
+    }
+  });
+
+  it('a multi-tenant app signs in through /common and /organizations, getting tokens of the home tenant', async () => {
+    await idp.useScenario({ ...idp.scenario, apps: idp.scenario.apps.map((a) => (a.name === 'sample-web' ? { ...a, signInAudience: 'AzureADMultipleOrgs' } : a)) } as never);
+    try {
+      for (const t of ['common', 'organizations']) {
+        const done = await follow(authorizeUrl({ login_hint: ADA.upn }, t));
+        expect(done.url.searchParams.get('code'), t).toBeTruthy();
+      }
+    } finally {
+      await idp.useScenario('scenarios/default.yaml');
     }
   });
 
