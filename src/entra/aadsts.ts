@@ -78,6 +78,7 @@ export const AADSTS = {
   90056: { error: 'invalid_request', status: 400, text: 'The resource is disabled or does not exist. Check your app\'s code to ensure that you have specified the exact resource URL for the resource you are trying to access.' },
   // SAML request problems: Entra renders its error page, never a SAML Response (reference §10.4).
   75005: { error: 'invalid_request', status: 200, text: 'Saml Message is not a valid saml message. {detail}' }, // text (unverified)
+  75011: { error: 'invalid_request', status: 200, text: "Authentication method '{actual}' by which the user authenticated with the service doesn't match requested authentication method '{requested}'. Contact the application owner." }, // text partly (unverified)
   750054: { error: 'invalid_request', status: 200, text: 'SAMLRequest or SAMLResponse must be present as query string parameters in HTTP request for SAML Redirect binding.' },
   7500529: { error: 'invalid_request', status: 200, text: "The value '{id}' is not a valid SAML ID. The ID must not begin with a number." },
   76021: { error: 'invalid_request', status: 200, text: 'The request sent by client is not signed while the application requires signed requests.' }, // text (unverified)

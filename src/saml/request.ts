@@ -18,6 +18,8 @@ export interface AuthnRequestInfo {
   forceAuthn: boolean;
   isPassive: boolean;
   nameIdFormat?: NameIdFormat;
+  /** RequestedAuthnContext class refs (exact comparison). */
+  authnContext?: string[];
 }
 
 export interface LogoutRequestInfo {
@@ -29,6 +31,15 @@ export interface LogoutRequestInfo {
 }
 
 const invalid = (detail: string) => new EntraError(75005, { params: { detail } });
+
+function requestedContext(doc: Document): string[] | undefined {
+  const el = firstElement(doc, 'RequestedAuthnContext');
+  if (!el) return undefined;
+  const comparison = el.getAttribute('Comparison') || 'exact';
+  if (comparison !== 'exact') throw invalid(`RequestedAuthnContext Comparison '${comparison}' is not supported; use 'exact'.`);
+  const refs = el.getElementsByTagNameNS('*', 'AuthnContextClassRef');
+  return Array.from({ length: refs.length }, (_, i) => refs.item(i)?.textContent?.trim() ?? '').filter(Boolean);
+}
 
 export function readRequest(doc: Document): AuthnRequestInfo | LogoutRequestInfo {
   const root = doc.documentElement;
@@ -60,5 +71,6 @@ export function readRequest(doc: Document): AuthnRequestInfo | LogoutRequestInfo
     forceAuthn: root.getAttribute('ForceAuthn') === 'true',
     isPassive: root.getAttribute('IsPassive') === 'true',
     nameIdFormat,
+    authnContext: requestedContext(doc),
   };
 }

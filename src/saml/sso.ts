@@ -62,6 +62,15 @@ function checkRequestSignature(app: App, verified: boolean | undefined): void {
   }
 }
 
+/** Users here sign in with a password: a request for any other method cannot be met (AADSTS75011). */
+const PASSWORD_CONTEXTS = new Set(['urn:oasis:names:tc:SAML:2.0:ac:classes:Password', 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport', 'urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified']);
+
+function checkAuthnContext(requested: string[] | undefined): void {
+  if (!requested?.length || requested.some((r) => PASSWORD_CONTEXTS.has(r))) return;
+  const name = (uri: string) => uri.split(':').pop() ?? uri;
+  throw new EntraError(75011, { params: { actual: 'Password', requested: requested.map(name).join(', ') } });
+}
+
 export function samlRoutes(o: SamlRoutesOptions): Router {
   const router = new Router();
   const pending = new Map<string, Pending>();
@@ -130,6 +139,7 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
     if (request.kind === 'LogoutRequest') return logout(ctx, tenant, app, request.id, relayState);
     await gate(ctx, { endpoint: 'saml', tenant, app, user: readSso(ctx, tenant)?.user, userHint: loginHint(ctx) });
     checkRequestSignature(app, binding === 'redirect' ? verifyRedirect(ctx.querystring, app.saml!.verificationCertificates) : verifyPost(xml, app.saml!.verificationCertificates));
+    checkAuthnContext(request.authnContext);
     const acsUrl = request.acsUrl ?? app.saml!.replyUrls[0]!;
     if (!app.saml!.replyUrls.includes(acsUrl)) throw new EntraError(50011, { params: { uri: acsUrl, appId: app.clientId } });
     await signIn(ctx, tenant, app, { acsUrl, request, relayState });

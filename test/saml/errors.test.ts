@@ -306,3 +306,24 @@ describe('SP-initiated logout (HTTP-Redirect)', () => {
     expect(verified, 'the LogoutResponse redirect signature does not verify with the app certificate of the metadata').toBe(true);
   });
 });
+
+describe('RequestedAuthnContext', () => {
+  const context = (ref: string, comparison = 'exact') =>
+    `<samlp:RequestedAuthnContext Comparison="${comparison}"><saml:AuthnContextClassRef>${ref}</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>`;
+
+  it('a request for password authentication is met', async () => {
+    const a = await browse(redirectUrl(idp, authnRequest({ body: context('urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport') }).xml, { login_hint: ADA.upn }));
+    expect(a.samlResponse).toBeDefined();
+  });
+
+  it('a request for another method (X509) gets the AADSTS75011 page and no response', async () => {
+    const a = await browse(redirectUrl(idp, authnRequest({ body: context('urn:oasis:names:tc:SAML:2.0:ac:classes:X509') }).xml, { login_hint: ADA.upn }));
+    expectErrorPage(a, '75011');
+    expect(a.html).toContain("requested authentication method &#39;X509&#39;");
+  });
+
+  it('a Comparison other than exact is an invalid request (AADSTS75005)', async () => {
+    const a = await browse(redirectUrl(idp, authnRequest({ body: context('urn:oasis:names:tc:SAML:2.0:ac:classes:Password', 'minimum') }).xml, { login_hint: ADA.upn }));
+    expectErrorPage(a, '75005');
+  });
+});
