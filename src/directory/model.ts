@@ -97,6 +97,8 @@ export interface SamlSettings {
   claims?: Record<string, string>;
   groups: 'none' | 'objectIds' | 'names';
   requireSignedRequests: boolean;
+  /** The SP's encryption certificate (PEM): assertions are encrypted for it. */
+  encryptionCertificate?: string;
   /** The SP's request-signing certificates (PEM). */
   verificationCertificates: string[];
   signing: { option: 'assertion' | 'response' | 'both'; algorithm: 'sha256' | 'sha1'; expires?: Date; nextCertificateFrom?: Date };

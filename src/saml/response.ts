@@ -4,6 +4,7 @@ import type { App, Tenant, User } from '../directory/model.js';
 import { samlAttributes } from '../entra/claims.js';
 import type { IssueFaults } from '../faults/shape.js';
 import type { SigningKey } from '../keys/store.js';
+import { encryptAssertion } from './encrypt.js';
 import { NAMEID_FORMATS, type NameIdFormat } from './request.js';
 import { signXml } from './signing.js';
 import { escapeXml as x } from './xml.js';
@@ -90,6 +91,8 @@ export async function buildResponse(i: ResponseInput): Promise<{ xml: string; as
   if (option === 'assertion' || option === 'both') {
     xml = await signXml({ xml, key: i.key, algorithm, target: 'assertion', after: "/*[local-name(.)='Response']/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']" });
   }
+  // Sign, then encrypt, then sign the Response: the order SPs expect.
+  if (saml.encryptionCertificate) xml = await encryptAssertion(xml, saml.encryptionCertificate);
   if (option === 'response' || option === 'both') {
     // (unverified) Entra places the Response signature after the Response Issuer, as SAML's schema requires.
     xml = await signXml({ xml, key: i.key, algorithm, target: 'root', after: "/*[local-name(.)='Response']/*[local-name(.)='Issuer']" });

@@ -44,6 +44,11 @@ export const samlSchema = z.strictObject({
     .describe('attribute name (a URI, or a short name such as mail) -> source; default: Entra\'s givenname, surname, emailaddress, name'),
   groups: z.enum(['none', 'objectIds', 'names']).default('none').describe('group claim: none, group object IDs, or names'),
   requireSignedRequests: z.boolean().default(false).describe('refuse unsigned AuthnRequests (AADSTS76021)'),
+  encryptionCertificate: z
+    .string()
+    .regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate')
+    .optional()
+    .describe('"Token encryption": the SP\'s certificate; assertions are then encrypted for it'),
   verificationCertificates: z
     .array(z.string().regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate'))
     .default([])

@@ -1,0 +1,33 @@
+/**
+ * SAML token encryption ("Token encryption" on an enterprise app): the signed Assertion becomes an
+ * EncryptedAssertion for the SP's certificate, AES-256-CBC with an RSA-OAEP key transport.
+ */
+import { createPublicKey } from 'node:crypto';
+
+interface XmlEnc {
+  encrypt(content: string, options: Record<string, unknown>, cb: (err: Error | null, result: string) => void): void;
+}
+let xmlenc: Promise<XmlEnc> | undefined;
+/** CommonJS, loaded only when an app encrypts: its exports sit on `default` under Node's ESM loader. */
+const load = () => (xmlenc ??= import('@authenio/xml-encryption').then((m) => ((m as { default?: XmlEnc }).default ?? (m as unknown as XmlEnc))));
+
+const ASSERTION = /<Assertion [\s\S]*<\/Assertion>/;
+
+export async function encryptAssertion(responseXml: string, certPem: string): Promise<string> {
+  const assertion = ASSERTION.exec(responseXml)?.[0];
+  if (!assertion) return responseXml;
+  const lib = await load();
+  const encrypted = await new Promise<string>((resolve, reject) =>
+    lib.encrypt(
+      assertion,
+      {
+        rsa_pub: createPublicKey(certPem).export({ type: 'spki', format: 'pem' }),
+        pem: certPem,
+        encryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#aes256-cbc',
+        keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    ),
+  );
+  return responseXml.replace(ASSERTION, `<EncryptedAssertion xmlns="urn:oasis:names:tc:SAML:2.0:assertion">${encrypted}</EncryptedAssertion>`);
+}
