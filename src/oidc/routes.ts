@@ -106,6 +106,11 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     ctx.state.tenant = { tenant, engine: () => world.engine(tenant.id), segment } satisfies TenantState;
     await next();
   };
+  // Browser-facing endpoints answer even a bad tenant with Entra's page, never JSON.
+  const onPage = async (ctx: Context, next: Next) => {
+    setErrorChannel(ctx, { kind: 'page' });
+    await next();
+  };
   const json = (ctx: Context, body: unknown) => {
     ctx.set(METADATA_HEADERS);
     ctx.type = 'application/json; charset=utf-8';
@@ -178,9 +183,9 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     markOffline(ctx);
     await dispatch(ctx, await engine(), paths.v2.authorize);
   };
-  router.get(`/:tenant${paths.v2.authorize}`, resolveTenant, authorize);
-  router.post(`/:tenant${paths.v2.authorize}`, resolveTenant, authorize);
-  router.get(`/:tenant${paths.v2.authorize}/:uid`, resolveTenant, async (ctx) => {
+  router.get(`/:tenant${paths.v2.authorize}`, onPage, resolveTenant, authorize);
+  router.post(`/:tenant${paths.v2.authorize}`, onPage, resolveTenant, authorize);
+  router.get(`/:tenant${paths.v2.authorize}/:uid`, onPage, resolveTenant, async (ctx) => {
     setErrorChannel(ctx, { kind: 'page' });
     await dispatch(ctx, await tenantOf(ctx).engine(), `${paths.v2.authorize}/${ctx.params.uid}`);
   });
@@ -215,8 +220,8 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     ctx.state.v1 = true;
     await next();
   };
-  router.get(`/:tenant${paths.v1.authorize}`, resolveTenant, v1, authorize);
-  router.post(`/:tenant${paths.v1.authorize}`, resolveTenant, v1, authorize);
+  router.get(`/:tenant${paths.v1.authorize}`, onPage, resolveTenant, v1, authorize);
+  router.post(`/:tenant${paths.v1.authorize}`, onPage, resolveTenant, v1, authorize);
   router.post(`/:tenant${paths.v1.token}`, resolveTenant, v1, token);
 
   const logout = async (ctx: Context) => {
@@ -226,17 +231,17 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
     const rest = at >= 0 ? ctx.path.slice(at) : paths.v2.logout;
     await dispatch(ctx, await tenantOf(ctx).engine(), rest);
   };
-  router.all(`/:tenant${paths.v2.logout}`, resolveTenant, logout);
-  router.all(`/:tenant${paths.v1.logout}`, resolveTenant, logout);
-  router.all(`/:tenant${paths.v2.logout}/*rest`, resolveTenant, logout);
+  router.all(`/:tenant${paths.v2.logout}`, onPage, resolveTenant, logout);
+  router.all(`/:tenant${paths.v1.logout}`, onPage, resolveTenant, logout);
+  router.all(`/:tenant${paths.v2.logout}/*rest`, onPage, resolveTenant, logout);
 
   deviceRoutes(router, o.origin, resolveTenant, tenantOf);
 
-  router.get('/:tenant/login/:uid', resolveTenant, async (ctx) => {
+  router.get('/:tenant/login/:uid', onPage, resolveTenant, async (ctx) => {
     setErrorChannel(ctx, { kind: 'page' });
     await showLogin(ctx, await tenantOf(ctx).engine());
   });
-  router.post('/:tenant/login/:uid', resolveTenant, async (ctx) => {
+  router.post('/:tenant/login/:uid', onPage, resolveTenant, async (ctx) => {
     setErrorChannel(ctx, { kind: 'page' });
     await submitLogin(ctx, await tenantOf(ctx).engine());
   });
