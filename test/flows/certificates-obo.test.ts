@@ -2,10 +2,10 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { ConfidentialClientApplication, ServerError } from '@azure/msal-node';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSigningCert, generateRsaKeyPair } from '../../src/keys/ca.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import type { MockEntra } from '../../src/start.js';
 import { ADA, API, TENANT_ID, WEB } from '../helpers/ids.js';
+import { keyAndCertificate } from '../helpers/credentials.js';
 import { startMock } from '../helpers/server.js';
 
 const DAEMON = '6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d';
@@ -15,10 +15,9 @@ let keyPem: string;
 let otherKeyPem: string;
 
 beforeAll(async () => {
-  const [pair, other] = await Promise.all([generateRsaKeyPair(), generateRsaKeyPair()]);
-  certPem = await createSigningCert(pair, { commonName: 'daemon' });
-  keyPem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  otherKeyPem = other.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const [daemon, other] = await Promise.all([keyAndCertificate('daemon'), keyAndCertificate('someone else')]);
+  ({ certPem, keyPem } = daemon);
+  otherKeyPem = other.keyPem;
   const base = await loadScenarioFile('scenarios/default.yaml');
   idp = await startMock({
     scenario: {

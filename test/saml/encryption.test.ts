@@ -1,9 +1,9 @@
 /** Token encryption: the assertion arrives as an EncryptedAssertion only the SP's key opens (node-saml decrypts and validates it). */
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSigningCert, generateRsaKeyPair } from '../../src/keys/ca.js';
 import type { MockEntra } from '../../src/start.js';
 import { ADA } from '../helpers/ids.js';
+import { keyAndCertificate } from '../helpers/credentials.js';
 import { startMock } from '../helpers/server.js';
 import { appCertPem, browse, CLAIM, SAML_APP, samlEndpoint, scenario, withQuery } from './support.js';
 
@@ -12,11 +12,10 @@ let spKey: string;
 let otherKey: string;
 
 beforeAll(async () => {
-  const [pair, other] = await Promise.all([generateRsaKeyPair(), generateRsaKeyPair()]);
-  const spCert = await createSigningCert(pair, { commonName: 'sp.example.test' });
-  spKey = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  otherKey = other.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  idp = await startMock({ scenario: scenario({ encryptionCertificate: spCert }) });
+  const [sp, other] = await Promise.all([keyAndCertificate('sp.example.test'), keyAndCertificate('someone else')]);
+  spKey = sp.keyPem;
+  otherKey = other.keyPem;
+  idp = await startMock({ scenario: scenario({ encryptionCertificate: sp.certPem }) });
 });
 afterAll(async () => {
   await idp?.stop();

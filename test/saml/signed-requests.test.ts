@@ -2,9 +2,9 @@
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignedXml } from 'xml-crypto';
-import { createSigningCert, generateRsaKeyPair } from '../../src/keys/ca.js';
 import type { MockEntra } from '../../src/start.js';
 import { ADA } from '../helpers/ids.js';
+import { keyAndCertificate } from '../helpers/credentials.js';
 import { startMock } from '../helpers/server.js';
 import { appCertPem, authnRequest, browse, pageCode, redirectUrl, SAML_APP, samlEndpoint, scenario, withQuery } from './support.js';
 
@@ -13,11 +13,10 @@ let spKey: string;
 let otherKey: string;
 
 beforeAll(async () => {
-  const [pair, other] = await Promise.all([generateRsaKeyPair(), generateRsaKeyPair()]);
-  const spCert = await createSigningCert(pair, { commonName: 'sp.example.test' });
-  spKey = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  otherKey = other.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  idp = await startMock({ scenario: scenario({ requireSignedRequests: true, verificationCertificates: [spCert] }) });
+  const [sp, other] = await Promise.all([keyAndCertificate('sp.example.test'), keyAndCertificate('someone else')]);
+  spKey = sp.keyPem;
+  otherKey = other.keyPem;
+  idp = await startMock({ scenario: scenario({ requireSignedRequests: true, verificationCertificates: [sp.certPem] }) });
 });
 afterAll(async () => {
   await idp?.stop();
