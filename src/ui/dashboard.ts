@@ -139,6 +139,7 @@ function appCard(origin: string, tenant: Tenant, app: App, certs: AppCerts | und
     textRow('Client secrets', app.secrets.length ? app.secrets.map((s) => `<code>${esc(s.value.slice(0, 3))}***</code>${s.expires ? ` expires ${day(s.expires)}` : ''}`).join(', ') : '<span class="muted">none</span>'),
     textRow('Assignment required?', app.assignmentRequired ? 'Yes' : 'No'),
   ];
+  overview.push(textRow('Supported account types', app.signInAudience === 'AzureADMyOrg' ? 'Accounts in this organizational directory only (single tenant)' : 'Accounts in any organizational directory (multitenant)'));
   if (app.publicClient) overview.push(textRow('Allow public client flows', 'Yes'));
   if (app.api) {
     overview.push(row('Application ID URI', app.api.identifierUri));
@@ -147,12 +148,16 @@ function appCard(origin: string, tenant: Tenant, app: App, certs: AppCerts | und
     overview.push(textRow('Access token version', String(app.api.accessTokenVersion)));
   }
   const parts = [`<h3 id="app-${esc(app.clientId)}">${esc(app.name)} <span class="muted">· ${kind}</span></h3>`, kv(overview)];
-  const oidc = !app.saml || app.redirectUris.length > 0;
+  const oidc = !app.saml || app.redirectUris.length > 0 || app.spaRedirectUris.length > 0;
   if (oidc) {
     parts.push(
       `<h4>OpenID Connect</h4>`,
       kv([
         listRow('Redirect URIs', app.redirectUris),
+        ...(app.spaRedirectUris.length ? [listRow('Single-page application redirect URIs', app.spaRedirectUris)] : []),
+        ...(app.implicitGrant.idTokens || app.implicitGrant.accessTokens
+          ? [textRow('Implicit grant and hybrid flows', [app.implicitGrant.accessTokens && 'Access tokens', app.implicitGrant.idTokens && 'ID tokens'].filter(Boolean).join(', '))]
+          : []),
         listRow('Post-logout redirect URIs', app.postLogoutRedirectUris),
         ...oidcEndpoints(origin, tid).map(([label, url]) => row(label, url)),
       ]),
@@ -168,6 +173,8 @@ function appCard(origin: string, tenant: Tenant, app: App, certs: AppCerts | und
         ...certRows(certs),
         textRow('Signing option', esc({ assertion: 'Sign SAML assertion', response: 'Sign SAML response', both: 'Sign SAML response and assertion' }[s.signing.option])),
         textRow('Signing algorithm', s.signing.algorithm === 'sha256' ? 'SHA-256' : 'SHA-1'),
+        textRow('Token encryption', s.encryptionCertificate ? 'Active (assertions encrypted for the SP certificate)' : 'Off'),
+        textRow('Verification certificates', `${s.verificationCertificates.length} uploaded${s.requireSignedRequests ? ', signed requests required' : ''}`),
         row('App Federation Metadata URL', appFederationMetadataUrl(origin, tid, app.clientId)),
       ]),
       `<h4>Set up ${esc(app.name)}</h4>`,
