@@ -168,7 +168,6 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
   });
 
   const authorize = async (ctx: Context) => {
-    setErrorChannel(ctx, { kind: 'page' });
     const { tenant, engine } = tenantOf(ctx);
     if (ctx.state.v1) toV2Scope(ctx, true);
     const repeated = Object.entries(ctx.query).find(([, v]) => Array.isArray(v));
@@ -186,7 +185,6 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
   router.get(`/:tenant${paths.v2.authorize}`, onPage, resolveTenant, authorize);
   router.post(`/:tenant${paths.v2.authorize}`, onPage, resolveTenant, authorize);
   router.get(`/:tenant${paths.v2.authorize}/:uid`, onPage, resolveTenant, async (ctx) => {
-    setErrorChannel(ctx, { kind: 'page' });
     await dispatch(ctx, await tenantOf(ctx).engine(), `${paths.v2.authorize}/${ctx.params.uid}`);
   });
   const token = async (ctx: Context) => {
@@ -225,7 +223,6 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
   router.post(`/:tenant${paths.v1.token}`, resolveTenant, v1, token);
 
   const logout = async (ctx: Context) => {
-    setErrorChannel(ctx, { kind: 'page' });
     await gate(ctx, { endpoint: 'logout', tenant: tenantOf(ctx).tenant });
     const at = ctx.path.indexOf(paths.v2.logout);
     const rest = at >= 0 ? ctx.path.slice(at) : paths.v2.logout;
@@ -238,11 +235,9 @@ export function oidcRoutes(o: OidcRoutesOptions): Router {
   deviceRoutes(router, o.origin, resolveTenant, tenantOf);
 
   router.get('/:tenant/login/:uid', onPage, resolveTenant, async (ctx) => {
-    setErrorChannel(ctx, { kind: 'page' });
     await showLogin(ctx, await tenantOf(ctx).engine());
   });
   router.post('/:tenant/login/:uid', onPage, resolveTenant, async (ctx) => {
-    setErrorChannel(ctx, { kind: 'page' });
     await submitLogin(ctx, await tenantOf(ctx).engine());
   });
   return router;

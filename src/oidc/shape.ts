@@ -9,13 +9,14 @@ import * as claims from '../entra/claims.js';
 import { EntraError, errorBody, redirectErrorParams } from '../entra/errors.js';
 import { issueFaults, shapeJwt } from '../faults/shape.js';
 import { signJwt, signJwtAsync } from '../keys/signing.js';
-import { GRAPH, isGraphAudience, paths } from '../entra/urls.js';
+import { isGraphAudience, paths } from '../entra/urls.js';
 import { requestIds, requestBody } from '../server/context.js';
 import { clearSso } from '../server/session.js';
 import { errorPage } from '../ui/pages.js';
 import { toEntraError } from './errors.js';
 import type { Engine, OidcState } from './provider.js';
-import { delegatedScopes, OFFLINE_MARKER, resolveScopes } from './scopes.js';
+import { accessTokenFor } from './app-tokens.js';
+import { OFFLINE_MARKER } from './scopes.js';
 import { entraIdToken } from './tokens.js';
 import { DEFAULTS } from '../scenario/defaults.js';
 import { formPost } from '../ui/pages.js';
@@ -152,9 +153,8 @@ async function shapeTokenResponse(ctx: KoaContextWithOIDC, provider: Engine, bod
   if (v1Resource && grantType === 'authorization_code' && user) {
     // v1 names the resource when redeeming the code, not when authorizing: mint for it now.
     const client = findApp(tenant, form.client_id)!;
-    const r = resolveScopes(tenant, `${v1Resource}/.default`);
-    const payload = claims.accessToken({ origin, tenant, client, resource: r.resource, audience: r.indicator, user, scp: delegatedScopes(client, r), clientAuth: state.clientAuth ?? '1', now: Math.floor(Date.now() / 1000), lifetime: tenant.lifetimes.accessToken });
-    accessToken = await signJwtAsync(payload, keys.signing[0]!, { x5t: r.resource.api?.accessTokenVersion !== 2, graphNonce: r.resource.clientId === GRAPH.appId });
+    const { payload, sign } = accessTokenFor({ origin, tenant, client, user, scope: `${v1Resource}/.default`, clientAuth: state.clientAuth ?? '1' });
+    accessToken = await signJwtAsync(payload, keys.signing[0]!, sign);
   } else if (isGraphAudience(decodePayload(accessToken).aud)) {
     // The provider signed it like any JWT; Graph's tokens carry the header nonce no one else can verify with.
     accessToken = await signJwtAsync(decodePayload(accessToken), keys.signing[0]!, { x5t: true, graphNonce: true });

@@ -10,7 +10,6 @@ export const DEFAULTS = {
   autoSignIn: true,
   /** Lifetimes, in seconds. Entra: access tokens 60–90 min (we use a fixed 3599), ID tokens 1 h, codes ~10 min. */
   accessTokenSeconds: 3599,
-  appTokenSeconds: 3599,
   idTokenSeconds: 3600,
   codeSeconds: 600,
   refreshTokenSeconds: 90 * 24 * 3600,

@@ -8,11 +8,10 @@ import type { App, Tenant, User } from '../../directory/model.js';
 import { isAssigned } from '../../directory/lookup.js';
 import * as claims from '../../entra/claims.js';
 import { EntraError } from '../../entra/errors.js';
-import { signJwt } from '../../keys/signing.js';
-import { isGraphAudience } from '../../entra/urls.js';
+import { type JwtSignOptions, signJwt } from '../../keys/signing.js';
 import { loadKeys, type SigningKey } from '../../keys/store.js';
-import { delegatedScopes, grantedRoles, resolveScopes } from '../../oidc/scopes.js';
-import { DEFAULTS } from '../../scenario/defaults.js';
+import { accessTokenFor } from '../../oidc/app-tokens.js';
+import { resolveScopes } from '../../oidc/scopes.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { appByName, DEFAULT_ORIGIN, guarded, loadTenant, originOf, UsageError, userByUpn } from '../common.js';
 
@@ -50,48 +49,21 @@ export function mintToken(i: MintInput): { token: string; header: Record<string,
     throw new UsageError(`user '${i.user.upn}' is not assigned to '${i.app.name}' (assignmentRequired; Entra answers AADSTS50105): pick an assigned user or add it to the app's assignments`);
   }
   let payload: Record<string, unknown>;
-  let v1 = false;
+  let sign: JwtSignOptions = {};
   try {
     if (i.type === 'id') {
       if (!i.user) throw new UsageError('an ID token needs --user');
       const scopes = resolveScopes(i.tenant, i.scope);
       payload = claims.idTokenV2({ origin: i.origin, tenant: i.tenant, client: i.app, user: i.user, scopes: new Set(['openid', ...scopes.oidc]), now, nonce: i.nonce });
-    } else if (i.user) {
-      const r = resolveScopes(i.tenant, i.scope);
-      v1 = r.resource.api?.accessTokenVersion !== 2;
-      payload = claims.accessToken({
-        origin: i.origin,
-        tenant: i.tenant,
-        client: i.app,
-        resource: r.resource,
-        audience: r.indicator,
-        user: i.user,
-        scp: delegatedScopes(i.app, r),
-        clientAuth,
-        now,
-        lifetime: DEFAULTS.accessTokenSeconds,
-      });
     } else {
-      if (!i.scope.trim()) throw new UsageError("an app-only access token needs --scope RESOURCE/.default (e.g. api://sample-api/.default), or name a --user");
-      const r = resolveScopes(i.tenant, i.scope, { requireDefault: true });
-      v1 = r.resource.api?.accessTokenVersion !== 2;
-      payload = claims.accessToken({
-        origin: i.origin,
-        tenant: i.tenant,
-        client: i.app,
-        resource: r.resource,
-        audience: r.indicator,
-        roles: grantedRoles(i.app, r.resource),
-        clientAuth: '1',
-        now,
-        lifetime: DEFAULTS.appTokenSeconds,
-      });
+      if (!i.user && !i.scope.trim()) throw new UsageError("an app-only access token needs --scope RESOURCE/.default (e.g. api://sample-api/.default), or name a --user");
+      ({ payload, sign } = accessTokenFor({ origin: i.origin, tenant: i.tenant, client: i.app, user: i.user, scope: i.scope, clientAuth: i.user ? clientAuth : '1', now }));
     }
   } catch (err) {
     if (err instanceof EntraError) throw new UsageError(scopeHint(err, i.tenant));
     throw err;
   }
-  const token = signJwt(payload, key, { x5t: v1, graphNonce: isGraphAudience(payload.aud) });
+  const token = signJwt(payload, key, sign);
   const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
   return { token, header, claims: payload };
 }
