@@ -1,13 +1,31 @@
-/** mock-entra's public API. */
+/**
+ * mock-entra's public API: start a mock Entra ID, drive its faults, listen to what it issues.
+ * @packageDocumentation
+ */
 export { start, DEFAULT_SCENARIO, type StartOptions, type MockEntra, type UseOptions } from './start.js';
-export { EntraError } from './entra/errors.js';
+export { EntraError, GraphError, type RequestIds, type EntraErrorOptions } from './entra/errors.js';
 export { EntraResponseError, type SignInOptions, type ClientCredentialsOptions, type TokenResponse } from './test-api.js';
-export { AADSTS, type AadstsCode } from './entra/aadsts.js';
+export { AADSTS, type AadstsCode, type CatalogueEntry, type Channel } from './entra/aadsts.js';
 export { parseScenario, parseScenarioText, loadScenarioFile, ScenarioError } from './scenario/load.js';
-export type { Scenario, ScenarioInput, RuleInput } from './scenario/schema.js';
+export type { Scenario, ScenarioInput, Rule, RuleInput, Endpoint } from './scenario/schema.js';
+export type { Directory, Tenant, App, User, Group, Api, SamlSettings, Secret, CertificateCredential } from './directory/model.js';
+export type { RequestRecord, Artifact, LogFormat } from './server/log.js';
+export {
+  MockEvents,
+  type MockEventMap,
+  type MockEventName,
+  type SignInEvent,
+  type TokenEvent,
+  type SamlResponseEvent,
+  type FaultEvent,
+  type IdentifiedBy,
+} from './server/events.js';
 import type { ScenarioInput } from './scenario/schema.js';
 
-/** Builds a scenario in code, with the same types and defaults as a scenario file. */
+/**
+ * Builds a scenario in code, with the same types and defaults as a scenario file.
+ * @example const scenario = defineScenario({ extends: 'default.yaml', rules: [{ when: { app: 'sample-web' }, then: { error: 53003 } }] })
+ */
 export function defineScenario(s: ScenarioInput): ScenarioInput {
   return s;
 }

@@ -1,15 +1,14 @@
 /** start(): the programmatic front door used by tests, the CLI and the benchmarks. */
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Directory } from './directory/model.js';
 import { v2Issuer } from './entra/urls.js';
 import { loadAltTls, loadKeys } from './keys/store.js';
-import { MemoryAdapter } from './oidc/adapter.js';
 import { loadScenarioFile, parseScenario } from './scenario/load.js';
 import type { RuleInput, Scenario, ScenarioInput } from './scenario/schema.js';
 import { parseRule } from './server/admin.js';
 import { createApp } from './server/app.js';
+import type { MockEvents } from './server/events.js';
 import { listen } from './server/listen.js';
 import type { LogFormat, RequestRecord } from './server/log.js';
 import { type ClientCredentialsOptions, type SignInOptions, testClient, type TokenResponse } from './test-api.js';
@@ -31,6 +30,7 @@ export interface StartOptions {
   publicUrl?: string;
   /** Default 'silent' for start(), 'pretty' for the CLI. */
   logFormat?: LogFormat;
+  /** Called with every request's record (the same as `idp.events.on('request', …)`); a throw is reported, never turned into an error response. */
   onRequest?: (r: RequestRecord) => void;
   /** Lets the admin API (/_mock/) answer non-loopback callers that present it as a Bearer token. */
   adminToken?: string;
@@ -54,6 +54,11 @@ export interface MockEntra {
   caCert: string;
   scenario: Scenario;
   directory: Directory;
+  /**
+   * Typed events: 'request', 'signin', 'token', 'saml.response', 'fault'.
+   * @example idp.events.on('token', (t) => expect(t.claims.aud).toBe(API.clientId))
+   */
+  events: MockEvents;
   /**
    * Adds a fault rule ahead of the scenario's (first match wins). Scope it with `when.app`,
    * `when.user` or `when.header` so tests running in parallel do not collide.
@@ -107,9 +112,9 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const listening = await listen({ host, port: opts.port ?? 0, tls: tls ? { key: keys.tls.keyPem, cert: keys.tls.certPem } : undefined });
   const listenHost = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host) ? 'localhost' : host;
   const origin = (opts.publicUrl ?? `${tls ? 'https' : 'http'}://${listenHost}:${listening.port}`).replace(/\/+$/, '');
-  const namespace = randomUUID();
   const source = typeof opts.scenario === 'object' ? '<inline>' : (opts.scenario ?? DEFAULT_SCENARIO);
-  const mock = createApp({ origin, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', onRecord: opts.onRequest, namespace, adminToken: opts.adminToken });
+  const mock = createApp({ origin, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', adminToken: opts.adminToken });
+  if (opts.onRequest) mock.events.on('request', opts.onRequest);
   listening.setHandler(mock.app.callback());
   // The untrusted-tls scenario swaps the certificate; any other goes back to the local CA's.
   const applyTls = async (s: Scenario) => {
@@ -135,6 +140,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     get directory() {
       return mock.world.directory;
     },
+    events: mock.events,
     use: (rule, o = {}) => mock.world.faults.use(parseRule({ ...rule, once: o.once })),
     reset: () => mock.world.faults.reset(),
     flip: (name, on = true) => {
@@ -151,17 +157,16 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
       return active;
     },
     approveDeviceCode: (userCode, upn) => {
-      const code = mock.world.devices.byUserCode(userCode);
+      const code = mock.runtime.devices.byUserCode(userCode);
       if (!code) throw new Error(`no pending device code ${userCode}`);
       const user = mock.world.directory.tenants.find((t) => t.id === code.tenantId)?.users.find((u) => u.upn.toLowerCase() === upn.toLowerCase());
       if (!user) throw new Error(`no user ${upn} in the scenario`);
-      mock.world.devices.approve(code, user);
+      mock.runtime.devices.approve(code, user);
     },
     signIn: (o) => client.signIn(o),
     clientCredentials: (o) => client.clientCredentials(o),
     stop: async () => {
       await listening.close();
-      MemoryAdapter.drop(namespace);
     },
   };
 }

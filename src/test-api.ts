@@ -11,6 +11,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { App, Directory, Tenant, User } from './directory/model.js';
 import { findUser } from './directory/lookup.js';
+import { url } from './server/routes.js';
 
 /** The token endpoint's answer, in Entra's fields. */
 export interface TokenResponse {
@@ -103,7 +104,7 @@ interface Answer {
 const MAX_HOPS = 12;
 
 export function testClient(d: TestClientDeps): TestClient {
-  const base = `${d.url}/${d.tenantId}`;
+  const t = { tenant: d.tenantId };
 
   const send = (url: URL, o: { method?: string; form?: Record<string, string>; headers?: Record<string, string>; cookies?: Map<string, string> } = {}) =>
     new Promise<Answer>((resolve, reject) => {
@@ -134,7 +135,7 @@ export function testClient(d: TestClientDeps): TestClient {
   };
 
   const tokenRequest = async (form: Record<string, string>, headers?: Record<string, string>): Promise<TokenResponse> => {
-    const a = await send(new URL(`${base}/oauth2/v2.0/token`), { method: 'POST', form, headers });
+    const a = await send(new URL(url(d.url, 'token.v2', t)), { method: 'POST', form, headers });
     let json: Record<string, unknown>;
     try {
       json = JSON.parse(a.body) as Record<string, unknown>;
@@ -159,7 +160,7 @@ export function testClient(d: TestClientDeps): TestClient {
       const scope = scopeString(o.scopes);
       const verifier = randomBytes(32).toString('base64url');
       const state = randomBytes(8).toString('hex');
-      const authorize = new URL(`${base}/oauth2/v2.0/authorize`);
+      const authorize = new URL(url(d.url, 'authorize.v2', t));
       authorize.search = new URLSearchParams({
         client_id: app.clientId,
         response_type: 'code',

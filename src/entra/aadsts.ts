@@ -3,12 +3,23 @@
  * (reference §7.1, text as observed on the wire). Every error a client sees is rendered from here.
  */
 
-/** How Entra delivers an error: JSON from a back-channel endpoint, its HTML page, or a redirect to the app. */
-export type Channel = 'json' | 'page' | 'redirect';
+/**
+ * How Entra delivers an error: JSON from a back-channel endpoint, its HTML sign-in error page, a
+ * redirect back to the app (query or fragment), an auto-posting form to the app (form_post), or
+ * Microsoft Graph's error envelope.
+ */
+export type Channel = 'json' | 'page' | 'redirect' | 'form_post' | 'graph';
 
 export interface CatalogueEntry {
   error: string;
+  /** HTTP status of the JSON answer (an error page answers 200, as Entra's does). */
   status: number;
+  /**
+   * 'page': Entra shows this one on its own error page even where the flow could redirect back to
+   * the app (the redirect URI is not trusted, or the failure is the user's: 50011, 50105, SAML
+   * request errors). Absent: the request's channel decides.
+   */
+  channel?: 'page';
   /** Text with {placeholders}; missing ones are left as-is so a gap is visible, not silent. */
   text: string;
   suberror?: string;
@@ -17,9 +28,9 @@ export interface CatalogueEntry {
 }
 
 export const AADSTS = {
-  50011: { error: 'invalid_request', status: 200, text: "The redirect URI '{uri}' specified in the request does not match the redirect URIs configured for the application '{appId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this." },
+  50011: { error: 'invalid_request', status: 400, channel: 'page', text: "The redirect URI '{uri}' specified in the request does not match the redirect URIs configured for the application '{appId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this." },
   50058: { error: 'login_required', status: 400, text: 'A silent sign-in request was sent but no user is signed in. The cookies used to represent the user\'s session were not sent in the request to Azure AD. This can happen if the user is using Internet Explorer or Edge, and the web app sending the silent sign-in request is in different IE security zone than the Azure AD endpoint (login.microsoftonline.com).' },
-  50105: { error: 'interaction_required', status: 400, text: "Your administrator has configured the application {appName} ('{appId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '{EmailHidden}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application." },
+  50105: { error: 'interaction_required', status: 400, channel: 'page', text: "Your administrator has configured the application {appName} ('{appId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '{EmailHidden}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application." },
   50126: { error: 'invalid_grant', status: 400, text: 'Error validating credentials due to invalid username or password.' },
   50148: { error: 'invalid_grant', status: 400, text: 'The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.' },
   501481: { error: 'invalid_grant', status: 400, text: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.' },
@@ -59,7 +70,7 @@ export const AADSTS = {
   900144: { error: 'invalid_request', status: 400, text: "The request body must contain the following parameter: '{param}'." },
   9002313: { error: 'invalid_request', status: 400, suberror: 'bad_token', text: 'Invalid request. Request is malformed or invalid.' },
   500011: { error: 'invalid_resource', status: 400, text: 'The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.' },
-  500113: { error: 'invalid_request', status: 200, text: 'No reply address is registered for the application.' },
+  500113: { error: 'invalid_request', status: 400, channel: 'page', text: 'No reply address is registered for the application.' },
   1002012: { error: 'invalid_scope', status: 400, text: 'The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).' },
   700082: { error: 'invalid_grant', status: 400, suberror: 'bad_token', text: 'The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for 90.00:00:00.' },
   9002326: { error: 'invalid_request', status: 400, text: "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type." },
@@ -77,11 +88,11 @@ export const AADSTS = {
   9002331: { error: 'invalid_request', status: 400, text: "Application '{appId}'({appName}) is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve this request." },
   90056: { error: 'invalid_request', status: 400, text: 'The resource is disabled or does not exist. Check your app\'s code to ensure that you have specified the exact resource URL for the resource you are trying to access.' },
   // SAML request problems: Entra renders its error page, never a SAML Response (reference §10.4).
-  75005: { error: 'invalid_request', status: 200, text: 'Saml Message is not a valid saml message. {detail}' }, // text (unverified)
-  75011: { error: 'invalid_request', status: 200, text: "Authentication method '{actual}' by which the user authenticated with the service doesn't match requested authentication method '{requested}'. Contact the application owner." }, // text partly (unverified)
-  750054: { error: 'invalid_request', status: 200, text: 'SAMLRequest or SAMLResponse must be present as query string parameters in HTTP request for SAML Redirect binding.' },
-  7500529: { error: 'invalid_request', status: 200, text: "The value '{id}' is not a valid SAML ID. The ID must not begin with a number." },
-  76021: { error: 'invalid_request', status: 200, text: 'The request sent by client is not signed while the application requires signed requests.' }, // text (unverified)
+  75005: { error: 'invalid_request', status: 400, channel: 'page', text: 'Saml Message is not a valid saml message. {detail}' }, // text (unverified)
+  75011: { error: 'invalid_request', status: 400, channel: 'page', text: "Authentication method '{actual}' by which the user authenticated with the service doesn't match requested authentication method '{requested}'. Contact the application owner." }, // text partly (unverified)
+  750054: { error: 'invalid_request', status: 400, channel: 'page', text: 'SAMLRequest or SAMLResponse must be present as query string parameters in HTTP request for SAML Redirect binding.' },
+  7500529: { error: 'invalid_request', status: 400, channel: 'page', text: "The value '{id}' is not a valid SAML ID. The ID must not begin with a number." },
+  76021: { error: 'invalid_request', status: 400, channel: 'page', text: 'The request sent by client is not signed while the application requires signed requests.' }, // text (unverified)
   50000: { error: 'server_error', status: 500, text: 'There was an error issuing a token or an issue with our sign-in service. {detail}' },
   50196: { error: 'temporarily_unavailable', status: 429, text: 'The server terminated an operation because it encountered a loop while processing a request.' }, // the reference pairs it with 429 + Retry-After
   90033: { error: 'temporarily_unavailable', status: 503, text: 'A transient error has occurred. Please try again.' },

@@ -1,4 +1,4 @@
-/** EntraError and its three renderings (JSON body, redirect to the app, HTML page), all from the one catalogue. */
+/** EntraError (one AADSTS code from the catalogue) and GraphError; render.ts turns them into what a client sees. */
 import { type AadstsCode, entryFor, formatText } from './aadsts.js';
 import { errorUri } from './urls.js';
 
@@ -19,6 +19,10 @@ export interface EntraErrorOptions {
   suberror?: string;
   /** JSON string of a claims challenge (conditional access, MFA). */
   claims?: string;
+  /** Seconds for the Retry-After header (throttling, outages). */
+  retryAfter?: number;
+  /** Extra members of the JSON body (the admin API lists scenario problems this way). */
+  details?: Record<string, unknown>;
 }
 
 export class EntraError extends Error {
@@ -30,6 +34,10 @@ export class EntraError extends Error {
   readonly text: string;
   /** `error` on a redirect from /authorize. */
   readonly authorizeError: string;
+  /** Entra shows this error on its page even where the flow could redirect (catalogue channel 'page'). */
+  readonly pageOnly: boolean;
+  readonly retryAfter?: number;
+  readonly details?: Record<string, unknown>;
 
   constructor(code: AadstsCode, opts: EntraErrorOptions = {}) {
     const entry = entryFor(code);
@@ -43,6 +51,21 @@ export class EntraError extends Error {
     this.claims = opts.claims;
     this.text = text;
     this.authorizeError = opts.error ?? entry.authorizeError ?? this.error;
+    this.pageOnly = entry.channel === 'page';
+    this.retryAfter = opts.retryAfter;
+    this.details = opts.details;
+  }
+}
+
+/** Microsoft Graph's own error envelope (`{ error: { code, message, innerError } }`), for the small Graph. */
+export class GraphError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GraphError';
   }
 }
 
@@ -78,6 +101,7 @@ export function errorBody(err: EntraError, ids: RequestIds): EntraErrorBody {
     error_uri: errorUri(ids.origin, err.code),
     ...(err.suberror ? { suberror: err.suberror } : {}),
     ...(err.claims ? { claims: err.claims } : {}),
+    ...err.details,
   };
 }
 

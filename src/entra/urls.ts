@@ -30,36 +30,52 @@ export const isGraphAudience = (aud: unknown) => {
 /** OIDC scopes: they select ID-token claims and never name a resource. */
 export const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 
+/**
+ * Entra's URL layout (reference §1), relative to the origin; `:tenant` is a tenant GUID, domain or
+ * alias. server/routes.ts registers these and builds every URL the project prints from them.
+ */
 export const paths = {
   v2: {
-    discovery: '/v2.0/.well-known/openid-configuration',
-    authorize: '/oauth2/v2.0/authorize',
-    token: '/oauth2/v2.0/token',
-    logout: '/oauth2/v2.0/logout',
-    devicecode: '/oauth2/v2.0/devicecode',
-    keys: '/discovery/v2.0/keys',
+    discovery: '/:tenant/v2.0/.well-known/openid-configuration',
+    authorize: '/:tenant/oauth2/v2.0/authorize',
+    token: '/:tenant/oauth2/v2.0/token',
+    logout: '/:tenant/oauth2/v2.0/logout',
+    devicecode: '/:tenant/oauth2/v2.0/devicecode',
+    keys: '/:tenant/discovery/v2.0/keys',
   },
   v1: {
-    discovery: '/.well-known/openid-configuration',
-    authorize: '/oauth2/authorize',
-    token: '/oauth2/token',
-    logout: '/oauth2/logout',
-    devicecode: '/oauth2/devicecode',
-    keys: '/discovery/keys',
-    userinfo: '/openid/userinfo',
-    checksession: '/oauth2/checksession',
+    discovery: '/:tenant/.well-known/openid-configuration',
+    authorize: '/:tenant/oauth2/authorize',
+    token: '/:tenant/oauth2/token',
+    logout: '/:tenant/oauth2/logout',
+    devicecode: '/:tenant/oauth2/devicecode',
+    keys: '/:tenant/discovery/keys',
+    userinfo: '/:tenant/openid/userinfo',
+    checksession: '/:tenant/oauth2/checksession',
   },
+  /** MSAL's instance discovery and home-realm discovery (reference §9). */
+  instanceDiscovery: '/common/discovery/instance',
+  userRealm: '/common/userrealm/:user',
   /** Served on our own host: Entra's is graph.microsoft.com/oidc/userinfo. */
   userinfo: '/oidc/userinfo',
-  kerberos: '/kerberos',
-  saml2: '/saml2',
-  wsfed: '/wsfed',
+  kerberos: '/:tenant/kerberos',
+  saml2: '/:tenant/saml2',
+  wsfed: '/:tenant/wsfed',
+  federationMetadata: '/:tenant/federationmetadata/2007-06/federationmetadata.xml',
+  /** The portal's "User access URL" of an enterprise app: IdP-initiated SAML sign-in (`?tenantId=`). */
+  samlLaunch: '/api/signin/:appId',
+  /** Entra's is https://microsoft.com/devicelogin. */
+  deviceLogin: '/devicelogin',
+  /** Our sign-in pages (Entra's live under /common/login and friends). */
+  login: '/:tenant/login/:uid',
+  samlLogin: '/:tenant/saml2/login/:id',
+  error: '/error',
 } as const;
 
 export const v2Issuer = (origin: string, tid: string) => `${origin}/${tid}/v2.0`;
 /** v1 tokens name Entra's STS whatever host served them, as the real service does. */
 export const v1Issuer = (tid: string) => `https://sts.windows.net/${tid}/`;
-export const errorUri = (origin: string, code: number) => `${origin}/error?code=${code}`;
+export const errorUri = (origin: string, code: number) => `${origin}${paths.error}?code=${code}`;
 
 /** Segments that name a tenant: a GUID, a domain name, or an alias. */
 export const TENANT_SEGMENT = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|common|organizations|consumers|[a-z0-9-]+(?:\.[a-z0-9-]+)+)$/i;

@@ -1,43 +1,82 @@
 /**
- * The fault gate: front-ends call it once per request with what they know. It answers now
- * (an Entra error, 429, 503, after an optional delay) or notes effects for issue time (shape.ts).
+ * The fault gate, a pipeline step: before a route's handler runs, the rules are evaluated against
+ * what the request is known to be about (endpoint, tenant, app, login_hint / username, grant type,
+ * headers). When a front-end later learns who the user is (tx.identify), the user-scoped rules are
+ * evaluated again for them. A fired rule answers now (an Entra error, 429, 503, after an optional
+ * delay) or leaves issue-time effects for the issuance funnel.
  */
-import type { Context } from 'koa';
 import type { AadstsCode } from '../entra/aadsts.js';
 import { EntraError } from '../entra/errors.js';
-import { worldOf } from '../server/world.js';
+import type { User } from '../directory/model.js';
+import type { Transaction } from '../server/transaction.js';
 import type { RequestFacts } from './rules.js';
-import type { IssueFaults } from './shape.js';
+import { describeRule } from './rules.js';
+import type { Fired } from './state.js';
 
-export interface FaultNote {
-  id: string;
-  name?: string;
+function facts(tx: Transaction, user?: User): RequestFacts {
+  return {
+    endpoint: tx.route!.endpoint!,
+    tenant: tx.tenant,
+    app: tx.app,
+    user: user ?? tx.user,
+    userHint: tx.userHint,
+    grantType: tx.grantType,
+    header: tx.header,
+  };
 }
 
-export async function gate(ctx: Context, facts: Omit<RequestFacts, 'header'>): Promise<void> {
-  const fired = worldOf(ctx).faults.evaluate({ ...facts, header: (n) => ctx.get(n) });
+/** The pipeline step: runs once per request, on routes that name a fault endpoint and begin a flow. */
+export async function gate(tx: Transaction): Promise<void> {
+  if (!tx.route?.endpoint || tx.route.continues) return;
+  const known = (tx.user?.upn ?? tx.userHint)?.toLowerCase();
+  const fired = tx.world.faults.evaluate(facts(tx));
+  tx.flow.decidedFor = known;
+  await apply(tx, fired);
+}
+
+/**
+ * tx.identify(): user-scoped rules, for a user the gate did not know. One fault per sign-in: once a
+ * rule fired in this flow, no other does.
+ */
+export async function reevaluateFor(tx: Transaction, user: User): Promise<void> {
+  const upn = user.upn.toLowerCase();
+  if (!tx.route?.endpoint || tx.flow.decidedFor === upn) return;
+  tx.flow.decidedFor = upn;
+  if (tx.flow.fault) return;
+  await apply(tx, tx.world.faults.evaluate(facts(tx, user), { userRulesOnly: true }));
+}
+
+async function apply(tx: Transaction, fired: Fired | undefined): Promise<void> {
   if (!fired) return;
-  ctx.state.fault = { id: fired.id, name: fired.rule.name } satisfies FaultNote;
+  const note = { id: fired.id, name: fired.rule.name, rule: fired.rule };
+  tx.fired = note;
+  tx.flow.fault = note;
+  tx.events.emit('fault', {
+    traceId: tx.ids.traceId,
+    ruleId: fired.id,
+    ...(fired.rule.name ? { name: fired.rule.name } : {}),
+    ...(tx.route?.endpoint ? { endpoint: tx.route.endpoint } : {}),
+    ...(tx.app ? { appId: tx.app.clientId } : {}),
+    ...((tx.user?.upn ?? tx.userHint) ? { upn: tx.user?.upn ?? tx.userHint } : {}),
+    explain: describeRule(fired.rule),
+  });
   const t = fired.rule.then;
   if (t.delayMs) await new Promise((r) => setTimeout(r, t.delayMs));
-  if (t.status !== undefined) {
-    ctx.set('Retry-After', String(t.retryAfter));
-    throw new EntraError(t.status === 429 ? 50196 : 90033, { status: t.status });
+  if (t.status !== undefined) throw new EntraError(t.status === 429 ? 50196 : 90033, { status: t.status, retryAfter: t.retryAfter });
+  if (t.error !== undefined) {
+    const app = tx.app;
+    throw new EntraError(t.error as AadstsCode, {
+      params: { appId: app?.clientId, appName: app?.name, resourceAppId: app?.clientId, tenant: tx.tenant?.domain },
+    });
   }
-  const params = {
-    appId: facts.app?.clientId,
-    appName: facts.app?.name,
-    resourceAppId: facts.app?.clientId,
-    tenant: facts.tenant?.domain,
-    uri: undefined,
-  };
-  if (t.error !== undefined) throw new EntraError(t.error as AadstsCode, { params });
-  const issue: IssueFaults = {
-    removeClaims: t.removeClaims,
-    setClaims: t.setClaims,
-    clockSkewSeconds: t.clockSkewSeconds,
-    breakSignature: t.breakSignature,
-    swapKey: t.swapKey,
-  };
-  ctx.state.issueFaults = issue;
+  if (t.removeClaims || t.setClaims || t.clockSkewSeconds || t.breakSignature || t.swapKey) {
+    tx.flow.effects = {
+      removeClaims: t.removeClaims,
+      setClaims: t.setClaims,
+      clockSkewSeconds: t.clockSkewSeconds,
+      breakSignature: t.breakSignature,
+      // Made now, so issuing stays synchronous where the provider's hooks need it (front channel).
+      ...(t.swapKey ? { rogueKey: await tx.runtime.rogueKey() } : {}),
+    };
+  }
 }

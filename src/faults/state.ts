@@ -71,9 +71,13 @@ export class FaultState {
     return [...this.runtime, ...this.scenario];
   }
 
-  /** First rule that matches and fires wins; every matching rule counts the request. */
-  evaluate(facts: RequestFacts): Fired | undefined {
+  /**
+   * First rule that matches and fires wins; every matching rule counts the request.
+   * `userRulesOnly`: only rules scoped to a user (tx.identify(), once the user is known).
+   */
+  evaluate(facts: RequestFacts, opts: { userRulesOnly?: boolean } = {}): Fired | undefined {
     for (const r of this.rules) {
+      if (opts.userRulesOnly && r.rule.when.user === undefined) continue;
       if (!matches(r.rule, facts)) continue;
       r.matched++;
       if (fires(r.rule.times, r.matched, this.switches)) {

@@ -2,35 +2,41 @@
  * A small Microsoft Graph: what apps call right after sign-in, and what the groups overage points
  * to. Served on our host; point your Graph base URL (https://graph.microsoft.com) at it.
  */
-import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { User } from '../directory/model.js';
 import { findUser } from '../directory/lookup.js';
 import * as claims from '../entra/claims.js';
-import { DIRECTORY_ROLES, paths } from '../entra/urls.js';
-import { gate } from '../faults/gate.js';
-import type { KeyMaterial } from '../keys/store.js';
-import { GraphError, graphCaller, renderGraphError, requirePermission, type GraphCaller } from './auth.js';
+import { GraphError } from '../entra/errors.js';
+import { DIRECTORY_ROLES } from '../entra/urls.js';
+import type { Handlers } from '../server/routes.js';
+import { type GraphCaller, graphCaller, requirePermission } from './auth.js';
 
 const READ_SELF = ['User.Read', 'User.ReadBasic.All', 'User.Read.All', 'Directory.Read.All'];
 const READ_USERS = ['User.ReadBasic.All', 'User.Read.All', 'Directory.Read.All'];
 const READ_MEMBERSHIP = ['GroupMember.Read.All', 'Directory.Read.All'];
 const ROLE_NAMES = new Map(Object.entries(DIRECTORY_ROLES).map(([name, id]) => [id, name]));
 
-export function graphRoutes(o: { origin: string; keys: KeyMaterial }): Router {
-  const router = new Router();
+type GraphRoute =
+  | 'graph.me'
+  | 'graph.user'
+  | 'graph.me.memberOf'
+  | 'graph.user.memberOf'
+  | 'graph.me.getMemberObjects'
+  | 'graph.me.getMemberGroups'
+  | 'graph.user.getMemberObjects'
+  | 'graph.user.getMemberGroups'
+  | 'graph.overage'
+  | 'userinfo'
+  | 'userinfo.v1';
+
+export function graphHandlers(o: { origin: string }): Handlers<GraphRoute> {
   const base = `${o.origin}/v1.0`;
 
+  /** Every Graph call: a bearer token this server issued for Graph (errors in Graph's envelope, the route's channel). */
   const handle = (fn: (ctx: Context, caller: GraphCaller) => unknown) => async (ctx: Context) => {
-    try {
-      await gate(ctx, { endpoint: 'userinfo' });
-      const caller = graphCaller(ctx, o.keys.signing);
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = await fn(ctx, caller);
-    } catch (err) {
-      if (!(err instanceof GraphError)) throw err;
-      renderGraphError(ctx, err, o.origin);
-    }
+    const caller = graphCaller(ctx);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await fn(ctx, caller);
   };
 
   const me = (c: GraphCaller): User => {
@@ -71,35 +77,41 @@ export function graphRoutes(o: { origin: string; keys: KeyMaterial }): Router {
     value: [...u.groups.map((g) => g.id), ...(groupsOnly ? [] : u.directoryRoles)],
   });
 
-  router.get('/v1.0/me', handle((_ctx, c) => {
-    const u = me(c);
-    requirePermission(c, READ_SELF, []);
-    return userResource(u);
-  }));
-  router.get('/v1.0/users/:id', handle((ctx, c) => userResource(someone(ctx, c, READ_USERS, ['User.Read.All', 'Directory.Read.All']))));
-  router.get('/v1.0/me/memberOf', handle((_ctx, c) => {
-    const u = me(c);
-    requirePermission(c, READ_MEMBERSHIP, []);
-    return memberOf(u);
-  }));
-  router.get('/v1.0/users/:id/memberOf', handle((ctx, c) => memberOf(someone(ctx, c, READ_MEMBERSHIP, READ_MEMBERSHIP))));
-  for (const [action, groupsOnly] of [['getMemberObjects', false], ['getMemberGroups', true]] as const) {
-    router.post(`/v1.0/me/${action}`, handle((_ctx, c) => {
+  const memberIdsOf = (groupsOnly: boolean) => ({
+    me: handle((_ctx, c) => {
       const u = me(c);
       requirePermission(c, [...READ_SELF, ...READ_MEMBERSHIP], []);
       return memberIds(u, groupsOnly);
-    }));
-    router.post(`/v1.0/users/:id/${action}`, handle((ctx, c) => memberIds(someone(ctx, c, READ_MEMBERSHIP, READ_MEMBERSHIP), groupsOnly)));
-  }
-  // Where the groups overage claim points (Azure AD Graph's path shape, reference §4).
-  router.post('/:tenant/users/:id/getMemberObjects', handle((ctx, c) => {
-    const u = someone(ctx, c, READ_MEMBERSHIP, READ_MEMBERSHIP);
-    return { 'odata.metadata': `${o.origin}/${c.tenant.id}/$metadata#Collection(Edm.String)`, value: u.groups.map((g) => g.id) };
-  }));
+    }),
+    user: handle((ctx, c) => memberIds(someone(ctx, c, READ_MEMBERSHIP, READ_MEMBERSHIP), groupsOnly)),
+  });
+  const objects = memberIdsOf(false);
+  const groups = memberIdsOf(true);
   // Graph's OIDC userinfo (reference §11): `sub` equals the app's ID-token `sub`.
-  router.all(paths.userinfo, handle((_ctx, c) => claims.userinfo(c.tenant, c.appId, me(c), c.scopes)));
-  router.all(`/:tenant${paths.v1.userinfo}`, handle((_ctx, c) => claims.userinfo(c.tenant, c.appId, me(c), c.scopes)));
-  return router;
+  const userinfo = handle((_ctx, c) => claims.userinfo(c.tenant, c.appId, me(c), c.scopes));
+  return {
+    'graph.me': handle((_ctx, c) => {
+      const u = me(c);
+      requirePermission(c, READ_SELF, []);
+      return userResource(u);
+    }),
+    'graph.user': handle((ctx, c) => userResource(someone(ctx, c, READ_USERS, ['User.Read.All', 'Directory.Read.All']))),
+    'graph.me.memberOf': handle((_ctx, c) => {
+      const u = me(c);
+      requirePermission(c, READ_MEMBERSHIP, []);
+      return memberOf(u);
+    }),
+    'graph.user.memberOf': handle((ctx, c) => memberOf(someone(ctx, c, READ_MEMBERSHIP, READ_MEMBERSHIP))),
+    'graph.me.getMemberObjects': objects.me,
+    'graph.me.getMemberGroups': groups.me,
+    'graph.user.getMemberObjects': objects.user,
+    'graph.user.getMemberGroups': groups.user,
+    // Where the groups overage claim points (Azure AD Graph's path shape, reference §4).
+    'graph.overage': handle((ctx, c) => {
+      const u = someone(ctx, c, READ_MEMBERSHIP, READ_MEMBERSHIP);
+      return { 'odata.metadata': `${o.origin}/${c.tenant.id}/$metadata#Collection(Edm.String)`, value: u.groups.map((g) => g.id) };
+    }),
+    userinfo,
+    'userinfo.v1': userinfo,
+  };
 }
-
-

@@ -1,34 +1,25 @@
-/** oidc-provider storage: a small in-memory adapter (one process; a shared store can come later). */
+/** oidc-provider storage: a small in-memory adapter over the server's runtime (server/runtime.ts). */
+import type { ModelStore, Runtime } from '../server/runtime.js';
+
 /** Per model and tenant; far above what a test run or a sandbox holds at once. */
 const MAX_ENTRIES = 100_000;
 
 type Payload = Record<string, unknown> & { uid?: string; grantId?: string; userCode?: string; consumed?: number };
 
 export class MemoryAdapter {
-  static readonly stores = new Map<string, Map<string, { payload: Payload; expiresAt?: number }>>();
-  readonly store: Map<string, { payload: Payload; expiresAt?: number }>;
+  readonly store: ModelStore;
 
-  constructor(readonly model: string, namespace = '') {
-    const key = `${namespace}:${model}`;
-    let store = MemoryAdapter.stores.get(key);
-    if (!store) {
-      store = new Map();
-      MemoryAdapter.stores.set(key, store);
-    }
-    this.store = store;
+  constructor(runtime: Runtime, name: string) {
+    this.store = runtime.model(name);
   }
 
-  /** A fresh namespace per server, so several servers in one process never share tokens. */
-  static for(namespace: string): new (model: string) => MemoryAdapter {
+  /** The adapter class of one tenant of one server: its stores live in that server's runtime. */
+  static for(runtime: Runtime, tenantId: string): new (model: string) => MemoryAdapter {
     return class extends MemoryAdapter {
       constructor(model: string) {
-        super(model, namespace);
+        super(runtime, `${tenantId}:${model}`);
       }
     };
-  }
-
-  static drop(namespace: string): void {
-    for (const key of MemoryAdapter.stores.keys()) if (key.startsWith(`${namespace}:`)) MemoryAdapter.stores.delete(key);
   }
 
   live(id: string) {
@@ -50,16 +41,16 @@ export class MemoryAdapter {
   }
 
   async find(id: string): Promise<Payload | undefined> {
-    return this.live(id)?.payload;
+    return this.live(id)?.payload as Payload | undefined;
   }
 
   async findByUid(uid: string): Promise<Payload | undefined> {
-    for (const [id, e] of this.store) if (e.payload.uid === uid) return this.live(id)?.payload;
+    for (const [id, e] of this.store) if ((e.payload as Payload).uid === uid) return this.live(id)?.payload as Payload | undefined;
     return undefined;
   }
 
   async findByUserCode(userCode: string): Promise<Payload | undefined> {
-    for (const [id, e] of this.store) if (e.payload.userCode === userCode) return this.live(id)?.payload;
+    for (const [id, e] of this.store) if ((e.payload as Payload).userCode === userCode) return this.live(id)?.payload as Payload | undefined;
     return undefined;
   }
 
@@ -73,6 +64,6 @@ export class MemoryAdapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    for (const [id, e] of this.store) if (e.payload.grantId === grantId) this.store.delete(id);
+    for (const [id, e] of this.store) if ((e.payload as Payload).grantId === grantId) this.store.delete(id);
   }
 }

@@ -8,8 +8,7 @@ import type { Context } from 'koa';
 import type { App, Tenant } from '../directory/model.js';
 import { findApp } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
-import { requestBody, requestIds } from '../server/context.js';
-import type { OidcState } from './provider.js';
+import { url } from '../server/routes.js';
 import { resolveScopes } from './scopes.js';
 
 const CLIENT_ASSERTION = 'client_assertion';
@@ -69,7 +68,8 @@ function checkClientAssertion(app: App, assertion: string, audiences: string[]):
 }
 
 export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: string): App {
-  const body = requestBody(ctx);
+  const tx = ctx.state.tx;
+  const body = tx.body;
   const basic = basicCredentials(ctx);
   if (!body.grant_type) throw new EntraError(900144, { params: { param: 'grant_type' } });
   const clientId = body.client_id || basic?.id;
@@ -77,15 +77,14 @@ export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: 
   const app = findApp(tenant, clientId);
   if (!app) throw new EntraError(700016, { params: { appId: clientId, tenant: tenant.domain } });
   const secret = body.client_secret ?? basic?.secret;
-  const state = ctx.state as OidcState;
   if (body[CLIENT_ASSERTION] !== undefined && body.client_assertion_type !== CLIENT_ASSERTION_TYPE) {
     throw new EntraError(900144, { params: { param: 'client_assertion_type' } });
   }
   // The assertion's aud is this token endpoint, under the tenant ID or its domain, v2 or v1.
-  const origin = requestIds(ctx).origin;
-  const audiences = [tenant.id, tenant.domain].flatMap((t) => [`${origin}/${t}/oauth2/v2.0/token`, `${origin}/${t}/oauth2/token`]);
+  const origin = tx.ids.origin;
+  const audiences = [tenant.id, tenant.domain].flatMap((t) => [url(origin, 'token.v2', { tenant: t }), url(origin, 'token.v1', { tenant: t })]);
   const spa = app.spaRedirectUris.length > 0 && (isSpaRedemption(app, ctx) || (body.grant_type === 'refresh_token' && !!ctx.get('origin')));
-  state.clientAuth = authenticate(app, secret, body[CLIENT_ASSERTION], body.grant_type, audiences, spa);
+  tx.clientAuth = authenticate(app, secret, body[CLIENT_ASSERTION], body.grant_type, audiences, spa);
 
   if (body.grant_type === 'client_credentials') {
     if (!body.scope) throw new EntraError(900144, { params: { param: 'scope' } });
@@ -145,14 +144,14 @@ export interface AuthorizeCheck {
 /** Authorize endpoint, the checks Entra answers with its own page (never a redirect): client and redirect URI. */
 export function checkAuthorizeClient(tenant: Tenant, params: Record<string, string | undefined>): AuthorizeCheck {
   const clientId = params.client_id;
-  if (!clientId) throw new EntraError(900144, { params: { param: 'client_id' }, status: 200 });
+  if (!clientId) throw new EntraError(900144, { params: { param: 'client_id' } });
   const app = findApp(tenant, clientId);
-  if (!app) throw new EntraError(700016, { params: { appId: clientId, tenant: tenant.domain }, status: 200 });
+  if (!app) throw new EntraError(700016, { params: { appId: clientId, tenant: tenant.domain } });
   const registered = [...app.redirectUris, ...app.spaRedirectUris];
-  if (registered.length === 0) throw new EntraError(500113, { status: 200 });
+  if (registered.length === 0) throw new EntraError(500113);
   const redirectUri = params.redirect_uri ?? registered[0]!;
   if (!registered.some((r) => redirectMatches(r, redirectUri, app.publicClient))) {
-    throw new EntraError(50011, { params: { uri: redirectUri, appId: app.clientId }, status: 200 });
+    throw new EntraError(50011, { params: { uri: redirectUri, appId: app.clientId } });
   }
   return { app, redirectUri, state: params.state };
 }
@@ -171,5 +170,5 @@ export function checkAuthorizeRequest(tenant: Tenant, app: App, params: Record<s
 
 /** Whether this code redemption comes from a browser on another origin (a SPA's fetch). */
 export function isSpaRedemption(app: App, ctx: Context): boolean {
-  return app.spaRedirectUris.includes(requestBody(ctx).redirect_uri ?? '');
+  return app.spaRedirectUris.includes(ctx.state.tx.body.redirect_uri ?? '');
 }

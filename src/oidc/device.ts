@@ -14,8 +14,10 @@ export interface DeviceCode {
   scope: string;
   expiresAt: number;
   interval: number;
-  status: 'pending' | 'approved' | 'declined' | 'redeemed';
+  status: 'pending' | 'approved' | 'declined' | 'failed' | 'redeemed';
   userId?: string;
+  /** Why the sign-in at /devicelogin failed: the device's next poll gets the same error. */
+  error?: EntraError;
   lastPoll?: number;
 }
 
@@ -58,6 +60,11 @@ export class DeviceCodes {
     code.status = 'declined';
   }
 
+  fail(code: DeviceCode, error: EntraError): void {
+    code.status = 'failed';
+    code.error = error;
+  }
+
   /** One poll of the token endpoint: the approved code (used up), or the error Entra answers now. */
   poll(deviceCode: string, clientId: string): DeviceCode {
     const c = this.byDevice.get(deviceCode);
@@ -65,6 +72,10 @@ export class DeviceCodes {
     const now = Date.now();
     if (c.expiresAt <= now) throw new EntraError(70020);
     if (c.status === 'declined') throw new EntraError(65004);
+    if (c.status === 'failed' && c.error) {
+      c.status = 'redeemed';
+      throw c.error;
+    }
     const tooSoon = c.lastPoll !== undefined && now - c.lastPoll < (c.interval * 1000) / 2;
     c.lastPoll = now;
     if (c.status === 'pending') {

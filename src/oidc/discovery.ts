@@ -2,6 +2,7 @@
 import type { Tenant } from '../directory/model.js';
 import { TENANT_ALIASES } from '../directory/lookup.js';
 import { GRAPH, paths, v1Issuer, v2Issuer } from '../entra/urls.js';
+import { pathUrl, url } from '../server/routes.js';
 import type { SigningKey } from '../keys/store.js';
 
 /** The members both versions end with: region and Microsoft cloud hosts. */
@@ -18,12 +19,11 @@ function cloud(alias: boolean, tenant: Tenant) {
 /** `segment` is what the client used; endpoints carry the tenant GUID unless it used an alias, as Entra does. */
 export function discoveryV2(origin: string, tenant: Tenant, segment: string) {
   const alias = TENANT_ALIASES.has(segment.toLowerCase());
-  const t = alias ? segment.toLowerCase() : tenant.id;
-  const base = `${origin}/${t}`;
+  const t = { tenant: alias ? segment.toLowerCase() : tenant.id };
   return {
-    token_endpoint: `${base}${paths.v2.token}`,
+    token_endpoint: url(origin, 'token.v2', t),
     token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
-    jwks_uri: `${base}${paths.v2.keys}`,
+    jwks_uri: url(origin, 'jwks.v2', t),
     response_modes_supported: ['query', 'fragment', 'form_post'],
     subject_types_supported: ['pairwise'],
     id_token_signing_alg_values_supported: ['RS256'],
@@ -31,26 +31,25 @@ export function discoveryV2(origin: string, tenant: Tenant, segment: string) {
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
     issuer: alias ? v2Issuer(origin, '{tenantid}') : v2Issuer(origin, tenant.id),
     request_uri_parameter_supported: false,
-    userinfo_endpoint: `${origin}${paths.userinfo}`,
-    authorization_endpoint: `${base}${paths.v2.authorize}`,
-    device_authorization_endpoint: `${base}${paths.v2.devicecode}`,
+    userinfo_endpoint: url(origin, 'userinfo'),
+    authorization_endpoint: url(origin, 'authorize.v2', t),
+    device_authorization_endpoint: url(origin, 'devicecode.v2', t),
     http_logout_supported: true,
     frontchannel_logout_supported: true,
-    end_session_endpoint: `${base}${paths.v2.logout}`,
+    end_session_endpoint: url(origin, 'logout.v2', t),
     claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
-    kerberos_endpoint: `${base}${paths.kerberos}`,
+    kerberos_endpoint: pathUrl(origin, paths.kerberos, t),
     ...cloud(alias, tenant),
   };
 }
 
 export function discoveryV1(origin: string, tenant: Tenant, segment: string) {
   const alias = TENANT_ALIASES.has(segment.toLowerCase());
-  const t = alias ? segment.toLowerCase() : tenant.id;
-  const base = `${origin}/${t}`;
+  const t = { tenant: alias ? segment.toLowerCase() : tenant.id };
   return {
-    token_endpoint: `${base}${paths.v1.token}`,
+    token_endpoint: url(origin, 'token.v1', t),
     token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
-    jwks_uri: `${origin}/common${paths.v1.keys}`,
+    jwks_uri: url(origin, 'jwks.v1', { tenant: 'common' }),
     response_modes_supported: ['query', 'fragment', 'form_post'],
     subject_types_supported: ['pairwise'],
     id_token_signing_alg_values_supported: ['RS256'],
@@ -58,15 +57,15 @@ export function discoveryV1(origin: string, tenant: Tenant, segment: string) {
     scopes_supported: ['openid'],
     issuer: alias ? v1Issuer('{tenantid}') : v1Issuer(tenant.id),
     microsoft_multi_refresh_token: true,
-    authorization_endpoint: `${base}${paths.v1.authorize}`,
-    device_authorization_endpoint: `${base}${paths.v1.devicecode}`,
+    authorization_endpoint: url(origin, 'authorize.v1', t),
+    device_authorization_endpoint: url(origin, 'devicecode.v1', t),
     http_logout_supported: true,
     frontchannel_logout_supported: true,
-    end_session_endpoint: `${base}${paths.v1.logout}`,
+    end_session_endpoint: url(origin, 'logout.v1', t),
     claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr', 'nonce', 'email', 'given_name', 'family_name', 'nickname'],
-    check_session_iframe: `${base}${paths.v1.checksession}`,
-    userinfo_endpoint: `${base}${paths.v1.userinfo}`,
-    kerberos_endpoint: `${base}${paths.kerberos}`,
+    check_session_iframe: pathUrl(origin, paths.v1.checksession, t),
+    userinfo_endpoint: url(origin, 'userinfo.v1', t),
+    kerberos_endpoint: pathUrl(origin, paths.kerberos, t),
     ...cloud(alias, tenant),
   };
 }

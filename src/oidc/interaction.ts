@@ -1,12 +1,16 @@
-/** Sign-in interactions: login_hint auto sign-in (CI needs no browser), account picker, password form. */
+/**
+ * Sign-in interactions: login_hint auto sign-in (CI needs no browser), single sign-on, the account
+ * picker and the password form. Each says once who signed in (tx.identify), which evaluates the
+ * user-scoped fault rules for them.
+ */
 import type { Context } from 'koa';
 import type { Tenant, User } from '../directory/model.js';
 import { findApp, findUser, isAssigned } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
-import { gate } from '../faults/gate.js';
+import type { IdentifiedBy } from '../server/events.js';
 import { readSso, writeSso } from '../server/session.js';
-import { requestBody, requestIds } from '../server/context.js';
-import { errorPage, loginPage } from '../ui/pages.js';
+import type { Transaction } from '../server/transaction.js';
+import { loginPage } from '../ui/pages.js';
 import type { Engine } from './provider.js';
 
 type Details = Awaited<ReturnType<Engine['interactionDetails']>>;
@@ -15,17 +19,11 @@ function wants(details: Details, prompt: string): boolean {
   return String(details.params.prompt ?? '').split(' ').includes(prompt);
 }
 
-async function finish(ctx: Context, engine: Engine, details: Details, user: User): Promise<void> {
-  const app = findApp(engine.tenant, details.params.client_id as string);
-  // Faults for this user, when the authorize request did not name them (no login_hint).
-  if (!details.params.login_hint) await gate(ctx, { endpoint: 'authorize', tenant: engine.tenant, app, user });
-  if (app && !isAssigned(app, user)) {
-    // Entra shows its error page after sign-in; the app gets nothing.
-    ctx.status = 200;
-    ctx.type = 'html';
-    ctx.body = errorPage(new EntraError(50105, { params: { appName: app.name, appId: app.clientId } }), requestIds(ctx));
-    return;
-  }
+async function finish(ctx: Context, tx: Transaction, engine: Engine, user: User, by: IdentifiedBy): Promise<void> {
+  await tx.identify(user, by);
+  const app = tx.app;
+  // Entra shows its error page after sign-in; the app gets nothing (50105 is a page-only error).
+  if (app && !isAssigned(app, user)) throw new EntraError(50105, { params: { appName: app.name, appId: app.clientId } });
   writeSso(ctx, engine.tenant, user);
   const result = { login: { accountId: user.id, amr: ['pwd'], remember: true }, select_account: {} };
   const returnTo = await engine.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
@@ -54,32 +52,40 @@ async function consent(ctx: Context, engine: Engine, details: Details): Promise<
   ctx.redirect(returnTo);
 }
 
-export async function showLogin(ctx: Context, engine: Engine): Promise<void> {
-  const details = await engine.interactionDetails(ctx.req, ctx.res);
-  const tenant = engine.tenant;
-  if (details.prompt.name === 'consent' && details.session?.accountId) return consent(ctx, engine, details);
-  const hinted = findUser(tenant, details.params.login_hint as string | undefined);
-  const forced = wants(details, 'login') || wants(details, 'select_account');
-  if (hinted && tenant.autoSignIn && !forced) return finish(ctx, engine, details, hinted);
-  // Single sign-on: signed in already (another app, SAML too) and no one else asked for.
-  const sso = readSso(ctx, tenant);
-  if (sso && !forced && (!hinted || hinted.id === sso.user.id)) return finish(ctx, engine, details, sso.user);
-  if (wants(details, 'select_account')) return page(ctx, tenant, details, {});
-  page(ctx, tenant, details, hinted ? { user: hinted } : {});
+/** What the interaction is about: the app and login_hint of the authorize request it continues. */
+async function details(ctx: Context, tx: Transaction, engine: Engine): Promise<Details> {
+  const d = await engine.interactionDetails(ctx.req, ctx.res);
+  tx.app = findApp(engine.tenant, d.params.client_id as string);
+  tx.userHint = d.params.login_hint as string | undefined;
+  return d;
 }
 
-export async function submitLogin(ctx: Context, engine: Engine): Promise<void> {
-  const details = await engine.interactionDetails(ctx.req, ctx.res);
+export async function showLogin(ctx: Context, tx: Transaction, engine: Engine): Promise<void> {
+  const d = await details(ctx, tx, engine);
   const tenant = engine.tenant;
-  const { username, password } = requestBody(ctx);
-  if (!username) return page(ctx, tenant, details, { error: 'Enter a valid email address, phone number, or Skype name.' });
+  if (d.prompt.name === 'consent' && d.session?.accountId) return consent(ctx, engine, d);
+  const hinted = findUser(tenant, tx.userHint);
+  const forced = wants(d, 'login') || wants(d, 'select_account');
+  if (hinted && tenant.autoSignIn && !forced) return finish(ctx, tx, engine, hinted, 'login_hint');
+  // Single sign-on: signed in already (another app, SAML too) and no one else asked for.
+  const sso = readSso(ctx, tenant);
+  if (sso && !forced && (!hinted || hinted.id === sso.user.id)) return finish(ctx, tx, engine, sso.user, 'session');
+  if (wants(d, 'select_account')) return page(ctx, tenant, d, {});
+  page(ctx, tenant, d, hinted ? { user: hinted } : {});
+}
+
+export async function submitLogin(ctx: Context, tx: Transaction, engine: Engine): Promise<void> {
+  const d = await details(ctx, tx, engine);
+  const tenant = engine.tenant;
+  const { username, password } = tx.body;
+  if (!username) return page(ctx, tenant, d, { error: 'Enter a valid email address, phone number, or Skype name.' });
   const user = findUser(tenant, username);
   if (password === undefined) {
-    if (!user) return page(ctx, tenant, details, { error: "This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin." });
-    return page(ctx, tenant, details, { user });
+    if (!user) return page(ctx, tenant, d, { error: "This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin." });
+    return page(ctx, tenant, d, { user });
   }
   if (!user || user.password !== password) {
-    return page(ctx, tenant, details, { username, error: 'Your account or password is incorrect. If you don\'t remember your password, reset it now.' });
+    return page(ctx, tenant, d, { username, error: 'Your account or password is incorrect. If you don\'t remember your password, reset it now.' });
   }
-  return finish(ctx, engine, details, user);
+  return finish(ctx, tx, engine, user, 'password');
 }

@@ -1,23 +1,24 @@
 /**
- * One oidc-provider per tenant, configured (not forked) to Entra's shapes: our own client
- * authentication runs before it (client.ts), the JWT customizer writes Entra's access-token claims,
- * and the response hook (shape.ts) turns its errors and token responses into Entra's.
+ * One oidc-provider per tenant, configured (not forked): it runs the authorization endpoint
+ * (parameters, sessions, interactions, the code), sign-out and the storage of codes and refresh
+ * tokens. It signs nothing: our own client authentication runs before it (client.ts), every grant
+ * is ours (grants.ts), front-channel tokens come from the funnel (shape.ts), and its errors are
+ * rendered as Entra's by the one error renderer.
  */
 import './quiet.js';
 import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Tenant } from '../directory/model.js';
-import { findApp, findResource, findUser } from '../directory/lookup.js';
-import * as claims from '../entra/claims.js';
+import { findResource, findUser } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
 import { paths, v2Issuer } from '../entra/urls.js';
 import type { KeyMaterial } from '../keys/store.js';
 import { DEFAULTS } from '../scenario/defaults.js';
+import { pathUrl } from '../server/routes.js';
+import type { Runtime } from '../server/runtime.js';
 import { MemoryAdapter } from './adapter.js';
-import type { DeviceCodes } from './device.js';
-import { DEVICE_GRANTS, deviceCodeGrant, JWT_BEARER, onBehalfOfGrant, passwordGrant, refreshTokenGrant } from './grants.js';
-import { delegatedScopes, grantedRoles, OFFLINE_MARKER, resolveScopes } from './scopes.js';
-
-import { renderProviderError, shapeResponses } from './shape.js';
+import { authorizationCodeGrant, DEVICE_GRANTS, deviceCodeGrant, JWT_BEARER, onBehalfOfGrant, passwordGrant, refreshTokenGrant } from './grants.js';
+import { OFFLINE_MARKER, resolveScopes } from './scopes.js';
+import { providerHooks, renderProviderError } from './shape.js';
 
 export interface EngineOptions {
   origin: string;
@@ -26,23 +27,13 @@ export interface EngineOptions {
   /** Shared by every provider of one server: our client auth swaps the real secret for it. */
   internalSecret: string;
   cookieKeys: string[];
-  namespace: string;
-  devices: DeviceCodes;
-}
-
-/** What our layers tell the provider hooks about the request (set on ctx.state). */
-export interface OidcState {
-  /** appidacr/azpacr: 0 public, 1 secret, 2 certificate. */
-  clientAuth?: '0' | '1' | '2';
-  /** The caught error behind an error response, for re-rendering in Entra's shape. */
-  providerError?: unknown;
-  /** Set when our own code already produced an Entra-shaped ID token. */
-  idTokenShaped?: boolean;
-  /** A SPA's refresh token: its fixed end (epoch seconds), reported as refresh_token_expires_in. */
-  refreshTokenExpiresAt?: number;
+  runtime: Runtime;
 }
 
 export type Engine = Provider & { tenant: Tenant; options: EngineOptions };
+
+/** The provider is mounted at /{tid}: its routes are Entra's paths below the tenant segment. */
+export const providerPath = (path: string) => path.replace('/:tenant', '');
 
 /** An API as oidc-provider sees it; scopes accept `{indicator}/{perm}` (and bare names for Graph). */
 export function resourceServerInfo(tenant: Tenant, indicator: string) {
@@ -93,14 +84,14 @@ function clientsOf(o: EngineOptions) {
     .map((a) => {
       const redirectUris = [...a.redirectUris, ...a.spaRedirectUris];
       const redirect = redirectUris.length > 0;
-      const { idTokens, accessTokens } = a.implicitGrant;
       return {
         client_id: a.clientId,
         client_name: a.name,
         client_secret: o.internalSecret,
         token_endpoint_auth_method: 'client_secret_post',
-        grant_types: [...(redirect ? ['authorization_code'] : []), 'refresh_token', 'client_credentials', 'password', ...DEVICE_GRANTS, JWT_BEARER],
-        response_types: redirect ? ['code', ...(idTokens ? ['id_token', 'code id_token'] : []), ...(idTokens && accessTokens ? ['id_token token'] : [])] : [],
+        grant_types: [...(redirect ? ['authorization_code'] : []), 'refresh_token', 'password', ...DEVICE_GRANTS, JWT_BEARER],
+        // The provider runs the code flow only: implicit and hybrid tokens come from our funnel (shape.ts).
+        response_types: redirect ? ['code'] : [],
         redirect_uris: redirectUris,
         post_logout_redirect_uris: a.postLogoutRedirectUris,
         application_type: a.publicClient ? 'native' : 'web',
@@ -112,20 +103,19 @@ export function createEngine(o: EngineOptions): Engine {
   const { tenant } = o;
   const tid = tenant.id;
   const configuration: Configuration = {
-    adapter: MemoryAdapter.for(`${o.namespace}:${tid}`) as unknown as Configuration['adapter'],
+    adapter: MemoryAdapter.for(o.runtime, tid) as unknown as Configuration['adapter'],
     clients: clientsOf(o) as Configuration['clients'],
     jwks: { keys: o.keys.signing.map((k) => k.privateJwk) } as Configuration['jwks'],
     cookies: { keys: o.cookieKeys, names: { session: `esctx.${tid}`, interaction: `_interaction.${tid}`, resume: `_resume.${tid}` } } as Configuration['cookies'],
     routes: {
-      authorization: paths.v2.authorize,
-      token: paths.v2.token,
-      end_session: paths.v2.logout,
-      jwks: paths.v2.keys,
+      authorization: providerPath(paths.v2.authorize),
+      token: providerPath(paths.v2.token),
+      end_session: providerPath(paths.v2.logout),
+      jwks: providerPath(paths.v2.keys),
     },
     scopes: ['openid', 'profile', 'email', 'offline_access', OFFLINE_MARKER],
-    // Marker claims: they tell the token hook which OIDC scopes a grant holds (see shape.ts).
-    claims: { openid: ['sub'], profile: ['x_profile'], email: ['x_email'] },
-    responseTypes: ['code', 'id_token', 'code id_token', 'id_token token'],
+    claims: { openid: ['sub'] },
+    responseTypes: ['code'],
     // Entra requires PKCE only where the redirect URI is a SPA's (client.ts checks it with Entra's code).
     pkce: { required: () => false },
     ttl: {
@@ -133,26 +123,15 @@ export function createEngine(o: EngineOptions): Engine {
       ClientCredentials: tenant.lifetimes.accessToken,
       IdToken: tenant.lifetimes.idToken,
       AuthorizationCode: DEFAULTS.codeSeconds,
-      // A SPA's refresh token lives 24 hours, fixed; others 90 days (reference §5).
-      RefreshToken: (ctx, _token, client) => {
-        const app = findApp(tenant, client.clientId);
-        if (!app?.spaRedirectUris.includes(String(ctx.oidc.params?.redirect_uri ?? ''))) return DEFAULTS.refreshTokenSeconds;
-        (ctx.state as OidcState).refreshTokenExpiresAt = Math.floor(Date.now() / 1000) + DEFAULTS.spaRefreshTokenSeconds;
-        return DEFAULTS.spaRefreshTokenSeconds;
-      },
+      // Refresh tokens are made by our grants, which set a SPA's fixed 24-hour end themselves.
+      RefreshToken: DEFAULTS.refreshTokenSeconds,
       Session: DEFAULTS.sessionSeconds,
       Grant: DEFAULTS.refreshTokenSeconds,
       Interaction: 3600,
     },
-    // Entra issues a refresh token whenever offline_access was asked for (see OFFLINE_MARKER).
-    issueRefreshToken: async (_ctx, client, code) => {
-      if (!client.grantTypeAllowed('refresh_token')) return false;
-      return code.scopes.has('offline_access') || code.scopes.has(OFFLINE_MARKER);
-    },
     features: {
       devInteractions: { enabled: false },
       userinfo: { enabled: false }, // Entra's userinfo is Graph's: served by our own route
-      clientCredentials: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
@@ -188,47 +167,17 @@ export function createEngine(o: EngineOptions): Engine {
     },
     findAccount: async (_ctx, id) => {
       const user = findUser(tenant, id);
-      return user ? { accountId: user.id, claims: async () => ({ sub: user.id, x_profile: true, x_email: true }) } : undefined;
+      return user ? { accountId: user.id, claims: async () => ({ sub: user.id }) } : undefined;
     },
-    interactions: { policy: entraPolicy(), url: (_ctx, interaction) => `/${tid}/login/${interaction.uid}` },
-    renderError: renderProviderError,
-    formats: {
-      customizers: {
-        // Replace the provider's access-token payload with Entra's claims for the resource's token version.
-        jwt: async (ctx, token, jwt) => {
-          const client = findApp(tenant, token.clientId)!;
-          const rs = token.resourceServer as { audience?: string } | undefined;
-          const indicator = rs?.audience ?? '';
-          const resource = findResource(tenant, indicator)!;
-          const accountId = 'accountId' in token ? (token.accountId as string | undefined) : undefined;
-          const user = accountId ? findUser(tenant, accountId) : undefined;
-          const state = (ctx?.state ?? {}) as OidcState;
-          let scp: string[] | undefined;
-          let roles: string[] | undefined;
-          if (user) {
-            const asked = (token.scope ?? '').split(' ').filter(Boolean).join(' ');
-            scp = delegatedScopes(client, resolveScopes(tenant, asked || `${indicator}/.default`));
-          } else {
-            roles = grantedRoles(client, resource);
-          }
-          const v1 = resource.api?.accessTokenVersion !== 2;
-          jwt.header = { typ: 'JWT', ...(v1 ? { x5t: o.keys.signing[0]!.x5t } : {}) };
-          jwt.payload = claims.accessToken({
-            origin: o.origin,
-            tenant,
-            client,
-            resource,
-            audience: indicator,
-            user,
-            scp,
-            roles,
-            clientAuth: state.clientAuth ?? '1',
-            now: Math.floor(Date.now() / 1000),
-            lifetime: token.expiration ?? tenant.lifetimes.accessToken,
-          });
-        },
+    interactions: {
+      policy: entraPolicy(),
+      // Our sign-in page continues this sign-in: it gets what the authorize request decided (channel, fault, effects).
+      url: (ctx, interaction) => {
+        ctx.state.tx.runtime.signIns.set(interaction.uid, ctx.state.tx.flow);
+        return pathUrl('', paths.login, { tenant: tid, uid: interaction.uid });
       },
     },
+    renderError: renderProviderError,
     conformIdTokenClaims: false,
     enabledJWA: { idTokenSigningAlgValues: ['RS256'] } as Configuration['enabledJWA'],
   };
@@ -237,11 +186,12 @@ export function createEngine(o: EngineOptions): Engine {
   provider.tenant = tenant;
   provider.options = o;
   allowEntraRedirectUris(provider);
+  provider.registerGrantType('authorization_code', authorizationCodeGrant, ['code', 'code_verifier', 'redirect_uri', 'scope']);
   provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope']);
   provider.registerGrantType('refresh_token', refreshTokenGrant, ['refresh_token', 'scope']);
   for (const g of DEVICE_GRANTS) provider.registerGrantType(g, deviceCodeGrant, ['device_code', 'scope']);
   provider.registerGrantType(JWT_BEARER, onBehalfOfGrant, ['assertion', 'requested_token_use', 'scope']);
-  shapeResponses(provider);
+  providerHooks(provider);
   return provider;
 }
 

@@ -1,18 +1,54 @@
-/** Issuing user tokens outside the provider's own grants (password, refresh): one path, the same claims. */
-import { randomUUID } from 'node:crypto';
-import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { App, User } from '../directory/model.js';
+/**
+ * Entra's tokens for the token endpoint and the front channel: claims from entra/claims.ts for
+ * Entra's scope grammar, issued through the one funnel, answered in Entra's response fields (v2
+ * numbers, v1 strings). No provider here: client credentials (CI's hot path) never load it.
+ */
+import type { Context } from 'koa';
+import type { App, Tenant, User } from '../directory/model.js';
 import * as claims from '../entra/claims.js';
-import { signJwt } from '../keys/signing.js';
-import { type Engine, type OidcState, resourceServerInfo } from './provider.js';
-import { resolveScopes } from './scopes.js';
+import { noStore } from '../entra/render.js';
+import { GRAPH } from '../entra/urls.js';
+import { issueJwt } from '../issuance/funnel.js';
+import type { JwtSignOptions } from '../keys/signing.js';
+import { DEFAULTS } from '../scenario/defaults.js';
+import type { Transaction } from '../server/transaction.js';
+import { delegatedScopes, grantedRoles, OFFLINE_MARKER, resolveScopes } from './scopes.js';
 
-/** The ID token for this request: v1-shaped from the v1 endpoints, v2 otherwise; signed with the active key. */
-export function entraIdToken(ctx: KoaContextWithOIDC, i: Omit<claims.IdTokenInput, 'origin' | 'tenant' | 'now'>): string {
-  const { tenant, origin, keys } = (ctx.oidc.provider as Engine).options;
-  const input = { ...i, origin, tenant, now: Math.floor(Date.now() / 1000) };
-  (ctx.state as OidcState).idTokenShaped = true;
-  return signJwt(ctx.state.v1 ? claims.idTokenV1(input) : claims.idTokenV2(input), keys.signing[0]!);
+export interface AccessTokenRequest {
+  origin: string;
+  tenant: Tenant;
+  client: App;
+  /** Absent: an app-only token, whose scope must be `{resource}/.default`. */
+  user?: User;
+  scope: string;
+  clientAuth: '0' | '1' | '2';
+  now?: number;
+  sid?: string;
+}
+
+/** The claims of an access token for `scope`, and how to sign it (v1 tokens carry x5t; Graph's a header nonce). */
+export function accessTokenFor(r: AccessTokenRequest): { payload: claims.Claims; sign: JwtSignOptions; lifetime: number } {
+  const scopes = resolveScopes(r.tenant, r.scope, { requireDefault: !r.user });
+  const lifetime = r.tenant.lifetimes.accessToken;
+  const payload = claims.accessToken({
+    origin: r.origin,
+    tenant: r.tenant,
+    client: r.client,
+    resource: scopes.resource,
+    audience: scopes.indicator,
+    ...(r.user ? { user: r.user, scp: delegatedScopes(r.client, scopes) } : { roles: grantedRoles(r.client, scopes.resource) }),
+    clientAuth: r.clientAuth,
+    now: r.now ?? Math.floor(Date.now() / 1000),
+    lifetime,
+    ...(r.sid ? { sid: r.sid } : {}),
+  });
+  return { payload, lifetime, sign: { x5t: scopes.resource.api?.accessTokenVersion !== 2, graphNonce: scopes.resource.clientId === GRAPH.appId } };
+}
+
+/** The ID token's claims: v1-shaped from the v1 endpoints, v2 otherwise. */
+export function idTokenClaims(protocol: 'v1' | 'v2', i: Omit<claims.IdTokenInput, 'now'>): claims.Claims {
+  const input = { ...i, now: Math.floor(Date.now() / 1000) };
+  return protocol === 'v1' ? claims.idTokenV1(input) : claims.idTokenV2(input);
 }
 
 export interface UserTokenInput {
@@ -20,44 +56,75 @@ export interface UserTokenInput {
   client: App;
   /** The scope parameter as sent: OIDC scopes plus one resource's permissions. */
   scope: string;
-  grantType: string;
   sid?: string;
-  /** Fixed end of the refresh token (SPA); otherwise the usual lifetime from now. */
-  refreshTokenExpiresAt?: number;
+  nonce?: string;
 }
 
-export async function issueUserTokens(ctx: KoaContextWithOIDC, i: UserTokenInput): Promise<Record<string, unknown>> {
-  const provider = ctx.oidc.provider as Engine;
-  const { tenant } = provider.options;
+export interface IssuedTokens {
+  accessToken: string;
+  lifetime: number;
+  /** Space-separated scopes the response reports. */
+  scope?: string;
+  idToken?: string;
+  refreshToken?: string;
+  /** A SPA's refresh token: its fixed end (epoch seconds), reported as refresh_token_expires_in. */
+  refreshTokenExpiresAt?: number;
+  user?: User;
+  /** The access token's delegated scopes (v1 answers report them as `scope`). */
+  scp?: string;
+}
+
+/** Access token (and ID token when openid was asked for) for a signed-in user, through the funnel. */
+export async function userTokens(tx: Transaction, i: UserTokenInput): Promise<IssuedTokens> {
+  const tenant = tx.tenant!;
   const scopes = resolveScopes(tenant, i.scope);
-  const oidcClient = ctx.oidc.client!;
-  const { AccessToken, RefreshToken, ResourceServer } = provider;
-  // Entra consents per app, not per grant, and our refresh grant reads only the refresh token:
-  // no Grant is stored (it would pile up in memory, one per ROPC or refresh request).
-  const grantId = randomUUID();
+  const { payload, sign, lifetime } = accessTokenFor({ origin: tx.world.origin, tenant, client: i.client, user: i.user, scope: i.scope, clientAuth: tx.clientAuth ?? '1', ...(i.sid ? { sid: i.sid } : {}) });
+  const idToken = scopes.oidc.has('openid')
+    ? await issueJwt({ tx, kind: 'id_token', claims: idTokenClaims(tx.protocol, { origin: tx.world.origin, tenant, client: i.client, user: i.user, scopes: scopes.oidc, nonce: i.nonce, sid: i.sid }) })
+    : undefined;
+  const accessToken = await issueJwt({ tx, kind: 'access_token', claims: payload, sign });
+  const scope = i.scope.split(/\s+/).filter((s) => s && s !== OFFLINE_MARKER).join(' ');
+  return { accessToken, lifetime, scope, ...(idToken ? { idToken } : {}), user: i.user, ...(typeof payload.scp === 'string' ? { scp: payload.scp } : {}) };
+}
 
-  const at = new AccessToken({ accountId: i.user.id, client: oidcClient, grantId, scope: i.scope, gty: i.grantType });
-  at.resourceServer = new ResourceServer(scopes.indicator, resourceServerInfo(tenant, scopes.indicator));
-  const accessToken = await at.save();
+/** Client credentials: an app-only token; client and scope were checked (client.ts). */
+export async function appTokens(tx: Transaction, client: App, scope: string): Promise<IssuedTokens> {
+  const { payload, sign, lifetime } = accessTokenFor({ origin: tx.world.origin, tenant: tx.tenant!, client, scope, clientAuth: tx.clientAuth === '2' ? '2' : '1' });
+  return { accessToken: await issueJwt({ tx, kind: 'access_token', claims: payload, sign }), lifetime };
+}
 
-  let refreshToken: string | undefined;
-  if (scopes.oidc.has('offline_access')) {
-    // Entra's refresh tokens work for any resource the app may call (MRRT); the scope here is informational.
-    const rt = new RefreshToken({ accountId: i.user.id, client: oidcClient, grantId, scope: i.scope, gty: i.grantType, ...(i.sid ? { sid: i.sid } : {}) });
-    if (i.refreshTokenExpiresAt) {
-      rt.exp = i.refreshTokenExpiresAt;
-      (ctx.state as OidcState).refreshTokenExpiresAt = i.refreshTokenExpiresAt;
-    }
-    refreshToken = await rt.save();
+/** The token endpoint's answer in Entra's field order; v1 writes numbers as strings and adds expires_on, not_before, resource (reference §5). */
+export function tokenResponse(ctx: Context, tx: Transaction, t: IssuedTokens): void {
+  const tokens = {
+    access_token: t.accessToken,
+    ...(t.refreshToken ? { refresh_token: t.refreshToken } : {}),
+    ...(t.idToken ? { id_token: t.idToken } : {}),
+  };
+  const scopes = (t.scope ?? '').split(' ').filter(Boolean);
+  if (t.refreshToken && !scopes.includes('offline_access')) scopes.push('offline_access');
+  noStore(ctx);
+  ctx.type = 'application/json; charset=utf-8';
+  if (tx.protocol === 'v1') {
+    const now = Math.floor(Date.now() / 1000);
+    ctx.body = {
+      token_type: 'Bearer',
+      ...(t.scp ? { scope: t.scp } : {}),
+      expires_in: String(t.lifetime),
+      ext_expires_in: String(t.lifetime),
+      expires_on: String(now + t.lifetime),
+      not_before: String(now - DEFAULTS.backdateSeconds),
+      ...(tx.v1Resource ? { resource: tx.v1Resource } : {}),
+      ...tokens,
+    };
+    return;
   }
-  const idToken = scopes.oidc.has('openid') ? entraIdToken(ctx, { client: i.client, user: i.user, scopes: scopes.oidc, sid: i.sid }) : undefined;
-  return {
+  ctx.body = {
     token_type: 'Bearer',
-    scope: i.scope,
-    expires_in: at.expiration,
-    access_token: accessToken,
-    ...(refreshToken ? { refresh_token: refreshToken } : {}),
-    ...(idToken ? { id_token: idToken } : {}),
+    ...(t.user ? { scope: scopes.join(' ') } : {}),
+    expires_in: t.lifetime,
+    ext_expires_in: t.lifetime,
+    ...tokens,
+    ...(t.refreshTokenExpiresAt ? { refresh_token_expires_in: t.refreshTokenExpiresAt - Math.floor(Date.now() / 1000) } : {}),
+    ...(t.user && tx.body.client_info === '1' ? { client_info: claims.clientInfo(tx.tenant!, t.user) } : {}),
   };
 }
-

@@ -1,6 +1,7 @@
 /** Federation metadata in Entra's layout (reference §10.1): WS-Fed role descriptors, then the SAML IdP descriptor. */
 import type { Tenant } from '../directory/model.js';
 import { paths } from '../entra/urls.js';
+import { pathUrl, url } from '../server/routes.js';
 import type { SigningKey } from '../keys/store.js';
 import { issuerOf, samlId } from './response.js';
 import { signXml } from './signing.js';
@@ -42,8 +43,8 @@ export interface MetadataInput {
 
 export async function federationMetadata(i: MetadataInput): Promise<string> {
   const tid = i.tenant.id;
-  const wsfed = `${i.origin}/${tid}${paths.wsfed}`;
-  const saml2 = `${i.origin}/${tid}${paths.saml2}`;
+  const wsfed = pathUrl(i.origin, paths.wsfed, { tenant: tid });
+  const saml2 = url(i.origin, 'saml', { tenant: tid });
   const ns = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:fed="http://docs.oasis-open.org/wsfed/federation/200706"';
   const endpoint = (tag: string) => `<fed:${tag}><wsa:EndpointReference xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:Address>${wsfed}</wsa:Address></wsa:EndpointReference></fed:${tag}>`;
   const claimTypes = CLAIM_TYPES.map(

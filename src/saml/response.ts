@@ -1,8 +1,6 @@
 /** SAML Responses shaped like Entra's (reference §10.3): default-namespace Assertion, `_`+GUID IDs, -5/+60 min window. */
 import { createHash, randomUUID } from 'node:crypto';
 import type { App, Tenant, User } from '../directory/model.js';
-import { samlAttributes } from '../entra/claims.js';
-import type { IssueFaults } from '../faults/shape.js';
 import type { SigningKey } from '../keys/store.js';
 import { encryptAssertion } from './encrypt.js';
 import { NAMEID_FORMATS, type NameIdFormat } from './request.js';
@@ -46,27 +44,16 @@ export interface ResponseInput {
   inResponseTo?: string;
   nameIdFormat?: NameIdFormat;
   authnInstant: number;
+  /** The AttributeStatement, in order (entra/claims.ts samlAttributes, after fault effects). */
+  attributes: Array<[string, string[]]>;
   key: SigningKey;
-  now?: number;
-  faults?: IssueFaults;
+  /** Issue time (epoch ms); the funnel shifts it for clockSkewSeconds. */
+  now: number;
 }
 
-/** Attribute faults: names match exactly or by their last segment (`mail`, `emailaddress`). */
-function shapeAttributes(attrs: Array<[string, string[]]>, f?: IssueFaults): Array<[string, string[]]> {
-  if (!f?.removeClaims && !f?.setClaims) return attrs;
-  const hit = (name: string, ref: string) => name === ref || name.split('/').pop() === ref;
-  let out = attrs.filter(([name]) => !(f.removeClaims ?? []).some((r) => hit(name, r)));
-  for (const [ref, value] of Object.entries(f.setClaims ?? {})) {
-    const values = (Array.isArray(value) ? value : [value]).map(String);
-    const i = out.findIndex(([name]) => hit(name, ref));
-    if (i >= 0) out[i] = [out[i]![0], values];
-    else out = [...out, [ref, values]];
-  }
-  return out;
-}
-
+/** Builds and signs (per the app's signing option) one Response; called by the issuance funnel only. */
 export async function buildResponse(i: ResponseInput): Promise<{ xml: string; assertionId: string }> {
-  const now = (i.now ?? Date.now()) + (i.faults?.clockSkewSeconds ?? 0) * 1000;
+  const now = i.now;
   const saml = i.app.saml!;
   const format = i.nameIdFormat ?? saml.nameIdFormat;
   const responseId = samlId();
@@ -74,7 +61,7 @@ export async function buildResponse(i: ResponseInput): Promise<{ xml: string; as
   const issuer = issuerOf(i.tenant);
   const notOnOrAfter = t(now + 60 * 60 * 1000);
   const irt = i.inResponseTo ? ` InResponseTo="${x(i.inResponseTo)}"` : '';
-  const attributes = shapeAttributes(samlAttributes(i.tenant, i.app, i.user), i.faults)
+  const attributes = i.attributes
     .map(([name, values]) => `<Attribute Name="${x(name)}">${values.map((v) => `<AttributeValue>${x(v)}</AttributeValue>`).join('')}</Attribute>`)
     .join('');
   const assertion =

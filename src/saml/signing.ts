@@ -1,6 +1,7 @@
 /** SAML signing: each enterprise app's certificate (and its successor during rotation), applied with samlify. */
 import type { App } from '../directory/model.js';
 import { loadSamlCert, type SigningKey } from '../keys/store.js';
+import type { Runtime } from '../server/runtime.js';
 
 export const SIG_ALGS = {
   sha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
@@ -14,24 +15,16 @@ export interface AppCerts {
   published: SigningKey[];
 }
 
-const cache = new Map<string, Promise<SigningKey>>();
-
-function cert(certsDir: string, appId: string, slot: string, notAfter?: Date): Promise<SigningKey> {
-  const key = `${certsDir}|${appId}|${slot}|${notAfter?.getTime() ?? ''}`;
-  let p = cache.get(key);
-  if (!p) {
-    p = loadSamlCert({ certsDir, appId, slot, notAfter });
-    p.catch(() => cache.delete(key));
-    cache.set(key, p);
-  }
-  return p;
+/** Loaded once per server (the runtime caches the load). */
+function cert(runtime: Runtime, certsDir: string, appId: string, slot: string, notAfter?: Date): Promise<SigningKey> {
+  return runtime.samlCert(`${certsDir}|${appId}|${slot}|${notAfter?.getTime() ?? ''}`, () => loadSamlCert({ certsDir, appId, slot, notAfter }));
 }
 
-export async function appCerts(certsDir: string, app: App, now = Date.now()): Promise<AppCerts> {
+export async function appCerts(runtime: Runtime, certsDir: string, app: App, now = Date.now()): Promise<AppCerts> {
   const s = app.saml!.signing;
-  const current = await cert(certsDir, app.clientId, 'current', s.expires);
+  const current = await cert(runtime, certsDir, app.clientId, 'current', s.expires);
   if (!s.nextCertificateFrom) return { active: current, published: [current] };
-  const next = await cert(certsDir, app.clientId, 'next');
+  const next = await cert(runtime, certsDir, app.clientId, 'next');
   return { active: now >= s.nextCertificateFrom.getTime() ? next : current, published: [current, next] };
 }
 

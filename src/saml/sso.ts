@@ -1,46 +1,41 @@
 /**
- * SAML endpoints: `/{tenant}/saml2` (SP-initiated sign-in and logout), the IdP-initiated launch URL,
- * and federation metadata. Problems with a request get Entra's error page, never a Response.
+ * The SAML front-end: `/{tenant}/saml2` (SP-initiated sign-in and logout), its sign-in page, the
+ * IdP-initiated launch URL, and federation metadata. Problems with a request get Entra's error
+ * page (the route's channel), never a Response. Responses come from the issuance funnel.
  */
 import { createSign, randomUUID } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
-import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
+import { findUser, isAssigned } from '../directory/lookup.js';
 import type { App, Tenant, User } from '../directory/model.js';
-import { findTenant, findUser, isAssigned } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
-import { paths, TENANT_SEGMENT } from '../entra/urls.js';
+import { issueSamlResponse, recordSamlResponse } from '../issuance/funnel.js';
 import type { KeyMaterial } from '../keys/store.js';
-import { requestBody } from '../server/context.js';
-import { gate } from '../faults/gate.js';
-import { breakXmlSignature, issueFaults, rogueKey } from '../faults/shape.js';
-import { setErrorChannel } from '../server/errors.js';
+import type { IdentifiedBy } from '../server/events.js';
+import { type Handlers, staged, url } from '../server/routes.js';
 import { clearSso, readSso, writeSso } from '../server/session.js';
-import { worldOf } from '../server/world.js';
+import type { Transaction } from '../server/transaction.js';
 import { formPost, loginPage } from '../ui/pages.js';
 import { federationMetadata } from './metadata.js';
-import { readRequest, type AuthnRequestInfo } from './request.js';
-import { buildLogoutResponse, buildResponse, buildStatusResponse, STATUS } from './response.js';
+import type { PendingSamlSignIn } from './pending.js';
+import { type AuthnRequestInfo, readRequest } from './request.js';
+import { buildLogoutResponse, buildStatusResponse, STATUS } from './response.js';
 import { appCerts, SIG_ALGS } from './signing.js';
 import { verifyPost, verifyRedirect } from './verify.js';
 import { decodeMessage, parseXml } from './xml.js';
 
-export interface SamlRoutesOptions {
+export interface SamlHandlerOptions {
   origin: string;
   keys: KeyMaterial;
 }
 
-/** A sign-in waiting on the login page. */
-interface Pending {
-  tenantId: string;
-  appId: string;
+/** Where a sign-in's Response goes and what it answers. */
+interface Target {
   acsUrl: string;
   request?: AuthnRequestInfo;
   relayState?: string;
-  expires: number;
 }
 
-const PENDING_TTL = 15 * 60 * 1000;
 const loginHint = (ctx: Context) => (typeof ctx.query.login_hint === 'string' ? ctx.query.login_hint : undefined);
 
 function findSamlApp(tenant: Tenant, identifier: string): App | undefined {
@@ -58,7 +53,7 @@ function checkRequestSignature(app: App, verified: boolean | undefined): void {
     return;
   }
   if (saml.verificationCertificates.length > 0 && !verified) {
-    throw new EntraError(75005, { params: { detail: 'The signature of the request does not verify with any of the application\'s verification certificates.' } });
+    throw new EntraError(75005, { params: { detail: "The signature of the request does not verify with any of the application's verification certificates." } });
   }
 }
 
@@ -71,82 +66,51 @@ function checkAuthnContext(requested: string[] | undefined): void {
   throw new EntraError(75011, { params: { actual: 'Password', requested: requested.map(name).join(', ') } });
 }
 
-export function samlRoutes(o: SamlRoutesOptions): Router {
-  const router = new Router();
-  const pending = new Map<string, Pending>();
+const postForm = (ctx: Context, t: Target, xml: string) => {
+  ctx.type = 'html';
+  ctx.body = formPost(t.acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), ...(t.relayState !== undefined ? { RelayState: t.relayState } : {}) });
+};
 
-  const page = async (ctx: Context, next: Next) => {
-    setErrorChannel(ctx, { kind: 'page' });
-    await next();
-  };
-  const tenantOf = (ctx: Context): Tenant => {
-    const { directory } = worldOf(ctx);
-    const segment = String(ctx.params.tenant ?? ctx.query.tenantId ?? directory.tenants[0]?.id);
-    if (!TENANT_SEGMENT.test(segment)) throw new EntraError(900023, { params: { tenant: segment } });
-    const tenant = findTenant(directory, segment);
-    if (!tenant) throw new EntraError(90002, { params: { tenant: segment } });
-    return tenant;
-  };
+export function samlHandlers(o: SamlHandlerOptions): Handlers<'saml' | 'saml.login' | 'saml.launch' | 'federationMetadata'> {
+  const certsOf = (tx: Transaction, app: App) => appCerts(tx.runtime, o.keys.certsDir, app);
 
-  /** Sign-in done: the browser gets the auto-submitting form that POSTs the SAMLResponse to the ACS. */
-  const respond = async (ctx: Context, tenant: Tenant, app: App, user: User, p: Omit<Pending, 'expires' | 'tenantId' | 'appId'>, authnInstant: number) => {
+  /** Sign-in done: say who it is, then the browser gets the auto-submitting form that POSTs the SAMLResponse to the ACS. */
+  const respond = async (ctx: Context, tx: Transaction, app: App, user: User, by: IdentifiedBy, t: Target, authnInstant: number) => {
+    await tx.identify(user, by);
     if (!isAssigned(app, user)) throw new EntraError(50105, { params: { appName: app.name, appId: app.clientId } });
-    const { active } = await appCerts(o.keys.certsDir, app);
-    const faults = issueFaults(ctx);
-    const key = faults?.swapKey ? await rogueKey() : active;
-    let { xml } = await buildResponse({ tenant, app, user, acsUrl: p.acsUrl, inResponseTo: p.request?.id, nameIdFormat: p.request?.nameIdFormat, authnInstant, key, faults });
-    if (faults?.breakSignature) xml = breakXmlSignature(xml);
-    ctx.state.samlResponse = xml;
-    ctx.type = 'html';
-    ctx.body = formPost(p.acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), ...(p.relayState !== undefined ? { RelayState: p.relayState } : {}) });
+    const { active } = await certsOf(tx, app);
+    const xml = await issueSamlResponse({ tx, tenant: tx.tenant!, app, user, acsUrl: t.acsUrl, inResponseTo: t.request?.id, nameIdFormat: t.request?.nameIdFormat, authnInstant, key: active });
+    postForm(ctx, t, xml);
   };
 
-  /** Signs in now (session, or login_hint with auto sign-in) or shows the login page. */
-  const signIn = async (ctx: Context, tenant: Tenant, app: App, p: Omit<Pending, 'expires' | 'tenantId' | 'appId'>) => {
+  /** Signs in now (session, or login_hint with auto sign-in) or shows the sign-in page. */
+  const signIn = async (ctx: Context, tx: Transaction, app: App, t: Target) => {
+    const tenant = tx.tenant!;
     const session = readSso(ctx, tenant);
-    const force = p.request?.forceAuthn ?? false;
-    if (session && !force) return respond(ctx, tenant, app, session.user, p, session.authnInstant);
-    if (p.request?.isPassive) {
-      const { active } = await appCerts(o.keys.certsDir, app);
-      const xml = await buildStatusResponse(tenant, app, p.acsUrl, p.request.id, STATUS.noPassive, 'AADSTS50058: A silent sign-in request was sent but no user is signed in.', active);
-      ctx.type = 'html';
-      ctx.body = formPost(p.acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), ...(p.relayState !== undefined ? { RelayState: p.relayState } : {}) });
-      return;
+    const force = t.request?.forceAuthn ?? false;
+    if (session && !force) return respond(ctx, tx, app, session.user, 'session', t, session.authnInstant);
+    if (t.request?.isPassive) {
+      const { active } = await certsOf(tx, app);
+      const xml = await buildStatusResponse(tenant, app, t.acsUrl, t.request.id, STATUS.noPassive, 'AADSTS50058: A silent sign-in request was sent but no user is signed in.', active);
+      recordSamlResponse(tx, { xml, app, acsUrl: t.acsUrl, inResponseTo: t.request.id, status: STATUS.noPassive });
+      return postForm(ctx, t, xml);
     }
-    const hinted = findUser(tenant, loginHint(ctx));
+    const hinted = findUser(tenant, tx.userHint);
     if (hinted && tenant.autoSignIn && !force) {
       const now = Date.now();
       writeSso(ctx, tenant, hinted, now);
-      return respond(ctx, tenant, app, hinted, p, now);
+      return respond(ctx, tx, app, hinted, 'login_hint', t, now);
     }
     const id = randomUUID();
-    for (const [k, v] of pending) if (v.expires < Date.now()) pending.delete(k);
-    pending.set(id, { ...p, tenantId: tenant.id, appId: app.clientId, expires: Date.now() + PENDING_TTL });
+    const pending: PendingSamlSignIn = { ...t, tenantId: tenant.id, appId: app.clientId, flow: tx.flow };
+    tx.runtime.samlPending.set(id, pending);
     ctx.type = 'html';
-    ctx.body = loginPage({ tenant, action: `/${tenant.id}${paths.saml2}/login/${id}`, appName: app.name, ...(hinted ? { user: hinted } : {}) });
-  };
-
-  const handleRequest = async (ctx: Context, binding: 'redirect' | 'post') => {
-    const tenant = tenantOf(ctx);
-    const source = binding === 'redirect' ? (ctx.query as Record<string, unknown>) : requestBody(ctx);
-    const encoded = source.SAMLRequest;
-    const relayState = typeof source.RelayState === 'string' ? source.RelayState : undefined;
-    if (typeof encoded !== 'string' || !encoded) throw new EntraError(750054);
-    const xml = decodeMessage(encoded, binding);
-    const request = readRequest(parseXml(xml));
-    const app = findSamlApp(tenant, request.issuer);
-    if (!app) throw new EntraError(700016, { params: { appId: request.issuer, tenant: tenant.id } });
-    if (request.kind === 'LogoutRequest') return logout(ctx, tenant, app, request.id, relayState);
-    await gate(ctx, { endpoint: 'saml', tenant, app, user: readSso(ctx, tenant)?.user, userHint: loginHint(ctx) });
-    checkRequestSignature(app, binding === 'redirect' ? verifyRedirect(ctx.querystring, app.saml!.verificationCertificates) : verifyPost(xml, app.saml!.verificationCertificates));
-    checkAuthnContext(request.authnContext);
-    const acsUrl = request.acsUrl ?? app.saml!.replyUrls[0]!;
-    if (!app.saml!.replyUrls.includes(acsUrl)) throw new EntraError(50011, { params: { uri: acsUrl, appId: app.clientId } });
-    await signIn(ctx, tenant, app, { acsUrl, request, relayState });
+    ctx.body = loginPage({ tenant, action: url('', 'saml.login', { tenant: tenant.id, id }), appName: app.name, ...(hinted ? { user: hinted } : {}) });
   };
 
   /** SP-initiated logout: end the session, then a LogoutResponse to the app's Logout URL (HTTP-Redirect). */
-  const logout = async (ctx: Context, tenant: Tenant, app: App, inResponseTo: string, relayState?: string) => {
+  const logout = async (ctx: Context, tx: Transaction, app: App, inResponseTo: string, relayState?: string) => {
+    const tenant = tx.tenant!;
     clearSso(ctx, tenant);
     const target = app.saml!.logoutUrl;
     if (!target) {
@@ -155,76 +119,102 @@ export function samlRoutes(o: SamlRoutesOptions): Router {
       return;
     }
     const xml = buildLogoutResponse(o.origin, tenant, target, inResponseTo);
+    tx.artifacts.push({ name: 'SAMLResponse', kind: 'saml', value: xml, direction: 'response' });
     const query = new URLSearchParams({ SAMLResponse: deflateRawSync(Buffer.from(xml)).toString('base64'), ...(relayState !== undefined ? { RelayState: relayState } : {}) });
-    const { active } = await appCerts(o.keys.certsDir, app);
-    const alg = SIG_ALGS[app.saml!.signing.algorithm];
-    query.set('SigAlg', alg);
+    const { active } = await certsOf(tx, app);
+    query.set('SigAlg', SIG_ALGS[app.saml!.signing.algorithm]);
     // HTTP-Redirect binding signature: over "SAMLResponse=…&RelayState=…&SigAlg=…" exactly as sent.
     const signature = createSign(app.saml!.signing.algorithm === 'sha1' ? 'RSA-SHA1' : 'RSA-SHA256').update(query.toString()).sign(active.privateKey, 'base64');
     query.set('Signature', String(signature));
     ctx.redirect(`${target}${target.includes('?') ? '&' : '?'}${query}`);
   };
 
-  router.get(`/:tenant${paths.saml2}`, page, (ctx) => handleRequest(ctx, 'redirect'));
-  router.post(`/:tenant${paths.saml2}`, page, (ctx) => handleRequest(ctx, 'post'));
-
-  router.post(`/:tenant${paths.saml2}/login/:id`, page, async (ctx) => {
-    const tenant = tenantOf(ctx);
-    const p = pending.get(String(ctx.params.id));
-    if (!p || p.expires < Date.now() || p.tenantId !== tenant.id) throw new EntraError(75005, { params: { detail: 'The sign-in request has expired; start again from the application.' } });
-    const app = tenant.apps.find((a) => a.clientId === p.appId)!;
-    const { username, password } = requestBody(ctx);
-    const user = findUser(tenant, username);
-    const action = ctx.path;
-    if (!username || !user) {
-      ctx.type = 'html';
-      ctx.body = loginPage({ tenant, action, appName: app.name, error: username ? "This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin." : undefined });
-      return;
-    }
-    if (password === undefined) {
-      ctx.type = 'html';
-      ctx.body = loginPage({ tenant, action, appName: app.name, user });
-      return;
-    }
-    if (user.password !== password) {
-      ctx.type = 'html';
-      ctx.body = loginPage({ tenant, action, appName: app.name, user, error: "Your account or password is incorrect. If you don't remember your password, reset it now." });
-      return;
-    }
-    pending.delete(String(ctx.params.id));
-    const now = Date.now();
-    writeSso(ctx, tenant, user, now);
-    await respond(ctx, tenant, app, user, p, now);
+  /** What the request names, for the gate: the app by its Issuer, the user by login_hint or the session. */
+  const saml = staged({
+    channel(ctx: Context, tx: Transaction) {
+      const binding = ctx.method === 'GET' ? 'redirect' : 'post';
+      const source = binding === 'redirect' ? (ctx.query as Record<string, unknown>) : tx.body;
+      const encoded = source.SAMLRequest;
+      if (typeof encoded !== 'string' || !encoded) throw new EntraError(750054);
+      const xml = decodeMessage(encoded, binding);
+      tx.artifacts.push({ name: 'SAMLRequest', kind: 'saml', value: xml, direction: 'request' });
+      const request = readRequest(parseXml(xml));
+      const app = findSamlApp(tx.tenant!, request.issuer);
+      if (!app) throw new EntraError(700016, { params: { appId: request.issuer, tenant: tx.tenant!.id } });
+      tx.app = app;
+      tx.userHint = loginHint(ctx);
+      tx.user = readSso(ctx, tx.tenant!)?.user;
+      return { binding, xml, request } as const;
+    },
+    async handle(ctx: Context, tx: Transaction, { binding, xml, request }) {
+      const app = tx.app!;
+      const relayState = typeof (binding === 'redirect' ? ctx.query.RelayState : tx.body.RelayState) === 'string' ? String(binding === 'redirect' ? ctx.query.RelayState : tx.body.RelayState) : undefined;
+      if (request.kind === 'LogoutRequest') return logout(ctx, tx, app, request.id, relayState);
+      checkRequestSignature(app, binding === 'redirect' ? verifyRedirect(ctx.querystring, app.saml!.verificationCertificates) : verifyPost(xml, app.saml!.verificationCertificates));
+      checkAuthnContext(request.authnContext);
+      const acsUrl = request.acsUrl ?? app.saml!.replyUrls[0]!;
+      if (!app.saml!.replyUrls.includes(acsUrl)) throw new EntraError(50011, { params: { uri: acsUrl, appId: app.clientId } });
+      await signIn(ctx, tx, app, { acsUrl, request, relayState });
+    },
   });
 
-  // IdP-initiated ("Test this application", My Apps): an unsolicited Response to the default Reply URL.
-  router.get('/api/signin/:appId', page, async (ctx) => {
-    const tenant = tenantOf(ctx);
-    const app = tenant.apps.find((a) => a.clientId === String(ctx.params.appId).toLowerCase() && a.saml);
-    if (!app) throw new EntraError(700016, { params: { appId: String(ctx.params.appId), tenant: tenant.id } });
-    const relayState = typeof ctx.query.RelayState === 'string' ? ctx.query.RelayState : app.saml!.relayState;
-    await gate(ctx, { endpoint: 'saml', tenant, app, user: readSso(ctx, tenant)?.user, userHint: loginHint(ctx) });
-    await signIn(ctx, tenant, app, { acsUrl: app.saml!.replyUrls[0]!, relayState });
-  });
-
-  router.get(`/:tenant/federationmetadata/2007-06/federationmetadata.xml`, async (ctx) => {
-    const tenant = tenantOf(ctx);
-    await gate(ctx, { endpoint: 'metadata', tenant });
-    const appId = typeof ctx.query.appid === 'string' ? ctx.query.appid.toLowerCase() : undefined;
-    let xml: string;
-    if (appId) {
-      const app = tenant.apps.find((a) => a.clientId === appId && a.saml);
-      if (!app) throw new EntraError(700016, { params: { appId, tenant: tenant.id } });
-      const certs = await appCerts(o.keys.certsDir, app);
-      // The App Federation Metadata URL carries a UTF-8 BOM, as Entra's does.
-      xml = `\uFEFF${await federationMetadata({ origin: o.origin, tenant, certs: certs.published, signer: certs.active, algorithm: 'sha256' })}`;
-    } else {
-      xml = await federationMetadata({ origin: o.origin, tenant, certs: o.keys.signing, signer: o.keys.signing[0]!, algorithm: 'sha256' });
-    }
-    ctx.set('Access-Control-Allow-Origin', '*');
-    ctx.type = 'application/xml; charset=utf-8';
-    ctx.body = xml;
-  });
-  return router;
+  return {
+    saml,
+    // The sign-in page's form: continues the sign-in the request began (its fault and effects).
+    'saml.login': async (ctx, tx) => {
+      const tenant = tx.tenant!;
+      const id = String(ctx.params.id);
+      const p = tx.runtime.samlPending.get(id);
+      if (!p || p.tenantId !== tenant.id) throw new EntraError(75005, { params: { detail: 'The sign-in request has expired; start again from the application.' } });
+      tx.continueFlow(p.flow);
+      const app = tenant.apps.find((a) => a.clientId === p.appId)!;
+      tx.app = app;
+      const { username, password } = tx.body;
+      const user = findUser(tenant, username);
+      const again = (extra: { user?: User; error?: string }) => {
+        ctx.type = 'html';
+        ctx.body = loginPage({ tenant, action: ctx.path, appName: app.name, ...extra });
+      };
+      if (!username || !user) return again(username ? { error: 'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.' } : {});
+      if (password === undefined) return again({ user });
+      if (user.password !== password) return again({ user, error: "Your account or password is incorrect. If you don't remember your password, reset it now." });
+      tx.runtime.samlPending.delete(id);
+      const now = Date.now();
+      writeSso(ctx, tenant, user, now);
+      await respond(ctx, tx, app, user, 'password', p, now);
+    },
+    // IdP-initiated ("Test this application", My Apps): an unsolicited Response to the default Reply URL.
+    'saml.launch': {
+      channel(ctx, tx) {
+        const appId = String(ctx.params.appId).toLowerCase();
+        const app = tx.tenant!.apps.find((a) => a.clientId === appId && a.saml);
+        if (!app) throw new EntraError(700016, { params: { appId: String(ctx.params.appId), tenant: tx.tenant!.id } });
+        tx.app = app;
+        tx.userHint = loginHint(ctx);
+        tx.user = readSso(ctx, tx.tenant!)?.user;
+      },
+      async handle(ctx, tx) {
+        const app = tx.app!;
+        const relayState = typeof ctx.query.RelayState === 'string' ? ctx.query.RelayState : app.saml!.relayState;
+        await signIn(ctx, tx, app, { acsUrl: app.saml!.replyUrls[0]!, relayState });
+      },
+    },
+    federationMetadata: async (ctx, tx) => {
+      const tenant = tx.tenant!;
+      const appId = typeof ctx.query.appid === 'string' ? ctx.query.appid.toLowerCase() : undefined;
+      let xml: string;
+      if (appId) {
+        const app = tenant.apps.find((a) => a.clientId === appId && a.saml);
+        if (!app) throw new EntraError(700016, { params: { appId, tenant: tenant.id } });
+        const certs = await certsOf(tx, app);
+        // The App Federation Metadata URL carries a UTF-8 BOM, as Entra's does.
+        xml = `\uFEFF${await federationMetadata({ origin: o.origin, tenant, certs: certs.published, signer: certs.active, algorithm: 'sha256' })}`;
+      } else {
+        xml = await federationMetadata({ origin: o.origin, tenant, certs: tx.world.keys.signing, signer: tx.world.keys.signing[0]!, algorithm: 'sha256' });
+      }
+      ctx.set('Access-Control-Allow-Origin', '*');
+      ctx.type = 'application/xml; charset=utf-8';
+      ctx.body = xml;
+    },
+  };
 }
-

@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import { EntraError } from '../entra/errors.js';
 import { describeRule } from '../faults/rules.js';
 import { loadScenarioFile, parseScenario, parseScenarioText, ScenarioError } from '../scenario/load.js';
 import { ruleSchema, type RuleInput, type Scenario } from '../scenario/schema.js';
@@ -31,20 +32,39 @@ export function isLoopback(address: string | undefined): boolean {
   return a === '::1' || (isIP(a) === 4 && a.startsWith('127.'));
 }
 
+/**
+ * An admin API error, Entra-shaped (AADSTS90023 with the admin API's own `error` code) and
+ * rendered by the one error renderer; `problems` lists what is wrong with a scenario.
+ */
+function fail(status: number, error: string, detail: string | string[]): never {
+  const problems = Array.isArray(detail) ? detail : undefined;
+  const text = problems ? `${problems[0]} ${problems.slice(1).join('; ')}` : (detail as string);
+  throw new EntraError(90023, { status, error, params: { detail: text }, ...(problems ? { details: { problems } } : {}) });
+}
+
 async function readBody(ctx: Context): Promise<string> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const c of ctx.req as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > ADMIN_BODY_LIMIT) ctx.throw(413, 'body too large');
+    if (size > ADMIN_BODY_LIMIT) fail(413, 'body_too_large', `The body is larger than ${ADMIN_BODY_LIMIT} bytes.`);
     chunks.push(c);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function fail(ctx: Context, status: number, error: string, detail: string | string[]) {
-  ctx.status = status;
-  ctx.body = { error, ...(Array.isArray(detail) ? { problems: detail } : { message: detail }) };
+/** A JSON body (empty: undefined); anything else is a 400 that says what was expected. */
+async function readJson<T>(ctx: Context, expected: string): Promise<T | undefined> {
+  const text = await readBody(ctx);
+  if (!text.trim()) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    fail(400, 'invalid_json', `The body is not JSON (${(err as Error).message}). Send ${expected}.`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(400, 'invalid_json', `The body must be a JSON object: ${expected}.`);
+  return value as T;
 }
 
 export function describeState(world: World) {
@@ -69,12 +89,12 @@ export function adminRoutes(host: AdminHost): Router {
     // A page on another site open in the same browser could post to localhost: refuse foreign Origins.
     const origin = ctx.get('origin');
     if (origin && origin !== new URL(host.origin).origin && origin !== `${ctx.protocol}://${ctx.host}`) {
-      return fail(ctx, 403, 'forbidden', 'requests from another site are refused');
+      fail(403, 'forbidden', 'Requests from another site are refused: call the admin API from the dashboard, a test or curl.');
     }
     if (host.token) {
-      if (ctx.get('authorization') !== `Bearer ${host.token}`) return fail(ctx, 401, 'unauthorized', 'send Authorization: Bearer <admin token>');
+      if (ctx.get('authorization') !== `Bearer ${host.token}`) fail(401, 'unauthorized', 'Send Authorization: Bearer <admin token> (the token given to --admin-token or start({ adminToken })).');
     } else if (!isLoopback(ctx.req.socket.remoteAddress)) {
-      return fail(ctx, 403, 'forbidden', 'the admin API answers only on loopback unless an admin token is configured');
+      fail(403, 'forbidden', 'The admin API answers only on loopback unless an admin token is configured (serve --admin-token).');
     }
     ctx.set('Cache-Control', 'no-store');
     await next();
@@ -100,8 +120,8 @@ export function adminRoutes(host: AdminHost): Router {
       await host.switchTo(scenario, source);
       ctx.body = describeState(host.world());
     } catch (err) {
-      if (err instanceof ScenarioError) return fail(ctx, 400, 'invalid_scenario', [`${err.file}: invalid scenario`, ...err.problems]);
-      if (err instanceof SyntaxError) return fail(ctx, 400, 'invalid_scenario', `not JSON: ${err.message}`);
+      if (err instanceof ScenarioError) fail(400, 'invalid_scenario', [`${err.file}: invalid scenario.`, ...err.problems]);
+      if (err instanceof SyntaxError) fail(400, 'invalid_scenario', `The body is not JSON (${err.message}): send YAML, or JSON with Content-Type application/json.`);
       throw err;
     }
   });
@@ -118,18 +138,21 @@ export function adminRoutes(host: AdminHost): Router {
   });
 
   router.post('/switches/:name', async (ctx) => {
-    const text = await readBody(ctx);
-    const on = text ? (JSON.parse(text) as { on?: boolean }).on !== false : true;
-    if (!host.world().faults.flip(String(ctx.params.name), on)) return fail(ctx, 404, 'unknown_switch', `no switch named '${ctx.params.name}'`);
+    const body = await readJson<{ on?: unknown }>(ctx, '{ "on": true } or { "on": false }');
+    if (body?.on !== undefined && typeof body.on !== 'boolean') fail(400, 'invalid_json', '"on" must be true or false.');
+    const on = body?.on !== false;
+    const switches = [...host.world().faults.switches.keys()];
+    if (!host.world().faults.flip(String(ctx.params.name), on)) fail(404, 'unknown_switch', `No switch named '${ctx.params.name}'; the scenario has ${switches.length ? switches.join(', ') : 'none'}.`);
     ctx.body = { switches: Object.fromEntries(host.world().faults.switches) };
   });
 
   router.post('/rules', async (ctx) => {
+    const input = await readJson<RuleInput>(ctx, 'a rule: { "when": {…}, "then": {…} }');
     let rule: ReturnType<typeof parseRule>;
     try {
-      rule = parseRule(JSON.parse(await readBody(ctx)) as RuleInput);
+      rule = parseRule(input ?? ({} as RuleInput));
     } catch (err) {
-      return fail(ctx, 400, 'invalid_rule', err instanceof Error ? err.message : String(err));
+      fail(400, 'invalid_rule', err instanceof Error ? err.message : String(err));
     }
     ctx.status = 201;
     ctx.body = { id: host.world().faults.use(rule), explain: describeRule(rule) };
@@ -138,19 +161,19 @@ export function adminRoutes(host: AdminHost): Router {
   // Completes a pending device code as if the user had signed in at /devicelogin (CI without a browser).
   router.post('/devicecodes/:userCode/:action', async (ctx) => {
     const world = host.world();
-    const code = world.devices.byUserCode(String(ctx.params.userCode));
-    if (!code) return fail(ctx, 404, 'unknown_device_code', `no pending device code ${ctx.params.userCode}`);
+    const devices = world.runtime.devices;
+    const code = devices.byUserCode(String(ctx.params.userCode));
+    if (!code) fail(404, 'unknown_device_code', `No pending device code ${ctx.params.userCode}: it expired, was used, or was never issued.`);
     if (ctx.params.action === 'decline') {
-      world.devices.decline(code);
+      devices.decline(code);
     } else if (ctx.params.action === 'approve') {
-      const text = await readBody(ctx);
-      const upn = text ? (JSON.parse(text) as { user?: string }).user : undefined;
+      const upn = (await readJson<{ user?: unknown }>(ctx, '{ "user": "<UPN of a scenario user>" }'))?.user;
       const tenant = world.directory.tenants.find((t) => t.id === code.tenantId)!;
-      const user = tenant.users.find((u) => u.upn.toLowerCase() === (upn ?? '').toLowerCase());
-      if (!user) return fail(ctx, 400, 'unknown_user', 'send { "user": "<UPN of a scenario user>" }');
-      world.devices.approve(code, user);
+      const user = typeof upn === 'string' ? tenant.users.find((u) => u.upn.toLowerCase() === upn.toLowerCase()) : undefined;
+      if (!user) fail(400, 'unknown_user', 'Send { "user": "<UPN of a scenario user>" }.');
+      devices.approve(code, user);
     } else {
-      return fail(ctx, 404, 'unknown_action', 'use approve or decline');
+      fail(404, 'unknown_action', 'Use /approve or /decline.');
     }
     ctx.body = { userCode: code.userCode, status: code.status };
   });
@@ -164,7 +187,7 @@ export function adminRoutes(host: AdminHost): Router {
   });
 
   router.delete('/rules/:id', (ctx) => {
-    if (!host.world().faults.remove(String(ctx.params.id))) return fail(ctx, 404, 'unknown_rule', `no run-time rule ${ctx.params.id}`);
+    if (!host.world().faults.remove(String(ctx.params.id))) fail(404, 'unknown_rule', `No run-time rule ${ctx.params.id}; GET /_mock/scenario lists the rules.`);
     ctx.status = 204;
   });
   return router;

@@ -1,19 +1,31 @@
-/** The request pipeline, in order, as one list: log -> admin -> Entra errors -> body -> dashboard, OIDC and SAML routes. */
-import Koa from 'koa';
-import type { KeyMaterial } from '../keys/store.js';
+/**
+ * The request pipeline, each step once, in this order:
+ *   request log (opens the transaction) -> error rendering (everything below, admin API included)
+ *   -> body -> admin API and dashboard -> for each route of the table: tenant resolution ->
+ *   channel (the front-end says what the request is about) -> fault gate -> handler.
+ */
 import { randomBytes } from 'node:crypto';
-import type { Scenario } from '../scenario/schema.js';
-import { buildWorld, type World } from './world.js';
-import { oidcRoutes } from '../oidc/routes.js';
-import { graphRoutes } from '../graph/routes.js';
-import { samlRoutes } from '../saml/sso.js';
+import Router from '@koa/router';
+import Koa, { type Context } from 'koa';
+import { findTenant } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
-import { DeviceCodes } from '../oidc/device.js';
+import { asClientError, renderError } from '../entra/render.js';
+import { TENANT_SEGMENT } from '../entra/urls.js';
+import { gate } from '../faults/gate.js';
+import { graphHandlers } from '../graph/routes.js';
+import type { KeyMaterial } from '../keys/store.js';
+import { oidcHandlers } from '../oidc/routes.js';
+import { samlHandlers } from '../saml/sso.js';
+import type { Scenario } from '../scenario/schema.js';
+import { uiHandlers } from '../ui/routes.js';
 import { adminRoutes } from './admin.js';
 import { readForm } from './body.js';
-import { entraErrors } from './errors.js';
+import { MockEvents } from './events.js';
 import { type LogFormat, type RequestRecord, requestLog } from './log.js';
-import { uiRoutes } from '../ui/routes.js';
+import { type Handler, type Handlers, ROUTES, type RouteDef } from './routes.js';
+import { Runtime } from './runtime.js';
+import type { Transaction } from './transaction.js';
+import { buildWorld, type World } from './world.js';
 
 export interface AppOptions {
   origin: string;
@@ -21,9 +33,6 @@ export interface AppOptions {
   source: string;
   keys: KeyMaterial;
   logFormat: LogFormat;
-  onRecord?: (r: RequestRecord) => void;
-  /** Separates this server's stored tokens from other servers in the same process. */
-  namespace: string;
   /** When set, the admin API answers anyone presenting it (Bearer); otherwise loopback only. */
   adminToken?: string;
 }
@@ -38,16 +47,58 @@ export interface MockApp {
   onSwitch?: (scenario: Scenario) => Promise<void>;
   /** The most recent requests, oldest first. */
   recent: RequestRecord[];
+  events: MockEvents;
+  runtime: Runtime;
 }
 
 const RECENT_LIMIT = 500;
 /** Random secrets of one server: the provider's internal client secret and the cookie keys. */
 const newSecret = () => randomBytes(32).toString('base64url');
 
+/** The tenant of a route: from the path, `?tenantId=`, or the scenario's first. Unknown: AADSTS90002; malformed: 900023. */
+function resolveTenant(ctx: Context, tx: Transaction, def: RouteDef): void {
+  if (def.tenant === 'none') return;
+  const { directory } = tx.world;
+  const given = def.tenant === 'path' ? ctx.params.tenant : def.tenant === 'query' && typeof ctx.query.tenantId === 'string' ? ctx.query.tenantId : undefined;
+  const segment = given ?? directory.tenants[0]!.id;
+  if (!TENANT_SEGMENT.test(segment)) throw new EntraError(900023, { params: { tenant: segment } });
+  const tenant = findTenant(directory, segment);
+  if (!tenant) throw new EntraError(90002, { params: { tenant: segment } });
+  tx.tenant = tenant;
+  tx.segment = segment;
+}
+
+function register(router: Router, def: RouteDef, handler: Handler): void {
+  const run = async (ctx: Context) => {
+    const tx = ctx.state.tx;
+    tx.route = def;
+    if (def.unlogged) tx.unlogged = true;
+    // A redirect route starts on Entra's page: only a trusted redirect URI gets errors back.
+    tx.channel = { kind: def.channel === 'redirect' ? 'page' : def.channel };
+    resolveTenant(ctx, tx, def);
+    if (typeof handler === 'function') {
+      await gate(tx);
+      await handler(ctx, tx);
+    } else {
+      const prepared: unknown = await handler.channel(ctx, tx);
+      await gate(tx);
+      await handler.handle(ctx, tx, prepared);
+    }
+  };
+  for (const m of def.methods) {
+    if (m === 'ALL') router.all(def.path, run);
+    else if (m === 'GET') router.get(def.path, run);
+    else if (m === 'POST') router.post(def.path, run);
+    else router.options(def.path, run);
+  }
+}
+
 export function createApp(o: AppOptions): MockApp {
-  const deps = { origin: o.origin, keys: o.keys, internalSecret: newSecret(), cookieKeys: [newSecret()], devices: new DeviceCodes(), namespace: o.namespace };
+  const runtime = new Runtime();
+  const deps = { origin: o.origin, keys: o.keys, internalSecret: newSecret(), cookieKeys: [newSecret()], runtime };
   const app = new Koa({ keys: deps.cookieKeys });
   app.silent = true;
+  const events = new MockEvents();
   const mock: MockApp = {
     app,
     world: buildWorld(o.scenario, o.source, deps),
@@ -56,11 +107,36 @@ export function createApp(o: AppOptions): MockApp {
       await mock.onSwitch?.(s);
     },
     recent: [],
+    events,
+    runtime,
   };
-  const onRecord = (r: RequestRecord) => {
+  const keep = (r: RequestRecord) => {
     mock.recent.push(r);
     if (mock.recent.length > RECENT_LIMIT) mock.recent.splice(0, mock.recent.length - RECENT_LIMIT);
-    o.onRecord?.(r);
+  };
+  const handlers: Handlers = {
+    ...oidcHandlers({ origin: o.origin, internalSecret: deps.internalSecret }),
+    ...samlHandlers({ origin: o.origin, keys: o.keys }),
+    ...graphHandlers({ origin: o.origin }),
+    ...uiHandlers({ origin: o.origin, keys: o.keys, recent: () => mock.recent, adminToken: o.adminToken }),
+  };
+  const router = new Router();
+  for (const def of ROUTES) register(router, def, handlers[def.name]);
+
+  const renderErrors = async (ctx: Context, next: Koa.Next) => {
+    try {
+      await next();
+      // Nothing matched: Entra answers unknown paths with a 404; keep it Entra-shaped.
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new EntraError(90023, { params: { detail: `No endpoint at ${ctx.method} ${ctx.path}. Check the path against the endpoints on the dashboard (/).` }, status: 404 });
+      }
+    } catch (caught) {
+      const tx = ctx.state.tx;
+      const { err, internal } = asClientError(caught);
+      if (internal) ctx.app.emit('error', caught, ctx);
+      if (err instanceof EntraError) tx.aadsts = err.code;
+      renderError(ctx, err, tx.channel, tx.ids);
+    }
   };
   const admin = adminRoutes({
     world: () => mock.world,
@@ -72,34 +148,13 @@ export function createApp(o: AppOptions): MockApp {
     token: o.adminToken,
     origin: o.origin,
   });
-  const routes = oidcRoutes({ origin: o.origin, keys: o.keys, internalSecret: deps.internalSecret });
-  const saml = samlRoutes({ origin: o.origin, keys: o.keys });
-  const graph = graphRoutes({ origin: o.origin, keys: o.keys });
-  const ui = uiRoutes({ origin: o.origin, keys: o.keys, recent: () => mock.recent, adminToken: o.adminToken });
-  // Each request keeps the world it started in (see world.ts).
-  const pinWorld = async (ctx: Koa.Context, next: Koa.Next) => {
-    ctx.state.world = mock.world;
-    await next();
-  };
 
-  const pipeline = [
-    requestLog(o.origin, o.logFormat, onRecord),
-    pinWorld,
-    admin.routes(),
-    entraErrors,
-    readForm,
-    ui.routes(),
-    routes.routes(),
-    saml.routes(),
-    graph.routes(),
-  ];
-  for (const mw of pipeline) app.use(mw);
-  // Nothing matched: Entra answers unknown paths with a 404 page; keep it Entra-shaped JSON.
-  app.use(async (ctx) => {
-    if (ctx.status === 404 && ctx.body === undefined) {
-      throw new EntraError(90023, { params: { detail: `No endpoint at ${ctx.method} ${ctx.path}.` }, status: 404 });
-    }
-  });
+  app
+    .use(requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep }))
+    .use(renderErrors)
+    .use(readForm)
+    .use(admin.routes())
+    .use(router.routes());
   app.on('error', (err: unknown) => {
     if (o.logFormat !== 'silent') console.error('mock-entra: internal error', err);
   });

@@ -1,7 +1,6 @@
-/** Reads urlencoded form bodies once, with a size limit; every later layer (and the provider) uses the parsed copy. */
+/** Reads urlencoded form bodies once, with a size limit; every later layer (and the provider) uses the parsed copy on the transaction. */
 import type { Context, Next } from 'koa';
 import { EntraError } from '../entra/errors.js';
-import { setRequestBody } from './context.js';
 
 export const BODY_LIMIT = 256 * 1024;
 
@@ -16,7 +15,7 @@ export async function readForm(ctx: Context, next: Next): Promise<void> {
     }
     const body: Record<string, string> = {};
     for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) body[k] = v;
-    setRequestBody(ctx, body);
+    ctx.state.tx.body = body;
     // oidc-provider reads an already-parsed body from here.
     (ctx.request as unknown as { body: unknown }).body = body;
   }

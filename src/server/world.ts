@@ -1,16 +1,16 @@
 /**
  * Everything a scenario determines, built together and swapped together: the directory, one
  * provider per tenant, and the fault state. Each request keeps the world it started with, so a
- * scenario switch never disturbs requests in flight.
+ * scenario switch never disturbs requests in flight. The server's runtime state (pending
+ * sign-ins, device codes, stored models) outlives a switch: every world of a server shares it.
  */
-import type { Context } from 'koa';
 import { buildDirectory } from '../directory/build.js';
 import type { Directory } from '../directory/model.js';
 import { FaultState } from '../faults/state.js';
 import type { KeyMaterial } from '../keys/store.js';
-import type { DeviceCodes } from '../oidc/device.js';
 import type { Engine } from '../oidc/provider.js';
 import type { Scenario } from '../scenario/schema.js';
+import type { Runtime } from './runtime.js';
 
 export interface World {
   scenario: Scenario;
@@ -20,10 +20,12 @@ export interface World {
   /** The tenant's oidc-provider, made on first use: OIDC-free starts (discovery, SAML) skip loading it. */
   engine(tenantId: string): Promise<Engine>;
   faults: FaultState;
-  /** Pending device codes; shared by every world of a server, so a scenario switch keeps them. */
-  devices: DeviceCodes;
+  /** The server's runtime state, shared by all its worlds. */
+  runtime: Runtime;
   /** The server's keys with this scenario's active signing key first. */
   keys: KeyMaterial;
+  /** The origin clients reach this server on. */
+  origin: string;
 }
 
 export interface WorldDeps {
@@ -31,12 +33,10 @@ export interface WorldDeps {
   keys: KeyMaterial;
   internalSecret: string;
   cookieKeys: string[];
-  /** Separates this server's stored tokens from other servers in the same process. */
-  namespace: string;
-  devices: DeviceCodes;
+  runtime: Runtime;
 }
 
-/** The scenario's active signing key goes first: the provider and our signers sign with signing[0]. */
+/** The scenario's active signing key goes first: the funnel signs with signing[0]. */
 function withActiveKey(keys: KeyMaterial, active: 1 | 2): KeyMaterial {
   if (active === 1 || keys.signing.length < 2) return keys;
   const [first, second, ...rest] = keys.signing;
@@ -52,15 +52,11 @@ export function buildWorld(scenario: Scenario, source: string, d: WorldDeps): Wo
     if (!e) {
       const tenant = directory.tenants.find((t) => t.id === tenantId)!;
       e = import('../oidc/provider.js').then(({ createEngine }) =>
-        createEngine({ origin: d.origin, tenant, keys, internalSecret: d.internalSecret, cookieKeys: d.cookieKeys, namespace: d.namespace, devices: d.devices }),
+        createEngine({ origin: d.origin, tenant, keys, internalSecret: d.internalSecret, cookieKeys: d.cookieKeys, runtime: d.runtime }),
       );
       engines.set(tenantId, e);
     }
     return e;
   };
-  return { scenario, source, directory, engine, faults: new FaultState(scenario.rules, scenario.switches), devices: d.devices, keys };
-}
-
-export function worldOf(ctx: Context): World {
-  return ctx.state.world as World;
+  return { scenario, source, directory, engine, faults: new FaultState(scenario.rules, scenario.switches), runtime: d.runtime, keys, origin: d.origin };
 }

@@ -5,7 +5,8 @@
  */
 import type { App, Tenant, User } from '../directory/model.js';
 import { samlAttributes } from '../entra/claims.js';
-import { paths, v1Issuer, v2Issuer } from '../entra/urls.js';
+import { v1Issuer, v2Issuer } from '../entra/urls.js';
+import { route, url } from '../server/routes.js';
 import { describeRule } from '../faults/rules.js';
 import type { SigningKey } from '../keys/store.js';
 import type { AppCerts } from '../saml/signing.js';
@@ -15,7 +16,7 @@ import { decodeJwt, prettyXml } from './decode.js';
 import { esc } from './pages.js';
 
 /** Where the dashboard's forms post; under the admin prefix, and guarded like the admin API. */
-export const SWITCH_FORM_PATH = '/_mock/ui/switches';
+export const SWITCH_FORM_PATH = route('dashboard.switch').path;
 
 const STYLE = `*{box-sizing:border-box}body{font-family:"Segoe UI",system-ui,sans-serif;margin:0;color:#1b1b1b;background:#faf9f8;line-height:1.4}
 header{background:#004e8c;color:#fff;padding:0 24px;display:flex;align-items:center;gap:24px}header .name{font-weight:600;font-size:1.1rem;padding:12px 0}
@@ -47,7 +48,7 @@ type Page = 'overview' | 'requests';
 function layout(title: string, current: Page, body: string): string {
   const link = (href: string, page: Page, text: string) => `<a href="${href}"${page === current ? ' aria-current="page"' : ''}>${text}</a>`;
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)} - mock-entra</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
-<body><header><span class="name">mock-entra</span><nav aria-label="Dashboard">${link('/', 'overview', 'Overview')}${link('/requests', 'requests', 'Requests')}</nav></header>
+<body><header><span class="name">mock-entra</span><nav aria-label="Dashboard">${link('/', 'overview', 'Overview')}${link(url('', 'dashboard.requests'), 'requests', 'Requests')}</nav></header>
 <main>${body}</main><div id="status" class="sr-only" role="status"></div><script>${SCRIPT}</script></body></html>`;
 }
 
@@ -71,22 +72,21 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /** The "Endpoints" blade of an app registration. */
 export function oidcEndpoints(origin: string, tid: string): Array<[string, string]> {
-  const t = `${origin}/${tid}`;
+  const t = { tenant: tid };
   return [
-    ['OpenID Connect metadata document (v2)', `${t}${paths.v2.discovery}`],
-    ['OAuth 2.0 authorization endpoint (v2)', `${t}${paths.v2.authorize}`],
-    ['OAuth 2.0 token endpoint (v2)', `${t}${paths.v2.token}`],
-    ['Logout endpoint (v2)', `${t}${paths.v2.logout}`],
-    ['JWKS URI (signing keys)', `${t}${paths.v2.keys}`],
-    ['UserInfo endpoint', `${origin}${paths.userinfo}`],
+    ['OpenID Connect metadata document (v2)', url(origin, 'discovery.v2', t)],
+    ['OAuth 2.0 authorization endpoint (v2)', url(origin, 'authorize.v2', t)],
+    ['OAuth 2.0 token endpoint (v2)', url(origin, 'token.v2', t)],
+    ['Logout endpoint (v2)', url(origin, 'logout.v2', t)],
+    ['JWKS URI (signing keys)', url(origin, 'jwks.v2', t)],
+    ['UserInfo endpoint', url(origin, 'userinfo')],
     ['Issuer (v2 tokens)', v2Issuer(origin, tid)],
-    ['OpenID Connect metadata document (v1)', `${t}${paths.v1.discovery}`],
+    ['OpenID Connect metadata document (v1)', url(origin, 'discovery.v1', t)],
   ];
 }
 
-export const appFederationMetadataUrl = (origin: string, tid: string, appId: string) =>
-  `${origin}/${tid}/federationmetadata/2007-06/federationmetadata.xml?appid=${appId}`;
-export const userAccessUrl = (origin: string, tid: string, appId: string) => `${origin}/api/signin/${appId}?tenantId=${tid}`;
+export const appFederationMetadataUrl = (origin: string, tid: string, appId: string) => url(origin, 'federationMetadata', { tenant: tid }, { appid: appId });
+export const userAccessUrl = (origin: string, tid: string, appId: string) => url(origin, 'saml.launch', { appId }, { tenantId: tid });
 
 /**
  * The claims the app's assertions carry, as "Attributes & Claims" lists them: name -> source.
@@ -179,9 +179,9 @@ function appCard(origin: string, tenant: Tenant, app: App, certs: AppCerts | und
       ]),
       `<h4>Set up ${esc(app.name)}</h4>`,
       kv([
-        row('Login URL', `${origin}/${tid}${paths.saml2}`),
+        row('Login URL', url(origin, 'saml', { tenant: tid })),
         row('Microsoft Entra Identifier', v1Issuer(tid)),
-        row('Logout URL', `${origin}/${tid}${paths.saml2}`),
+        row('Logout URL', url(origin, 'saml', { tenant: tid })),
         row('User access URL', userAccessUrl(origin, tid, app.clientId)),
       ]),
       `<h4>Attributes &amp; Claims</h4>`,
@@ -238,7 +238,7 @@ export function dashboardPage(i: DashboardInput): string {
         row('Primary domain', t.domain),
         row('Issuer (v2 tokens)', v2Issuer(i.origin, t.id)),
         row('Issuer (v1 tokens, SAML)', v1Issuer(t.id)),
-        row('Federation metadata document', `${i.origin}/${t.id}/federationmetadata/2007-06/federationmetadata.xml`),
+        row('Federation metadata document', url(i.origin, 'federationMetadata', { tenant: t.id })),
         textRow('Users', t.users.map((u) => `<code>${esc(u.upn)}</code> (${esc(u.name)})`).join(', ')),
       ])}</section>
 <h2>Applications</h2>${apps.map((a) => appCard(i.origin, t, a, i.certs.get(a.clientId))).join('\n')}`;
@@ -248,7 +248,7 @@ export function dashboardPage(i: DashboardInput): string {
   return layout(
     'Overview',
     'overview',
-    `<h1>Overview</h1><p>Serving <code>${esc(i.origin)}</code>.${tls} <a href="/requests">Recent requests</a></p>
+    `<h1>Overview</h1><p>Serving <code>${esc(i.origin)}</code>.${tls} <a href="${url('', 'dashboard.requests')}">Recent requests</a></p>
 ${scenarioSection(i)}
 ${tenants}`,
   );
@@ -257,7 +257,7 @@ ${tenants}`,
 const timeOf = (iso: string) => iso.slice(11, 23);
 
 function logRow(r: RequestRecord): string {
-  const href = `/requests/${encodeURIComponent(r.traceId)}`;
+  const href = url('', 'dashboard.request', { traceId: r.traceId });
   const app = r.app ?? r.clientId;
   const artifacts = r.artifacts?.map((a) => a.name).join(', ');
   return `<tr><td><time datetime="${esc(r.time)}">${timeOf(r.time)}</time></td><td>${esc(r.method)}</td><td><a href="${href}">${esc(r.path)}</a>${artifacts ? ` <span class="muted">(${esc(artifacts)})</span>` : ''}</td>
@@ -270,7 +270,7 @@ export function requestsPage(records: readonly RequestRecord[]): string {
   return layout(
     'Requests',
     'requests',
-    `<h1>Requests</h1><p>The last ${records.length} requests to the identity provider, newest first (the log keeps 500). <a href="/requests">Reload</a></p>
+    `<h1>Requests</h1><p>The last ${records.length} requests to the identity provider, newest first (the log keeps 500). <a href="${url('', 'dashboard.requests')}">Reload</a></p>
 <p hidden><input type="checkbox" id="auto" checked><label for="auto">Refresh automatically</label></p>
 <table id="log"><caption class="sr-only">Recent requests</caption><thead><tr><th scope="col">Time (UTC)</th><th scope="col">Method</th><th scope="col">Path</th><th scope="col">App</th><th scope="col">User</th><th scope="col">Status</th><th scope="col">Error</th><th scope="col">Fault rule</th></tr></thead>
 <tbody>${rows || '<tr><td colspan="8" class="muted">No requests yet.</td></tr>'}</tbody></table>`,
@@ -306,11 +306,11 @@ export function requestDetailPage(r: RequestRecord): string {
     textRow('Duration', `${r.ms} ms`),
   ]);
   const artifacts = r.artifacts?.map(artifactHtml).join('\n') ?? '<p class="muted">No tokens or SAML messages in this request.</p>';
-  return layout(`${r.method} ${r.path}`, 'requests', `<p><a href="/requests">← All requests</a></p><h1>${esc(r.method)} ${esc(r.path)}</h1>${facts}${artifacts}`);
+  return layout(`${r.method} ${r.path}`, 'requests', `<p><a href="${url('', 'dashboard.requests')}">← All requests</a></p><h1>${esc(r.method)} ${esc(r.path)}</h1>${facts}${artifacts}`);
 }
 
 export function notInLogPage(traceId: string): string {
-  return layout('Not found', 'requests', `<h1>Request not found</h1><p>No request with trace ID <code>${esc(traceId)}</code> is in the log; it keeps the last 500 requests, and a reset clears it.</p><p><a href="/requests">All requests</a></p>`);
+  return layout('Not found', 'requests', `<h1>Request not found</h1><p>No request with trace ID <code>${esc(traceId)}</code> is in the log; it keeps the last 500 requests, and a reset clears it.</p><p><a href="${url('', 'dashboard.requests')}">All requests</a></p>`);
 }
 
 /** Answer to a refused or failed dashboard action. */

@@ -2,15 +2,13 @@
  * Dashboard routes: `/`, `/requests` and `/requests/{traceId}` read; the switch form under
  * /_mock/ changes state and is guarded like the admin API (admin token, else loopback only).
  */
-import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { KeyMaterial } from '../keys/store.js';
-import { appCerts, type AppCerts } from '../saml/signing.js';
+import { type AppCerts, appCerts } from '../saml/signing.js';
 import { isLoopback } from '../server/admin.js';
-import { requestBody } from '../server/context.js';
-import { leaveUnlogged, type RequestRecord } from '../server/log.js';
-import { worldOf } from '../server/world.js';
-import { dashboardPage, messagePage, notInLogPage, requestDetailPage, requestsPage, SWITCH_FORM_PATH } from './dashboard.js';
+import type { RequestRecord } from '../server/log.js';
+import type { Handlers } from '../server/routes.js';
+import { dashboardPage, messagePage, notInLogPage, requestDetailPage, requestsPage } from './dashboard.js';
 
 export interface UiRoutesOptions {
   origin: string;
@@ -51,51 +49,42 @@ function html(ctx: Context, body: string, status = 200): void {
   ctx.body = body;
 }
 
-export function uiRoutes(o: UiRoutesOptions): Router {
-  const router = new Router();
-  // Viewing the dashboard is not identity-provider traffic: it stays out of the log it shows.
-  const quiet = async (ctx: Context, next: () => Promise<unknown>) => {
-    leaveUnlogged(ctx);
-    await next();
+export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboard.requests' | 'dashboard.request' | 'dashboard.switch'> {
+  return {
+    dashboard: async (ctx, tx) => {
+      const world = tx.world;
+      const certs = new Map<string, AppCerts>();
+      for (const t of world.directory.tenants) {
+        for (const app of t.apps) if (app.saml) certs.set(app.clientId, await appCerts(tx.runtime, o.keys.certsDir, app));
+      }
+      html(ctx, dashboardPage({ origin: o.origin, world, caCertPath: o.keys.caCertPath, certs, tokenRequired: Boolean(o.adminToken) }));
+    },
+    'dashboard.requests': (ctx) => html(ctx, requestsPage(o.recent())),
+    'dashboard.request': (ctx) => {
+      const id = String(ctx.params.traceId);
+      const record = o.recent().find((r) => r.traceId === id);
+      if (record) html(ctx, requestDetailPage(record));
+      else html(ctx, notInLogPage(id), 404);
+    },
+    // Body (form): on=<switch> or off=<switch>, and adminToken when the server has one.
+    'dashboard.switch': (ctx, tx) => {
+      const body = tx.body;
+      const refused = refuseChange(
+        {
+          remoteAddress: ctx.req.socket.remoteAddress,
+          authorization: ctx.get('authorization'),
+          formToken: body.adminToken,
+          origin: ctx.get('origin'),
+          // Koa 3's ctx.origin is the Origin header itself: build the served origin from protocol and host.
+          ownOrigins: [new URL(o.origin).origin, `${ctx.protocol}://${ctx.host}`],
+        },
+        o.adminToken,
+      );
+      if (refused) return html(ctx, messagePage('Not allowed', refused), 403);
+      const name = body.on ?? body.off;
+      if (!name || !tx.world.faults.flip(name, body.on !== undefined)) return html(ctx, messagePage('Unknown switch', `The scenario has no switch named '${name ?? ''}'.`), 404);
+      ctx.status = 303;
+      ctx.redirect('/#switches');
+    },
   };
-
-  router.get('/', quiet, async (ctx) => {
-    const world = worldOf(ctx);
-    const certs = new Map<string, AppCerts>();
-    for (const t of world.directory.tenants) {
-      for (const app of t.apps) if (app.saml) certs.set(app.clientId, await appCerts(o.keys.certsDir, app));
-    }
-    html(ctx, dashboardPage({ origin: o.origin, world, caCertPath: o.keys.caCertPath, certs, tokenRequired: Boolean(o.adminToken) }));
-  });
-
-  router.get('/requests', quiet, (ctx) => html(ctx, requestsPage(o.recent())));
-
-  router.get('/requests/:traceId', quiet, (ctx) => {
-    const id = String(ctx.params.traceId);
-    const record = o.recent().find((r) => r.traceId === id);
-    if (record) html(ctx, requestDetailPage(record));
-    else html(ctx, notInLogPage(id), 404);
-  });
-
-  // Body (form): on=<switch> or off=<switch>, and adminToken when the server has one.
-  router.post(SWITCH_FORM_PATH, (ctx) => {
-    const body = requestBody(ctx);
-    const refused = refuseChange(
-      {
-        remoteAddress: ctx.req.socket.remoteAddress,
-        authorization: ctx.get('authorization'),
-        formToken: body.adminToken,
-        origin: ctx.get('origin'),
-        // Koa 3's ctx.origin is the Origin header itself: build the served origin from protocol and host.
-        ownOrigins: [new URL(o.origin).origin, `${ctx.protocol}://${ctx.host}`],
-      },
-      o.adminToken,
-    );
-    if (refused) return html(ctx, messagePage('Not allowed', refused), 403);
-    const name = body.on ?? body.off;
-    if (!name || !worldOf(ctx).faults.flip(name, body.on !== undefined)) return html(ctx, messagePage('Unknown switch', `The scenario has no switch named '${name ?? ''}'.`), 404);
-    ctx.status = 303;
-    ctx.redirect('/#switches');
-  });
-  return router;
 }

@@ -1,5 +1,6 @@
 /** `mock-entra metadata`: an enterprise app's federation metadata XML, offline, as its App Federation Metadata URL serves it. */
 import type { CommandModule } from 'yargs';
+import { Runtime } from '../../server/runtime.js';
 import { loadKeys } from '../../keys/store.js';
 import { federationMetadata } from '../../saml/metadata.js';
 import { appCerts } from '../../saml/signing.js';
@@ -33,7 +34,7 @@ export const metadataCommand: CommandModule<object, MetadataArgs> = {
         xml = await federationMetadata({ origin, tenant, certs: keys.signing, signer: keys.signing[0]!, algorithm: 'sha256' });
       } else {
         const app = appByName(tenant, args.app, (a) => !!a.saml, 'SAML app');
-        const certs = await appCerts(keys.certsDir, app);
+        const certs = await appCerts(new Runtime(), keys.certsDir, app);
         xml = await federationMetadata({ origin, tenant, certs: certs.published, signer: certs.active, algorithm: 'sha256' });
       }
       process.stdout.write(`${xml}\n`);

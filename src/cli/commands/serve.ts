@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { url } from '../../server/routes.js';
 import { ScenarioError } from '../../scenario/load.js';
 import { DEFAULT_SCENARIO, start } from '../../start.js';
 import { scenarioPath, shippedHint } from '../common.js';
@@ -60,7 +61,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         `mock-entra serving ${scenario}`,
         `  url:       ${idp.url}`,
         `  tenant:    ${t.id} (${t.domain})`,
-        `  discovery: ${idp.url}/${t.id}/v2.0/.well-known/openid-configuration`,
+        `  discovery: ${url(idp.url, 'discovery.v2', { tenant: t.id })}`,
         ...(args.tls ? [`  CA:        ${idp.caCertPath}  (NODE_EXTRA_CA_CERTS=${idp.caCertPath})`] : []),
       ];
       if (args['log-format'] === 'json') process.stdout.write(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath })}\n`);

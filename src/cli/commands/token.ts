@@ -8,9 +8,10 @@ import type { App, Tenant, User } from '../../directory/model.js';
 import { isAssigned } from '../../directory/lookup.js';
 import * as claims from '../../entra/claims.js';
 import { EntraError } from '../../entra/errors.js';
-import { type JwtSignOptions, signJwt } from '../../keys/signing.js';
+import { issueJwtSync } from '../../issuance/funnel.js';
+import type { JwtSignOptions } from '../../keys/signing.js';
 import { loadKeys, type SigningKey } from '../../keys/store.js';
-import { accessTokenFor } from '../../oidc/app-tokens.js';
+import { accessTokenFor, idTokenClaims } from '../../oidc/tokens.js';
 import { resolveScopes } from '../../oidc/scopes.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { appByName, DEFAULT_ORIGIN, guarded, loadTenant, originOf, UsageError, userByUpn } from '../common.js';
@@ -54,7 +55,7 @@ export function mintToken(i: MintInput): { token: string; header: Record<string,
     if (i.type === 'id') {
       if (!i.user) throw new UsageError('an ID token needs --user');
       const scopes = resolveScopes(i.tenant, i.scope);
-      payload = claims.idTokenV2({ origin: i.origin, tenant: i.tenant, client: i.app, user: i.user, scopes: new Set(['openid', ...scopes.oidc]), now, nonce: i.nonce });
+      payload = { ...idTokenClaims('v2', { origin: i.origin, tenant: i.tenant, client: i.app, user: i.user, scopes: new Set(['openid', ...scopes.oidc]), nonce: i.nonce }), ...(i.now ? claims.times(now, i.tenant.lifetimes.idToken) : {}) };
     } else {
       if (!i.user && !i.scope.trim()) throw new UsageError("an app-only access token needs --scope RESOURCE/.default (e.g. api://sample-api/.default), or name a --user");
       ({ payload, sign } = accessTokenFor({ origin: i.origin, tenant: i.tenant, client: i.app, user: i.user, scope: i.scope, clientAuth: i.user ? clientAuth : '1', now }));
@@ -63,7 +64,8 @@ export function mintToken(i: MintInput): { token: string; header: Record<string,
     if (err instanceof EntraError) throw new UsageError(scopeHint(err, i.tenant));
     throw err;
   }
-  const token = signJwt(payload, key, sign);
+  // The funnel without a request: no fault effects apply (nothing was requested), signed once.
+  const token = issueJwtSync({ kind: i.type === 'id' ? 'id_token' : 'access_token', claims: payload, sign, keys: [key] });
   const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
   return { token, header, claims: payload };
 }

@@ -1,0 +1,91 @@
+/**
+ * THE error renderer: every error a client of the mock sees is written here, in the channel the
+ * request is on — JSON from back-channel endpoints, Entra's error page, a redirect (query or
+ * fragment) or an auto-posting form back to the app, or Microsoft Graph's envelope.
+ */
+import type { Context } from 'koa';
+import { errorPage, formPost } from '../ui/pages.js';
+import { EntraError, errorBody, encodeParams, GraphError, type RequestIds, redirectErrorParams } from './errors.js';
+import { GRAPH, paths } from './urls.js';
+
+/** Where an error on this request goes; the route table gives the first, the front-end may refine it. */
+export type ErrorChannel =
+  | { kind: 'json' }
+  | { kind: 'page' }
+  | { kind: 'graph' }
+  | {
+      kind: 'redirect';
+      /** A redirect URI registered on the app: only then does Entra send errors back to it. */
+      redirectUri: string;
+      state?: string;
+      responseMode: 'query' | 'fragment' | 'form_post';
+    };
+
+/** Entra's headers on token responses and errors (reference §1): nothing may cache them. */
+export function noStore(ctx: Pick<Context, 'set'>): void {
+  ctx.set('Cache-Control', 'no-store, no-cache');
+  ctx.set('Pragma', 'no-cache');
+  ctx.set('Expires', '-1');
+}
+
+/** The response_mode of an authorize request as the renderer knows it: Entra's default is query for code, fragment when tokens come back. */
+export function responseModeOf(params: Record<string, unknown>): 'query' | 'fragment' | 'form_post' {
+  const mode = params.response_mode;
+  if (mode === 'query' || mode === 'fragment' || mode === 'form_post') return mode;
+  const types = String(params.response_type ?? '').split(' ');
+  return types.includes('id_token') || types.includes('token') ? 'fragment' : 'query';
+}
+
+/** The Location of a redirect back to the app carrying `fields`, encoded as Entra (.NET) does. */
+export function redirectLocation(redirectUri: string, responseMode: 'query' | 'fragment', fields: Record<string, string>): string {
+  const sep = responseMode === 'fragment' ? '#' : redirectUri.includes('?') ? '&' : '?';
+  return `${redirectUri}${sep}${encodeParams(fields)}`;
+}
+
+export function renderError(ctx: Context, err: EntraError | GraphError, channel: ErrorChannel, ids: RequestIds): void {
+  ctx.remove('Location');
+  if (err instanceof GraphError) {
+    ctx.status = err.status;
+    ctx.type = 'application/json';
+    if (err.status === 401) ctx.set('WWW-Authenticate', `Bearer realm="", authorization_uri="${ids.origin}${paths.v1.authorize.replace(':tenant', 'common')}", client_id="${GRAPH.appId}"`);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { error: { code: err.code, message: err.message, innerError: { date: ids.at.toISOString().slice(0, 19), 'request-id': ids.traceId, 'client-request-id': ids.correlationId } } };
+    return;
+  }
+  if (err.retryAfter !== undefined) ctx.set('Retry-After', String(err.retryAfter));
+  const kind = channel.kind === 'redirect' && err.pageOnly ? 'page' : channel.kind;
+  if (kind === 'page') {
+    // Entra's error page answers 200 for request errors; throttling and outages keep their status.
+    ctx.status = err.status === 429 || err.status >= 500 ? err.status : 200;
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store, no-cache');
+    ctx.body = errorPage(err, ids);
+  } else if (channel.kind === 'redirect') {
+    const fields = redirectErrorParams(err, ids, channel.state);
+    if (channel.responseMode === 'form_post') {
+      ctx.status = 200;
+      ctx.type = 'html';
+      ctx.body = formPost(channel.redirectUri, fields);
+    } else {
+      ctx.redirect(redirectLocation(channel.redirectUri, channel.responseMode, fields));
+      ctx.status = 302;
+    }
+    ctx.set('Cache-Control', 'no-store, no-cache');
+  } else {
+    ctx.status = err.status;
+    ctx.type = 'application/json; charset=utf-8';
+    noStore(ctx);
+    ctx.body = errorBody(err, ids);
+  }
+}
+
+/** Anything a handler threw, as the EntraError a client may see: never a stack trace. */
+export function asClientError(caught: unknown): { err: EntraError | GraphError; internal: boolean } {
+  if (caught instanceof EntraError || caught instanceof GraphError) return { err: caught, internal: false };
+  const status = (caught as { status?: number }).status;
+  // Koa's own client errors (bad URL encoding, …) are the request's fault: 400, not a server error.
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { err: new EntraError(90023, { params: { detail: (caught as Error).message }, status }), internal: false };
+  }
+  return { err: new EntraError(50000, { params: { detail: 'An unexpected error occurred.' } }), internal: true };
+}

@@ -1,0 +1,106 @@
+/**
+ * THE issuance funnel: every token and SAML Response the mock hands out passes here, once.
+ * claims (from entra/) -> fault effects applied once -> signed once -> recorded as an artifact of
+ * the request -> a typed event. Front-ends build claims and deliver the result; nothing decodes
+ * and re-signs what was issued.
+ */
+import type { App, Tenant, User } from '../directory/model.js';
+import { samlAttributes } from '../entra/claims.js';
+import { breakJwt, breakXmlSignature, shapeAttributes, shapeClaims } from '../faults/shape.js';
+import { type JwtSignOptions, signJwt, signJwtAsync } from '../keys/signing.js';
+import type { SigningKey } from '../keys/store.js';
+import type { NameIdFormat } from '../saml/request.js';
+import { buildResponse } from '../saml/response.js';
+import type { Transaction } from '../server/transaction.js';
+
+export interface JwtToIssue {
+  kind: 'id_token' | 'access_token';
+  claims: Record<string, unknown>;
+  /** v1 tokens carry x5t; Microsoft Graph's access tokens a header nonce. */
+  sign?: JwtSignOptions;
+  /** The request it is issued for: its fault effects apply, and it records the token. None: the offline CLI. */
+  tx?: Transaction;
+  /** Default: the world's signing keys (the active one first). */
+  keys?: SigningKey[];
+}
+
+function prepare(t: JwtToIssue): { claims: Record<string, unknown>; key: SigningKey } {
+  const effects = t.tx?.flow.effects;
+  const claims = effects ? shapeClaims(t.claims, effects) : t.claims;
+  const key = effects?.rogueKey ?? (t.keys ?? t.tx!.world.keys.signing)[0]!;
+  return { claims, key };
+}
+
+function finish(t: JwtToIssue, claims: Record<string, unknown>, signed: string): string {
+  const tx = t.tx;
+  const token = tx?.flow.effects?.breakSignature ? breakJwt(signed) : signed;
+  if (!tx) return token;
+  tx.artifacts.push({ name: t.kind, kind: 'jwt', value: token, direction: 'response' });
+  const fault = tx.flow.effects ? tx.flow.fault : undefined;
+  const upn = tx.user?.upn;
+  tx.events.emit('token', {
+    traceId: tx.ids.traceId,
+    kind: t.kind,
+    token,
+    header: JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>,
+    claims,
+    ...(tx.app ? { appId: tx.app.clientId } : {}),
+    ...(upn ? { upn } : {}),
+    ...(tx.route?.endpoint ? { endpoint: tx.route.endpoint } : {}),
+    ...(fault ? { rule: fault.name ?? fault.id } : {}),
+  });
+  return token;
+}
+
+/** Back channel: the RSA work runs on libuv's thread pool. */
+export async function issueJwt(t: JwtToIssue): Promise<string> {
+  const { claims, key } = prepare(t);
+  return finish(t, claims, await signJwtAsync(claims, key, t.sign));
+}
+
+/** Front channel: synchronous, because oidc-provider's authorization.success hook is. */
+export function issueJwtSync(t: JwtToIssue): string {
+  const { claims, key } = prepare(t);
+  return finish(t, claims, signJwt(claims, key, t.sign));
+}
+
+export interface SamlResponseToIssue {
+  tx: Transaction;
+  tenant: Tenant;
+  app: App;
+  user: User;
+  acsUrl: string;
+  inResponseTo?: string;
+  nameIdFormat?: NameIdFormat;
+  /** When the user signed in (epoch ms): AuthnInstant. */
+  authnInstant: number;
+  /** The app's active SAML signing certificate. */
+  key: SigningKey;
+}
+
+/** A signed SAML Response for a signed-in user: Entra's attributes, the request's fault effects, one signature pass. */
+export async function issueSamlResponse(i: SamlResponseToIssue): Promise<string> {
+  const effects = i.tx.flow.effects;
+  const attributes = shapeAttributes(samlAttributes(i.tenant, i.app, i.user), effects);
+  const now = Date.now() + (effects?.clockSkewSeconds ?? 0) * 1000;
+  const { xml: signed } = await buildResponse({ ...i, attributes, now, key: effects?.rogueKey ?? i.key });
+  const xml = effects?.breakSignature ? breakXmlSignature(signed) : signed;
+  recordSamlResponse(i.tx, { xml, app: i.app, user: i.user, acsUrl: i.acsUrl, inResponseTo: i.inResponseTo, status: 'Success' });
+  return xml;
+}
+
+/** Records a Response the front-end built itself (a status Response: NoPassive) as the request's artifact. */
+export function recordSamlResponse(tx: Transaction, r: { xml: string; app: App; user?: User; acsUrl: string; inResponseTo?: string; status: string }): void {
+  tx.artifacts.push({ name: 'SAMLResponse', kind: 'saml', value: r.xml, direction: 'response' });
+  const fault = tx.flow.effects ? tx.flow.fault : undefined;
+  tx.events.emit('saml.response', {
+    traceId: tx.ids.traceId,
+    xml: r.xml,
+    appId: r.app.clientId,
+    ...(r.user ? { upn: r.user.upn } : {}),
+    acsUrl: r.acsUrl,
+    ...(r.inResponseTo ? { inResponseTo: r.inResponseTo } : {}),
+    status: r.status,
+    ...(fault ? { rule: fault.name ?? fault.id } : {}),
+  });
+}

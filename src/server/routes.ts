@@ -1,0 +1,140 @@
+/**
+ * THE route table: every route the mock serves, as data. It registers the routes (app.ts) and
+ * builds every URL the project prints (discovery documents, dashboard, test API, CLI, docs), so a
+ * path is written once, in entra/urls.ts, and nowhere else.
+ *
+ * Per route: its name, methods, path, the channel errors go back on, the fault endpoint rules
+ * name it by, where its tenant comes from, and its protocol version.
+ */
+import { paths } from '../entra/urls.js';
+import type { Endpoint } from '../scenario/schema.js';
+
+export type Method = 'GET' | 'POST' | 'OPTIONS' | 'ALL';
+
+/**
+ * Where a route's errors go before the front-end knows more: JSON (back channel), Entra's page
+ * (browser-facing), 'redirect' (Entra's page until the app's redirect URI is trusted, then back to
+ * the app per response_mode: query, fragment or form_post), or Microsoft Graph's envelope.
+ */
+export type RouteChannel = 'json' | 'page' | 'redirect' | 'graph';
+
+export interface RouteDef {
+  readonly name: string;
+  readonly methods: readonly Method[];
+  readonly path: string;
+  readonly channel: RouteChannel;
+  /** The `when.endpoint` fault rules name this route by; absent: the gate never runs (the dashboard). */
+  readonly endpoint?: Endpoint;
+  /** Where the tenant comes from: the `:tenant` segment, `?tenantId=` (else the first tenant), the first tenant, or nowhere. */
+  readonly tenant: 'path' | 'query' | 'first' | 'none';
+  readonly protocol?: 'v1' | 'v2';
+  /**
+   * The route continues a sign-in that began at another request (sign-in pages, the resumed
+   * authorize): the gate ran there, and only `tx.identify()` evaluates rules here.
+   */
+  readonly continues?: true;
+  /** Not identity-provider traffic (the dashboard looking at itself): kept out of the request log. */
+  readonly unlogged?: true;
+}
+
+const r = <const T extends RouteDef>(def: T) => def;
+
+export const ROUTES = [
+  // OIDC metadata (reference §1–§3, §9).
+  r({ name: 'instanceDiscovery', methods: ['GET'], path: paths.instanceDiscovery, channel: 'json', endpoint: 'discovery', tenant: 'none' }),
+  r({ name: 'userRealm', methods: ['GET'], path: paths.userRealm, channel: 'json', endpoint: 'discovery', tenant: 'none' }),
+  r({ name: 'discovery.v2', methods: ['GET'], path: paths.v2.discovery, channel: 'json', endpoint: 'discovery', tenant: 'path', protocol: 'v2' }),
+  r({ name: 'discovery.v1', methods: ['GET'], path: paths.v1.discovery, channel: 'json', endpoint: 'discovery', tenant: 'path', protocol: 'v1' }),
+  r({ name: 'jwks.v2', methods: ['GET'], path: paths.v2.keys, channel: 'json', endpoint: 'jwks', tenant: 'path', protocol: 'v2' }),
+  r({ name: 'jwks.v1', methods: ['GET'], path: paths.v1.keys, channel: 'json', endpoint: 'jwks', tenant: 'path', protocol: 'v1' }),
+  // OIDC sign-in (reference §6).
+  r({ name: 'authorize.v2', methods: ['GET', 'POST'], path: paths.v2.authorize, channel: 'redirect', endpoint: 'authorize', tenant: 'path', protocol: 'v2' }),
+  r({ name: 'authorize.v1', methods: ['GET', 'POST'], path: paths.v1.authorize, channel: 'redirect', endpoint: 'authorize', tenant: 'path', protocol: 'v1' }),
+  r({ name: 'authorize.resume', methods: ['GET'], path: `${paths.v2.authorize}/:uid`, channel: 'redirect', endpoint: 'authorize', tenant: 'path', continues: true }),
+  r({ name: 'login', methods: ['GET', 'POST'], path: paths.login, channel: 'page', endpoint: 'authorize', tenant: 'path', continues: true }),
+  r({ name: 'logout.v2', methods: ['ALL'], path: paths.v2.logout, channel: 'page', endpoint: 'logout', tenant: 'path', protocol: 'v2' }),
+  r({ name: 'logout.v1', methods: ['ALL'], path: paths.v1.logout, channel: 'page', endpoint: 'logout', tenant: 'path', protocol: 'v1' }),
+  // The provider's own sign-out steps (confirm, success) under the logout path.
+  r({ name: 'logout.steps', methods: ['ALL'], path: `${paths.v2.logout}/*rest`, channel: 'page', endpoint: 'logout', tenant: 'path', continues: true }),
+  // Tokens (reference §5, §8).
+  r({ name: 'token.v2', methods: ['POST'], path: paths.v2.token, channel: 'json', endpoint: 'token', tenant: 'path', protocol: 'v2' }),
+  r({ name: 'token.v1', methods: ['POST'], path: paths.v1.token, channel: 'json', endpoint: 'token', tenant: 'path', protocol: 'v1' }),
+  r({ name: 'token.preflight', methods: ['OPTIONS'], path: paths.v2.token, channel: 'json', tenant: 'none' }),
+  r({ name: 'devicecode.v2', methods: ['POST'], path: paths.v2.devicecode, channel: 'json', endpoint: 'token', tenant: 'path', protocol: 'v2' }),
+  r({ name: 'devicecode.v1', methods: ['POST'], path: paths.v1.devicecode, channel: 'json', endpoint: 'token', tenant: 'path', protocol: 'v1' }),
+  r({ name: 'deviceLogin', methods: ['GET'], path: paths.deviceLogin, channel: 'page', tenant: 'none' }),
+  r({ name: 'deviceLogin.code', methods: ['POST'], path: paths.deviceLogin, channel: 'page', tenant: 'none' }),
+  r({ name: 'deviceLogin.signIn', methods: ['POST'], path: `${paths.deviceLogin}/:code`, channel: 'page', endpoint: 'authorize', tenant: 'none', continues: true }),
+  // SAML (reference §10).
+  r({ name: 'saml', methods: ['GET', 'POST'], path: paths.saml2, channel: 'page', endpoint: 'saml', tenant: 'path' }),
+  r({ name: 'saml.login', methods: ['POST'], path: paths.samlLogin, channel: 'page', endpoint: 'saml', tenant: 'path', continues: true }),
+  r({ name: 'saml.launch', methods: ['GET'], path: paths.samlLaunch, channel: 'page', endpoint: 'saml', tenant: 'query' }),
+  r({ name: 'federationMetadata', methods: ['GET'], path: paths.federationMetadata, channel: 'json', endpoint: 'metadata', tenant: 'path' }),
+  // The small Microsoft Graph (reference §11): the caller's tenant comes from its token.
+  r({ name: 'graph.me', methods: ['GET'], path: '/v1.0/me', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.user', methods: ['GET'], path: '/v1.0/users/:id', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.me.memberOf', methods: ['GET'], path: '/v1.0/me/memberOf', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.user.memberOf', methods: ['GET'], path: '/v1.0/users/:id/memberOf', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.me.getMemberObjects', methods: ['POST'], path: '/v1.0/me/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.me.getMemberGroups', methods: ['POST'], path: '/v1.0/me/getMemberGroups', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.user.getMemberObjects', methods: ['POST'], path: '/v1.0/users/:id/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.user.getMemberGroups', methods: ['POST'], path: '/v1.0/users/:id/getMemberGroups', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  // Where the groups overage claim points (Azure AD Graph's path shape, reference §4).
+  r({ name: 'graph.overage', methods: ['POST'], path: '/:tenant/users/:id/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'userinfo', methods: ['ALL'], path: paths.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'userinfo.v1', methods: ['ALL'], path: paths.v1.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none', protocol: 'v1' }),
+  // The dashboard: not Entra's, not faulted, not logged.
+  r({ name: 'dashboard', methods: ['GET'], path: '/', channel: 'page', tenant: 'none', unlogged: true }),
+  r({ name: 'dashboard.requests', methods: ['GET'], path: '/requests', channel: 'page', tenant: 'none', unlogged: true }),
+  r({ name: 'dashboard.request', methods: ['GET'], path: '/requests/:traceId', channel: 'page', tenant: 'none', unlogged: true }),
+  r({ name: 'dashboard.switch', methods: ['POST'], path: '/_mock/ui/switches', channel: 'page', tenant: 'none' }),
+] as const;
+
+export type RouteName = (typeof ROUTES)[number]['name'];
+
+const BY_NAME = new Map<string, RouteDef>(ROUTES.map((d) => [d.name, d]));
+
+export function route(name: RouteName): RouteDef {
+  return BY_NAME.get(name)!;
+}
+
+/**
+ * A route's URL: `:name` segments filled from `params`, then `query` appended.
+ * @example url('https://localhost:8443', 'token.v2', { tenant: tid }) // https://localhost:8443/{tid}/oauth2/v2.0/token
+ */
+export function url(origin: string, name: RouteName, params: Record<string, string> = {}, query?: Record<string, string>): string {
+  return pathUrl(origin, route(name).path, params, query);
+}
+
+/** The same for an Entra path the mock advertises but does not serve (kerberos, check_session_iframe, wsfed). */
+export function pathUrl(origin: string, path: string, params: Record<string, string> = {}, query?: Record<string, string>): string {
+  const filled = path.replace(/:(\w+)/g, (m, k: string) => {
+    const v = params[k];
+    if (v === undefined) throw new Error(`${path}: no value for ${m}`);
+    return encodeURIComponent(v).replace(/%40/g, '@');
+  });
+  const q = query && Object.keys(query).length ? `?${new URLSearchParams(query)}` : '';
+  return `${origin}${filled}${q}`;
+}
+
+type Ctx = import('koa').Context;
+type Tx = import('./transaction.js').Transaction;
+
+/**
+ * A route's handler in two steps around the fault gate: `channel` says what the request is about
+ * (app, login_hint, grant type) and where its errors go; `handle` answers it, given what `channel`
+ * read from the request.
+ */
+export interface StagedHandler<T> {
+  channel(ctx: Ctx, tx: Tx): T | Promise<T>;
+  handle(ctx: Ctx, tx: Tx, prepared: Awaited<T>): unknown;
+}
+
+/** A front-end's handler for a route: one step (the gate runs before it), or two around the gate. */
+// `any`: each route's own T is checked where the handler is written (staged()); the table only needs the shape.
+export type Handler = ((ctx: Ctx, tx: Tx) => unknown) | StagedHandler<any>;
+
+/** Types a two-step handler: `handle` gets what `channel` returned. */
+export const staged = <T>(h: StagedHandler<T>): StagedHandler<T> => h;
+
+export type Handlers<N extends RouteName = RouteName> = { [K in N]: Handler };

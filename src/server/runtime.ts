@@ -1,0 +1,102 @@
+/**
+ * The runtime state of one server, in one place: sign-ins waiting on a page (OIDC interactions,
+ * SAML), device codes, the provider's stored models, SAML certificate loads, the rogue key of
+ * `swapKey`. Every world of a server shares it (a scenario switch keeps pending sign-ins); no
+ * module holds state of its own, so two servers in one process never share any. Every store is
+ * bounded: entries expire, and the oldest go first past the cap.
+ */
+import { createSigningCert, generateRsaKeyPair } from '../keys/ca.js';
+import { signingKeyFromPem } from '../keys/signing.js';
+import type { SigningKey } from '../keys/store.js';
+import { DeviceCodes } from '../oidc/device.js';
+import type { PendingSamlSignIn } from '../saml/pending.js';
+import type { SignInFlow } from './transaction.js';
+
+/** A Map with a time to live and a size cap (oldest dropped first), for state a client can make grow. */
+export class BoundedMap<K, V> {
+  private readonly entries = new Map<K, { value: V; expires: number }>();
+  constructor(
+    private readonly max: number,
+    private readonly ttlMs: number,
+  ) {}
+
+  get(key: K): V | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.expires < Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  set(key: K, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+    if (this.entries.size % 256 === 0) this.sweep();
+    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as K);
+  }
+
+  delete(key: K): boolean {
+    return this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [k, e] of this.entries) if (e.expires < now) this.entries.delete(k);
+  }
+}
+
+/** A page-driven sign-in lives at most this long (the provider's interaction TTL is one hour). */
+const SIGN_IN_TTL_MS = 60 * 60 * 1000;
+const SAML_PENDING_TTL_MS = 15 * 60 * 1000;
+/** Far above what a test run or a sandbox holds at once. */
+const PENDING_CAP = 10_000;
+
+export type ModelStore = Map<string, { payload: Record<string, unknown>; expiresAt?: number }>;
+
+export class Runtime {
+  /** OIDC sign-ins waiting on our pages, by the provider's interaction uid: what the authorize request decided. */
+  readonly signIns = new BoundedMap<string, SignInFlow>(PENDING_CAP, SIGN_IN_TTL_MS);
+  /** SAML sign-ins waiting on the sign-in page. */
+  readonly samlPending = new BoundedMap<string, PendingSamlSignIn>(PENDING_CAP, SAML_PENDING_TTL_MS);
+  readonly devices = new DeviceCodes();
+  /** oidc-provider's models (sessions, interactions, codes, grants, refresh tokens), by tenant and model. */
+  readonly models = new Map<string, ModelStore>();
+  private readonly samlCerts = new Map<string, Promise<SigningKey>>();
+  private rogue?: Promise<SigningKey>;
+
+  model(name: string): ModelStore {
+    let store = this.models.get(name);
+    if (!store) {
+      store = new Map();
+      this.models.set(name, store);
+    }
+    return store;
+  }
+
+  /** A key and certificate published nowhere (made on first use, never written to disk): what `swapKey` signs with. */
+  rogueKey(): Promise<SigningKey> {
+    this.rogue ??= (async () => {
+      const pair = await generateRsaKeyPair();
+      const certPem = await createSigningCert(pair);
+      return signingKeyFromPem(certPem, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    })();
+    return this.rogue;
+  }
+
+  /** One load per certificate: concurrent first requests share it; a failed load is retried next time. */
+  samlCert(key: string, load: () => Promise<SigningKey>): Promise<SigningKey> {
+    let p = this.samlCerts.get(key);
+    if (!p) {
+      p = load();
+      p.catch(() => this.samlCerts.delete(key));
+      this.samlCerts.set(key, p);
+    }
+    return p;
+  }
+}
