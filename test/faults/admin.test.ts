@@ -1,26 +1,19 @@
 /**
  * The admin API under /_mock/ (what a developer reaches with curl) and run-time rules from
  * start()'s handle (what a test reaches with idp.use): scoping, occurrence, issue-time effects.
- * One server for the file (plus one with an admin token); each test starts on the default scenario.
+ * One server for the file (plus one with an admin token in its describe); each test starts on the default scenario.
  */
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadScenarioFile } from '../../src/scenario/load.js';
-import type { MockEntra } from '../../src/start.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { loadScenarioFile, type MockEntra } from '../../src/index.js';
 import { ADA, API, CLI, GRACE, TENANT_DOMAIN, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 import { authnRequest, browse, pageCode, redirectUrl } from '../saml/support.js';
 
-let idp: MockEntra;
-beforeAll(async () => {
-  idp = await startMock();
-});
-afterAll(async () => {
-  await idp?.stop();
-});
+const idp = useMockEntra();
+// Tests switch scenarios, which reset() does not undo.
 beforeEach(async () => {
   await idp.useScenario('scenarios/default.yaml');
-  idp.reset();
 });
 
 interface Described {
@@ -365,13 +358,7 @@ describe('admin API and other sites', () => {
 });
 
 describe('admin API with an admin token', () => {
-  let guarded: MockEntra;
-  beforeAll(async () => {
-    guarded = await startMock({ adminToken: 's3cret' });
-  });
-  afterAll(async () => {
-    await guarded?.stop();
-  });
+  const guarded = useMockEntra({ adminToken: 's3cret' });
 
   // Without a token the API answers loopback only (403 otherwise); every caller here is on
   // loopback, so that refusal cannot be exercised from this test.

@@ -1,11 +1,10 @@
 /** A resource server verifying the mock's tokens with jose, as it would verify Entra ID's. */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import type { MockEntra } from '../../src/start.js';
 import { follow } from '../helpers/browserless.js';
 import { ADA, API, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 
 interface Jwk {
   kty: string;
@@ -18,17 +17,13 @@ interface Jwk {
   issuer: string;
 }
 
-let idp: MockEntra;
+const idp = useMockEntra();
 let issuer: string;
 let tokenEndpoint: string;
 
-beforeAll(async () => {
-  idp = await startMock();
+beforeAll(() => {
   issuer = `${idp.url}/${TENANT_ID}/v2.0`;
   tokenEndpoint = `${idp.url}/${TENANT_ID}/oauth2/v2.0/token`;
-});
-afterAll(async () => {
-  await idp?.stop();
 });
 
 const v2Keys = () => `${idp.url}/${TENANT_ID}/discovery/v2.0/keys`;

@@ -1,18 +1,11 @@
 import { ConfidentialClientApplication, PublicClientApplication, ServerError, CryptoProvider, type AuthenticationResult } from '@azure/msal-node';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import { describe, expect, it } from 'vitest';
 import { follow } from '../helpers/browserless.js';
 import { ADA, API, CLI, GRACE, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 
-let idp: MockEntra;
-beforeAll(async () => {
-  idp = await startMock();
-});
-afterAll(async () => {
-  await idp?.stop();
-});
+const idp = useMockEntra();
 
 function webApp(secret = WEB.secret, clientId = WEB.clientId, tenant = TENANT_ID) {
   return new ConfidentialClientApplication({

@@ -1,20 +1,13 @@
 /** The dashboard's HTML (no browser): what it shows, that it needs no script, escaping, and who may change state. */
 import { createHash, X509Certificate } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { refuseChange } from '../../src/ui/routes.js';
 import { follow } from '../helpers/browserless.js';
 import { ADA, API, CLI, TENANT_DOMAIN, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 import { appCertPem, authnRequest, deflate64, SAML_APP, scenario } from '../saml/support.js';
 
-let idp: MockEntra;
-beforeAll(async () => {
-  idp = await startMock();
-});
-afterAll(async () => {
-  await idp?.stop();
-});
+const idp = useMockEntra();
 
 async function page(path: string): Promise<{ status: number; html: string; type: string }> {
   const res = await fetch(`${idp.url}${path}`);
