@@ -108,7 +108,10 @@ describe('signing keys', () => {
     const after = decodeProtectedHeader(token).kid;
     expect(after).not.toBe(before);
     expect(jwks.keys.map((k) => k.kid)).toContain(after);
-    await expect(jwtVerify(token, createRemoteJWKSet(new URL(`${idp.url}/${TENANT_ID}/discovery/v2.0/keys`)), { audience: API.clientId })).resolves.toBeDefined();
+    await expect(jwtVerify(token, createRemoteJWKSet(new URL(`${idp.url}/${TENANT_ID}/discovery/v2.0/keys`)), { audience: API.clientId })).resolves.toMatchObject({
+      protectedHeader: { kid: after },
+      payload: { aud: API.clientId, roles: [API.role] },
+    });
     idp.rotateKeys();
   });
 });

@@ -52,7 +52,7 @@ describe('device code flow', () => {
     await new Promise((r) => setTimeout(r, 600));
     const done = await poll(device_code!, 'urn:ietf:params:oauth:grant-type:device_code');
     expect(done.status).toBe(200);
-    expect(((await done.json()) as { access_token: string }).access_token).toBeTruthy();
+    expect(decodeJwt(((await done.json()) as { access_token: string }).access_token)).toMatchObject({ upn: ADA.upn, appid: CLI.clientId });
   });
 
   it('a declined code answers authorization_declined; an expired one expired_token (AADSTS70020)', async () => {

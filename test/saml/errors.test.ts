@@ -143,6 +143,7 @@ describe('a bad SAMLRequest gets Entra’s error page (HTTP 200) with the code a
 
   it('an XXE attempt never shows the entity’s content', async () => {
     const a = await browse(withQuery(samlEndpoint(idp), { SAMLRequest: deflate64(XXE), login_hint: ADA.upn }));
+    expect(pageCode(a.html)).toBe('75005');
     expect(a.html).not.toContain('root:x:0:0');
   });
 

@@ -12,7 +12,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADA, TENANT_ID, WEB } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
-import { authnRequest, deflate64, SAML_APP } from '../saml/support.js';
+import { authnRequest, browse, CookieJar, deflate64, SAML_APP } from '../saml/support.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = resolve('test-results/screenshots');
@@ -192,6 +192,18 @@ describe('signing in through the pages', () => {
 });
 
 describe('the dashboard', () => {
+  // Its own sign-ins (headless), so these tests do not rely on the page tests above having run.
+  beforeAll(async () => {
+    await idp.signIn({ user: ADA.upn, app: 'sample-web', scopes: ['openid', 'profile', 'email'] });
+    // SAML through the login page, as in the browser: the Response is issued by the password POST.
+    const jar = new CookieJar();
+    const page = await browse(samlUrl(), { jar });
+    const action = /<form method="post" action="([^"]*\/saml2\/login\/[^"]+)"/.exec(page.html)?.[1];
+    expect(action, page.html.slice(0, 400)).toBeDefined();
+    const answer = await browse(`${idp.url}${action}`, { jar, method: 'POST', body: new URLSearchParams({ username: ADA.upn, password: ADA.password }) });
+    expect(answer.responseXml).toContain(`>${ADA.upn}</NameID>`);
+  });
+
   it('lists the requests of the sign-ins, newest first, with app, user and status', async () => {
     const page = await newPage();
     await page.goto(`${idp.url}/requests`);

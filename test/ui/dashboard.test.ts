@@ -149,11 +149,15 @@ describe('request log (/requests)', () => {
   });
 
   it('does not log the dashboard viewing itself, and answers 404 for a trace ID not in the log', async () => {
+    const discovery = `/${TENANT_ID}/v2.0/.well-known/openid-configuration`;
     await page('/');
     await page('/requests');
+    await (await fetch(`${idp.url}${discovery}`)).arrayBuffer();
     const missing = await page('/requests/00000000-0000-4000-8000-000000000000');
     expect(missing.status).toBe(404);
     expect(missing.html).toContain('keeps the last 500 requests');
+    // The Entra request between the page views is logged; the page views are not.
+    expect(idp.requests().at(-1)).toMatchObject({ method: 'GET', path: discovery, status: 200 });
     expect(idp.requests().filter((r) => r.path === '/' || r.path.startsWith('/requests'))).toEqual([]);
   });
 });
