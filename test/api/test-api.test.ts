@@ -1,17 +1,11 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { defineScenario, EntraResponseError, type MockEntra } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { defineScenario, EntraResponseError } from '../../src/index.js';
 import { ADA, API, GRACE, TENANT_ID, WEB } from '../helpers/ids.js';
+import { useMockEntra } from '../helpers/mock.js';
 import { startMock } from '../helpers/server.js';
 
-let idp: MockEntra;
-beforeAll(async () => {
-  idp = await startMock();
-});
-afterEach(() => idp.reset());
-afterAll(async () => {
-  await idp?.stop();
-});
+const idp = useMockEntra();
 
 const jwks = () => createRemoteJWKSet(new URL(`${idp.url}/${TENANT_ID}/discovery/v2.0/keys`));
 

@@ -73,7 +73,8 @@ describe.skipIf(!hasCurl)('docs/walkthrough-jumpserver-oidc.md', () => {
     const kid = (out: string) => /signed with RS256 key (\S+)/.exec(out)?.[1];
     const before = await withServer('default', (url) => oidcSignIn(url));
     const after = await withServer('signing-key-rollover', (url) => oidcSignIn(url));
-    expect(kid(after.out)).toBeDefined();
+    expect(kid(before.out), before.out).toBeDefined();
+    expect(kid(after.out), after.out).toBeDefined();
     expect(kid(after.out)).not.toBe(kid(before.out));
   });
 
@@ -95,8 +96,11 @@ describe('docs/walkthrough-saas-saml.md', () => {
       expect(first.code).toBe(1);
       expect(first.out).toContain("sign-in stopped on Entra's error page: AADSTS7000112: Application '6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d'(Jasper AI) is disabled.");
 
-      const flip = await exec('curl', ['-s', '-X', 'POST', '--cacert', CA, `${url}/_mock/switches/sso-enabled`]).catch(() => undefined);
-      if (!flip) await fetch(`${url}/_mock/switches/sso-enabled`, { method: 'POST' });
+      // The walkthrough's curl command (fetch where curl is missing); both answer with the switches.
+      const flipped = hasCurl
+        ? (await exec('curl', ['-s', '-X', 'POST', '--cacert', CA, `${url}/_mock/switches/sso-enabled`])).stdout
+        : await (await fetch(`${url}/_mock/switches/sso-enabled`, { method: 'POST' })).text();
+      expect(JSON.parse(flipped)).toEqual({ switches: { 'sso-enabled': true } });
 
       const retry = await samlSignIn(url, ...jasper);
       expect(retry.code, retry.out).toBe(0);

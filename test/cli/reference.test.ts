@@ -16,8 +16,10 @@ describe('docs/scenario-reference.md', () => {
       const o = s as Record<string, unknown>;
       return [...Object.keys((o.properties as object | undefined) ?? {}), ...Object.values(o).flatMap((v) => (Array.isArray(v) ? v.flatMap(keys) : keys(v)))];
     };
+    const all = new Set(keys(scenarioJsonSchema()));
+    expect([...all]).toEqual(expect.arrayContaining(['tenant', 'users', 'apps', 'rules', 'switches', 'redirectUris', 'clockSkewSeconds']));
     // Keys have a table row, or (one-key forms such as times: { first: N }) appear inline.
-    for (const k of new Set(keys(scenarioJsonSchema()))) expect(md.includes(`| \`${k}\` |`) || md.includes(`\`{ ${k}: … }\``), k).toBe(true);
+    for (const k of all) expect(md.includes(`| \`${k}\` |`) || md.includes(`\`{ ${k}: … }\``), k).toBe(true);
   });
 
   it('is what `mock-entra scenario reference` prints', async () => {

@@ -1,37 +1,31 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { ConfidentialClientApplication, ServerError } from '@azure/msal-node';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadScenarioFile } from '../../src/scenario/load.js';
-import type { MockEntra } from '../../src/start.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ADA, API, TENANT_ID, WEB } from '../helpers/ids.js';
 import { keyAndCertificate } from '../helpers/credentials.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 
 const DAEMON = '6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d';
-let idp: MockEntra;
+const idp = useMockEntra();
 let certPem: string;
 let keyPem: string;
 let otherKeyPem: string;
 
+// The daemon's certificate is made here, so the scenario is switched to once the server runs.
 beforeAll(async () => {
   const [daemon, other] = await Promise.all([keyAndCertificate('daemon'), keyAndCertificate('someone else')]);
   ({ certPem, keyPem } = daemon);
   otherKeyPem = other.keyPem;
-  const base = await loadScenarioFile('scenarios/default.yaml');
-  idp = await startMock({
-    scenario: {
-      ...base,
-      apps: [
-        // sample-api becomes a middle tier: it has a secret and calls Graph on the user's behalf.
-        ...base.apps.map((a) => (a.name === 'sample-api' ? { ...a, secrets: ['sample-api-secret'] } : a)),
-        { name: 'daemon', clientId: DAEMON, certificates: [certPem], permissions: { 'sample-api': ['Data.Read'] } },
-      ],
-    } as never,
-  });
-});
-afterAll(async () => {
-  await idp?.stop();
+  const base = idp.scenario;
+  await idp.useScenario({
+    ...base,
+    apps: [
+      // sample-api becomes a middle tier: it has a secret and calls Graph on the user's behalf.
+      ...base.apps.map((a) => (a.name === 'sample-api' ? { ...a, secrets: ['sample-api-secret'] } : a)),
+      { name: 'daemon', clientId: DAEMON, certificates: [certPem], permissions: { 'sample-api': ['Data.Read'] } },
+    ],
+  } as never);
 });
 
 const authority = () => ({ authority: `${idp.url}/${TENANT_ID}`, knownAuthorities: [new URL(idp.url).host] });

@@ -1,31 +1,25 @@
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadScenarioFile } from '../../src/scenario/load.js';
-import type { MockEntra } from '../../src/start.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ADA, API, GRACE, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 
 const GLOBAL_ADMIN = '62e90394-69f5-4237-9190-012177145e10';
-let idp: MockEntra;
+const idp = useMockEntra();
 
+// The scenario builds on the default one as the server parsed it, so it is switched to once the server runs.
 beforeAll(async () => {
-  const base = await loadScenarioFile('scenarios/default.yaml');
-  idp = await startMock({
-    scenario: {
-      ...base,
-      tokens: { accessTokenLifetime: 600, idTokenLifetime: 900 },
-      users: base.users.map((u) => (u.upn === ADA.upn ? { ...u, appRoles: { 'sample-api': ['Data.Read'] }, directoryRoles: ['Global Administrator'] } : u)),
-      apps: base.apps.map((a) =>
-        a.name === 'sample-web'
-          ? { ...a, groupMembershipClaims: 'SecurityGroup', optionalClaims: { idToken: ['upn', 'family_name', 'given_name', 'auth_time'], accessToken: [] }, permissions: { ...a.permissions, 'Microsoft Graph': ['User.Read.All'] } }
-          : a,
-      ),
-    } as never,
-  });
-});
-afterAll(async () => {
-  await idp?.stop();
+  const base = idp.scenario;
+  await idp.useScenario({
+    ...base,
+    tokens: { accessTokenLifetime: 600, idTokenLifetime: 900 },
+    users: base.users.map((u) => (u.upn === ADA.upn ? { ...u, appRoles: { 'sample-api': ['Data.Read'] }, directoryRoles: ['Global Administrator'] } : u)),
+    apps: base.apps.map((a) =>
+      a.name === 'sample-web'
+        ? { ...a, groupMembershipClaims: 'SecurityGroup', optionalClaims: { idToken: ['upn', 'family_name', 'given_name', 'auth_time'], accessToken: [] }, permissions: { ...a.permissions, 'Microsoft Graph': ['User.Read.All'] } }
+        : a,
+    ),
+  } as never);
 });
 
 const web = () => new ConfidentialClientApplication({ auth: { clientId: WEB.clientId, clientSecret: WEB.secret, authority: `${idp.url}/${TENANT_ID}`, knownAuthorities: [new URL(idp.url).host] } });
@@ -114,7 +108,10 @@ describe('signing keys', () => {
     const after = decodeProtectedHeader(token).kid;
     expect(after).not.toBe(before);
     expect(jwks.keys.map((k) => k.kid)).toContain(after);
-    await expect(jwtVerify(token, createRemoteJWKSet(new URL(`${idp.url}/${TENANT_ID}/discovery/v2.0/keys`)), { audience: API.clientId })).resolves.toBeDefined();
+    await expect(jwtVerify(token, createRemoteJWKSet(new URL(`${idp.url}/${TENANT_ID}/discovery/v2.0/keys`)), { audience: API.clientId })).resolves.toMatchObject({
+      protectedHeader: { kid: after },
+      payload: { aud: API.clientId, roles: [API.role] },
+    });
     idp.rotateKeys();
   });
 });

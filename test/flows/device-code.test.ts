@@ -1,20 +1,17 @@
 import { AuthError, PublicClientApplication } from '@azure/msal-node';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { CookieJar } from '../helpers/browserless.js';
 import { ADA, CLI, TENANT_ID } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 
-let idp: MockEntra;
-beforeAll(async () => {
-  // Entra polls every 5 s; a 1 s interval keeps the test short and MSAL honours it.
-  idp = await startMock({ scenario: 'scenarios/default.yaml' });
-  await idp.useScenario({ ...idp.scenario, signIn: { ...idp.scenario.signIn, deviceCode: { interval: 1, expiresIn: 900 } } } as never);
-});
-afterAll(async () => {
-  await idp?.stop();
-});
+const idp = useMockEntra();
+/** The default scenario with other device code timings. */
+const deviceCodes = (timing: { interval: number; expiresIn: number }) =>
+  idp.useScenario({ ...idp.scenario, signIn: { ...idp.scenario.signIn, deviceCode: timing } } as never);
+// Entra polls every 5 s; a 1 s interval keeps the tests short and MSAL honours it. Every test
+// starts from these timings (reset() does not switch scenarios back).
+beforeEach(() => deviceCodes({ interval: 1, expiresIn: 900 }));
 
 const cli = () => new PublicClientApplication({ auth: { clientId: CLI.clientId, authority: `${idp.url}/${TENANT_ID}`, knownAuthorities: [new URL(idp.url).host] } });
 const devicecode = (body: Record<string, string>) => fetch(`${idp.url}/${TENANT_ID}/oauth2/v2.0/devicecode`, { method: 'POST', body: new URLSearchParams(body) });
@@ -55,19 +52,18 @@ describe('device code flow', () => {
     await new Promise((r) => setTimeout(r, 600));
     const done = await poll(device_code!, 'urn:ietf:params:oauth:grant-type:device_code');
     expect(done.status).toBe(200);
-    expect(((await done.json()) as { access_token: string }).access_token).toBeTruthy();
+    expect(decodeJwt(((await done.json()) as { access_token: string }).access_token)).toMatchObject({ upn: ADA.upn, appid: CLI.clientId });
   });
 
   it('a declined code answers authorization_declined; an expired one expired_token (AADSTS70020)', async () => {
     const a = (await (await devicecode({ client_id: CLI.clientId, scope: 'User.Read' })).json()) as Record<string, string>;
     await fetch(`${idp.url}/_mock/devicecodes/${a.user_code}/decline`, { method: 'POST' });
     expect(await (await poll(a.device_code!)).json()).toMatchObject({ error: 'authorization_declined' });
-    await idp.useScenario({ ...idp.scenario, signIn: { ...idp.scenario.signIn, deviceCode: { interval: 1, expiresIn: 1 } } } as never);
+    await deviceCodes({ interval: 1, expiresIn: 1 });
     const b = (await (await devicecode({ client_id: CLI.clientId, scope: 'User.Read' })).json()) as Record<string, string>;
     await new Promise((r) => setTimeout(r, 1100));
     const expired = await poll(b.device_code!);
     expect(await expired.json()).toMatchObject({ error: 'expired_token', error_codes: [70020] });
-    await idp.useScenario({ ...idp.scenario, signIn: { ...idp.scenario.signIn, deviceCode: { interval: 1, expiresIn: 900 } } } as never);
   });
 
   it('a person completes the code at /devicelogin by entering it and signing in', async () => {

@@ -1,32 +1,25 @@
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { loadScenarioFile } from '../../src/scenario/load.js';
-import type { MockEntra } from '../../src/start.js';
 import { follow } from '../helpers/browserless.js';
 import { ADA, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 
 const LEGACY = { clientId: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d', redirect: 'http://localhost:5000/signin-oidc' };
 const SPA = { clientId: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e', redirect: 'http://localhost:5173/', origin: 'http://localhost:5173' };
-let idp: MockEntra;
+const idp = useMockEntra();
 
+// The default scenario plus two browser apps, switched to once the server runs.
 beforeAll(async () => {
-  const base = await loadScenarioFile('scenarios/default.yaml');
-  idp = await startMock({
-    scenario: {
-      ...base,
-      apps: [
-        ...base.apps,
-        { name: 'legacy-spa', clientId: LEGACY.clientId, secrets: ['legacy-secret'], redirectUris: [LEGACY.redirect], implicitGrant: { idTokens: true, accessTokens: true } },
-        { name: 'modern-spa', clientId: SPA.clientId, spaRedirectUris: [SPA.redirect] },
-      ],
-    } as never,
-  });
-});
-afterAll(async () => {
-  await idp?.stop();
+  await idp.useScenario({
+    ...idp.scenario,
+    apps: [
+      ...idp.scenario.apps,
+      { name: 'legacy-spa', clientId: LEGACY.clientId, secrets: ['legacy-secret'], redirectUris: [LEGACY.redirect], implicitGrant: { idTokens: true, accessTokens: true } },
+      { name: 'modern-spa', clientId: SPA.clientId, spaRedirectUris: [SPA.redirect] },
+    ],
+  } as never);
 });
 
 const authorize = (params: Record<string, string>) => {

@@ -1,21 +1,15 @@
 import { PublicClientApplication } from '@azure/msal-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { follow } from '../helpers/browserless.js';
 import { ADA, CLI, TENANT_ID } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 
-let idp: MockEntra;
-beforeAll(async () => {
-  idp = await startMock({ scenario: 'scenarios/mfa-required.yaml' });
-});
-afterAll(async () => {
-  await idp?.stop();
-});
+const idp = useMockEntra();
+// One test switches to mfa-required; reset() does not switch back.
+beforeEach(() => idp.useScenario('scenarios/default.yaml'));
 
 describe('public clients and interactive sign-in', () => {
   it('a desktop app redirecting to http://localhost on any port signs in with PKCE (msal-node PublicClientApplication)', async () => {
-    await idp.useScenario('scenarios/default.yaml');
     const app = new PublicClientApplication({ auth: { clientId: CLI.clientId, authority: `${idp.url}/${TENANT_ID}`, knownAuthorities: [new URL(idp.url).host] } });
     const { verifier, challenge } = await (await import('@azure/msal-node')).CryptoProvider.prototype.generatePkceCodes.call(new (await import('@azure/msal-node')).CryptoProvider());
     const redirectUri = 'http://localhost:53187';

@@ -1,18 +1,11 @@
 /** One sign-in session across protocols, as Entra keeps it: sign in once, OIDC or SAML, and other apps do not ask again. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import { describe, expect, it } from 'vitest';
 import { CookieJar, follow } from '../helpers/browserless.js';
 import { ADA, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 import { authnRequest, browse, redirectUrl } from '../saml/support.js';
 
-let idp: MockEntra;
-beforeAll(async () => {
-  idp = await startMock();
-});
-afterAll(async () => {
-  await idp?.stop();
-});
+const idp = useMockEntra();
 
 const authorize = (extra: Record<string, string> = {}) => {
   const u = new URL(`${idp.url}/${TENANT_ID}/oauth2/v2.0/authorize`);

@@ -1,17 +1,10 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import { describe, expect, it } from 'vitest';
 import { follow } from '../helpers/browserless.js';
 import { ADA, API, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 
-let idp: MockEntra;
-beforeAll(async () => {
-  idp = await startMock();
-});
-afterAll(async () => {
-  await idp?.stop();
-});
+const idp = useMockEntra();
 
 const v1Token = (body: Record<string, string>) =>
   fetch(`${idp.url}/${TENANT_ID}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ client_id: WEB.clientId, client_secret: WEB.secret, ...body }) });

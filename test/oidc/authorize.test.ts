@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import { describe, expect, it } from 'vitest';
 import { CookieJar, follow } from '../helpers/browserless.js';
 import { ADA, GRACE, TENANT_DOMAIN, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 
-let idp: MockEntra;
-beforeAll(async () => {
-  idp = await startMock();
-});
-afterAll(async () => {
-  await idp?.stop();
-});
+const idp = useMockEntra();
 
 function authorizeUrl(params: Record<string, string>, tenant = TENANT_ID): string {
   const u = new URL(`${idp.url}/${tenant}/oauth2/v2.0/authorize`);

@@ -1,18 +1,11 @@
-import { ConfidentialClientApplication, PublicClientApplication, ServerError, CryptoProvider, type AuthenticationResult } from '@azure/msal-node';
+import { ClientAuthError, ConfidentialClientApplication, PublicClientApplication, ServerError, CryptoProvider, type AuthenticationResult } from '@azure/msal-node';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import { describe, expect, it } from 'vitest';
 import { follow } from '../helpers/browserless.js';
 import { ADA, API, CLI, GRACE, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 
-let idp: MockEntra;
-beforeAll(async () => {
-  idp = await startMock();
-});
-afterAll(async () => {
-  await idp?.stop();
-});
+const idp = useMockEntra();
 
 function webApp(secret = WEB.secret, clientId = WEB.clientId, tenant = TENANT_ID) {
   return new ConfidentialClientApplication({
@@ -110,9 +103,10 @@ describe('Entra errors as msal-node reports them', () => {
 
   it('an unknown tenant is invalid_tenant, AADSTS90002', async () => {
     const app = webApp(WEB.secret, WEB.clientId, 'fabrikam.onmicrosoft.com');
-    const err = await app.acquireTokenByClientCredential({ scopes: [`${API.uri}/.default`] }).then(() => undefined, (e: unknown) => e as Error & { errorCode?: string });
+    const err = await app.acquireTokenByClientCredential({ scopes: [`${API.uri}/.default`] }).then(() => undefined, (e: unknown) => e);
     // MSAL fetches discovery first and reports the failed endpoint resolution; the body it read is Entra's 90002.
-    expect(err).toBeDefined();
+    expect(err).toBeInstanceOf(ClientAuthError);
+    expect((err as ClientAuthError).errorCode).toBe('endpoints_resolution_error');
     const res = await fetch(`${idp.url}/fabrikam.onmicrosoft.com/v2.0/.well-known/openid-configuration`);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_tenant', error_codes: [90002] });

@@ -1,21 +1,16 @@
 /** A relying party built on openid-client v6, talking to the mock as it would to Entra ID. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { decodeJwt } from 'jose';
-import type { MockEntra } from '../../src/start.js';
 import { follow } from '../helpers/browserless.js';
 import { ADA, API, TENANT_DOMAIN, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 
-let idp: MockEntra;
+const idp = useMockEntra();
 let issuer: string;
 
-beforeAll(async () => {
-  idp = await startMock();
+beforeAll(() => {
   issuer = `${idp.url}/${TENANT_ID}/v2.0`;
-});
-afterAll(async () => {
-  await idp?.stop();
 });
 
 const configure = (auth: client.ClientAuth = client.ClientSecretPost(WEB.secret), secret = WEB.secret) =>

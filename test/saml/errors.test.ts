@@ -5,10 +5,9 @@
 import { createVerify, X509Certificate } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import { describe, expect, it } from 'vitest';
 import { ADA, GRACE, TENANT_ID } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 import {
   CookieJar,
   LOGOUT_URL,
@@ -26,13 +25,7 @@ import {
   withQuery,
 } from './support.js';
 
-let idp: MockEntra;
-beforeAll(async () => {
-  idp = await startMock({ scenario: scenario({ logoutUrl: LOGOUT_URL }) });
-});
-afterAll(async () => {
-  await idp?.stop();
-});
+const idp = useMockEntra({ scenario: scenario({ logoutUrl: LOGOUT_URL }) });
 
 /** Entra's error page: HTTP 200, the code, the troubleshooting IDs, and no SAML Response anywhere. */
 function expectErrorPage(a: Answer, code: string) {
@@ -150,6 +143,7 @@ describe('a bad SAMLRequest gets Entra’s error page (HTTP 200) with the code a
 
   it('an XXE attempt never shows the entity’s content', async () => {
     const a = await browse(withQuery(samlEndpoint(idp), { SAMLRequest: deflate64(XXE), login_hint: ADA.upn }));
+    expect(pageCode(a.html)).toBe('75005');
     expect(a.html).not.toContain('root:x:0:0');
   });
 

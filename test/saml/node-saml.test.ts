@@ -5,7 +5,7 @@
  */
 import { SAML, type Profile, type SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import type { MockEntra } from '../../src/index.js';
 import { ADA, TENANT_ID } from '../helpers/ids.js';
 import { startMock } from '../helpers/server.js';
 import {

@@ -4,22 +4,20 @@
  * and parses and verifies the Response.
  */
 import * as samlify from 'samlify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ADA, TENANT_ID } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 import { CLAIM, NAMEID, OTHER_SAML_APP, SAML_APP, appMetadataUrl, browse, fetchBytes, samlEndpoint, scenario, withQuery } from './support.js';
 
 const POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
 const ISSUER = `https://sts.windows.net/${TENANT_ID}/`;
 
-let idp: MockEntra;
+const idp = useMockEntra({ scenario: scenario() });
 let entra: ReturnType<typeof samlify.IdentityProvider>;
 let sp: ReturnType<typeof samlify.ServiceProvider>;
 
 beforeAll(async () => {
   samlify.setSchemaValidator({ validate: async () => 'skipped' });
-  idp = await startMock({ scenario: scenario() });
   const metadata = await fetchBytes(appMetadataUrl(idp));
   // The file as downloaded from "App Federation Metadata Url", UTF-8 BOM included.
   entra = samlify.IdentityProvider({ metadata: metadata.toString('utf8') });
@@ -28,9 +26,6 @@ beforeAll(async () => {
     assertionConsumerService: [{ Binding: POST, Location: SAML_APP.acs }],
     wantAssertionsSigned: true,
   });
-});
-afterAll(async () => {
-  await idp?.stop();
 });
 
 type Extract = {

@@ -1,25 +1,22 @@
 /** Signed AuthnRequests, checked against the app's verification certificates (node-saml signs them as an SP would). */
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SignedXml } from 'xml-crypto';
-import type { MockEntra } from '../../src/start.js';
 import { ADA } from '../helpers/ids.js';
 import { keyAndCertificate } from '../helpers/credentials.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 import { appCertPem, authnRequest, browse, pageCode, redirectUrl, SAML_APP, samlEndpoint, scenario, withQuery } from './support.js';
 
-let idp: MockEntra;
+const idp = useMockEntra();
 let spKey: string;
 let otherKey: string;
 
+// The SP's signing certificate is made here, so the scenario is switched to once the server runs.
 beforeAll(async () => {
   const [sp, other] = await Promise.all([keyAndCertificate('sp.example.test'), keyAndCertificate('someone else')]);
   spKey = sp.keyPem;
   otherKey = other.keyPem;
-  idp = await startMock({ scenario: scenario({ requireSignedRequests: true, verificationCertificates: [sp.certPem] }) });
-});
-afterAll(async () => {
-  await idp?.stop();
+  await idp.useScenario(scenario({ requireSignedRequests: true, verificationCertificates: [sp.certPem] }));
 });
 
 async function sp(privateKey: string, binding: 'HTTP-Redirect' | 'HTTP-POST' = 'HTTP-Redirect') {

@@ -1,7 +1,6 @@
 /** Shared pieces of the SAML tests: the default scenario as an object, metadata and HTML form readers. */
 import { deflateRawSync } from 'node:zlib';
-import type { ScenarioInput } from '../../src/scenario/schema.js';
-import type { MockEntra } from '../../src/start.js';
+import type { MockEntra, ScenarioInput } from '../../src/index.js';
 import { CookieJar } from '../helpers/browserless.js';
 import { ADA, TENANT_ID } from '../helpers/ids.js';
 

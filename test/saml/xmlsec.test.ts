@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import type { MockEntra } from '../../src/index.js';
 import { ADA, TENANT_ID } from '../helpers/ids.js';
 import { startMock } from '../helpers/server.js';
 import {

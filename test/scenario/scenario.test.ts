@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildDirectory } from '../../src/directory/build.js';
 import { findApp, findTenant, findUser, isAssigned } from '../../src/directory/lookup.js';
-import { loadScenarioFile, parseScenarioText, ScenarioError } from '../../src/scenario/load.js';
-import { DEFAULT_SCENARIO } from '../../src/start.js';
+import { DEFAULT_SCENARIO, loadScenarioFile, parseScenarioText, ScenarioError } from '../../src/index.js';
 import { ADA, API, CLI, GRACE, TENANT_DOMAIN, TENANT_ID, WEB } from '../helpers/ids.js';
 
 function problems(text: string): string[] {

@@ -10,10 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
 import { ADA, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
-import { authnRequest, deflate64, SAML_APP } from '../saml/support.js';
+import { useMockEntra } from '../helpers/mock.js';
+import { authnRequest, browse, CookieJar, deflate64, SAML_APP } from '../saml/support.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = resolve('test-results/screenshots');
@@ -26,7 +25,9 @@ interface AppHit {
   body: URLSearchParams;
 }
 
-let idp: MockEntra;
+// Plain HTTP: chromium does not read NODE_EXTRA_CA_CERTS, and the flows under test do not depend
+// on TLS (trusting certs/ca.pem would take an NSS database in a user-data-dir).
+const idp = useMockEntra({ tls: false });
 let browser: Browser;
 let app: Server;
 const hits: AppHit[] = [];
@@ -49,9 +50,6 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((done) => app.listen(0, '127.0.0.1', done));
-  // Plain HTTP: chromium does not read NODE_EXTRA_CA_CERTS, and the flows under test do not depend
-  // on TLS (trusting certs/ca.pem would take an NSS database in a user-data-dir).
-  idp = await startMock({ tls: false });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     timeout: 20_000,
@@ -76,7 +74,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await idp?.stop();
   await new Promise((done) => (app ? app.close(done) : done(undefined)));
 });
 
@@ -195,6 +192,18 @@ describe('signing in through the pages', () => {
 });
 
 describe('the dashboard', () => {
+  // Its own sign-ins (headless), so these tests do not rely on the page tests above having run.
+  beforeAll(async () => {
+    await idp.signIn({ user: ADA.upn, app: 'sample-web', scopes: ['openid', 'profile', 'email'] });
+    // SAML through the login page, as in the browser: the Response is issued by the password POST.
+    const jar = new CookieJar();
+    const page = await browse(samlUrl(), { jar });
+    const action = /<form method="post" action="([^"]*\/saml2\/login\/[^"]+)"/.exec(page.html)?.[1];
+    expect(action, page.html.slice(0, 400)).toBeDefined();
+    const answer = await browse(`${idp.url}${action}`, { jar, method: 'POST', body: new URLSearchParams({ username: ADA.upn, password: ADA.password }) });
+    expect(answer.responseXml).toContain(`>${ADA.upn}</NameID>`);
+  });
+
   it('lists the requests of the sign-ins, newest first, with app, user and status', async () => {
     const page = await newPage();
     await page.goto(`${idp.url}/requests`);

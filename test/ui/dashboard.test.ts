@@ -1,20 +1,13 @@
 /** The dashboard's HTML (no browser): what it shows, that it needs no script, escaping, and who may change state. */
 import { createHash, X509Certificate } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockEntra } from '../../src/start.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { refuseChange } from '../../src/ui/routes.js';
 import { follow } from '../helpers/browserless.js';
 import { ADA, API, CLI, TENANT_DOMAIN, TENANT_ID, WEB } from '../helpers/ids.js';
-import { startMock } from '../helpers/server.js';
+import { useMockEntra } from '../helpers/mock.js';
 import { appCertPem, authnRequest, deflate64, SAML_APP, scenario } from '../saml/support.js';
 
-let idp: MockEntra;
-beforeAll(async () => {
-  idp = await startMock();
-});
-afterAll(async () => {
-  await idp?.stop();
-});
+const idp = useMockEntra();
 
 async function page(path: string): Promise<{ status: number; html: string; type: string }> {
   const res = await fetch(`${idp.url}${path}`);
@@ -156,11 +149,15 @@ describe('request log (/requests)', () => {
   });
 
   it('does not log the dashboard viewing itself, and answers 404 for a trace ID not in the log', async () => {
+    const discovery = `/${TENANT_ID}/v2.0/.well-known/openid-configuration`;
     await page('/');
     await page('/requests');
+    await (await fetch(`${idp.url}${discovery}`)).arrayBuffer();
     const missing = await page('/requests/00000000-0000-4000-8000-000000000000');
     expect(missing.status).toBe(404);
     expect(missing.html).toContain('keeps the last 500 requests');
+    // The Entra request between the page views is logged; the page views are not.
+    expect(idp.requests().at(-1)).toMatchObject({ method: 'GET', path: discovery, status: 200 });
     expect(idp.requests().filter((r) => r.path === '/' || r.path.startsWith('/requests'))).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /** The sign-in pages' markup: what keyboard and screen-reader users rely on, and escaping. */
 import { describe, expect, it } from 'vitest';
 import type { Tenant } from '../../src/directory/model.js';
-import { EntraError } from '../../src/entra/errors.js';
+import { EntraError } from '../../src/index.js';
 import { errorPage, loginPage } from '../../src/ui/pages.js';
 import { ADA, GRACE } from '../helpers/ids.js';
 
