@@ -51,7 +51,7 @@ export const AADSTS = {
   70000: { error: 'invalid_grant', status: 400, text: 'The request was denied because one or more scopes requested are unauthorized or expired. The user must first sign in and grant the client application access to the requested scope.' },
   70008: { error: 'invalid_grant', status: 400, text: 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.' },
   70011: { error: 'invalid_scope', status: 400, text: "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid." },
-  700016: { error: 'unauthorized_client', status: 400, text: "Application with identifier '{appId}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant." },
+  700016: { error: 'unauthorized_client', status: 400, channel: 'page', text: "Application with identifier '{appId}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant." },
   700022: { error: 'invalid_scope', status: 400, text: "The provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid." },
   700025: { error: 'invalid_client', status: 401, text: 'Client is public so neither \'client_assertion\' nor \'client_secret\' should be presented.' },
   7000215: { error: 'invalid_client', status: 401, text: "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{appId}'." },
@@ -60,7 +60,7 @@ export const AADSTS = {
   70002: { error: 'invalid_client', status: 400, text: "The client does not exist or is not enabled for consumers. If you are the application developer, configure a new application through the App Registrations in the Azure Portal at https://go.microsoft.com/fwlink/?linkid=2083908." },
   7000112: { error: 'unauthorized_client', status: 400, text: "Application '{appId}'({appName}) is disabled." }, // status (unverified)
   50194: { error: 'invalid_request', status: 400, text: "Application '{appId}'({appName}) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant." },
-  90002: { error: 'invalid_tenant', status: 400, text: "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant." },
+  90002: { error: 'invalid_tenant', status: 400, channel: 'page', text: "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant." },
   900023: { error: 'invalid_request', status: 400, text: "Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain." },
   700027: { error: 'invalid_client', status: 401, text: "Client assertion contains an invalid signature. [Reason - {reason}, Thumbprint of key used by client: '{thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{appId}'.]" },
   700024: { error: 'invalid_client', status: 401, text: 'Client assertion is not within its valid time range. Current time: {now}, assertion valid from {nbf}, expiry time of assertion {exp}. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .' },
@@ -94,8 +94,8 @@ export const AADSTS = {
   7500529: { error: 'invalid_request', status: 400, channel: 'page', text: "The value '{id}' is not a valid SAML ID. The ID must not begin with a number." },
   76021: { error: 'invalid_request', status: 400, channel: 'page', text: 'The request sent by client is not signed while the application requires signed requests.' }, // text (unverified)
   50000: { error: 'server_error', status: 500, text: 'There was an error issuing a token or an issue with our sign-in service. {detail}' },
-  50196: { error: 'temporarily_unavailable', status: 429, text: 'The server terminated an operation because it encountered a loop while processing a request.' }, // the reference pairs it with 429 + Retry-After
-  90033: { error: 'temporarily_unavailable', status: 503, text: 'A transient error has occurred. Please try again.' },
+  50196: { error: 'temporarily_unavailable', status: 429, channel: 'page', text: 'The server terminated an operation because it encountered a loop while processing a request.' }, // the reference pairs it with 429 + Retry-After
+  90033: { error: 'temporarily_unavailable', status: 503, channel: 'page', text: 'A transient error has occurred. Please try again.' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type AadstsCode = { [K in keyof typeof AADSTS]: K extends number ? K : never }[keyof typeof AADSTS];

@@ -22,6 +22,7 @@ function facts(tx: Transaction, user?: User): RequestFacts {
     userHint: tx.userHint,
     grantType: tx.grantType,
     header: tx.header,
+    param: tx.param,
   };
 }
 

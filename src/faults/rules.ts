@@ -12,6 +12,8 @@ export interface RequestFacts {
   userHint?: string;
   grantType?: string;
   header: (name: string) => string;
+  /** A request parameter, from the query or the form ('' when absent). */
+  param: (name: string) => string;
 }
 
 function sameApp(app: App | undefined, ref: string): boolean {
@@ -31,6 +33,7 @@ export function matches(rule: Rule, f: RequestFacts): boolean {
   }
   if (w.grantType !== undefined && f.grantType !== w.grantType) return false;
   for (const [name, value] of Object.entries(w.header ?? {})) if (f.header(name) !== value) return false;
+  for (const [name, value] of Object.entries(w.param ?? {})) if (f.param(name) !== value) return false;
   return true;
 }
 
@@ -53,6 +56,7 @@ export function describeRule(rule: Rule): string {
     w.user && `by user ${w.user}`,
     w.grantType && `with grant_type ${w.grantType}`,
     w.header && `carrying ${Object.entries(w.header).map(([k, v]) => `${k}: ${v}`).join(', ')}`,
+    w.param && `with ${Object.entries(w.param).map(([k, v]) => `${k}=${v}`).join(', ')}`,
   ].filter(Boolean);
   const t = rule.then;
   const what = [

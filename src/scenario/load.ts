@@ -79,13 +79,13 @@ const KEYED_LISTS: Record<string, string> = { apps: 'name', users: 'upn', groups
  * `extends: default.yaml` merges this file over the base: objects deep-merge, apps/users/groups
  * merge by name or UPN, rules are appended after the base's, other values replace.
  */
-export function mergeScenario(base: unknown, over: unknown, key?: string): unknown {
+export function mergeScenario(base: unknown, over: unknown, key?: string, nested = false): unknown {
   if (key && KEYED_LISTS[key] && Array.isArray(base) && Array.isArray(over)) {
     const id = KEYED_LISTS[key]!;
     const out = [...base];
     for (const item of over) {
       const i = isObject(item) ? out.findIndex((b) => isObject(b) && b[id] === item[id]) : -1;
-      if (i >= 0) out[i] = mergeScenario(out[i], item);
+      if (i >= 0) out[i] = mergeScenario(out[i], item, undefined, true);
       else out.push(item);
     }
     return out;
@@ -93,7 +93,8 @@ export function mergeScenario(base: unknown, over: unknown, key?: string): unkno
   if (key === 'rules' && Array.isArray(base) && Array.isArray(over)) return [...base, ...over];
   if (isObject(base) && isObject(over)) {
     const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeScenario(base[k], v, k) : v;
+    // Keyed lists and rules are top-level only: a user's `groups` (names) is replaced, not merged.
+    for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeScenario(base[k], v, nested ? undefined : k, true) : v;
     return out;
   }
   return over;

@@ -129,6 +129,7 @@ export const ruleMatchSchema = z.strictObject({
   user: z.string().optional().describe('user UPN (login_hint, username, or the signed-in user)'),
   grantType: z.string().optional().describe('token requests only: authorization_code, client_credentials, password, refresh_token…'),
   header: z.record(z.string(), z.string()).optional().describe('request headers that must have these values, e.g. { x-test-id: t1 }'),
+  param: z.record(z.string(), z.string()).optional().describe('request parameters (query or form) that must have these values, e.g. { prompt: none }'),
 });
 
 export const ruleEffectSchema = z

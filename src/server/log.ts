@@ -100,7 +100,7 @@ export interface RequestLogOptions {
 export function requestLog(o: RequestLogOptions) {
   return async (ctx: Context, next: Next) => {
     const started = performance.now();
-    const tx = new Transaction({ ids: assignIds(ctx, o.origin), world: o.world(), events: o.events, header: (n) => ctx.get(n) });
+    const tx = new Transaction({ ids: assignIds(ctx, o.origin), world: o.world(), events: o.events, header: (n) => ctx.get(n), query: (n) => (typeof ctx.query[n] === 'string' ? (ctx.query[n] as string) : '') });
     ctx.state.tx = tx;
     try {
       await next();

@@ -43,6 +43,8 @@ export interface TransactionInit {
   world: World;
   events: MockEvents;
   header: (name: string) => string;
+  /** A query parameter as sent ('' when absent); form fields come from `body`. */
+  query: (name: string) => string;
 }
 
 export class Transaction {
@@ -86,7 +88,13 @@ export class Transaction {
     this.world = i.world;
     this.events = i.events;
     this.header = i.header;
+    this.query = i.query;
   }
+
+  private readonly query: (name: string) => string;
+
+  /** A request parameter, from the query or the form ('' when absent). */
+  param = (name: string): string => this.query(name) || (this.body[name] ?? '');
 
   get runtime(): Runtime {
     return this.world.runtime;

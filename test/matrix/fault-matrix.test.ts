@@ -58,9 +58,8 @@
  *   - token endpoint (d, e, f, g, h, and the redemption in a, b): JSON, AADSTS code in error_codes.
  *   - /authorize once the redirect URI is trusted (a, b, c): a redirect back to the app carrying
  *     error_description "AADSTS53003: …", in the flow's response_mode: query for a and b, form_post for c.
- *   - the OIDC sign-in page (b, user row: the user is only known once typed): the same redirect to the
- *     app in the flow's response_mode (query). Chosen over Entra's error page so that one fault reaches
- *     one app the same way whether the user was hinted (a) or typed (b).
+ *   - the OIDC sign-in page (b, user row: the user is only known once typed): Entra's error page, as
+ *     Entra shows failures after sign-in (reference §6: "post-sign-in failures … usually show that page").
  *   - SAML (i, j, k): Entra's HTML error page showing the code; the SP gets no SAMLResponse.
  *   - 429 and 503 in any browser flow (a, b, c, i, j, k): Entra's error page showing AADSTS50196 /
  *     AADSTS90033 with Retry-After (and HTTP 503 for the outage): a throttled or unavailable service
@@ -333,6 +332,8 @@ interface Flow {
   browser: boolean;
   /** Where an error rule of this flow (53003) reaches the app. */
   errorChannel: Channel;
+  /** Where a user-scoped error reaches the user, when it differs (the user is only known on the sign-in page). */
+  userErrorChannel?: Channel;
   /** Whether the flow has a user (the user row applies). */
   hasUser: boolean;
   claims: ClaimSpec;
@@ -514,7 +515,7 @@ async function samlIdpInitiated(o: RunInput): Promise<Outcome> {
 
 const FLOWS: Flow[] = [
   { id: 'a', label: 'auth code with login_hint', app: 'sample-web', browser: true, errorChannel: 'redirect', hasUser: true, claims: ID_TOKEN_CLAIMS, run: (o) => authCode(o, false) },
-  { id: 'b', label: 'auth code through the sign-in page', app: 'sample-web', browser: true, errorChannel: 'redirect', hasUser: true, claims: ID_TOKEN_CLAIMS, run: (o) => authCode(o, true) },
+  { id: 'b', label: 'auth code through the sign-in page', app: 'sample-web', browser: true, errorChannel: 'redirect', userErrorChannel: 'page', hasUser: true, claims: ID_TOKEN_CLAIMS, run: (o) => authCode(o, true) },
   { id: 'c', label: 'implicit ID token (form_post)', app: IMPLICIT.name, browser: true, errorChannel: 'form_post', hasUser: true, claims: ID_TOKEN_CLAIMS, run: implicitIdToken },
   { id: 'd', label: 'ROPC', app: 'sample-cli', browser: false, errorChannel: 'json', hasUser: true, claims: ID_TOKEN_CLAIMS, run: ropc },
   { id: 'e', label: 'device code', app: 'sample-cli', browser: false, errorChannel: 'json', hasUser: true, claims: ID_TOKEN_CLAIMS, run: deviceCode },
@@ -636,9 +637,10 @@ const ROWS: Row[] = [
     label: 'error by user (53003 for one user)',
     appliesTo: (flow) => flow.hasUser,
     rule: () => ({ when: { user: ADA.upn }, then: { error: 53003 } }),
-    says: (flow) => `Ada gets AADSTS53003 in ${errorIn(flow)}, Grace signs in`,
+    says: (flow) => `Ada gets AADSTS53003 in ${errorIn({ ...flow, errorChannel: flow.userErrorChannel ?? flow.errorChannel })}, Grace signs in`,
     check: async ({ flow, attempt }) => {
-      expectFailure(await attempt(ADA.upn), { channel: flow.errorChannel, code: 53003, ...(flow.errorChannel === 'json' ? { status: 400 } : {}) });
+      const channel = flow.userErrorChannel ?? flow.errorChannel;
+      expectFailure(await attempt(ADA.upn), { channel, code: 53003, ...(channel === 'json' ? { status: 400 } : {}) });
       await expectSignedIn(await attempt(GRACE.upn), GRACE.upn);
     },
   },
