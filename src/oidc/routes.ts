@@ -4,6 +4,7 @@
  * endpoint and its storage, our grants for every token. No fault logic here: the pipeline's gate
  * runs between `channel` and `handle`, and front-ends say who the user is with tx.identify().
  */
+import { createHash } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { findTenant, TENANT_ALIASES } from '../directory/lookup.js';
 import type { App } from '../directory/model.js';
@@ -141,7 +142,10 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<
       checkAuthorizeRequest(tx.tenant!, tx.app!, params);
       // The provider runs the code flow; what implicit / hybrid asked for is added from the funnel (shape.ts).
       tx.flow.authorize = { responseType: params.response_type!, protocol: tx.protocol };
-      setAuthorizeParams(ctx, tx, { response_type: 'code', response_mode: responseModeOf(params), scope: markOffline(params.scope!) });
+      // Entra takes PKCE's plain method too; the provider only S256. A plain challenge c is the S256
+      // challenge of SHA-256(c): the verifier (= c) then checks the same way at redemption.
+      const pkce: Record<string, string> = params.code_challenge && params.code_challenge_method === 'plain' ? { code_challenge: createHash('sha256').update(params.code_challenge).digest('base64url'), code_challenge_method: 'S256' } : {};
+      setAuthorizeParams(ctx, tx, { response_type: 'code', response_mode: responseModeOf(params), scope: markOffline(params.scope!), ...pkce });
       await dispatch(ctx, await engineOf(tx), providerPath(paths.v2.authorize));
     },
   };
