@@ -13,6 +13,7 @@ import { listen } from './server/listen.js';
 import type { LogFormat, RequestRecord } from './server/log.js';
 import { type ClientCredentialsOptions, type SignInOptions, testClient, type TokenResponse } from './test-api.js';
 
+/** Options of start(); every one has a default. */
 export interface StartOptions {
   /** A scenario file path, or a scenario object built in code. Default: the shipped scenarios/default.yaml. */
   scenario?: string | ScenarioInput;
@@ -36,12 +37,13 @@ export interface StartOptions {
   adminToken?: string;
 }
 
-/** Narrows a run-time rule: only this client, user, or requests carrying a header value. */
+/** How long a run-time rule added with `idp.use()` stays. */
 export interface UseOptions {
   /** Fire once, then fall away (times: { first: 1 }). */
   once?: boolean;
 }
 
+/** A running mock Entra ID, as start() returns it. */
 export interface MockEntra {
   /** Origin, e.g. https://localhost:53211 */
   url: string;
@@ -92,6 +94,7 @@ export interface MockEntra {
 }
 
 // From import.meta.url, not import.meta.dirname: jest's ESM loader provides only the URL.
+/** Path of the shipped scenarios/default.yaml (the fixed identifiers in the README). */
 export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/default.yaml', import.meta.url));
 
 /**

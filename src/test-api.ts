@@ -28,6 +28,7 @@ export interface TokenResponse {
   client_info?: string;
 }
 
+/** What `idp.signIn()` signs in: a user, to an app, for scopes. */
 export interface SignInOptions {
   /** UPN (or object ID) of a scenario user, e.g. `ada@contoso.onmicrosoft.com`. */
   user: string;
@@ -44,6 +45,7 @@ export interface SignInOptions {
   headers?: Record<string, string>;
 }
 
+/** What `idp.clientCredentials()` asks for: an app-only token for one API. */
 export interface ClientCredentialsOptions {
   /** App name or client ID. */
   app: string;

@@ -1,5 +1,6 @@
 /** The one model of the directory: every front-end (OIDC, SAML, UI, CLI) reads this, none parses scenarios. */
 
+/** A tenant (directory) as the scenario defines it: its users, groups and app registrations. */
 export interface Tenant {
   id: string;
   domain: string;
@@ -13,6 +14,7 @@ export interface Tenant {
   apps: App[];
 }
 
+/** A user of the tenant: what its tokens and assertions say about it. */
 export interface User {
   id: string; // object ID (oid)
   upn: string;
@@ -28,18 +30,19 @@ export interface User {
   directoryRoles: string[];
 }
 
+/** A security group: its object ID is what the groups claim carries. */
 export interface Group {
   id: string;
   name: string;
 }
 
+/** A client secret ("Certificates & secrets"); an expired one gets AADSTS7000222. */
 export interface Secret {
   value: string;
   expires?: Date;
   name?: string;
 }
 
-/** An API an app can get tokens for (its own `api` section, or Microsoft Graph). */
 /** A certificate credential of an app registration ("Certificates & secrets > Certificates"). */
 export interface CertificateCredential {
   /** base64url SHA-1 and SHA-256 of the DER: what x5t and x5t#S256 headers carry. */
@@ -52,6 +55,7 @@ export interface CertificateCredential {
   notAfter: Date;
 }
 
+/** An API an app can get tokens for (its own `api` section, or Microsoft Graph). */
 export interface Api {
   /** Application ID URI (api://…); tokens for v1 carry it as aud. */
   identifierUri: string;
@@ -60,6 +64,7 @@ export interface Api {
   accessTokenVersion: 1 | 2;
 }
 
+/** An app registration with its enterprise app (service principal): OIDC client, API, SAML app, or several. */
 export interface App {
   name: string;
   clientId: string;
@@ -87,6 +92,7 @@ export interface App {
   firstParty?: boolean;
 }
 
+/** An enterprise app's SAML single sign-on settings ("Basic SAML Configuration" and friends). */
 export interface SamlSettings {
   identifier: string;
   replyUrls: string[];
@@ -104,6 +110,7 @@ export interface SamlSettings {
   signing: { option: 'assertion' | 'response' | 'both'; algorithm: 'sha256' | 'sha1'; expires?: Date; nextCertificateFrom?: Date };
 }
 
+/** Everything the scenario built: the one model every front-end reads. */
 export interface Directory {
   tenants: Tenant[];
 }

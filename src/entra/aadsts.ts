@@ -10,6 +10,7 @@
  */
 export type Channel = 'json' | 'page' | 'redirect' | 'form_post' | 'graph';
 
+/** One AADSTS error as Entra sends it. */
 export interface CatalogueEntry {
   error: string;
   /** HTTP status of the JSON answer (an error page answers 200, as Entra's does). */
@@ -27,6 +28,7 @@ export interface CatalogueEntry {
   authorizeError?: string;
 }
 
+/** Every AADSTS code the mock can answer with, keyed by number; rules' `then.error` must name one. */
 export const AADSTS = {
   50011: { error: 'invalid_request', status: 400, channel: 'page', text: "The redirect URI '{uri}' specified in the request does not match the redirect URIs configured for the application '{appId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this." },
   50058: { error: 'login_required', status: 400, text: 'A silent sign-in request was sent but no user is signed in. The cookies used to represent the user\'s session were not sent in the request to Azure AD. This can happen if the user is using Internet Explorer or Edge, and the web app sending the silent sign-in request is in different IE security zone than the Azure AD endpoint (login.microsoftonline.com).' },
@@ -98,6 +100,7 @@ export const AADSTS = {
   90033: { error: 'temporarily_unavailable', status: 503, channel: 'page', text: 'A transient error has occurred. Please try again.' },
 } as const satisfies Record<string, CatalogueEntry>;
 
+/** A code of the catalogue, e.g. 50105. */
 export type AadstsCode = { [K in keyof typeof AADSTS]: K extends number ? K : never }[keyof typeof AADSTS];
 
 export function entryFor(code: AadstsCode): CatalogueEntry {

@@ -11,6 +11,7 @@ export interface RequestIds {
   at: Date;
 }
 
+/** How an EntraError differs from its catalogue entry on one endpoint. */
 export interface EntraErrorOptions {
   params?: Record<string, string | undefined>;
   /** Overrides of the catalogue's `error` and status, where Entra answers differently on one endpoint. */
@@ -25,6 +26,10 @@ export interface EntraErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/**
+ * An error as Entra answers it: one AADSTS code of the catalogue, its text filled in.
+ * @example throw new EntraError(50011, { params: { uri, appId } })
+ */
 export class EntraError extends Error {
   readonly code: AadstsCode;
   readonly error: string;

@@ -4,13 +4,12 @@
  * the request -> a typed event. Front-ends build claims and deliver the result; nothing decodes
  * and re-signs what was issued.
  */
-import type { App, Tenant, User } from '../directory/model.js';
+import type { App, User } from '../directory/model.js';
 import { samlAttributes } from '../entra/claims.js';
 import { breakJwt, breakXmlSignature, shapeAttributes, shapeClaims } from '../faults/shape.js';
 import { type JwtSignOptions, signJwt, signJwtAsync } from '../keys/signing.js';
 import type { SigningKey } from '../keys/store.js';
-import type { NameIdFormat } from '../saml/request.js';
-import { buildResponse } from '../saml/response.js';
+import { buildResponse, type ResponseInput } from '../saml/response.js';
 import type { Transaction } from '../server/transaction.js';
 
 export interface JwtToIssue {
@@ -64,19 +63,8 @@ export function issueJwtSync(t: JwtToIssue): string {
   return finish(t, claims, signJwt(claims, key, t.sign));
 }
 
-export interface SamlResponseToIssue {
-  tx: Transaction;
-  tenant: Tenant;
-  app: App;
-  user: User;
-  acsUrl: string;
-  inResponseTo?: string;
-  nameIdFormat?: NameIdFormat;
-  /** When the user signed in (epoch ms): AuthnInstant. */
-  authnInstant: number;
-  /** The app's active SAML signing certificate. */
-  key: SigningKey;
-}
+/** What saml/response.ts builds from, less what the funnel supplies (attributes, issue time); `key` is the app's active certificate. */
+export type SamlResponseToIssue = Omit<ResponseInput, 'attributes' | 'now'> & { tx: Transaction };
 
 /** A signed SAML Response for a signed-in user: Entra's attributes, the request's fault effects, one signature pass. */
 export async function issueSamlResponse(i: SamlResponseToIssue): Promise<string> {

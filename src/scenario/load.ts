@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { GRAPH } from '../entra/urls.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
+/** An invalid scenario: `file` and `problems` (each "path: what was expected") say what to fix. */
 export class ScenarioError extends Error {
   constructor(
     readonly file: string,
@@ -66,6 +67,7 @@ async function readRaw(file: string, chain: string[]): Promise<unknown> {
   return mergeScenario(baseRaw, rest);
 }
 
+/** Reads a scenario file (YAML or JSON), resolving `extends`, and validates it; throws ScenarioError. */
 export async function loadScenarioFile(file: string): Promise<Scenario> {
   return parseScenario(await readRaw(resolve(file), []), file);
 }

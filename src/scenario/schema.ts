@@ -212,11 +212,16 @@ export const scenarioSchema = z.strictObject({
   switches: z.record(z.string(), z.boolean()).default({}).describe('named switches rules can wait on (until), with their initial state'),
 });
 
+/** A scenario as written (a file, or code): defaults may be left out. */
 export type ScenarioInput = z.input<typeof scenarioSchema>;
+/** A scenario after validation, with every default filled in. */
 export type Scenario = z.output<typeof scenarioSchema>;
 export type AppInput = z.output<typeof appSchema>;
+/** A fault rule after validation. */
 export type Rule = z.output<typeof ruleSchema>;
+/** A fault rule as written: `when` (what it matches), `then` (what happens), `times` (how often). */
 export type RuleInput = z.input<typeof ruleSchema>;
+/** The endpoints a rule's `when.endpoint` names. */
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export function scenarioJsonSchema(): unknown {
