@@ -212,8 +212,11 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<
     'authorize.v1': authorize,
     // The provider resumes the sign-in after our page: the flow's channel, fault and effects apply.
     'authorize.resume': async (ctx, tx) => {
-      tx.continueFlow(tx.runtime.signIns.get(String(ctx.params.uid)));
-      await dispatch(ctx, await engineOf(tx), `${providerPath(paths.v2.authorize)}/${ctx.params.uid}`);
+      const uid = String(ctx.params.uid);
+      tx.continueFlow(tx.runtime.signIns.get(uid));
+      await dispatch(ctx, await engineOf(tx), `${providerPath(paths.v2.authorize)}/${uid}`);
+      // This interaction is over (a further prompt, consent, gets a uid of its own).
+      tx.runtime.signIns.delete(uid);
     },
     login,
     'logout.v2': logout,

@@ -1,8 +1,7 @@
 /**
- * Decoding for the request log: JWT header and claims, SAML messages pretty-printed and the few
- * facts the log shows (issuer, audience, subject). Nothing here verifies: it shows what was sent.
+ * Decoding for the dashboard's request detail: JWT header and claims, SAML messages pretty-printed.
+ * Nothing here verifies: it shows what was sent.
  */
-import { firstElement, parseXml } from '../saml/xml.js';
 
 export interface DecodedJwt {
   header: Record<string, unknown>;
@@ -31,7 +30,6 @@ export function decodeJwt(token: string): DecodedJwt | undefined {
   return header && claims ? { header, claims, signed: parts[2]!.length > 0 } : undefined;
 }
 
-export const looksLikeJwt = (s: string) => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(s);
 
 const TOKENS = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[^>]*>|[^<]+/g;
 const isTag = (t: string | undefined) => t?.startsWith('<') === true;
@@ -73,33 +71,4 @@ export function prettyXml(xml: string): string {
     }
   }
   return lines.join('\n');
-}
-
-export interface SamlFacts {
-  /** Root element: AuthnRequest, Response, LogoutRequest, LogoutResponse. */
-  kind: string;
-  issuer?: string;
-  audience?: string;
-  nameId?: string;
-  /** Values of the Response's attributes, by attribute name. */
-  attributes: Record<string, string[]>;
-}
-
-/** What the log needs from a SAML message; undefined when it is not well-formed. */
-export function samlFacts(xml: string): SamlFacts | undefined {
-  let doc: Document;
-  try {
-    doc = parseXml(xml.replace(/^\uFEFF/, ''));
-  } catch {
-    return undefined;
-  }
-  const text = (name: string) => firstElement(doc, name)?.textContent?.trim() || undefined;
-  const attributes: Record<string, string[]> = {};
-  const list = doc.getElementsByTagNameNS('*', 'Attribute');
-  for (let i = 0; i < list.length; i++) {
-    const a = list.item(i)!;
-    const values = a.getElementsByTagNameNS('*', 'AttributeValue');
-    attributes[a.getAttribute('Name') ?? ''] = Array.from({ length: values.length }, (_, j) => values.item(j)?.textContent ?? '');
-  }
-  return { kind: doc.documentElement.localName, issuer: text('Issuer'), audience: text('Audience'), nameId: text('NameID'), attributes };
 }
