@@ -45,7 +45,8 @@ export function graphHandlers(o: { origin: string }): Handlers<GraphRoute> {
   };
   /** `/users/{id or UPN}`: anyone may read themselves; others need User.ReadBasic.All or an app role. */
   const someone = (ctx: Context, c: GraphCaller, scopes: string[], roles: string[]): User => {
-    const ref = decodeURIComponent(String(ctx.params.id));
+    // The router decoded the path parameter already; decoding again would read '%25' as a broken '%'.
+    const ref = String(ctx.params.id);
     const user = findUser(c.tenant, ref);
     if (!(user && c.user && user.id === c.user.id)) requirePermission(c, scopes, roles);
     if (!user) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${ref}' does not exist or one of its queried reference-property objects are not present.`);

@@ -85,16 +85,20 @@ export type VerifyFailure = 'malformed' | 'unknown-key' | 'bad-signature';
 
 /** Verifies a token this server signed (any of its published keys); returns its claims or why it failed. */
 export function verifyOwnJwt(token: string, keys: SigningKey[]): { header: Record<string, unknown>; payload: Record<string, unknown> } | VerifyFailure {
-  const [h, p, s] = token.split('.');
-  if (!h || !p || !s) return 'malformed';
-  let header: Record<string, unknown>;
-  let payload: Record<string, unknown>;
-  try {
-    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as Record<string, unknown>;
-    payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return 'malformed';
-  }
+  const parts = token.split('.');
+  const [h, p, s] = parts;
+  if (parts.length !== 3 || !h || !p || !s) return 'malformed';
+  const object = (part: string): Record<string, unknown> | undefined => {
+    try {
+      const v: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+      return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const header = object(h);
+  const payload = object(p);
+  if (!header || !payload) return 'malformed';
   const key = keys.find((k) => k.kid === header.kid);
   if (!key) return 'unknown-key';
   // Graph's tokens were signed over the header with the nonce hashed (see JwtSignOptions).

@@ -21,19 +21,30 @@ function basicCredentials(ctx: Context): { id: string; secret: string } | undefi
   if (i < 0) return undefined;
   // RFC 6749 §2.3.1: both parts are form-encoded inside Basic.
   const dec = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-  return { id: dec(decoded.slice(0, i)), secret: dec(decoded.slice(i + 1)) };
+  try {
+    return { id: dec(decoded.slice(0, i)), secret: dec(decoded.slice(i + 1)) };
+  } catch {
+    throw new EntraError(90023, { error: 'invalid_client', status: 401, params: { detail: 'The Basic credentials of the Authorization header are not form-encoded (RFC 6749 §2.3.1): encode the client ID and secret with encodeURIComponent before base64, or send them in the body.' } });
+  }
 }
 
 /** Token endpoint: authenticate the client as Entra does, then hand the provider a request it accepts. */
 const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-const b64json = (part: string | undefined) => JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+/** A JWT part as a JSON object; anything else (null, a number, not JSON) throws. */
+function b64json(part: string | undefined): Record<string, unknown> {
+  const v: unknown = JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'));
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+  return v as Record<string, unknown>;
+}
 
 /**
  * Certificate credentials (reference §8): a JWT signed by a key whose certificate is registered on
  * the app, named by x5t or x5t#S256, RS256 or PS256, aud = the token endpoint, iss = sub = client ID.
  */
 function checkClientAssertion(app: App, assertion: string, audiences: string[]): '2' {
-  const [h, p, s] = assertion.split('.');
+  const parts = assertion.split('.');
+  if (parts.length !== 3) throw new EntraError(50027);
+  const [h, p, s] = parts;
   let header: Record<string, unknown>;
   let claims: Record<string, unknown>;
   try {

@@ -32,6 +32,71 @@ export function isLoopback(address: string | undefined): boolean {
   return a === '::1' || (isIP(a) === 4 && a.startsWith('127.'));
 }
 
+/** A request to the admin API or the dashboard, as the access rule sees it. */
+export interface AccessRequest {
+  remoteAddress?: string;
+  /** The Host header, with its port. */
+  host: string;
+  /** The Authorization header ('' when absent). */
+  authorization: string;
+  /** The admin token typed into a dashboard form, when the form asks for one. */
+  formToken?: string;
+  /** The Origin header ('' when absent: curl and other non-browser clients send none). */
+  origin: string;
+  /** Origins this server answers on: its public origin and the one the request was made to. */
+  ownOrigins: string[];
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+function hostnameOf(host: string): string {
+  try {
+    return new URL(`http://${host}`).hostname.toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+/** Basic credentials whose password is the token (browsers prompt for them on the dashboard). */
+function basicPassword(authorization: string): string | undefined {
+  const m = /^basic\s+(.+)$/i.exec(authorization);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  return i >= 0 ? decoded.slice(i + 1) : undefined;
+}
+
+/**
+ * Why a request to the admin API or the dashboard (which shows tokens) is refused, or undefined
+ * when it is allowed. With an admin token: whoever presents it (Bearer, Basic password, or the
+ * dashboard form). Without: loopback callers only, naming this server in their Host header (a
+ * page on another site cannot reach it through DNS rebinding), and never from another site's page.
+ */
+export function refuseAccess(r: AccessRequest, o: { adminToken?: string; hostnames: string[] }): string | undefined {
+  if (r.origin && !r.ownOrigins.includes(r.origin)) return 'Requests from another site are refused: use the dashboard itself, a test, or curl.';
+  if (o.adminToken) {
+    const t = o.adminToken;
+    return r.authorization === `Bearer ${t}` || basicPassword(r.authorization) === t || r.formToken === t ? undefined : 'The admin token is missing or wrong: send Authorization: Bearer <admin token> (the browser asks for it as the password).';
+  }
+  if (!isLoopback(r.remoteAddress)) return 'The admin API and the dashboard answer only loopback callers unless an admin token is configured (serve --admin-token, MOCK_ENTRA_ADMIN_TOKEN, or start({ adminToken })).';
+  const name = hostnameOf(r.host);
+  if (!LOOPBACK_NAMES.has(name) && !o.hostnames.includes(name)) return `The Host header names '${name}', not this server: open it as localhost or 127.0.0.1 (a page on another site may be trying DNS rebinding).`;
+  return undefined;
+}
+
+/** The access facts of a Koa request. */
+export function accessRequest(ctx: Context, origin: string, formToken?: string): AccessRequest {
+  return {
+    remoteAddress: ctx.req.socket.remoteAddress,
+    host: ctx.get('host'),
+    authorization: ctx.get('authorization'),
+    formToken,
+    origin: ctx.get('origin'),
+    // Koa 3's ctx.origin is the Origin header itself: build the served origin from protocol and host.
+    ownOrigins: [new URL(origin).origin, `${ctx.protocol}://${ctx.host}`],
+  };
+}
+
 /**
  * An admin API error, Entra-shaped (AADSTS90023 with the admin API's own `error` code) and
  * rendered by the one error renderer; `problems` lists what is wrong with a scenario.
@@ -86,16 +151,8 @@ export function parseRule(input: RuleInput & { once?: boolean }) {
 export function adminRoutes(host: AdminHost): Router {
   const router = new Router({ prefix: ADMIN_PREFIX });
   router.use(async (ctx: Context, next: Next) => {
-    // A page on another site open in the same browser could post to localhost: refuse foreign Origins.
-    const origin = ctx.get('origin');
-    if (origin && origin !== new URL(host.origin).origin && origin !== `${ctx.protocol}://${ctx.host}`) {
-      fail(403, 'forbidden', 'Requests from another site are refused: call the admin API from the dashboard, a test or curl.');
-    }
-    if (host.token) {
-      if (ctx.get('authorization') !== `Bearer ${host.token}`) fail(401, 'unauthorized', 'Send Authorization: Bearer <admin token> (the token given to --admin-token or start({ adminToken })).');
-    } else if (!isLoopback(ctx.req.socket.remoteAddress)) {
-      fail(403, 'forbidden', 'The admin API answers only on loopback unless an admin token is configured (serve --admin-token).');
-    }
+    const refused = refuseAccess(accessRequest(ctx, host.origin), { adminToken: host.token, hostnames: [new URL(host.origin).hostname] });
+    if (refused) fail(host.token && !ctx.get('origin') ? 401 : 403, host.token && !ctx.get('origin') ? 'unauthorized' : 'forbidden', refused);
     ctx.set('Cache-Control', 'no-store');
     await next();
   });

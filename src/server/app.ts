@@ -1,6 +1,6 @@
 /**
  * The request pipeline, each step once, in this order:
- *   request log (opens the transaction) -> error rendering (everything below, admin API included)
+ *   request log (opens the transaction) -> security headers -> error rendering (everything below, admin API included)
  *   -> body -> admin API and dashboard -> for each route of the table: tenant resolution ->
  *   channel (the front-end says what the request is about) -> fault gate -> handler.
  */
@@ -123,6 +123,19 @@ export function createApp(o: AppOptions): MockApp {
   const router = new Router();
   for (const def of ROUTES) register(router, def, handlers[def.name]);
 
+  /**
+   * No answer is sniffed as another type; no page of ours can be framed (clickjacking of the
+   * sign-in form) — except the auto-posting forms that deliver tokens and SAML Responses, which
+   * silent sign-in may run in a hidden frame.
+   */
+  const securityHeaders = async (ctx: Context, next: Koa.Next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    await next();
+    if (ctx.response.is('html') && !(typeof ctx.body === 'string' && ctx.body.includes('document.forms[0].submit()'))) {
+      ctx.set('X-Frame-Options', 'DENY');
+      ctx.set('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
+    }
+  };
   const renderErrors = async (ctx: Context, next: Koa.Next) => {
     try {
       await next();
@@ -151,6 +164,7 @@ export function createApp(o: AppOptions): MockApp {
 
   app
     .use(requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep }))
+    .use(securityHeaders)
     .use(renderErrors)
     .use(readForm)
     .use(admin.routes())

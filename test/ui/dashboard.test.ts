@@ -1,7 +1,7 @@
 /** The dashboard's HTML (no browser): what it shows, that it needs no script, escaping, and who may change state. */
 import { createHash, X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { refuseChange } from '../../src/ui/routes.js';
+import { refuseAccess } from '../../src/server/admin.js';
 import { follow } from '../helpers/browserless.js';
 import { ADA, API, CLI, TENANT_DOMAIN, TENANT_ID, WEB } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
@@ -189,30 +189,39 @@ describe('changing state from the dashboard', () => {
     expect((await post({ on: 'x' }, { origin: 'https://evil.example' })).status).toBe(403);
   });
 
-  describe('refuseChange: the admin API rule', () => {
+  describe('refuseAccess: the rule of the admin API and the dashboard', () => {
     const own = ['https://localhost:8443'];
-    const req = (o: Partial<Parameters<typeof refuseChange>[0]>) => ({ authorization: '', origin: '', ownOrigins: own, ...o });
+    const req = (o: Partial<Parameters<typeof refuseAccess>[0]>) => ({ authorization: '', origin: '', ownOrigins: own, host: 'localhost:8443', ...o });
+    const rule = (adminToken?: string) => ({ adminToken, hostnames: ['localhost'] });
 
     it('without an admin token, allows loopback callers only', () => {
-      expect(refuseChange(req({ remoteAddress: '127.0.0.1' }))).toBeUndefined();
-      expect(refuseChange(req({ remoteAddress: '::1' }))).toBeUndefined();
-      expect(refuseChange(req({ remoteAddress: '::ffff:127.0.0.1' }))).toBeUndefined();
-      expect(refuseChange(req({ remoteAddress: '192.168.1.20' }))).toMatch(/loopback/);
-      expect(refuseChange(req({ remoteAddress: '::ffff:10.0.0.2' }))).toMatch(/loopback/);
-      expect(refuseChange(req({}))).toMatch(/loopback/);
+      expect(refuseAccess(req({ remoteAddress: '127.0.0.1' }), rule())).toBeUndefined();
+      expect(refuseAccess(req({ remoteAddress: '::1' }), rule())).toBeUndefined();
+      expect(refuseAccess(req({ remoteAddress: '::ffff:127.0.0.1' }), rule())).toBeUndefined();
+      expect(refuseAccess(req({ remoteAddress: '192.168.1.20' }), rule())).toMatch(/loopback/);
+      expect(refuseAccess(req({ remoteAddress: '::ffff:10.0.0.2' }), rule())).toMatch(/loopback/);
+      expect(refuseAccess(req({}), rule())).toMatch(/loopback/);
     });
 
-    it('with an admin token, allows anyone presenting it (Bearer or the form field) and no one else', () => {
-      expect(refuseChange(req({ remoteAddress: '10.0.0.2', authorization: 'Bearer s3cret' }), 's3cret')).toBeUndefined();
-      expect(refuseChange(req({ remoteAddress: '10.0.0.2', formToken: 's3cret' }), 's3cret')).toBeUndefined();
-      expect(refuseChange(req({ remoteAddress: '10.0.0.2', formToken: 'nope' }), 's3cret')).toMatch(/admin token/);
-      expect(refuseChange(req({ remoteAddress: '127.0.0.1' }), 's3cret')).toMatch(/admin token/);
+    it('without an admin token, refuses a loopback caller whose Host names another server (DNS rebinding)', () => {
+      expect(refuseAccess(req({ remoteAddress: '127.0.0.1', host: 'evil.example:8443', origin: 'https://evil.example:8443', ownOrigins: [...own, 'https://evil.example:8443'] }), rule())).toMatch(/DNS rebinding/);
+      expect(refuseAccess(req({ remoteAddress: '127.0.0.1', host: 'evil.example:8443' }), rule())).toMatch(/DNS rebinding/);
+      expect(refuseAccess(req({ remoteAddress: '127.0.0.1', host: '127.0.0.1:8443' }), rule())).toBeUndefined();
+      expect(refuseAccess(req({ remoteAddress: '::1', host: '[::1]:8443' }), rule())).toBeUndefined();
     });
 
-    it('refuses forms from another origin, even on loopback', () => {
-      expect(refuseChange(req({ remoteAddress: '127.0.0.1', origin: 'https://localhost:8443' }))).toBeUndefined();
-      expect(refuseChange(req({ remoteAddress: '127.0.0.1', origin: 'https://evil.example' }))).toMatch(/another site/);
-      expect(refuseChange(req({ remoteAddress: '127.0.0.1', origin: 'null' }))).toMatch(/another site/);
+    it('with an admin token, allows anyone presenting it (Bearer, Basic password or the form field) and no one else', () => {
+      expect(refuseAccess(req({ remoteAddress: '10.0.0.2', authorization: 'Bearer s3cret' }), rule('s3cret'))).toBeUndefined();
+      expect(refuseAccess(req({ remoteAddress: '10.0.0.2', authorization: `Basic ${Buffer.from('me:s3cret').toString('base64')}` }), rule('s3cret'))).toBeUndefined();
+      expect(refuseAccess(req({ remoteAddress: '10.0.0.2', formToken: 's3cret' }), rule('s3cret'))).toBeUndefined();
+      expect(refuseAccess(req({ remoteAddress: '10.0.0.2', formToken: 'nope' }), rule('s3cret'))).toMatch(/admin token/);
+      expect(refuseAccess(req({ remoteAddress: '127.0.0.1' }), rule('s3cret'))).toMatch(/admin token/);
+    });
+
+    it('refuses requests from another origin, even on loopback', () => {
+      expect(refuseAccess(req({ remoteAddress: '127.0.0.1', origin: 'https://localhost:8443' }), rule())).toBeUndefined();
+      expect(refuseAccess(req({ remoteAddress: '127.0.0.1', origin: 'https://evil.example' }), rule())).toMatch(/another site/);
+      expect(refuseAccess(req({ remoteAddress: '127.0.0.1', origin: 'null' }), rule())).toMatch(/another site/);
     });
   });
 });

@@ -1,0 +1,114 @@
+/**
+ * Regression tests of the hardening issue: what a caller on the network, a page in the browser or
+ * a fuzzer could do to the mock, and what the mock answers instead.
+ */
+import { request } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { TENANT_ID, WEB } from '../helpers/ids.js';
+import { useMockEntra } from '../helpers/mock.js';
+
+interface Raw {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A raw HTTP request: any Host header, any path bytes (fetch would normalise both). */
+function raw(base: string, o: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Raw> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, method: o.method ?? 'GET', path: o.path, headers: o.headers, timeout: 5000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${o.method ?? 'GET'} ${o.path} timed out`)));
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+describe('the admin API and the dashboard, without an admin token', () => {
+  const idp = useMockEntra({ tls: false });
+
+  it('refuse a loopback caller whose Host names another site (DNS rebinding), as JSON for the API and a page for the dashboard', async () => {
+    const host = `evil.example:${idp.port}`;
+    const api = await raw(idp.url, { method: 'POST', path: '/_mock/switches/x', headers: { host, origin: `http://${host}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(api.status).toBe(403);
+    expect(JSON.parse(api.body)).toMatchObject({ error: 'forbidden', error_codes: [90023] });
+    expect(JSON.parse(api.body).error_description).toMatch(/DNS rebinding/);
+    const page = await raw(idp.url, { path: '/requests', headers: { host } });
+    expect(page.status).toBe(403);
+    expect(page.body).toContain('DNS rebinding');
+    expect(page.body).not.toContain('access_token');
+  });
+
+  it('answer a loopback caller that names this server', async () => {
+    expect((await raw(idp.url, { path: '/requests', headers: { host: `127.0.0.1:${idp.port}` } })).status).toBe(200);
+    expect((await raw(idp.url, { path: '/_mock/scenario', headers: { host: `localhost:${idp.port}` } })).status).toBe(200);
+  });
+});
+
+describe('the dashboard, with an admin token', () => {
+  const idp = useMockEntra({ tls: false, adminToken: 's3cret-token' });
+
+  it('shows a request with its tokens only to a caller presenting the token (the browser asks for it: Basic)', async () => {
+    const token = await idp.clientCredentials({ app: 'sample-web', scope: 'api://sample-api/.default' });
+    const traceId = idp.requests().at(-1)!.traceId;
+    const anonymous = await raw(idp.url, { path: `/requests/${traceId}` });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toMatch(/^Basic realm="mock-entra dashboard"/);
+    expect(anonymous.body).not.toContain(token.access_token.split('.')[1]!);
+    const basic = `Basic ${Buffer.from('anyone:s3cret-token').toString('base64')}`;
+    const shown = await raw(idp.url, { path: `/requests/${traceId}`, headers: { authorization: basic } });
+    expect(shown.status).toBe(200);
+    expect(shown.body).toContain(token.access_token.split('.')[1]!);
+    expect((await raw(idp.url, { path: '/', headers: { authorization: 'Bearer s3cret-token' } })).status).toBe(200);
+    expect((await raw(idp.url, { path: '/', headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+  });
+});
+
+describe('bad input never answers 500', () => {
+  const idp = useMockEntra({ tls: false });
+  const token = `/${TENANT_ID}/oauth2/v2.0/token`;
+  const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
+  const urlencoded = { 'content-type': 'application/x-www-form-urlencoded' };
+
+  it.each([
+    ['Basic credentials that are not form-encoded at the token endpoint', { method: 'POST', path: token, headers: { ...urlencoded, authorization: 'Basic JUUwOng=' }, body: form({ grant_type: 'client_credentials', scope: 'api://sample-api/.default' }) }, 'json'],
+    ['a client_assertion whose parts are JSON null', { method: 'POST', path: token, headers: urlencoded, body: form({ grant_type: 'client_credentials', client_id: WEB.clientId, scope: 'api://sample-api/.default', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: 'bnVsbA.bnVsbA.eA' }) }, 'json'],
+    ['an on-behalf-of assertion whose parts are JSON null', { method: 'POST', path: token, headers: urlencoded, body: form({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', requested_token_use: 'on_behalf_of', client_id: WEB.clientId, client_secret: WEB.secret, scope: 'User.Read', assertion: 'bnVsbA.bnVsbA.eA' }) }, 'json'],
+    ['a Graph bearer token whose parts are JSON null', { path: '/v1.0/me', headers: { authorization: 'Bearer bnVsbA.bnVsbA.eA' } }, 'graph'],
+    ['a userinfo bearer token whose parts are JSON null', { path: '/oidc/userinfo', headers: { authorization: 'Bearer bnVsbA.bnVsbA.eA' } }, 'graph'],
+    ['a percent sign in the userrealm path', { path: '/common/userrealm/%25' }, 'json'],
+    ['a percent sign in a Graph user path', { path: '/v1.0/users/%25', headers: { authorization: 'Bearer x.y.z' } }, 'graph'],
+    ['admin bodies that are not a JSON object', { method: 'PUT', path: '/_mock/scenario', headers: { 'content-type': 'application/json' }, body: 'null' }, 'json'],
+  ])('%s', async (_name, req, channel) => {
+    const res = await raw(idp.url, req);
+    expect(res.status, res.body.slice(0, 300)).toBeLessThan(500);
+    const body = JSON.parse(res.body) as Record<string, unknown>;
+    // Home-realm discovery answers any name: a '%' is just an unknown realm.
+    if (req.path.startsWith('/common/userrealm/')) expect(body).toMatchObject({ account_type: 'Unknown', domain_name: '%' });
+    else if (channel === 'graph') expect(body.error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+    else expect(String(body.error_description)).toMatch(/^AADSTS\d+: /);
+    expect(res.body).not.toMatch(/node_modules|\/work\/|at .+:\d+:\d+/);
+  });
+
+  it('a JWT with a fourth segment is not a token Graph accepts', async () => {
+    const { access_token } = await idp.signIn({ user: 'ada@contoso.onmicrosoft.com', app: 'sample-web', scopes: ['openid', 'User.Read'] });
+    const ok = await raw(idp.url, { path: '/v1.0/me', headers: { authorization: `Bearer ${access_token}` } });
+    expect(ok.status).toBe(200);
+    const padded = await raw(idp.url, { path: '/v1.0/me', headers: { authorization: `Bearer ${access_token}.extra` } });
+    expect(padded.status).toBe(401);
+    expect(JSON.parse(padded.body).error.code).toBe('InvalidAuthenticationToken');
+  });
+
+  it('answers JSON with nosniff, and pages that cannot be framed', async () => {
+    const json = await raw(idp.url, { path: `/${TENANT_ID}/v2.0/.well-known/openid-configuration` });
+    expect(json.headers['x-content-type-options']).toBe('nosniff');
+    const page = await raw(idp.url, { path: `/${TENANT_ID}/oauth2/v2.0/authorize?client_id=nope` });
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(String(page.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+  });
+});
