@@ -75,6 +75,7 @@ export const AADSTS = {
   500113: { error: 'invalid_request', status: 400, channel: 'page', text: 'No reply address is registered for the application.' },
   1002012: { error: 'invalid_scope', status: 400, text: 'The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).' },
   700082: { error: 'invalid_grant', status: 400, suberror: 'bad_token', text: 'The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for 90.00:00:00.' },
+  9002327: { error: 'invalid_request', status: 400, text: "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests." },
   9002326: { error: 'invalid_request', status: 400, text: "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type." },
   90009: { error: 'invalid_request', status: 400, text: 'Application {appId} is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier.' },
   900971: { error: 'invalid_request', status: 400, text: 'No reply address provided.' },

@@ -131,7 +131,12 @@ export async function refreshTokenGrant(ctx: KoaContextWithOIDC): Promise<void> 
   const user = findUser(provider.tenant, rt.accountId);
   const client = findApp(provider.tenant, clientId);
   if (!user || !client) throw new EntraError(9002313, { error: 'invalid_grant' });
-  await ctx.state.tx.identify(user, 'refresh_token');
+  // A refresh token is bound to the platform it was issued to (reference §16): a SPA's is redeemed
+  // cross-origin only; a Web app's needs the app's credential, whatever Origin the request claims.
+  const tx = ctx.state.tx;
+  if (spa && !ctx.get('origin')) throw new EntraError(9002327);
+  if (!spa && tx.clientAuth === '0' && !client.publicClient) throw new EntraError(7000218);
+  await tx.identify(user, 'refresh_token');
   await issue(ctx, { user, client, scope: params.scope || rt.scope || 'openid', grantType: 'refresh_token', sid: rt.sid, ...(spa ? { refreshTokenExpiresAt: rt.exp } : {}) });
 }
 

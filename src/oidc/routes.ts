@@ -58,7 +58,11 @@ function checkAudience(tx: Transaction, app: App): void {
  */
 function checkCrossOrigin(ctx: Context, app: App): void {
   const origin = ctx.get('origin');
-  if (!origin) return;
+  // A SPA's code is redeemed by the browser, cross-origin: server-side redemption is refused (reference §16).
+  if (!origin) {
+    if (ctx.state.tx.body.grant_type === 'authorization_code' && isSpaRedemption(app, ctx)) throw new EntraError(9002327);
+    return;
+  }
   const spaOrigins = app.spaRedirectUris.map((u) => new URL(u).origin);
   if (spaOrigins.includes(origin)) {
     ctx.set('Access-Control-Allow-Origin', origin);

@@ -2,8 +2,13 @@
  * Regression tests of the hardening issue: what a caller on the network, a page in the browser or
  * a fuzzer could do to the mock, and what the mock answers instead.
  */
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { DEFAULT_SCENARIO, type ScenarioInput } from '../../src/index.js';
+import { follow } from '../helpers/browserless.js';
 import { TENANT_ID, WEB } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
 
@@ -110,5 +115,49 @@ describe('bad input never answers 500', () => {
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.headers['x-frame-options']).toBe('DENY');
     expect(String(page.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+  });
+});
+
+describe('a refresh token is bound to the platform it was issued to', () => {
+  const SPA = 'http://localhost:5173/';
+  const WEB_CB = 'http://localhost:3000/hybrid/callback';
+  const idp = useMockEntra({ tls: false });
+  beforeAll(async () => {
+    const base = parse(readFileSync(DEFAULT_SCENARIO, 'utf8')) as ScenarioInput;
+    await idp.useScenario({ ...base, apps: [...(base.apps ?? []), { name: 'hybrid-app', clientId: '3b0f7a2e-1c4d-4e5f-8a9b-0c1d2e3f4a5b', secrets: ['hybrid-secret'], redirectUris: [WEB_CB], spaRedirectUris: [SPA] }] });
+  });
+  const clientId = '3b0f7a2e-1c4d-4e5f-8a9b-0c1d2e3f4a5b';
+  const refresh = (refreshToken: string, headers: Record<string, string> = {}, extra: Record<string, string> = {}) =>
+    raw(idp.url, {
+      method: 'POST',
+      path: `/${TENANT_ID}/oauth2/v2.0/token`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ grant_type: 'refresh_token', client_id: clientId, refresh_token: refreshToken, scope: 'openid offline_access', ...extra }).toString(),
+    });
+
+  it("a Web app's refresh token needs the app's secret, whatever Origin the request claims (AADSTS7000218)", async () => {
+    const web = await idp.signIn({ user: 'ada@contoso.onmicrosoft.com', app: 'hybrid-app', redirectUri: WEB_CB, scopes: ['openid', 'offline_access'] });
+    const spoofed = await refresh(web.refresh_token!, { origin: 'http://localhost:5173' });
+    expect(spoofed.status).toBe(401);
+    expect(JSON.parse(spoofed.body)).toMatchObject({ error: 'invalid_client', error_codes: [7000218] });
+    expect((await refresh(web.refresh_token!, {}, { client_secret: 'hybrid-secret' })).status).toBe(200);
+  });
+
+  it("a SPA's code and refresh token are redeemed cross-origin only (AADSTS9002327)", async () => {
+    const verifier = 'spa-verifier-'.padEnd(50, 'x');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const q = new URLSearchParams({ client_id: clientId, response_type: 'code', redirect_uri: SPA, scope: 'openid offline_access', login_hint: 'ada@contoso.onmicrosoft.com', code_challenge: challenge, code_challenge_method: 'S256' });
+    const landed = await follow(`${idp.url}/${TENANT_ID}/oauth2/v2.0/authorize?${q}`);
+    const code = landed.url.searchParams.get('code')!;
+    expect(code).toMatch(/./);
+    const redeem = (headers: Record<string, string>) =>
+      raw(idp.url, { method: 'POST', path: `/${TENANT_ID}/oauth2/v2.0/token`, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ grant_type: 'authorization_code', client_id: clientId, code, redirect_uri: SPA, code_verifier: verifier }).toString() });
+    const serverSide = await redeem({});
+    expect(JSON.parse(serverSide.body)).toMatchObject({ error: 'invalid_request', error_codes: [9002327] });
+    const browser = await redeem({ origin: 'http://localhost:5173' });
+    expect(browser.status).toBe(200);
+    const { refresh_token } = JSON.parse(browser.body) as { refresh_token: string };
+    expect(JSON.parse((await refresh(refresh_token, {}, { client_secret: 'hybrid-secret' })).body)).toMatchObject({ error_codes: [9002327] });
+    expect((await refresh(refresh_token, { origin: 'http://localhost:5173' })).status).toBe(200);
   });
 });
