@@ -84,6 +84,7 @@ export const AADSTS = {
   700051: { error: 'unsupported_response_type', status: 400, text: "response_type 'token' is not enabled for the application." },
   9002325: { error: 'invalid_request', status: 400, text: 'Proof Key for Code Exchange is required for cross-origin authorization code redemption.' },
   700084: { error: 'invalid_grant', status: 400, suberror: 'bad_token', text: 'The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on {issued}.' },
+  90015: { error: 'invalid_request', status: 400, channel: 'page', text: 'Requested query string is too long. {detail}' }, // code and text (unverified): Entra refuses overlong sign-in requests; the limits are ours
   90023: { error: 'invalid_request', status: 400, text: 'The request is not valid. {detail}' },
   90100: { error: 'invalid_request', status: 400, text: "{param} parameter is empty or not valid." },
   50059: { error: 'invalid_request', status: 400, text: 'No tenant-identifying information found in either the request or implied by any provided credentials.' },

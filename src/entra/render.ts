@@ -42,8 +42,13 @@ export function redirectLocation(redirectUri: string, responseMode: 'query' | 'f
   return `${redirectUri}${sep}${encodeParams(fields)}`;
 }
 
-export function renderError(ctx: Context, err: EntraError | GraphError, channel: ErrorChannel, ids: RequestIds): void {
+export function renderError(ctx: Context, caught: EntraError | GraphError, channel: ErrorChannel, ids: RequestIds): void {
   ctx.remove('Location');
+  let err = caught;
+  // On Graph's routes every error wears Graph's envelope, a fault's too (its AADSTS text as the message).
+  const graphCodes: Record<number, string | undefined> = { 400: 'BadRequest', 401: 'InvalidAuthenticationToken', 403: 'Authorization_RequestDenied', 404: 'Request_ResourceNotFound', 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
+  if (err instanceof EntraError && err.retryAfter !== undefined) ctx.set('Retry-After', String(err.retryAfter));
+  if (channel.kind === 'graph' && err instanceof EntraError) err = new GraphError(err.status, graphCodes[err.status] ?? 'generalException', err.message);
   if (err instanceof GraphError) {
     ctx.status = err.status;
     ctx.type = 'application/json';
@@ -52,7 +57,6 @@ export function renderError(ctx: Context, err: EntraError | GraphError, channel:
     ctx.body = { error: { code: err.code, message: err.message, innerError: { date: ids.at.toISOString().slice(0, 19), 'request-id': ids.traceId, 'client-request-id': ids.correlationId } } };
     return;
   }
-  if (err.retryAfter !== undefined) ctx.set('Retry-After', String(err.retryAfter));
   const kind = channel.kind === 'redirect' && err.pageOnly ? 'page' : channel.kind;
   if (kind === 'page') {
     // Entra's error page answers 200 for request errors; throttling and outages keep their status.

@@ -93,6 +93,10 @@ function v1Scope(tx: Transaction, from: Record<string, string | undefined>, user
   return [...(user ? ['openid', 'profile', 'offline_access'] : []), ...(resource ? [`${resource}/.default`] : [])].join(' ');
 }
 
+/** Longest `state` and other authorize parameters taken (Entra's own limits are not documented). */
+const MAX_STATE = 2048;
+const MAX_PARAM = 4096;
+
 /** See OFFLINE_MARKER: keeps "offline_access was asked for" through the provider's authorize step. */
 const markOffline = (scope: string) => (scope.split(' ').includes('offline_access') ? `${scope} ${OFFLINE_MARKER}` : scope);
 
@@ -133,6 +137,9 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<
       if (repeated) throw new EntraError(90023, { params: { detail: `The parameter '${repeated[0]}' was given more than once.` } });
       if (tx.protocol === 'v1') setAuthorizeParams(ctx, tx, { scope: v1Scope(tx, authorizeParams(ctx, tx), true) });
       const params = authorizeParams(ctx, tx);
+      // A sign-in request is kept (as the provider's interaction) for an hour: its size is bounded.
+      const long = Object.entries(params).find(([k, v]) => typeof v === 'string' && v.length > (k === 'state' ? MAX_STATE : MAX_PARAM));
+      if (long) throw new EntraError(90015, { params: { detail: `The '${long[0]}' parameter is longer than ${long[0] === 'state' ? MAX_STATE : MAX_PARAM} characters.` } });
       const checked = checkAuthorizeClient(tx.tenant!, params);
       tx.app = checked.app;
       tx.userHint = params.login_hint;

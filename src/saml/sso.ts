@@ -36,6 +36,13 @@ interface Target {
   relayState?: string;
 }
 
+/**
+ * A pending sign-in keeps the request and RelayState for 15 minutes: both are bounded. (unverified)
+ * Entra's limits: SAML bindings say 80 bytes of RelayState; SPs send URLs, so a generous cap.
+ */
+const MAX_RELAY_STATE = 4096;
+const MAX_REQUEST = 64 * 1024;
+
 const loginHint = (ctx: Context) => (typeof ctx.query.login_hint === 'string' ? ctx.query.login_hint : undefined);
 
 function findSamlApp(tenant: Tenant, identifier: string): App | undefined {
@@ -136,7 +143,10 @@ export function samlHandlers(o: SamlHandlerOptions): Handlers<'saml' | 'saml.log
       const source = binding === 'redirect' ? (ctx.query as Record<string, unknown>) : tx.body;
       const encoded = source.SAMLRequest;
       if (typeof encoded !== 'string' || !encoded) throw new EntraError(750054);
+      const relay = source.RelayState;
+      if (typeof relay === 'string' && relay.length > MAX_RELAY_STATE) throw new EntraError(75005, { params: { detail: `The RelayState is longer than ${MAX_RELAY_STATE} characters.` } });
       const xml = decodeMessage(encoded, binding);
+      if (xml.length > MAX_REQUEST) throw new EntraError(75005, { params: { detail: `The SAML request is larger than ${MAX_REQUEST} bytes.` } });
       tx.artifacts.push({ name: 'SAMLRequest', kind: 'saml', value: xml, direction: 'request' });
       const request = readRequest(parseXml(xml));
       const app = findSamlApp(tx.tenant!, request.issuer);

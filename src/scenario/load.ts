@@ -1,6 +1,8 @@
 /** Reads a scenario file (YAML or JSON) and validates it; errors name the file, the path inside it and what was expected. */
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { GRAPH } from '../entra/urls.js';
@@ -52,8 +54,35 @@ export function parseScenarioText(text: string, source = '<inline>'): Scenario {
   return parseScenario(parseYaml(text, source), source);
 }
 
-async function readRaw(file: string, chain: string[]): Promise<unknown> {
+/** The shipped scenarios (scenarios/ of the package). */
+export const SHIPPED_SCENARIOS = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+
+/** A scenario file is text a person wrote: far below this. */
+export const SCENARIO_FILE_LIMIT = 1024 * 1024;
+
+/** Where a scenario file may come from, when confined (the admin API): inside one of these folders. */
+export interface LoadOptions {
+  allowedRoots?: string[];
+}
+
+async function checkFile(file: string, o: LoadOptions): Promise<void> {
+  let real: string;
+  try {
+    real = await realpath(file);
+  } catch (err) {
+    throw new ScenarioError(file, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+  }
+  if (o.allowedRoots && !o.allowedRoots.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`))) {
+    throw new ScenarioError(file, [`not in a folder scenarios may be loaded from: ${o.allowedRoots.join(', ')} (the running scenario's folder and the shipped scenarios)`]);
+  }
+  const st = await stat(real);
+  if (!st.isFile()) throw new ScenarioError(file, ['not a regular file: give the path of a .yaml or .json scenario file']);
+  if (st.size > SCENARIO_FILE_LIMIT) throw new ScenarioError(file, [`larger than ${SCENARIO_FILE_LIMIT} bytes: not a scenario file`]);
+}
+
+async function readRaw(file: string, chain: string[], o: LoadOptions = {}): Promise<unknown> {
   if (chain.includes(file)) throw new ScenarioError(file, [`extends: a cycle (${[...chain, file].join(' -> ')})`]);
+  await checkFile(file, o);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -63,13 +92,13 @@ async function readRaw(file: string, chain: string[]): Promise<unknown> {
   const raw = parseYaml(text, file);
   if (!isObject(raw) || typeof raw.extends !== 'string') return raw;
   const { extends: base, ...rest } = raw;
-  const baseRaw = await readRaw(resolve(dirname(file), base as string), [...chain, file]);
+  const baseRaw = await readRaw(resolve(dirname(file), base as string), [...chain, file], o);
   return mergeScenario(baseRaw, rest);
 }
 
 /** Reads a scenario file (YAML or JSON), resolving `extends`, and validates it; throws ScenarioError. */
-export async function loadScenarioFile(file: string): Promise<Scenario> {
-  return parseScenario(await readRaw(resolve(file), []), file);
+export async function loadScenarioFile(file: string, o: LoadOptions = {}): Promise<Scenario> {
+  return parseScenario(await readRaw(resolve(file), [], o), file);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
@@ -138,6 +167,17 @@ function checkReferences(s: Scenario, source: string): void {
         }
       }
     }
+    // A PEM that is not a certificate would be accepted, then fail every request that uses it.
+    const certificate = (pem: string, where: string) => {
+      try {
+        new X509Certificate(pem);
+      } catch (err) {
+        problems.push(`${where}: not a certificate (${(err as Error).message.split('\n')[0]}): paste the whole PEM, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----`);
+      }
+    };
+    a.certificates.forEach((c, j) => certificate(c, `apps[${i}].certificates[${j}]`));
+    a.saml?.verificationCertificates.forEach((c, j) => certificate(c, `apps[${i}].saml.verificationCertificates[${j}]`));
+    if (a.saml?.encryptionCertificate) certificate(a.saml.encryptionCertificate, `apps[${i}].saml.encryptionCertificate`);
     a.assignments.forEach((x, j) => {
       if (!upns.has(x.toLowerCase()) && !groupNames.has(x)) {
         problems.push(`apps[${i}].assignments[${j}]: '${x}' is neither a user UPN nor a group name`);

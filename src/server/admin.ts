@@ -2,12 +2,14 @@
  * The admin API under /_mock/: current scenario and state, switch scenario, reset, recent
  * requests, switches and run-time rules. Loopback only, unless an admin token is configured.
  */
+import { realpath } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { EntraError } from '../entra/errors.js';
 import { describeRule } from '../faults/rules.js';
-import { loadScenarioFile, parseScenario, parseScenarioText, ScenarioError } from '../scenario/load.js';
+import { loadScenarioFile, parseScenario, parseScenarioText, SHIPPED_SCENARIOS, ScenarioError } from '../scenario/load.js';
 import { ruleSchema, type RuleInput, type Scenario } from '../scenario/schema.js';
 import type { RequestRecord } from './log.js';
 import type { World } from './world.js';
@@ -168,9 +170,15 @@ export function adminRoutes(host: AdminHost): Router {
       let scenario: Scenario;
       let source = '<inline>';
       const asJson = ctx.is('application/json') ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+      if (asJson === null || Array.isArray(asJson) || (asJson !== undefined && typeof asJson !== 'object')) {
+        fail(400, 'invalid_scenario', 'The body must be a scenario (YAML, or a JSON object) or { "path": "<scenario file>" }.');
+      }
       if (asJson && typeof asJson.path === 'string' && Object.keys(asJson).length === 1) {
         source = asJson.path;
-        scenario = await loadScenarioFile(source);
+        // Only files beside the running scenario and the shipped ones: the admin API reads no other file.
+        const current = host.world().source;
+        const allowedRoots = [...new Set([...(current !== '<inline>' ? [await realpath(dirname(resolve(current))).catch(() => '')] : []), await realpath(SHIPPED_SCENARIOS)].filter(Boolean))];
+        scenario = await loadScenarioFile(source, { allowedRoots });
       } else {
         scenario = asJson ? parseScenario(asJson) : parseScenarioText(text);
       }
@@ -225,8 +233,9 @@ export function adminRoutes(host: AdminHost): Router {
       devices.decline(code);
     } else if (ctx.params.action === 'approve') {
       const upn = (await readJson<{ user?: unknown }>(ctx, '{ "user": "<UPN of a scenario user>" }'))?.user;
-      const tenant = world.directory.tenants.find((t) => t.id === code.tenantId)!;
-      const user = typeof upn === 'string' ? tenant.users.find((u) => u.upn.toLowerCase() === upn.toLowerCase()) : undefined;
+      // The code may come from before a scenario switch: its tenant may be gone.
+      const tenant = world.directory.tenants.find((t) => t.id === code.tenantId);
+      const user = typeof upn === 'string' ? tenant?.users.find((u) => u.upn.toLowerCase() === upn.toLowerCase()) : undefined;
       if (!user) fail(400, 'unknown_user', 'Send { "user": "<UPN of a scenario user>" }.');
       devices.approve(code, user);
     } else {

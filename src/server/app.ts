@@ -99,12 +99,18 @@ export function createApp(o: AppOptions): MockApp {
   const app = new Koa({ keys: deps.cookieKeys });
   app.silent = true;
   const events = new MockEvents();
+  // Switches run one at a time, so the world and its TLS certificate always belong to the same scenario.
+  let switching: Promise<unknown> = Promise.resolve();
   const mock: MockApp = {
     app,
     world: buildWorld(o.scenario, o.source, deps),
-    switchTo: async (s, src) => {
-      mock.world = buildWorld(s, src, deps);
-      await mock.onSwitch?.(s);
+    switchTo: (s, src) => {
+      const run = switching.then(async () => {
+        mock.world = buildWorld(s, src, deps);
+        await mock.onSwitch?.(s);
+      });
+      switching = run.catch(() => undefined);
+      return run;
     },
     recent: [],
     events,

@@ -14,30 +14,39 @@ import type { SignInFlow } from './transaction.js';
 
 /** A Map with a time to live and a size cap (oldest dropped first), for state a client can make grow. */
 export class BoundedMap<K, V> {
-  private readonly entries = new Map<K, { value: V; expires: number }>();
+  private readonly entries = new Map<K, { value: V; expires: number; bytes: number }>();
+  private bytes = 0;
+  /** `sizeOf` and `maxBytes`: a byte budget too, for entries whose size a client decides. */
   constructor(
     private readonly max: number,
     private readonly ttlMs: number,
+    private readonly sizeOf: (v: V) => number = () => 0,
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   get(key: K): V | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (e.expires < Date.now()) {
-      this.entries.delete(key);
+      this.delete(key);
       return undefined;
     }
     return e.value;
   }
 
   set(key: K, value: V): void {
-    this.entries.delete(key);
-    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+    this.delete(key);
+    const bytes = this.sizeOf(value);
+    this.entries.set(key, { value, expires: Date.now() + this.ttlMs, bytes });
+    this.bytes += bytes;
     if (this.entries.size % 256 === 0) this.sweep();
-    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as K);
+    while (this.entries.size > this.max || (this.bytes > this.maxBytes && this.entries.size > 1)) this.delete(this.entries.keys().next().value as K);
   }
 
   delete(key: K): boolean {
+    const e = this.entries.get(key);
+    if (!e) return false;
+    this.bytes -= e.bytes;
     return this.entries.delete(key);
   }
 
@@ -47,7 +56,7 @@ export class BoundedMap<K, V> {
 
   private sweep(): void {
     const now = Date.now();
-    for (const [k, e] of this.entries) if (e.expires < now) this.entries.delete(k);
+    for (const [k, e] of this.entries) if (e.expires < now) this.delete(k);
   }
 }
 
@@ -56,14 +65,20 @@ const SIGN_IN_TTL_MS = 60 * 60 * 1000;
 const SAML_PENDING_TTL_MS = 15 * 60 * 1000;
 /** Far above what a test run or a sandbox holds at once. */
 const PENDING_CAP = 10_000;
+/** Bytes a store of client-sized entries may hold (pending SAML sign-ins, the provider's models). */
+export const STORE_BYTES = 32 * 1024 * 1024;
 
-export type ModelStore = Map<string, { payload: Record<string, unknown>; expiresAt?: number }>;
+/** One of the provider's models: its entries (oldest first) and their size in bytes (as JSON). */
+export interface ModelStore {
+  entries: Map<string, { payload: Record<string, unknown>; expiresAt?: number; bytes: number }>;
+  bytes: number;
+}
 
 export class Runtime {
   /** OIDC sign-ins waiting on our pages, by the provider's interaction uid: what the authorize request decided. */
   readonly signIns = new BoundedMap<string, SignInFlow>(PENDING_CAP, SIGN_IN_TTL_MS);
   /** SAML sign-ins waiting on the sign-in page. */
-  readonly samlPending = new BoundedMap<string, PendingSamlSignIn>(PENDING_CAP, SAML_PENDING_TTL_MS);
+  readonly samlPending = new BoundedMap<string, PendingSamlSignIn>(PENDING_CAP, SAML_PENDING_TTL_MS, (p) => (p.relayState?.length ?? 0) + JSON.stringify(p.request ?? {}).length, STORE_BYTES);
   readonly devices = new DeviceCodes();
   /** oidc-provider's models (sessions, interactions, codes, grants, refresh tokens), by tenant and model. */
   readonly models = new Map<string, ModelStore>();
@@ -73,7 +88,7 @@ export class Runtime {
   model(name: string): ModelStore {
     let store = this.models.get(name);
     if (!store) {
-      store = new Map();
+      store = { entries: new Map(), bytes: 0 };
       this.models.set(name, store);
     }
     return store;

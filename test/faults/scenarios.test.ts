@@ -556,7 +556,7 @@ describe('scenarios/missing-claims.yaml', () => {
 });
 
 describe('scenarios/outage.yaml', () => {
-  it('discovery, JWKS, token, userinfo and the federation metadata answer HTTP 503 with Retry-After: 30 and temporarily_unavailable AADSTS90033', async () => {
+  it('discovery, JWKS, token, userinfo and the federation metadata answer HTTP 503 with Retry-After: 30 and AADSTS90033 (temporarily_unavailable; Graph's ServiceUnavailable for userinfo)', async () => {
     await use('outage');
     const calls: Array<[string, () => Promise<Response>]> = [
       ['discovery', () => fetch(discoveryUrl())],
@@ -569,7 +569,9 @@ describe('scenarios/outage.yaml', () => {
       const res = await call();
       expect(res.status, name).toBe(503);
       expect(res.headers.get('retry-after'), name).toBe('30');
-      expect(await res.json(), name).toMatchObject({ error: 'temporarily_unavailable', error_codes: [90033] });
+      // Graph's userinfo answers in Graph's error envelope, with Entra's text as the message.
+      if (name === 'userinfo') expect(await res.json(), name).toMatchObject({ error: { code: 'ServiceUnavailable', message: expect.stringMatching(/^AADSTS90033: /) } });
+      else expect(await res.json(), name).toMatchObject({ error: 'temporarily_unavailable', error_codes: [90033] });
     }
   });
 
