@@ -150,8 +150,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
       if (!mock.world.faults.flip(name, on)) throw new Error(`no switch named '${name}' in the scenario`);
     },
     useScenario: async (next) => {
-      const parsed = typeof next === 'object' ? parseScenario(next) : await loadScenarioFile(next);
-      await mock.switchTo(parsed, typeof next === 'object' ? '<inline>' : next);
+      await mock.switchTo(typeof next === 'object' ? parseScenario(next) : () => loadScenarioFile(next), typeof next === 'object' ? '<inline>' : next);
     },
     requests: () => [...mock.recent],
     rotateKeys: () => {

@@ -20,7 +20,7 @@ const ADMIN_BODY_LIMIT = 1024 * 1024;
 export interface AdminHost {
   world(): World;
   /** Validates, builds and switches; throws ScenarioError and leaves the running scenario in force. */
-  switchTo(scenario: Scenario, source: string): Promise<void>;
+  switchTo(scenario: Scenario | (() => Promise<Scenario>), source: string): Promise<void>;
   recent(): RequestRecord[];
   clearRecent(): void;
   token?: string;
@@ -167,7 +167,7 @@ export function adminRoutes(host: AdminHost): Router {
   router.put('/scenario', async (ctx) => {
     const text = await readBody(ctx);
     try {
-      let scenario: Scenario;
+      let scenario: Scenario | (() => Promise<Scenario>);
       let source = '<inline>';
       const asJson = ctx.is('application/json') ? (JSON.parse(text) as Record<string, unknown>) : undefined;
       if (asJson === null || Array.isArray(asJson) || (asJson !== undefined && typeof asJson !== 'object')) {
@@ -178,7 +178,9 @@ export function adminRoutes(host: AdminHost): Router {
         // Only files beside the running scenario and the shipped ones: the admin API reads no other file.
         const current = host.world().source;
         const allowedRoots = [...new Set([...(current !== '<inline>' ? [await realpath(dirname(resolve(current))).catch(() => '')] : []), await realpath(SHIPPED_SCENARIOS)].filter(Boolean))];
-        scenario = await loadScenarioFile(source, { allowedRoots });
+        const file = source;
+        // Loaded in its turn, after the switches asked for before it.
+        scenario = () => loadScenarioFile(file, { allowedRoots });
       } else {
         scenario = asJson ? parseScenario(asJson) : parseScenarioText(text);
       }

@@ -41,8 +41,11 @@ export interface MockApp {
   app: Koa;
   /** The world new requests see. */
   world: World;
-  /** Switches scenario: builds the new world first, so a failure leaves the old one in force. */
-  switchTo(scenario: Scenario, source: string): Promise<void>;
+  /**
+   * Switches scenario: builds the new world first, so a failure leaves the old one in force.
+   * Switches run in the order they were asked for, loading included (give a loader for a file).
+   */
+  switchTo(scenario: Scenario | (() => Promise<Scenario>), source: string): Promise<void>;
   /** Runs after every switch (start() swaps the TLS certificate there). */
   onSwitch?: (scenario: Scenario) => Promise<void>;
   /** The most recent requests, oldest first. */
@@ -106,8 +109,9 @@ export function createApp(o: AppOptions): MockApp {
     world: buildWorld(o.scenario, o.source, deps),
     switchTo: (s, src) => {
       const run = switching.then(async () => {
-        mock.world = buildWorld(s, src, deps);
-        await mock.onSwitch?.(s);
+        const scenario = typeof s === 'function' ? await s() : s;
+        mock.world = buildWorld(scenario, src, deps);
+        await mock.onSwitch?.(scenario);
       });
       switching = run.catch(() => undefined);
       return run;

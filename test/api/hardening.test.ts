@@ -2,12 +2,15 @@
  * Regression tests of the hardening issue: what a caller on the network, a page in the browser or
  * a fuzzer could do to the mock, and what the mock answers instead.
  */
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { request } from 'node:http';
+import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_SCENARIO, type ScenarioInput } from '../../src/index.js';
+import { DEFAULT_SCENARIO, parseScenario, ScenarioError, type ScenarioInput } from '../../src/index.js';
+import { BoundedMap } from '../../src/server/runtime.js';
+import { authnRequest } from '../saml/support.js';
 import { follow } from '../helpers/browserless.js';
 import { TENANT_ID, WEB } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
@@ -159,5 +162,91 @@ describe('a refresh token is bound to the platform it was issued to', () => {
     const { refresh_token } = JSON.parse(browser.body) as { refresh_token: string };
     expect(JSON.parse((await refresh(refresh_token, {}, { client_secret: 'hybrid-secret' })).body)).toMatchObject({ error_codes: [9002327] });
     expect((await refresh(refresh_token, { origin: 'http://localhost:5173' })).status).toBe(200);
+  });
+});
+
+describe('the admin API reads only scenario files', () => {
+  const idp = useMockEntra({ tls: false });
+  const put = (path: string) => raw(idp.url, { method: 'PUT', path: '/_mock/scenario', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
+
+  it.each([
+    ['a file outside the scenario folders', '/etc/passwd', /not in a folder scenarios may be loaded from/],
+    ['a device', '/dev/zero', /not in a folder scenarios may be loaded from/],
+    ['a path that climbs out of the shipped folder', `${DEFAULT_SCENARIO}/../../package.json`, /not in a folder|cannot read/],
+  ])('refuses %s with a 400 that says where scenarios may come from, and keeps the running scenario', async (_name, path, message) => {
+    const res = await put(path);
+    expect(res.status).toBe(400);
+    const body = JSON.parse(res.body) as { error: string; problems: string[] };
+    expect(body.error).toBe('invalid_scenario');
+    expect(body.problems.join(' ')).toMatch(message);
+    expect(res.body).not.toMatch(/root:|"name": "mock-entra"/);
+    expect(idp.scenario.description).toBe('Contoso, a tenant where every sign-in works');
+  });
+
+  it('loads a shipped scenario by its path, and records the refused request with its real status', async () => {
+    expect((await put(DEFAULT_SCENARIO.replace('default.yaml', 'throttled.yaml'))).status).toBe(200);
+    await idp.useScenario(DEFAULT_SCENARIO);
+    await put('/etc/passwd');
+    expect(idp.requests().at(-1)).toMatchObject({ path: '/_mock/scenario', status: 400 });
+  });
+});
+
+describe('state a client sends is bounded', () => {
+  const idp = useMockEntra({ tls: false });
+
+  it('an authorize request with a 12 KB state gets Entra\'s page (AADSTS90015) and starts no sign-in', async () => {
+    const q = new URLSearchParams({ client_id: WEB.clientId, response_type: 'code', redirect_uri: WEB.redirectUri, scope: 'openid', state: 'x'.repeat(12 * 1024) });
+    const res = await raw(idp.url, { path: `/${TENANT_ID}/oauth2/v2.0/authorize?${q}` });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatch(/AADSTS90015: Requested query string is too long\. The (&#39;|')state(&#39;|') parameter is longer than 2048 characters\./);
+    expect(res.headers.location).toBeUndefined();
+  });
+
+  it('a SAML request with a 200 KB RelayState gets AADSTS75005 and leaves no pending sign-in', async () => {
+    const { xml } = authnRequest();
+    const body = new URLSearchParams({ SAMLRequest: Buffer.from(xml).toString('base64'), RelayState: 'r'.repeat(200 * 1024) }).toString();
+    const res = await raw(idp.url, { method: 'POST', path: `/${TENANT_ID}/saml2`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    expect(res.body).toMatch(/AADSTS75005: .*RelayState is longer than 4096 characters/);
+    expect(res.body).not.toContain('SAMLResponse');
+  });
+
+  it('a bounded store drops the oldest entries past its byte budget', () => {
+    const store = new BoundedMap<string, string>(100, 60_000, (v) => v.length, 1000);
+    for (let i = 0; i < 10; i++) store.set(`k${i}`, 'x'.repeat(300));
+    expect(store.size).toBe(3);
+    expect(store.get('k9')).toBeDefined();
+    expect(store.get('k0')).toBeUndefined();
+  });
+});
+
+describe('a scenario', () => {
+  it('whose certificate is not a certificate is refused at load, naming the entry', () => {
+    const base = parse(readFileSync(DEFAULT_SCENARIO, 'utf8')) as ScenarioInput;
+    const broken = { ...base, apps: [...(base.apps ?? []), { name: 'bad-cert', certificates: ['-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----'] }] };
+    expect(() => parseScenario(broken)).toThrow(ScenarioError);
+    try {
+      parseScenario(broken);
+    } catch (err) {
+      expect((err as ScenarioError).problems.join(' ')).toMatch(/apps\[\d+\]\.certificates\[0\]: not a certificate/);
+    }
+  });
+});
+
+describe('scenario switches', () => {
+  const idp = useMockEntra();
+
+  it('run one at a time: back-to-back switches leave the second scenario with its own TLS certificate', async () => {
+    for (let i = 0; i < 5; i++) {
+      await Promise.all([idp.useScenario(DEFAULT_SCENARIO.replace('default.yaml', 'untrusted-tls.yaml')), idp.useScenario(DEFAULT_SCENARIO)]);
+      expect(idp.scenario.tls.certificate).toBe('trusted');
+      const issuer = await new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port: idp.port, servername: 'localhost', ca: idp.caCert }, () => {
+          resolve(socket.getPeerX509Certificate()?.issuer ?? '');
+          socket.end();
+        });
+        socket.on('error', reject);
+      });
+      expect(issuer).toBe(new X509Certificate(idp.caCert).subject);
+    }
   });
 });

@@ -556,7 +556,7 @@ describe('scenarios/missing-claims.yaml', () => {
 });
 
 describe('scenarios/outage.yaml', () => {
-  it('discovery, JWKS, token, userinfo and the federation metadata answer HTTP 503 with Retry-After: 30 and AADSTS90033 (temporarily_unavailable; Graph's ServiceUnavailable for userinfo)', async () => {
+  it('discovery, JWKS, token, userinfo and the federation metadata answer HTTP 503 with Retry-After: 30 and AADSTS90033 (temporarily_unavailable; Graph’s ServiceUnavailable for userinfo)', async () => {
     await use('outage');
     const calls: Array<[string, () => Promise<Response>]> = [
       ['discovery', () => fetch(discoveryUrl())],
