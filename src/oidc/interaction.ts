@@ -54,7 +54,13 @@ async function consent(ctx: Context, engine: Engine, details: Details): Promise<
 
 /** What the interaction is about: the app and login_hint of the authorize request it continues. */
 async function details(ctx: Context, tx: Transaction, engine: Engine): Promise<Details> {
-  const d = await engine.interactionDetails(ctx.req, ctx.res);
+  let d: Details;
+  try {
+    d = await engine.interactionDetails(ctx.req, ctx.res);
+  } catch {
+    // The interaction cookie did not come back, or the sign-in is over an hour old.
+    throw new EntraError(90023, { params: { detail: 'This sign-in has expired or its cookie was not sent back: start the sign-in again from the application, in a browser that keeps cookies for this site.' } });
+  }
   tx.app = findApp(engine.tenant, d.params.client_id as string);
   tx.userHint = d.params.login_hint as string | undefined;
   return d;

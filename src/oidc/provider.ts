@@ -8,7 +8,7 @@
 import './quiet.js';
 import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Tenant } from '../directory/model.js';
-import { findResource, findUser } from '../directory/lookup.js';
+import { findApp, findResource, findUser } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
 import { paths, v2Issuer } from '../entra/urls.js';
 import type { KeyMaterial } from '../keys/store.js';
@@ -16,6 +16,7 @@ import { DEFAULTS } from '../scenario/defaults.js';
 import { pathUrl } from '../server/routes.js';
 import type { Runtime } from '../server/runtime.js';
 import { MemoryAdapter } from './adapter.js';
+import { redirectMatches } from './client.js';
 import { authorizationCodeGrant, DEVICE_GRANTS, deviceCodeGrant, JWT_BEARER, onBehalfOfGrant, passwordGrant, refreshTokenGrant } from './grants.js';
 import { OFFLINE_MARKER, resolveScopes } from './scopes.js';
 import { providerHooks, renderProviderError } from './shape.js';
@@ -68,6 +69,19 @@ function allowEntraRedirectUris(provider: Provider): void {
   };
   patched[PATCHED] = true;
   schema.invalidate = patched;
+}
+
+/**
+ * The redirect URI was checked with Entra's rules before the provider saw the request (client.ts:
+ * loopback URIs of public clients match on any port, `localhost` included, which the provider's
+ * own rule does not take): the provider asks the same rule.
+ */
+function entraRedirectRule(provider: Provider, tenant: Tenant): void {
+  const proto = (provider.Client as unknown as { prototype: { clientId: string; redirectUriAllowed(uri: string): boolean } }).prototype;
+  proto.redirectUriAllowed = function (this: { clientId: string }, uri: string) {
+    const app = findApp(tenant, this.clientId);
+    return !!app && [...app.redirectUris, ...app.spaRedirectUris].some((r) => redirectMatches(r, uri, app.publicClient));
+  };
 }
 
 /** The provider's login and consent prompts, plus Entra's prompt=select_account (the account picker). */
@@ -186,6 +200,7 @@ export function createEngine(o: EngineOptions): Engine {
   provider.tenant = tenant;
   provider.options = o;
   allowEntraRedirectUris(provider);
+  entraRedirectRule(provider, tenant);
   provider.registerGrantType('authorization_code', authorizationCodeGrant, ['code', 'code_verifier', 'redirect_uri', 'scope']);
   provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope']);
   provider.registerGrantType('refresh_token', refreshTokenGrant, ['refresh_token', 'scope']);

@@ -250,3 +250,38 @@ describe('scenario switches', () => {
     }
   });
 });
+
+describe('public clients', () => {
+  const idp = useMockEntra({ tls: false });
+
+  it.each(['http://localhost:9999/', 'http://localhost:9999', 'http://localhost:61234/'])("sign in with the loopback redirect URI %s on any port (Entra's rule), with a code at the end", async (redirectUri) => {
+    const q = new URLSearchParams({ client_id: '9a8b7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d', response_type: 'code', redirect_uri: redirectUri, scope: 'openid', login_hint: 'ada@contoso.onmicrosoft.com', code_challenge: 'c'.repeat(43), code_challenge_method: 'S256' });
+    const landed = await follow(`${idp.url}/${TENANT_ID}/oauth2/v2.0/authorize?${q}`);
+    expect(landed.url.origin).toBe(new URL(redirectUri).origin);
+    expect(landed.url.searchParams.get('error_description')).toBeNull();
+    expect(landed.url.searchParams.get('code')).toMatch(/./);
+  });
+
+  it('a sign-in page whose interaction cookie is missing says to start again, not a bare invalid_request', async () => {
+    const res = await raw(idp.url, { path: `/${TENANT_ID}/login/not-an-interaction` });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatch(/AADSTS90023: .*start the sign-in again from the application/);
+  });
+});
+
+describe('form_post requests Entra accepts', () => {
+  const idp = useMockEntra({ tls: false });
+  const post = (path: string, form: Record<string, string>) => raw(idp.url, { method: 'POST', path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+
+  it('POST /authorize starts the sign-in like GET (on to the sign-in step)', async () => {
+    const res = await post(`/${TENANT_ID}/oauth2/v2.0/authorize`, { client_id: WEB.clientId, response_type: 'code', redirect_uri: WEB.redirectUri, scope: 'openid', login_hint: 'ada@contoso.onmicrosoft.com' });
+    expect([302, 303]).toContain(res.status);
+    expect(String(res.headers.location)).toMatch(new RegExp(`^/${TENANT_ID}/login/`));
+  });
+
+  it('POST /logout signs out like GET', async () => {
+    const res = await post(`/${TENANT_ID}/oauth2/v2.0/logout`, { post_logout_redirect_uri: WEB.postLogoutRedirectUri });
+    expect(res.status).toBeLessThan(400);
+    expect(res.body).not.toMatch(/Not Found/);
+  });
+});

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -196,6 +196,26 @@ describe('mock-entra serve --admin-token', () => {
     } finally {
       expect(await other.stop()).toBe(0);
     }
+  });
+});
+
+describe('mock-entra serve --admin-token-file', () => {
+  it('reads the token from the file (so it does not show in ps); a missing file exits 2 and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mock-entra-token-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'from-a-file\n');
+    const other = await serve(['--certs-dir', TEST_CERTS_DIR, '--admin-token-file', file]);
+    try {
+      expect((await fetch(`${other.url}/_mock/scenario`)).status).toBe(401);
+      expect((await fetch(`${other.url}/_mock/scenario`, { headers: { authorization: 'Bearer from-a-file' } })).status).toBe(200);
+      expect(other.child.spawnargs.join(' ')).not.toContain('from-a-file');
+    } finally {
+      expect(await other.stop()).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const missing = await run(['serve', '--port', '0', '--certs-dir', TEST_CERTS_DIR, '--admin-token-file', join(dir, 'nope')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read --admin-token-file .*nope \(ENOENT\)/);
   });
 });
 

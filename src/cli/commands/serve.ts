@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { url } from '../../server/routes.js';
 import { ScenarioError } from '../../scenario/load.js';
@@ -14,6 +15,7 @@ interface ServeArgs {
   'public-url'?: string;
   'log-format': 'pretty' | 'json';
   'admin-token'?: string;
+  'admin-token-file'?: string;
 }
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
@@ -34,8 +36,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('log-format', { choices: ['pretty', 'json'] as const, default: 'pretty' as const, describe: 'request log format' })
       .option('admin-token', {
         type: 'string',
-        describe: 'the admin API (/_mock) then answers callers on any host that send Authorization: Bearer TOKEN (and only them); without it, loopback callers only',
+        describe: 'the admin API (/_mock) and the dashboard then answer callers on any host that send Authorization: Bearer TOKEN (and only them); without it, loopback callers only. Visible in ps: prefer MOCK_ENTRA_ADMIN_TOKEN or --admin-token-file',
       })
+      .option('admin-token-file', { type: 'string', describe: 'read the admin token from this file (its first line), so it does not show in ps' })
       .example('$0 serve', 'serve scenarios/default.yaml at https://localhost:8443')
       .example('$0 serve -s first-test-failure', 'a shipped scenario, by name')
       .example('$0 serve -s my.yaml -p 9443 --hostname idp.test', 'your own scenario, another port and host name')
@@ -44,6 +47,19 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .epilogue('Each option can also be set as MOCK_ENTRA_<OPTION>, e.g. MOCK_ENTRA_PORT=9443, MOCK_ENTRA_PUBLIC_URL, MOCK_ENTRA_ADMIN_TOKEN; options on the command line win.') as never,
   handler: async (args) => {
     const scenario = scenarioPath(args.scenario);
+    let adminToken = args['admin-token'];
+    if (args['admin-token-file']) {
+      try {
+        adminToken = readFileSync(args['admin-token-file'], 'utf8').split(/\r?\n/)[0]!.trim();
+      } catch (err) {
+        process.stderr.write(`mock-entra: cannot read --admin-token-file ${args['admin-token-file']} (${(err as NodeJS.ErrnoException).code ?? String(err)}): give a readable file whose first line is the token\n`);
+        process.exit(2);
+      }
+      if (!adminToken) {
+        process.stderr.write(`mock-entra: --admin-token-file ${args['admin-token-file']} is empty: write the token on its first line\n`);
+        process.exit(2);
+      }
+    }
     try {
       const idp = await start({
         scenario,
@@ -54,7 +70,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         hostnames: args.hostname,
         publicUrl: args['public-url'],
         logFormat: args['log-format'],
-        adminToken: args['admin-token'],
+        adminToken,
       });
       const t = idp.directory.tenants[0]!;
       const lines = [
