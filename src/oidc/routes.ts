@@ -157,7 +157,18 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<
       // challenge of SHA-256(c): the verifier (= c) then checks the same way at redemption.
       const pkce: Record<string, string> = params.code_challenge && params.code_challenge_method === 'plain' ? { code_challenge: createHash('sha256').update(params.code_challenge).digest('base64url'), code_challenge_method: 'S256' } : {};
       setAuthorizeParams(ctx, tx, { response_type: 'code', response_mode: responseModeOf(params), scope: markOffline(params.scope!), ...pkce });
-      await dispatch(ctx, await engineOf(tx), providerPath(paths.v2.authorize));
+      // A form-posted request reaches the provider as the same request in the query: its POST route
+      // would read the body again.
+      const method = ctx.method;
+      if (method === 'POST') {
+        ctx.query = { ...ctx.query, ...tx.body };
+        ctx.method = 'GET';
+      }
+      try {
+        await dispatch(ctx, await engineOf(tx), providerPath(paths.v2.authorize));
+      } finally {
+        ctx.method = method;
+      }
     },
   };
 
