@@ -156,11 +156,15 @@ export function samlHandlers(o: SamlHandlerOptions): Handlers<'saml' | 'saml.log
       tx.user = readSso(ctx, tx.tenant!)?.user;
       return { binding, xml, request } as const;
     },
-    async handle(ctx: Context, tx: Transaction, { binding, xml, request }) {
+    async handle(ctx: Context, tx: Transaction, { binding, xml, request: sent }) {
       const app = tx.app!;
       const relayState = typeof (binding === 'redirect' ? ctx.query.RelayState : tx.body.RelayState) === 'string' ? String(binding === 'redirect' ? ctx.query.RelayState : tx.body.RelayState) : undefined;
-      if (request.kind === 'LogoutRequest') return logout(ctx, tx, app, request.id, relayState);
-      checkRequestSignature(app, binding === 'redirect' ? verifyRedirect(ctx.querystring, app.saml!.verificationCertificates) : verifyPost(xml, app.saml!.verificationCertificates));
+      if (sent.kind === 'LogoutRequest') return logout(ctx, tx, app, sent.id, relayState);
+      const signed = binding === 'redirect' ? verifyRedirect(ctx.querystring, app.saml!.verificationCertificates) : verifyPost(xml, app.saml!.verificationCertificates);
+      checkRequestSignature(app, signed === undefined ? undefined : signed !== false);
+      // A signed request is read from what its signature covers (verify.ts), never from the message around it.
+      const request = signed ? readRequest(signed) : sent;
+      if (request.kind !== 'AuthnRequest' || request.issuer !== sent.issuer) throw new EntraError(75005, { params: { detail: 'The signed request is not the request that was sent.' } });
       checkAuthnContext(request.authnContext);
       const acsUrl = request.acsUrl ?? app.saml!.replyUrls[0]!;
       if (!app.saml!.replyUrls.includes(acsUrl)) throw new EntraError(50011, { params: { uri: acsUrl, appId: app.clientId } });
