@@ -66,13 +66,13 @@ async function staleLock(lock: string): Promise<string | undefined> {
     if (code === 'EISDIR') throw new KeyFileError(lock, 'not-a-file', 'is a directory, not mock-entra\'s lock file', 'Delete it and start again', { cause: e });
     throw e;
   }
-  if (age > STALE_AFTER) return content;
   const m = /^(\d+)@([^\n]*)(?:\n([0-9a-f]+))?/.exec(content);
   // Created but not written yet (or garbage): give the writer a moment, then take it.
   if (!m) return age > 1_000 ? content : undefined;
   const [, pid, host, nonce] = m;
+  if (Number(pid) === process.pid && host === hostname()) return nonce !== undefined && held.has(nonce) ? undefined : content;
+  if (age > STALE_AFTER) return content;
   if (host !== hostname()) return undefined;
-  if (Number(pid) === process.pid) return nonce !== undefined && held.has(nonce) ? undefined : content;
   try {
     process.kill(Number(pid), 0);
     return undefined;

@@ -76,6 +76,11 @@ interface Pair { certPem: string; keyPem: string; cert: X509Certificate; key: Ke
 interface OnDisk { ca?: Pair; tls?: Pair; signing: (SigningKey | undefined)[] }
 interface Ctx { dir: string; hostnames: string[]; extra: string[]; progress: (m: string) => void }
 
+/**
+ * The local CA, TLS certificate and token-signing keys of a certs directory, made where missing.
+ * Rejects with KeyFileError when a file is damaged, is a directory, or when the CA does not permit a
+ * requested host name; nothing on disk is replaced then. Prints nothing (see onProgress).
+ */
 export async function loadKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
   const dir = resolve(opts.certsDir);
   const extra = [...new Set((opts.hostnames ?? []).map(normalizeHost).filter((h) => h !== ''))];
@@ -287,7 +292,7 @@ async function readPair(dir: string, name: string, what: string, fix: string): P
   const keyPath = join(dir, `${name}-key.pem`);
   const [certPem, keyPem] = await Promise.all([readText(certPath, fix), readText(keyPath, fix)]);
   if (certPem === undefined) return undefined;
-  if (keyPem === undefined) throw new KeyFileError(keyPath, 'incomplete', `is missing: ${name}.pem (the ${what}) is there without its private key`, fix);
+  if (keyPem === undefined) throw new KeyFileError(keyPath, 'incomplete', `is missing, while ${name}.pem (the ${what}) is there: a certificate without its private key`, fix);
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
@@ -322,7 +327,6 @@ async function generateMissing(ctx: Ctx, disk: OnDisk): Promise<OnDisk> {
   const { dir, hostnames, progress } = ctx;
   // A CA made earlier keeps the names it was made for: refuse before making anything.
   if (disk.ca && !disk.tls) await checkPermitted(ctx, disk.ca);
-  await chmod(dir, 0o700).catch(() => {}); // we are writing keys here: 0700, whatever it was made with
   const missing = disk.signing.flatMap((s, i) => (s ? [] : [i]));
   const names = hostnames.join(', ');
   if (!disk.ca) progress(`making a local CA for ${names} (${join(dir, 'ca.pem')}); clients must trust it`);
@@ -380,6 +384,7 @@ async function ensureDir(dir: string): Promise<void> {
 
 async function writePair(dir: string, name: string, certPem: string, keys: RsaKeyPair): Promise<Pair> {
   const keyPem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  await chmod(dir, 0o700).catch(() => {}); // a private key goes here: 0700, whatever the directory was made with
   // Key first: a reader that sees a key without its certificate treats the pair as not made yet.
   await writeAtomic(join(dir, `${name}-key.pem`), keyPem, 0o600);
   await writeAtomic(join(dir, `${name}.pem`), certPem, 0o644);

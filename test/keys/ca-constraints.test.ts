@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateRsaKeyPair, readPermittedNames, type RsaKeyPair } from '../../src/keys/ca.js';
 import { KeyFileError, loadKeys, type KeyMaterial } from '../../src/keys/store.js';
-import forge from 'node-forge';
 import { copyDir, freshDir, handshake, hasOpenssl, leafFromCaKey, opensslVerify } from './fixtures.js';
+import { legacyCaPem } from './legacy-ca.js';
 
 let dir: string;
 let keys: KeyMaterial;
@@ -113,20 +113,3 @@ describe('the local CA', () => {
   });
 });
 
-/** The CA as mock-entra made it before CAs were name-constrained. */
-async function legacyCaPem(k: RsaKeyPair): Promise<string> {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(k.publicKey.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey;
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 3_600_000);
-  cert.validity.notAfter = new Date(Date.now() + 3650 * 86_400_000);
-  cert.setSubject([{ name: 'commonName', value: 'mock-entra local CA' }]);
-  cert.setIssuer(cert.subject.attributes);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  cert.sign(forge.pki.privateKeyFromPem(k.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()), forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
-}
