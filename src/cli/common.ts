@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { buildDirectory } from '../directory/build.js';
 import type { App, Tenant, User } from '../directory/model.js';
 import { findUser } from '../directory/lookup.js';
+import { KeyFileError } from '../keys/errors.js';
 import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { DEFAULT_SCENARIO } from '../start.js';
@@ -16,13 +17,13 @@ export class UsageError extends Error {
   }
 }
 
-/** Runs a command body; bad input (UsageError, ScenarioError) exits 2 with its message. */
+/** Runs a command body; bad input (UsageError, ScenarioError, KeyFileError) exits 2 with its message. */
 export async function guarded(fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ScenarioError) {
-      process.stderr.write(`${err instanceof UsageError ? 'mock-entra: ' : ''}${err.message}${err instanceof ScenarioError ? shippedHint(err) : ''}\n`);
+    if (err instanceof UsageError || err instanceof ScenarioError || err instanceof KeyFileError) {
+      process.stderr.write(`${err instanceof ScenarioError ? '' : 'mock-entra: '}${err.message}${err instanceof ScenarioError ? shippedHint(err) : ''}\n`);
       process.exit(2);
     }
     throw err;

@@ -1,12 +1,30 @@
 // Loads (or creates on first use) the local CA, the TLS server certificate and the token-signing
 // keys in a certs directory. Files are reused across restarts so kids and trust stay stable.
+//
+// What is missing is made (first start). What is there but damaged (unparseable, a key that does not
+// belong to its certificate, a directory where a file belongs) is never replaced silently: a new CA
+// or SAML certificate would break the trust clients and SPs were given, with no word why. Those
+// throw KeyFileError, which names the file, what is wrong and the fix.
 import { createPrivateKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createCaCert, createServerCert, createSigningCert, generateRsaKeyPair, type RsaKeyPair, SAML_COMMON_NAME } from './ca.js';
+import {
+  caPermits,
+  createCaCert,
+  createServerCert,
+  createSigningCert,
+  generateRsaKeyPair,
+  normalizeHost,
+  readPermittedNames,
+  type RsaKeyPair,
+  SAML_COMMON_NAME,
+} from './ca.js';
+import { KeyFileError, regenerateCommand } from './errors.js';
+import { withLock } from './lock.js';
 import { signingKeyFromPem } from './signing.js';
+
+export { KeyFileError, type KeyFileProblem } from './errors.js';
 
 export interface SigningKey {
   kid: string;          // = x5t = base64url(SHA-1(cert DER)), 27 chars, like Entra
@@ -30,44 +48,92 @@ export interface KeyMaterial {
   signing: SigningKey[];  // token signing keys; index 0 is the active one
 }
 
-export interface LoadKeysOptions { certsDir: string; hostnames?: string[]; signingKeyCount?: number /* default 2 */ }
+export interface LoadKeysOptions {
+  certsDir: string;
+  /**
+   * Host names the TLS certificate must cover besides localhost, 127.0.0.1 and ::1. A new CA permits
+   * exactly these (and loopback); a CA made earlier that does not permit one makes loadKeys throw
+   * KeyFileError ('not-permitted') rather than issue a certificate clients would reject.
+   */
+  hostnames?: string[];
+  /** Default 2. */
+  signingKeyCount?: number;
+  /** Told what is being made, one line each ("making the local CA …"); the CLI prints these, start() passes none. */
+  onProgress?: (message: string) => void;
+}
 
 const DAY = 24 * 60 * 60 * 1000;
 const RENEW_BEFORE = 7 * DAY;
 const DEFAULT_HOSTNAMES = ['localhost', '127.0.0.1', '::1'];
 const GITIGNORE = '*\n!README.md\n!.gitignore\n';
 
+/** Every file mock-entra makes in a certs directory (README.md and .gitignore are not among them). */
+export const GENERATED_FILE = /^(ca|tls|tls-untrusted|tls-wrong-host|signing-\d+|saml-[0-9a-f-]+-[a-z]+)(-key)?\.pem$/;
+// Left by a writer that died between writing a temp file and renaming it, or by a lock take-over.
+const LEFTOVER = /^(.+\.pem\.\d+\.[0-9a-f]+\.tmp|\.lock(\.\d+\.[0-9a-f]+\.stale)?)$/;
+
 interface Pair { certPem: string; keyPem: string; cert: X509Certificate; key: KeyObject }
 interface OnDisk { ca?: Pair; tls?: Pair; signing: (SigningKey | undefined)[] }
+interface Ctx { dir: string; hostnames: string[]; extra: string[]; progress: (m: string) => void }
 
+/**
+ * The local CA, TLS certificate and token-signing keys of a certs directory, made where missing.
+ * Rejects with KeyFileError when a file is damaged, is a directory, or when the CA does not permit a
+ * requested host name; nothing on disk is replaced then. Prints nothing (see onProgress).
+ */
 export async function loadKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
-  const certsDir = resolve(opts.certsDir);
-  const hostnames = [...new Set([...DEFAULT_HOSTNAMES, ...(opts.hostnames ?? [])])];
+  const dir = resolve(opts.certsDir);
+  const extra = [...new Set((opts.hostnames ?? []).map(normalizeHost).filter((h) => h !== ''))];
+  const hostnames = [...new Set([...DEFAULT_HOSTNAMES, ...extra])];
   const count = opts.signingKeyCount ?? 2;
   if (!Number.isInteger(count) || count < 1) throw new Error(`signingKeyCount must be a positive integer, got ${count}`);
+  const ctx: Ctx = { dir, hostnames, extra, progress: opts.onProgress ?? (() => {}) };
 
-  await mkdir(certsDir, { recursive: true });
+  await ensureDir(dir);
   // Before any key exists, so private keys can't be committed even if certsDir is inside a repo.
-  await writeFile(join(certsDir, '.gitignore'), GITIGNORE, { flag: 'wx' }).catch((e: unknown) => {
+  await writeFile(join(dir, '.gitignore'), GITIGNORE, { flag: 'wx', mode: 0o644 }).catch((e: unknown) => {
     if (errCode(e) !== 'EEXIST') throw e;
   });
-  let disk = await readDisk(certsDir, hostnames, count);
-  if (!isComplete(disk)) {
+  let disk = await readDisk(ctx, count).catch(unlessDamaged);
+  if (!disk || !isComplete(disk)) {
     // Something must be generated. Serialize with other processes, then re-read: another
     // process may have generated it while we waited.
-    disk = await withLock(certsDir, async () => {
-      const again = await readDisk(certsDir, hostnames, count);
-      return isComplete(again) ? again : generateMissing(certsDir, hostnames, again);
+    disk = await withLock(dir, async () => {
+      const again = await readDisk(ctx, count);
+      return isComplete(again) ? again : generateMissing(ctx, again);
     });
   }
   const { ca, tls, signing } = disk as Required<OnDisk>;
   return {
-    certsDir,
-    caCertPath: join(certsDir, 'ca.pem'),
+    certsDir: dir,
+    caCertPath: join(dir, 'ca.pem'),
     caCertPem: ca.certPem,
     tls: { keyPem: tls.keyPem, certPem: tls.certPem + ca.certPem },
     signing: signing as SigningKey[],
   };
+}
+
+/**
+ * `mock-entra certs regenerate`: deletes every file mock-entra made in the certs directory (the CA,
+ * TLS, token-signing, SAML and alternative TLS keys and certificates; README.md and .gitignore stay),
+ * whatever state they are in, then makes a new set as loadKeys does. Clients must trust the new CA,
+ * SPs must be given the new SAML certificates, running servers must restart.
+ */
+export async function regenerateKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
+  const dir = resolve(opts.certsDir);
+  await ensureDir(dir);
+  await withLock(dir, async () => {
+    for (const f of (await readdir(dir)).filter((f) => GENERATED_FILE.test(f) || (LEFTOVER.test(f) && f !== '.lock'))) {
+      const path = join(dir, f);
+      if (!(await lstat(path)).isDirectory()) await rm(path, { force: true });
+      else {
+        await rmdir(path).catch((e: unknown) => {
+          throw new KeyFileError(path, 'not-a-file', 'is a directory with files in it, where a key or certificate file belongs', 'mock-entra does not delete it: move it out of the certs directory and run the command again', { cause: e });
+        });
+      }
+    }
+  });
+  return loadKeys(opts);
 }
 
 export interface SamlCertOptions {
@@ -82,24 +148,24 @@ export interface SamlCertOptions {
 /**
  * An enterprise app's SAML signing certificate (self-signed, CN=Microsoft Azure Federated SSO
  * Certificate), made on first use and kept, so SPs that stored it keep trusting it across restarts.
- * A certificate whose expiry differs from the one asked for (by over a day) is made anew.
+ * A certificate whose expiry differs from the one asked for (by over a day) is made anew; a damaged
+ * one throws KeyFileError.
  */
 export async function loadSamlCert(o: SamlCertOptions): Promise<SigningKey> {
   const dir = resolve(o.certsDir);
   const name = `saml-${o.appId}-${o.slot}`;
   const usable = (k: SigningKey | undefined) =>
     k && (o.notAfter ? Math.abs(k.notAfter.getTime() - o.notAfter.getTime()) < DAY : k.notAfter.getTime() - Date.now() > RENEW_BEFORE);
+  const fix =
+    `Put back the original, or delete ${name}.pem and ${name}-key.pem to make a new certificate ` +
+    `(service providers that stored the old one must then be given the new one, e.g. from the App Federation Metadata URL), or run ${regenerateCommand(dir)} to make every key anew`;
   const read = async () => {
-    const pems = await readPems(dir, name);
-    try {
-      return pems ? signingKeyFromPem(pems.certPem, pems.keyPem) : undefined;
-    } catch {
-      return undefined;
-    }
+    const pair = await readPair(dir, name, 'SAML signing certificate', fix);
+    return pair && signingKey(dir, name, pair, fix);
   };
-  const found = await read();
+  const found = await read().catch(unlessDamaged);
   if (usable(found)) return found!;
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   return withLock(dir, async () => {
     const again = await read();
     if (usable(again)) return again!;
@@ -112,99 +178,160 @@ export async function loadSamlCert(o: SamlCertOptions): Promise<SigningKey> {
 
 /**
  * TLS material for the untrusted-tls scenario: 'untrusted' is issued by a CA nobody trusts,
- * 'wrong-host' by the local CA but for another host name. Kept on disk like the rest.
+ * 'wrong-host' by the local CA but for another host name (wrong-host.invalid, which every local CA
+ * permits). Kept on disk like the rest; a wrong-host certificate from an earlier CA is made anew.
  */
 export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-host'): Promise<{ keyPem: string; certPem: string }> {
   const dir = resolve(certsDir);
   const name = `tls-${kind}`;
-  const existing = await readPems(dir, name);
+  const fix = `Delete ${name}.pem and ${name}-key.pem: a new pair is made (nothing depends on this one)`;
+  const caFix = caDamagedFix(dir);
+  const current = async () => {
+    const pair = await readPair(dir, name, 'TLS certificate', fix);
+    if (!pair || kind === 'untrusted') return pair;
+    const ca = await readPair(dir, 'ca', 'local CA', caFix);
+    return ca && pair.cert.checkIssued(ca.cert) && pair.cert.verify(ca.cert.publicKey) ? pair : undefined;
+  };
+  const existing = await current().catch(unlessDamaged);
   if (existing) return { keyPem: existing.keyPem, certPem: existing.certPem };
   return withLock(dir, async () => {
-    const again = await readPems(dir, name);
+    const again = await current();
     if (again) return { keyPem: again.keyPem, certPem: again.certPem };
-    const [leafKeys, otherCaKeys] = await Promise.all([generateRsaKeyPair(), generateRsaKeyPair()]);
-    const ca = await readPems(dir, 'ca');
+    const ca = await readPair(dir, 'ca', 'local CA', caFix);
     if (!ca) throw new Error(`no local CA in ${dir}; load the keys first`);
-    const issuer =
-      kind === 'untrusted'
-        ? { certPem: await createCaCert(otherCaKeys), privateKey: otherCaKeys.privateKey }
-        : { certPem: ca.certPem, privateKey: createPrivateKey(ca.keyPem) };
+    const [leafKeys, otherCaKeys] = await Promise.all([generateRsaKeyPair(), kind === 'untrusted' ? generateRsaKeyPair() : undefined]);
+    const issuer = otherCaKeys
+      ? { certPem: await createCaCert(otherCaKeys, { commonName: 'mock-entra untrusted CA' }), privateKey: otherCaKeys.privateKey }
+      : { certPem: ca.certPem, privateKey: ca.key };
     const hosts = kind === 'untrusted' ? DEFAULT_HOSTNAMES : ['wrong-host.invalid'];
     const pair = await writePair(dir, name, await createServerCert(issuer, leafKeys, hosts), leafKeys);
     return { keyPem: pair.keyPem, certPem: pair.certPem };
   });
 }
 
+/**
+ * For a read without the lock: a KeyFileError may be a pair half-renewed by a process holding the
+ * lock (new key, old certificate), so it only means "read again under the lock", where it is real.
+ */
+function unlessDamaged(e: unknown): undefined {
+  if (e instanceof KeyFileError) return undefined;
+  throw e;
+}
+
 function isComplete(d: OnDisk): boolean {
   return !!d.ca && !!d.tls && d.signing.every((s) => s !== undefined);
 }
 
-// Reads everything that exists and is usable; anything missing, broken, mismatched or about to
-// expire comes back undefined so it gets regenerated.
-async function readDisk(dir: string, hostnames: string[], count: number): Promise<OnDisk> {
-  const caPair = await readPair(dir, 'ca');
-  const ca = caPair?.cert.ca ? caPair : undefined;
-  const tls = ca ? await readPair(dir, 'tls') : undefined;
+const caDamagedFix = (dir: string) =>
+  `Put back the original, or delete ca.pem and ca-key.pem to make a new CA (clients must then trust the new ${join(dir, 'ca.pem')}), ` +
+  `or run ${regenerateCommand(dir)} to make every key anew`;
+
+// Reads what exists. Missing pairs come back undefined (made next); so do a TLS certificate that is
+// about to expire, was issued by another CA or lacks a requested name, and signing keys about to
+// expire: renewing those breaks no one's trust. Damaged files throw KeyFileError.
+async function readDisk(ctx: Ctx, count: number): Promise<OnDisk> {
+  const { dir } = ctx;
+  const ca = await readPair(dir, 'ca', 'local CA', caDamagedFix(dir));
+  if (ca) {
+    const caPath = join(dir, 'ca.pem');
+    if (!ca.cert.ca) throw new KeyFileError(caPath, 'damaged', 'is not a CA certificate', caDamagedFix(dir));
+    const until = new Date(ca.cert.validTo);
+    if (until.getTime() <= Date.now()) {
+      throw new KeyFileError(
+        caPath,
+        'expired',
+        `the local CA expired on ${until.toISOString().slice(0, 10)}`,
+        `Run ${regenerateCommand(dir, ctx.extra)} to make a new one (clients must then trust the new ca.pem)`,
+      );
+    }
+  }
+  const tlsFix = `Delete tls.pem and tls-key.pem: a new one is made from the local CA (clients notice nothing), or run ${regenerateCommand(dir)} to make every key anew`;
+  const tls = await readPair(dir, 'tls', 'TLS certificate', tlsFix);
   const signing = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const pems = await readPems(dir, `signing-${i + 1}`);
-      if (!pems) return undefined;
-      try {
-        const key = signingKeyFromPem(pems.certPem, pems.keyPem);
-        return key.notAfter.getTime() - Date.now() > RENEW_BEFORE ? key : undefined;
-      } catch {
-        return undefined;
-      }
+      const name = `signing-${i + 1}`;
+      const fix =
+        `Put back the original, or delete ${name}.pem and ${name}-key.pem to make a new key (tokens then carry a new kid; ` +
+        `clients fetch it from the JWKS), or run ${regenerateCommand(dir)} to make every key anew`;
+      const pair = await readPair(dir, name, 'token-signing key', fix);
+      if (!pair) return undefined;
+      const key = signingKey(dir, name, pair, fix);
+      return key.notAfter.getTime() - Date.now() > RENEW_BEFORE ? key : undefined;
     }),
   );
-  return {
-    ca,
-    tls: ca && tls && tlsIsUsable(tls.cert, ca.cert, hostnames) ? tls : undefined,
-    signing,
-  };
+  return { ca, tls: ca && tls && tlsIsUsable(tls.cert, ca.cert, ctx.hostnames) ? tls : undefined, signing };
 }
 
-async function readPems(dir: string, name: string): Promise<{ certPem: string; keyPem: string } | undefined> {
+function signingKey(dir: string, name: string, pair: Pair, fix: string): SigningKey {
   try {
-    const [certPem, keyPem] = await Promise.all([
-      readFile(join(dir, `${name}.pem`), 'utf8'),
-      readFile(join(dir, `${name}-key.pem`), 'utf8'),
-    ]);
-    return { certPem, keyPem };
+    return signingKeyFromPem(pair.certPem, pair.keyPem);
   } catch (e) {
-    if (errCode(e) === 'ENOENT') return undefined;
-    throw e;
+    throw new KeyFileError(join(dir, `${name}-key.pem`), 'damaged', `is not an RSA key (${(e as Error).message})`, fix, { cause: e });
   }
 }
 
-async function readPair(dir: string, name: string): Promise<Pair | undefined> {
-  const pems = await readPems(dir, name);
-  if (!pems) return undefined;
+/** One file's text; undefined if it does not exist. Anything else that stops the read is the user's to fix. */
+async function readText(path: string, fix: string): Promise<string | undefined> {
   try {
-    const cert = new X509Certificate(pems.certPem);
-    const key = createPrivateKey(pems.keyPem);
-    // A mismatch means a half-finished write (or a hand edit): treat as missing.
-    if (!cert.checkPrivateKey(key)) return undefined;
-    if (new Date(cert.validTo).getTime() - Date.now() < RENEW_BEFORE) return undefined;
-    return { ...pems, cert, key };
-  } catch {
-    return undefined;
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = errCode(e);
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR') throw new KeyFileError(path, 'not-a-file', 'is a directory, not a file', `Move it away. ${fix}`, { cause: e });
+    throw new KeyFileError(path, 'unreadable', `cannot be read (${code ?? (e as Error).message})`, `Check its permissions. ${fix}`, { cause: e });
   }
+}
+
+/**
+ * A certificate and its key, checked: both parse and belong together. With no certificate it is
+ * undefined (a key alone is a first write that died before the certificate: no one has seen it);
+ * a certificate without its key, or anything that does not parse or match, throws.
+ */
+async function readPair(dir: string, name: string, what: string, fix: string): Promise<Pair | undefined> {
+  const certPath = join(dir, `${name}.pem`);
+  const keyPath = join(dir, `${name}-key.pem`);
+  const [certPem, keyPem] = await Promise.all([readText(certPath, fix), readText(keyPath, fix)]);
+  if (certPem === undefined) return undefined;
+  if (keyPem === undefined) throw new KeyFileError(keyPath, 'incomplete', `is missing, while ${name}.pem (the ${what}) is there: a certificate without its private key`, fix);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch (e) {
+    throw new KeyFileError(certPath, 'damaged', `is not a PEM certificate (the ${what}) that can be read`, fix, { cause: e });
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch (e) {
+    throw new KeyFileError(keyPath, 'damaged', `is not a PEM private key (of the ${what}) that can be read`, fix, { cause: e });
+  }
+  if (!cert.checkPrivateKey(key)) throw new KeyFileError(keyPath, 'mismatch', `is not the private key of ${name}.pem (the ${what})`, fix);
+  return { certPem, keyPem, cert, key };
 }
 
 function tlsIsUsable(leaf: X509Certificate, ca: X509Certificate, hostnames: string[]): boolean {
-  // Must be issued by the current CA (the CA may have been regenerated) ...
+  // Must be issued by the current CA (the CA may have been made anew) ...
   if (!leaf.checkIssued(ca) || !leaf.verify(ca.publicKey)) return false;
+  // ... not about to expire, unless it ends with the CA (it cannot outlive it) ...
+  const leafEnd = new Date(leaf.validTo).getTime();
+  if (leafEnd - Date.now() < RENEW_BEFORE && new Date(ca.validTo).getTime() - leafEnd > DAY) return false;
   // ... and cover every requested name. IPs via checkIP (byte comparison, so "::1" matches
   // however OpenSSL prints it); DNS names exactly, from the SAN list.
   const dns = new Set(
     (leaf.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4).toLowerCase()),
   );
-  return hostnames.every((h) => (isIP(h) ? leaf.checkIP(h) !== undefined : dns.has(h.toLowerCase())));
+  return hostnames.every((h) => (isIP(h) ? leaf.checkIP(h) !== undefined : dns.has(h)));
 }
 
-async function generateMissing(dir: string, hostnames: string[], disk: OnDisk): Promise<OnDisk> {
+async function generateMissing(ctx: Ctx, disk: OnDisk): Promise<OnDisk> {
+  const { dir, hostnames, progress } = ctx;
+  // A CA made earlier keeps the names it was made for: refuse before making anything.
+  if (disk.ca && !disk.tls) await checkPermitted(ctx, disk.ca);
   const missing = disk.signing.flatMap((s, i) => (s ? [] : [i]));
+  const names = hostnames.join(', ');
+  if (!disk.ca) progress(`making a local CA for ${names} (${join(dir, 'ca.pem')}); clients must trust it`);
+  if (!disk.ca || !disk.tls) progress(`making the TLS certificate for ${names} (${join(dir, 'tls.pem')})`);
+  for (const i of missing) progress(`making token-signing key ${i + 1} (${join(dir, `signing-${i + 1}.pem`)})`);
   // Generate all needed RSA keys in parallel (node's async keygen runs on the thread pool).
   const [caKeys, tlsKeys, signKeys] = await Promise.all([
     disk.ca ? undefined : generateRsaKeyPair(),
@@ -213,7 +340,7 @@ async function generateMissing(dir: string, hostnames: string[], disk: OnDisk): 
   ]);
 
   let ca = disk.ca;
-  if (caKeys) ca = await writePair(dir, 'ca', await createCaCert(caKeys), caKeys);
+  if (caKeys) ca = await writePair(dir, 'ca', await createCaCert(caKeys, { hostnames: ctx.extra }), caKeys);
   let tls = disk.tls;
   if (tlsKeys && ca) {
     tls = await writePair(dir, 'tls', await createServerCert({ certPem: ca.certPem, privateKey: ca.key }, tlsKeys, hostnames), tlsKeys);
@@ -229,9 +356,36 @@ async function generateMissing(dir: string, hostnames: string[], disk: OnDisk): 
   return { ca, tls, signing };
 }
 
+async function checkPermitted(ctx: Ctx, ca: Pair): Promise<void> {
+  const permitted = await readPermittedNames(ca.certPem);
+  if (!permitted) return; // made before CAs were name-constrained: it may issue for anything
+  const refused = ctx.hostnames.filter((h) => !caPermits(permitted, h));
+  if (refused.length === 0) return;
+  throw new KeyFileError(
+    join(ctx.dir, 'ca.pem'),
+    'not-permitted',
+    `the local CA may issue certificates only for ${permitted.join(', ')}, not for ${refused.join(', ')} (a CA's names are fixed when it is made)`,
+    `Run ${regenerateCommand(ctx.dir, ctx.extra)} to make a CA that permits them (clients must then trust the new ca.pem), or use another certs directory`,
+  );
+}
+
+async function ensureDir(dir: string): Promise<void> {
+  try {
+    // Mode for every directory made (the umask only takes bits away); chmod in case it took too many.
+    if (await mkdir(dir, { recursive: true, mode: 0o700 })) await chmod(dir, 0o700);
+  } catch (e) {
+    const code = errCode(e);
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new KeyFileError(dir, 'not-a-file', 'is not a directory (it is where the keys are kept)', 'Move the file away, or choose another certs directory', { cause: e });
+    }
+    throw e;
+  }
+}
+
 async function writePair(dir: string, name: string, certPem: string, keys: RsaKeyPair): Promise<Pair> {
   const keyPem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  // Key first: a reader that sees the new cert with the old key treats the pair as broken.
+  await chmod(dir, 0o700).catch(() => {}); // a private key goes here: 0700, whatever the directory was made with
+  // Key first: a reader that sees a key without its certificate treats the pair as not made yet.
   await writeAtomic(join(dir, `${name}-key.pem`), keyPem, 0o600);
   await writeAtomic(join(dir, `${name}.pem`), certPem, 0o644);
   return { certPem, keyPem, cert: new X509Certificate(certPem), key: keys.privateKey };
@@ -241,54 +395,11 @@ async function writePair(dir: string, name: string, certPem: string, keys: RsaKe
 async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, data, { mode });
-    await chmod(tmp, mode); // the umask may have changed the mode given to writeFile
+    await writeFile(tmp, data, { mode, flag: 'wx' });
+    await chmod(tmp, mode); // the umask may have taken more than asked
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
-// Cross-process lock (exclusive create of <dir>/.lock). Renaming single files is atomic, but a
-// cert/key pair is two files, so two processes generating at once could mix their halves.
-async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const lock = join(dir, '.lock');
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      await writeFile(lock, `${process.pid}@${hostname()}`, { flag: 'wx' });
-      break;
-    } catch (e) {
-      if (errCode(e) !== 'EEXIST') throw e;
-    }
-    if (await lockIsStale(lock)) await rm(lock, { force: true });
-    else if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}; delete it if no mock-entra is running`);
-    else await new Promise((r) => setTimeout(r, 50));
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lock, { force: true });
-  }
-}
-
-// A lock left by a crashed process: its owner is gone (same host only; pids mean nothing across
-// containers), or it is far older than generating a few keys could take.
-async function lockIsStale(lock: string): Promise<boolean> {
-  try {
-    const [content, info] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
-    if (Date.now() - info.mtimeMs > 60_000) return true;
-    const [pid, host] = content.split('@');
-    if (host !== hostname() || !pid) return false;
-    try {
-      process.kill(Number(pid), 0);
-      return false;
-    } catch (e) {
-      return errCode(e) === 'ESRCH';
-    }
-  } catch (e) {
-    if (errCode(e) === 'ENOENT') return false; // released meanwhile: just retry
     throw e;
   }
 }

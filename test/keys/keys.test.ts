@@ -27,16 +27,31 @@ describe('loadKeys', () => {
 
     const ca = new X509Certificate(keys.caCertPem);
     expect(ca.ca).toBe(true);
-    expect(ca.subject).toContain('CN=mock-entra local CA');
+    expect(ca.subject).toMatch(/^CN=mock-entra local CA [0-9a-f]{8}$/);
     const signing = new X509Certificate(keys.signing[0]!.certPem);
     expect(signing.subject).toContain('CN=accounts.accesscontrol.windows.net');
     expect(signing.issuer).toBe(signing.subject);
   });
 
-  it.skipIf(process.platform === 'win32')('writes private key files with mode 0600', async () => {
-    const dir = freshDir();
-    await loadKeys({ certsDir: dir });
+  it.skipIf(process.platform === 'win32')('makes the certs directory 0700 and private key files 0600, whatever the umask', async () => {
+    const dir = path.join(freshDir(), 'nested', 'certs');
+    const umask = process.umask(0);
+    try {
+      await loadKeys({ certsDir: dir });
+    } finally {
+      process.umask(umask);
+    }
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.dirname(dir)).mode & 0o777).toBe(0o700);
     for (const f of KEY_FILES) expect(fs.statSync(path.join(dir, f)).mode & 0o777, f).toBe(0o600);
+    for (const f of ALL_FILES.filter((f) => !KEY_FILES.includes(f))) expect(fs.statSync(path.join(dir, f)).mode & 0o777, f).toBe(0o644);
+  });
+
+  it.skipIf(process.platform === 'win32')('makes an existing, empty certs directory 0700 when it first writes keys there', async () => {
+    const dir = freshDir();
+    fs.chmodSync(dir, 0o755);
+    await loadKeys({ certsDir: dir });
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
   });
 
   it('reuses the files on a second load', async () => {
@@ -73,21 +88,23 @@ describe('loadKeys', () => {
     }
   });
 
-  it('regenerates only the TLS cert when a hostname is added', async () => {
+  it('regenerates only the TLS cert when a hostname the CA permits is added', async () => {
     const dir = freshDir();
-    const first = await loadKeys({ certsDir: dir });
+    const first = await loadKeys({ certsDir: dir, hostnames: ['mock-entra.test', '10.1.2.3'] });
     const untouched = ALL_FILES.filter((f) => !f.startsWith('tls'));
     const before = untouched.map((f) => mtime(dir, f));
     await new Promise((r) => setTimeout(r, 20));
 
-    const second = await loadKeys({ certsDir: dir, hostnames: ['mock-entra.test', '10.1.2.3'] });
+    // Only the names the CA was made for, below them, and loopback: see ca-constraints.test.ts.
+    const second = await loadKeys({ certsDir: dir, hostnames: ['mock-entra.test', '10.1.2.3', 'login.mock-entra.test', 'app.localhost'] });
     expect(untouched.map((f) => mtime(dir, f))).toEqual(before);
     expect(second.caCertPem).toBe(first.caCertPem);
     expect(second.signing.map((s) => s.kid)).toEqual(first.signing.map((s) => s.kid));
     expect(second.tls.keyPem).not.toBe(first.tls.keyPem);
 
     const san = new X509Certificate(second.tls.certPem).subjectAltName ?? '';
-    expect(san).toContain('DNS:mock-entra.test');
+    expect(san).toContain('DNS:login.mock-entra.test');
+    expect(san).toContain('DNS:app.localhost');
     expect(san).toContain('IP Address:10.1.2.3');
     expect(san).toContain('DNS:localhost');
     expect(san).toContain('IP Address:127.0.0.1');
