@@ -10,6 +10,7 @@ export { parseScenario, parseScenarioText, loadScenarioFile, ScenarioError } fro
 export type { Scenario, ScenarioInput, Rule, RuleInput, Endpoint } from './scenario/schema.js';
 export type { Directory, Tenant, App, User, Group, Api, SamlSettings, Secret, CertificateCredential } from './directory/model.js';
 export type { RequestRecord, Artifact, LogFormat } from './server/log.js';
+export { KeyFileError, type KeyFileProblem } from './keys/errors.js';
 export {
   MockEvents,
   type MockEventMap,

@@ -33,6 +33,8 @@ export interface StartOptions {
   logFormat?: LogFormat;
   /** Called with every request's record (the same as `idp.events.on('request', …)`); a throw is reported, never turned into an error response. */
   onRequest?: (r: RequestRecord) => void;
+  /** Called with one line for each key or certificate made on first start (the CLI prints them); start() itself prints nothing. */
+  onKeyProgress?: (message: string) => void;
   /** Lets the admin API (/_mock/) answer non-loopback callers that present it as a Bearer token. */
   adminToken?: string;
 }
@@ -111,7 +113,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const tls = opts.tls ?? true;
   const host = opts.host ?? 'localhost';
   const hostnames = [...(opts.hostnames ?? []), ...(opts.publicUrl ? [new URL(opts.publicUrl).hostname] : []), ...(host !== 'localhost' && !['0.0.0.0', '::'].includes(host) ? [host] : [])];
-  const keys = await loadKeys({ certsDir: opts.certsDir ?? resolve('certs'), hostnames });
+  const keys = await loadKeys({ certsDir: opts.certsDir ?? resolve('certs'), hostnames, ...(opts.onKeyProgress ? { onProgress: opts.onKeyProgress } : {}) });
   const listening = await listen({ host, port: opts.port ?? 0, tls: tls ? { key: keys.tls.keyPem, cert: keys.tls.certPem } : undefined });
   const listenHost = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host) ? 'localhost' : host;
   const origin = (opts.publicUrl ?? `${tls ? 'https' : 'http'}://${listenHost}:${listening.port}`).replace(/\/+$/, '');

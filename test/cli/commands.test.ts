@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -216,6 +216,23 @@ describe('mock-entra serve --admin-token-file', () => {
     const missing = await run(['serve', '--port', '0', '--certs-dir', TEST_CERTS_DIR, '--admin-token-file', join(dir, 'nope')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cannot read --admin-token-file .*nope \(ENOENT\)/);
+  });
+});
+
+describe('mock-entra serve with a damaged key file', () => {
+  it('exits 2 with one line naming the file and the fix, no stack trace, and replaces nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mock-entra-damaged-'));
+    try {
+      cpSync(TEST_CERTS_DIR, dir, { recursive: true, filter: (f) => !f.endsWith('.lock') });
+      writeFileSync(join(dir, 'signing-1.pem'), 'not a certificate\n');
+      const r = await run(['serve', '--port', '0', '--certs-dir', dir]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^mock-entra: .*signing-1\.pem: .*certs regenerate/m);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(readFileSync(join(dir, 'signing-1.pem'), 'utf8')).toBe('not a certificate\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
+import { KeyFileError } from '../../keys/errors.js';
 import { url } from '../../server/routes.js';
 import { ScenarioError } from '../../scenario/load.js';
 import { DEFAULT_SCENARIO, start } from '../../start.js';
@@ -71,6 +72,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         publicUrl: args['public-url'],
         logFormat: args['log-format'],
         adminToken,
+        onKeyProgress: (m) => process.stderr.write(`mock-entra: ${m}\n`),
       });
       const t = idp.directory.tenants[0]!;
       const lines = [
@@ -91,6 +93,10 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     } catch (err) {
       if (err instanceof ScenarioError) {
         process.stderr.write(`${err.message}${shippedHint(err)}\n`);
+        process.exit(2);
+      }
+      if (err instanceof KeyFileError) {
+        process.stderr.write(`mock-entra: ${err.message}\n`);
         process.exit(2);
       }
       const code = (err as NodeJS.ErrnoException).code;
