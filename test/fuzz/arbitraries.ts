@@ -316,13 +316,18 @@ function pairs(ctx: FuzzContext, names: readonly string[], maxLength: number): f
 }
 
 /** A request a real client would send (its fields' valid values), then mutated: fields replaced, dropped, repeated, extra ones added. */
-type Template = Record<string, fc.Arbitrary<string>>;
+type Template = Record<string, fc.Arbitrary<string | Raw>>;
+/** A template value sent as written (not percent-encoded again): malformed encodings. */
+interface Raw {
+  raw: string;
+}
+const raw = (values: readonly string[]): fc.Arbitrary<Raw> => fc.constantFrom(...values).map((v) => ({ raw: v }));
 
 function mutated(ctx: FuzzContext, template: Template, extraNames: readonly string[]): fc.Arbitrary<Pair[]> {
   const value = valueFor(ctx);
   const fields = Object.entries(template).map(([k, arb]) =>
     fc.oneof(
-      { weight: 16, arbitrary: arb.map((v): Pair | null => [k, pct(v)]) },
+      { weight: 16, arbitrary: arb.map((v): Pair | null => [k, typeof v === 'string' ? pct(v) : v.raw]) },
       { weight: 2, arbitrary: value(k).map((v): Pair | null => [k, v]) },
       { weight: 1, arbitrary: fc.constant<Pair | null>(null) },
     ),
@@ -460,7 +465,13 @@ function templates(ctx: FuzzContext, def: RouteDef): { query: Template[]; form: 
     { client_id: c(SAML_APP.appId, API.clientId, '11111111-2222-3333-4444-555555555555'), response_type: c('code'), redirect_uri: c(WEB.redirectUri), scope: c('openid'), state: word },
     ...(v1 ? [{ client_id: c(WEB.clientId), response_type: c('code'), redirect_uri: c(WEB.redirectUri), resource: c(API.uri, 'https://graph.microsoft.com', 'urn:nope'), login_hint: c(ADA.upn) }] : []),
   ];
-  const samlQuery: Template[] = [{ SAMLRequest: validValues(ctx).SAMLRequest!, RelayState: word }, { SAMLRequest: validValues(ctx).SAMLRequest!, RelayState: word, SigAlg: c(...SIG_ALGS, '%E0%A4%A'), Signature: fc.uint8Array({ minLength: 1, maxLength: 256 }).map(b64) }];
+  const samlRequest = validValues(ctx).SAMLRequest!;
+  const redirectRequest = fc.oneof({ weight: 4, arbitrary: c(b64(deflateRawSync(SAML_AUTHN_REQUEST(SAML_APP.acs, SAML_APP.identifier)))) }, { weight: 1, arbitrary: samlRequest });
+  const signature = fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 256 }).map(b64), raw(['%E0%A4%A', '%', '%zz', '']));
+  const samlQuery: Template[] = [
+    { SAMLRequest: redirectRequest, RelayState: word },
+    { SAMLRequest: redirectRequest, RelayState: word, SigAlg: fc.oneof(c(...SIG_ALGS), raw(['%E0%A4%A', '%', '%zz', '%FF', ''])), Signature: signature },
+  ];
   switch (def.name) {
     case 'token.v2':
     case 'token.v1':
@@ -499,7 +510,7 @@ function templates(ctx: FuzzContext, def: RouteDef): { query: Template[]; form: 
     case 'deviceLogin.signIn':
       return { query: [], form: [{ username: c(ADA.upn, GRACE.upn), password: c(ADA.password, 'wrong') }, { username: c(ADA.upn) }] };
     case 'saml':
-      return { query: samlQuery, form: [{ SAMLRequest: validValues(ctx).SAMLRequest!, RelayState: word }] };
+      return { query: samlQuery, form: [{ SAMLRequest: fc.oneof(c(b64(SAML_AUTHN_REQUEST(SAML_APP.acs, SAML_APP.identifier))), samlRequest), RelayState: word }] };
     case 'saml.login':
       return { query: [], form: [{ username: c(ADA.upn, GRACE.upn) }, { username: c(ADA.upn), password: c(ADA.password, 'wrong') }] };
     case 'saml.launch':
@@ -603,17 +614,18 @@ export function unknownPathRequest(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> 
 /** Scenario bodies that are never a valid scenario; the default run sends no file paths. */
 const INVALID_SCENARIO_BODIES = ['{bad', 'null', '[]', '42', '"str"', '', ' ', '{"tenant": 5}', '{"tenant": {"id": "not-a-guid"}}', '{"apps": "x"}', '{"path": 5}', '{"path": "x", "extra": 1}', '\u0000', 'tenant: [', 'tenant:\n  id: 5', '- a\n- b', '{"__proto__": {"polluted": 1}}'];
 /**
- * File paths for PUT /_mock/scenario {"path": …}: only with FUZZ_ADMIN_PATHS=1. /dev/zero may hang
- * or eat memory in the current server, and a FIFO blocks the read for good: never sent.
+ * File paths for PUT /_mock/scenario {"path": …}: only with FUZZ_ADMIN_PATHS=1 (and /dev/zero only
+ * with FUZZ_ADMIN_PATHS=all: the current server reads it until it runs out of memory or hangs). A
+ * FIFO would block the read for good: never sent.
  */
-const SCENARIO_PATHS = ['', '/nonexistent/scenario.yaml', '/etc/hostname', '/dev/null', '/dev/zero', '.', '/', 'package.json', '../../../../etc/passwd'];
+const SCENARIO_PATHS = ['', '/nonexistent/scenario.yaml', '/etc/hostname', '/dev/null', '.', '/', 'package.json', '../../../../etc/passwd'];
 const INVALID_RULE_BODIES = ['{bad', 'null', '[]', '42', '"str"', '{"when": 5}', '{"then": 5}', '{"when": {"endpoint": "nope"}, "then": {"error": 1}}', '{"then": {"error": "x"}}', '\u0000'];
 /** No switch of the default scenario has these names, so flipping them is always refused. */
 const SWITCH_NAMES = ['x', 'nope', '%25', '%E0%A4%A', '__proto__', 'constructor', 'a'.repeat(300)];
 
 export function adminRequest(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
-  const withPaths = process.env.FUZZ_ADMIN_PATHS === '1';
-  const scenarioBodies = [...INVALID_SCENARIO_BODIES, ...(withPaths ? SCENARIO_PATHS.map((p) => JSON.stringify({ path: p })) : [])];
+  const paths = process.env.FUZZ_ADMIN_PATHS === 'all' ? [...SCENARIO_PATHS, '/dev/zero'] : process.env.FUZZ_ADMIN_PATHS === '1' ? SCENARIO_PATHS : [];
+  const scenarioBodies = [...INVALID_SCENARIO_BODIES, ...paths.map((p) => JSON.stringify({ path: p }))];
   const invalidPrefix = fc.string({ maxLength: 40, unit: 'grapheme-ascii' }).map((s) => `{bad${s}`);
   const anyJson = fc.oneof(fc.json({ maxDepth: 2 }), fc.constantFrom('{"on": true}', '{"on": "yes"}', '{"user": "ada@contoso.onmicrosoft.com"}', '{bad', 'null'));
   const jsonTypes = fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/yaml', '', 'application/x-www-form-urlencoded');

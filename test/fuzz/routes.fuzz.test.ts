@@ -22,8 +22,9 @@
  *   FUZZ_SURVEY=1       keep going after a failure and list one example per distinct cause
  *   FUZZ_SURVEY_OUT=f   with FUZZ_SURVEY, also append every failure to f as JSON lines
  *   FUZZ_STATS=1        print how often each route answered each status / AADSTS code
- *   FUZZ_ADMIN_PATHS=1  also send file paths to PUT /_mock/scenario ({"path": …}). Off by default:
- *                       /dev/zero may hang or eat memory in the current server; FIFOs are never sent.
+ *   FUZZ_ADMIN_PATHS=1  also send file paths to PUT /_mock/scenario ({"path": …}): off by default.
+ *   FUZZ_ADMIN_PATHS=all  the same and /dev/zero, which the current server may read until it hangs
+ *                       or runs out of memory; FIFOs are never sent.
  */
 import { appendFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
@@ -126,7 +127,7 @@ async function runProperty(arb: fc.Arbitrary<FuzzRequest>, seed: number): Promis
           else found.set(err.key, { count: 1, example: err.message });
           if (process.env.FUZZ_SURVEY_OUT) {
             const { req: r, status, body } = err.detail;
-            const request = { method: r.method, path: r.path.slice(0, 1000), headers: r.headers, body: typeof r.body === 'string' ? r.body.slice(0, 1000) : r.body && `<${r.body.length} bytes>` };
+            const request = { method: r.method, path: r.path, headers: r.headers, body: typeof r.body === 'string' ? r.body.slice(0, 20000) : r.body && `<${r.body.length} bytes>` };
             appendFileSync(process.env.FUZZ_SURVEY_OUT, `${JSON.stringify({ key: err.key, status, body, request })}\n`);
           }
         }
