@@ -29,9 +29,18 @@ export interface OidcHandlerOptions {
 
 const METADATA_HEADERS = { 'Cache-Control': 'max-age=86400, private', 'Access-Control-Allow-Origin': '*' };
 
-/** Runs a provider's middleware as if it were mounted at /{tid}: koa-mount's technique, keeping our ctx. */
-async function dispatch(ctx: Context, engine: Engine, rest: string): Promise<void> {
+/**
+ * Runs a provider's middleware as if it were mounted at /{tid}: koa-mount's technique, keeping our ctx.
+ * `asGet`: a form-posted request (authorize, logout) reaches the provider as the same request in
+ * the query; its POST routes would read the already-read body again and fall through.
+ */
+async function dispatch(ctx: Context, engine: Engine, rest: string, asGet = false): Promise<void> {
   const originalPath = ctx.path;
+  const method = ctx.method;
+  if (asGet && method === 'POST') {
+    ctx.query = { ...ctx.query, ...ctx.state.tx.body };
+    ctx.method = 'GET';
+  }
   ctx.path = rest;
   (ctx as unknown as { mountPath?: string }).mountPath = `/${engine.tenant.id}`;
   const mw = engine.middleware as Array<(c: Context, n: Next) => Promise<unknown>>;
@@ -40,6 +49,7 @@ async function dispatch(ctx: Context, engine: Engine, rest: string): Promise<voi
     await run(0);
   } finally {
     ctx.path = originalPath;
+    ctx.method = method;
   }
 }
 
@@ -157,18 +167,7 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<
       // challenge of SHA-256(c): the verifier (= c) then checks the same way at redemption.
       const pkce: Record<string, string> = params.code_challenge && params.code_challenge_method === 'plain' ? { code_challenge: createHash('sha256').update(params.code_challenge).digest('base64url'), code_challenge_method: 'S256' } : {};
       setAuthorizeParams(ctx, tx, { response_type: 'code', response_mode: responseModeOf(params), scope: markOffline(params.scope!), ...pkce });
-      // A form-posted request reaches the provider as the same request in the query: its POST route
-      // would read the body again.
-      const method = ctx.method;
-      if (method === 'POST') {
-        ctx.query = { ...ctx.query, ...tx.body };
-        ctx.method = 'GET';
-      }
-      try {
-        await dispatch(ctx, await engineOf(tx), providerPath(paths.v2.authorize));
-      } finally {
-        ctx.method = method;
-      }
+      await dispatch(ctx, await engineOf(tx), providerPath(paths.v2.authorize), true);
     },
   };
 
@@ -192,7 +191,7 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<
   const logout = async (ctx: Context, tx: Transaction) => {
     const at = ctx.path.indexOf(providerPath(paths.v2.logout));
     const rest = at >= 0 ? ctx.path.slice(at) : providerPath(paths.v2.logout);
-    await dispatch(ctx, await engineOf(tx), rest);
+    await dispatch(ctx, await engineOf(tx), rest, rest === providerPath(paths.v2.logout));
   };
 
   const login = async (ctx: Context, tx: Transaction) => {
@@ -235,7 +234,10 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<
     // The provider resumes the sign-in after our page: the flow's channel, fault and effects apply.
     'authorize.resume': async (ctx, tx) => {
       const uid = String(ctx.params.uid);
-      tx.continueFlow(tx.runtime.signIns.get(uid));
+      const flow = tx.runtime.signIns.get(uid);
+      // No sign-in of ours has this uid: expired, finished, or made up (the provider's error handler has no request to answer then).
+      if (!flow) throw new EntraError(90023, { params: { detail: 'This sign-in has expired or was already finished: start the sign-in again from the application.' } });
+      tx.continueFlow(flow);
       await dispatch(ctx, await engineOf(tx), `${providerPath(paths.v2.authorize)}/${uid}`);
       // This interaction is over (a further prompt, consent, gets a uid of its own).
       tx.runtime.signIns.delete(uid);

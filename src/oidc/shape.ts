@@ -32,6 +32,11 @@ export function providerHooks(provider: Engine): void {
     await next();
     const tx = (ctx as KoaContextWithOIDC).state.tx;
     if (tx.engineError !== undefined) throw toEntraError(tx.engineError);
+    // Routes whose errors the provider reports by no event (its sign-out steps): its JSON error body.
+    const body = ctx.body as { error?: unknown; error_description?: string; error_codes?: unknown } | undefined;
+    if (ctx.status >= 400 && body && typeof body === 'object' && typeof body.error === 'string' && body.error_codes === undefined) {
+      throw toEntraError(undefined, { error: body.error, error_description: body.error_description });
+    }
   });
 }
 

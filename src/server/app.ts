@@ -1,8 +1,8 @@
 /**
  * The request pipeline, each step once, in this order:
  *   request log (opens the transaction) -> security headers -> error rendering (everything below, admin API included)
- *   -> body -> admin API and dashboard -> for each route of the table: tenant resolution ->
- *   channel (the front-end says what the request is about) -> fault gate -> handler.
+ *   -> admin API -> for each route of the table (the dashboard's too): body -> tenant resolution
+ *   -> channel (the front-end says what the request is about) -> fault gate -> handler.
  */
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
@@ -78,6 +78,8 @@ function register(router: Router, def: RouteDef, handler: Handler): void {
     if (def.unlogged) tx.unlogged = true;
     // A redirect route starts on Entra's page: only a trusted redirect URI gets errors back.
     tx.channel = { kind: def.channel === 'redirect' ? 'page' : def.channel };
+    // The body is read once the route is known, so a too-large one is refused in the route's channel.
+    await readForm(ctx);
     resolveTenant(ctx, tx, def);
     if (typeof handler === 'function') {
       await gate(tx);
@@ -176,7 +178,6 @@ export function createApp(o: AppOptions): MockApp {
     .use(requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep }))
     .use(securityHeaders)
     .use(renderErrors)
-    .use(readForm)
     .use(admin.routes())
     .use(router.routes());
   app.on('error', (err: unknown) => {

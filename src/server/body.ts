@@ -1,10 +1,10 @@
 /** Reads urlencoded form bodies once, with a size limit; every later layer (and the provider) uses the parsed copy on the transaction. */
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import { EntraError } from '../entra/errors.js';
 
 export const BODY_LIMIT = 256 * 1024;
 
-export async function readForm(ctx: Context, next: Next): Promise<void> {
+export async function readForm(ctx: Context): Promise<void> {
   if (ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded')) {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -19,5 +19,4 @@ export async function readForm(ctx: Context, next: Next): Promise<void> {
     // oidc-provider reads an already-parsed body from here.
     (ctx.request as unknown as { body: unknown }).body = body;
   }
-  await next();
 }
