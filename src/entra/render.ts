@@ -91,5 +91,9 @@ export function asClientError(caught: unknown): { err: EntraError | GraphError; 
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return { err: new EntraError(90023, { params: { detail: (caught as Error).message }, status }), internal: false };
   }
+  // A damaged key file of the mock's own: the server log names it and the fix; the client sees no path.
+  if ((caught as Error | undefined)?.name === 'KeyFileError') {
+    return { err: new EntraError(50000, { params: { detail: "One of the mock's key files is damaged: the server's log names the file and the fix (mock-entra certs regenerate)." } }), internal: true };
+  }
   return { err: new EntraError(50000, { params: { detail: 'An unexpected error occurred.' } }), internal: true };
 }

@@ -181,7 +181,10 @@ export function createApp(o: AppOptions): MockApp {
     .use(admin.routes())
     .use(router.routes());
   app.on('error', (err: unknown) => {
-    if (o.logFormat !== 'silent') console.error('mock-entra: internal error', err);
+    if (o.logFormat === 'silent') return;
+    // A damaged key file is the user's to fix: its message names the file and how; no stack.
+    if ((err as Error | undefined)?.name === 'KeyFileError') console.error(`mock-entra: ${(err as Error).message}`);
+    else console.error('mock-entra: internal error', err);
   });
   return mock;
 }
