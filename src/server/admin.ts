@@ -166,9 +166,9 @@ export function adminRoutes(host: AdminHost): Router {
   // Body: YAML or JSON scenario text, or JSON { "path": "scenarios/x.yaml" }.
   router.put('/scenario', async (ctx) => {
     const text = await readBody(ctx);
+    let source = '<inline>';
     try {
       let scenario: Scenario | (() => Promise<Scenario>);
-      let source = '<inline>';
       const asJson = ctx.is('application/json') ? (JSON.parse(text) as Record<string, unknown>) : undefined;
       if (asJson === null || Array.isArray(asJson) || (asJson !== undefined && typeof asJson !== 'object')) {
         fail(400, 'invalid_scenario', 'The body must be a scenario (YAML, or a JSON object) or { "path": "<scenario file>" }.');
@@ -187,7 +187,8 @@ export function adminRoutes(host: AdminHost): Router {
       await host.switchTo(scenario, source);
       ctx.body = describeState(host.world());
     } catch (err) {
-      if (err instanceof ScenarioError) fail(400, 'invalid_scenario', [`${err.file}: invalid scenario.`, ...err.problems]);
+      // Named as the caller gave it: the admin API does not reveal where the server's files are.
+      if (err instanceof ScenarioError) fail(400, 'invalid_scenario', [`${source === '<inline>' ? err.file : source}: invalid scenario.`, ...err.problems]);
       if (err instanceof SyntaxError) fail(400, 'invalid_scenario', `The body is not JSON (${err.message}): send YAML, or JSON with Content-Type application/json.`);
       throw err;
     }
