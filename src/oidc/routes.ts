@@ -10,7 +10,7 @@ import { findTenant, TENANT_ALIASES } from '../directory/lookup.js';
 import type { App } from '../directory/model.js';
 import { EntraError } from '../entra/errors.js';
 import { responseModeOf } from '../entra/render.js';
-import { v1Issuer, v2Issuer } from '../entra/urls.js';
+import { paths, v1Issuer, v2Issuer } from '../entra/urls.js';
 import { type Handlers, url } from '../server/routes.js';
 import type { Transaction } from '../server/transaction.js';
 import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest, isSpaRedemption } from './client.js';
@@ -20,7 +20,6 @@ import { showLogin, submitLogin } from './interaction.js';
 import { type Engine, providerPath } from './provider.js';
 import { OFFLINE_MARKER } from './scopes.js';
 import { appTokens, tokenResponse } from './tokens.js';
-import { paths } from '../entra/urls.js';
 
 export interface OidcHandlerOptions {
   origin: string;

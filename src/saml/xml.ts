@@ -87,10 +87,5 @@ export function hasCommentOrPI(el: Element): boolean {
   return false;
 }
 
-/** First child element with this local name, at any depth. */
-export function firstElement(node: Document | Element, localName: string): Element | undefined {
-  const all = node.getElementsByTagNameNS('*', localName);
-  return all.length > 0 ? (all.item(0) ?? undefined) : undefined;
-}
 
 export const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
