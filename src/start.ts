@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Directory } from './directory/model.js';
 import { v2Issuer } from './entra/urls.js';
 import { loadAltTls, loadKeys } from './keys/store.js';
-import { loadScenarioFile, parseScenario } from './scenario/load.js';
+import { loadCompiledScenario, parseCompiledScenario, scenarioCacheDir } from './scenario/compiled.js';
 import type { RuleInput, Scenario, ScenarioInput } from './scenario/schema.js';
 import { parseRule } from './server/admin.js';
 import { createApp } from './server/app.js';
@@ -108,12 +108,15 @@ export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/default.yaml
  * await idp.stop();
  */
 export async function start(opts: StartOptions = {}): Promise<MockEntra> {
-  const scenario =
-    typeof opts.scenario === 'object' ? parseScenario(opts.scenario) : await loadScenarioFile(opts.scenario ?? DEFAULT_SCENARIO);
   const tls = opts.tls ?? true;
   const host = opts.host ?? 'localhost';
   const hostnames = [...(opts.hostnames ?? []), ...(opts.publicUrl ? [new URL(opts.publicUrl).hostname] : []), ...(host !== 'localhost' && !['0.0.0.0', '::'].includes(host) ? [host] : [])];
-  const keys = await loadKeys({ certsDir: opts.certsDir ?? resolve('certs'), hostnames, ...(opts.onKeyProgress ? { onProgress: opts.onKeyProgress } : {}) });
+  const certsDir = opts.certsDir ?? resolve('certs');
+  // Keys first: they make the certs directory the compiled-scenario cache lives in.
+  const keys = await loadKeys({ certsDir, hostnames, ...(opts.onKeyProgress ? { onProgress: opts.onKeyProgress } : {}) });
+  const cacheDir = scenarioCacheDir(keys.certsDir);
+  const scenario =
+    typeof opts.scenario === 'object' ? await parseCompiledScenario(opts.scenario, cacheDir) : await loadCompiledScenario(opts.scenario ?? DEFAULT_SCENARIO, cacheDir);
   const listening = await listen({ host, port: opts.port ?? 0, tls: tls ? { key: keys.tls.keyPem, cert: keys.tls.certPem } : undefined });
   const listenHost = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host) ? 'localhost' : host;
   const origin = (opts.publicUrl ?? `${tls ? 'https' : 'http'}://${listenHost}:${listening.port}`).replace(/\/+$/, '');
@@ -152,7 +155,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
       if (!mock.world.faults.flip(name, on)) throw new Error(`no switch named '${name}' in the scenario`);
     },
     useScenario: async (next) => {
-      await mock.switchTo(typeof next === 'object' ? parseScenario(next) : () => loadScenarioFile(next), typeof next === 'object' ? '<inline>' : next);
+      await mock.switchTo(typeof next === 'object' ? () => parseCompiledScenario(next, cacheDir) : () => loadCompiledScenario(next, cacheDir), typeof next === 'object' ? '<inline>' : next);
     },
     requests: () => [...mock.recent],
     rotateKeys: () => {

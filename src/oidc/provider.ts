@@ -14,6 +14,7 @@ import { paths, v2Issuer } from '../entra/urls.js';
 import type { KeyMaterial } from '../keys/store.js';
 import { DEFAULTS } from '../scenario/defaults.js';
 import { pathUrl } from '../server/routes.js';
+import { providerPath } from './paths.js';
 import type { Runtime } from '../server/runtime.js';
 import { MemoryAdapter } from './adapter.js';
 import { redirectMatches } from './client.js';
@@ -32,9 +33,6 @@ export interface EngineOptions {
 }
 
 export type Engine = Provider & { tenant: Tenant; options: EngineOptions };
-
-/** The provider is mounted at /{tid}: its routes are Entra's paths below the tenant segment. */
-export const providerPath = (path: string) => path.replace('/:tenant', '');
 
 /** An API as oidc-provider sees it; scopes accept `{indicator}/{perm}` (and bare names for Graph). */
 export function resourceServerInfo(tenant: Tenant, indicator: string) {

@@ -6,18 +6,18 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import { findTenant, TENANT_ALIASES } from '../directory/lookup.js';
+import { TENANT_ALIASES } from '../directory/lookup.js';
 import type { App } from '../directory/model.js';
 import { EntraError } from '../entra/errors.js';
 import { responseModeOf } from '../entra/render.js';
-import { paths, v1Issuer, v2Issuer } from '../entra/urls.js';
-import { type Handlers, url } from '../server/routes.js';
+import { paths } from '../entra/urls.js';
+import { type Handlers, type RoutesOf } from '../server/routes.js';
 import type { Transaction } from '../server/transaction.js';
 import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest, isSpaRedemption } from './client.js';
 import { deviceHandlers } from './devicelogin.js';
-import { discoveryV1, discoveryV2, jwks } from './discovery.js';
 import { showLogin, submitLogin } from './interaction.js';
-import { type Engine, providerPath } from './provider.js';
+import { providerPath } from './paths.js';
+import type { Engine } from './provider.js';
 import { OFFLINE_MARKER } from './scopes.js';
 import { appTokens, tokenResponse } from './tokens.js';
 
@@ -25,8 +25,6 @@ export interface OidcHandlerOptions {
   origin: string;
   internalSecret: string;
 }
-
-const METADATA_HEADERS = { 'Cache-Control': 'max-age=86400, private', 'Access-Control-Allow-Origin': '*' };
 
 /**
  * Runs a provider's middleware as if it were mounted at /{tid}: koa-mount's technique, keeping our ctx.
@@ -109,37 +107,7 @@ const MAX_PARAM = 4096;
 /** See OFFLINE_MARKER: keeps "offline_access was asked for" through the provider's authorize step. */
 const markOffline = (scope: string) => (scope.split(' ').includes('offline_access') ? `${scope} ${OFFLINE_MARKER}` : scope);
 
-export function oidcHandlers(o: OidcHandlerOptions): Handlers<
-  | 'instanceDiscovery'
-  | 'userRealm'
-  | 'discovery.v2'
-  | 'discovery.v1'
-  | 'jwks.v2'
-  | 'jwks.v1'
-  | 'authorize.v2'
-  | 'authorize.v1'
-  | 'authorize.resume'
-  | 'login'
-  | 'logout.v2'
-  | 'logout.v1'
-  | 'logout.steps'
-  | 'token.v2'
-  | 'token.v1'
-  | 'token.preflight'
-  | 'devicecode.v2'
-  | 'devicecode.v1'
-  | 'deviceLogin'
-  | 'deviceLogin.code'
-  | 'deviceLogin.signIn'
-> {
-  const json = (ctx: Context, body: unknown) => {
-    ctx.set(METADATA_HEADERS);
-    ctx.type = 'application/json; charset=utf-8';
-    ctx.body = body;
-  };
-  const keysFor = (tx: Transaction, issuer: (tid: string) => string) =>
-    jwks(tx.world.keys.signing, issuer(TENANT_ALIASES.has(tx.segment!.toLowerCase()) ? '{tenantid}' : tx.tenant!.id));
-
+export function oidcHandlers(o: OidcHandlerOptions): Handlers<RoutesOf<'oidc'>> {
   const authorize = {
     channel(ctx: Context, tx: Transaction) {
       const repeated = Object.entries(ctx.query).find(([, v]) => Array.isArray(v));
@@ -200,34 +168,6 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<
   };
 
   return {
-    // MSAL's instance discovery: 200 for any tenant, naming this host as the only cloud alias.
-    instanceDiscovery: (ctx) => {
-      const auth = String(ctx.query.authorization_endpoint ?? '');
-      const tenant = /^https?:\/\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'common';
-      const host = new URL(o.origin).host;
-      json(ctx, {
-        tenant_discovery_endpoint: url(o.origin, 'discovery.v2', { tenant }),
-        'api-version': String(ctx.query['api-version'] ?? '1.1'),
-        metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
-      });
-    },
-    // Home-realm discovery, asked by MSAL before ROPC. Body shape (unverified) after MSAL's and ADAL's readers.
-    userRealm: (ctx, tx) => {
-      const user = String(ctx.params.user);
-      const domain = (user.includes('@') ? user.split('@').pop()! : user).toLowerCase();
-      const tenant = findTenant(tx.world.directory, domain);
-      json(ctx, {
-        ver: '1.0',
-        account_type: tenant && tenant.domain === domain ? 'Managed' : 'Unknown',
-        domain_name: domain,
-        cloud_instance_name: 'microsoftonline.com',
-        cloud_audience_urn: 'urn:federation:MicrosoftOnline',
-      });
-    },
-    'discovery.v2': (ctx, tx) => json(ctx, discoveryV2(o.origin, tx.tenant!, tx.segment!)),
-    'discovery.v1': (ctx, tx) => json(ctx, discoveryV1(o.origin, tx.tenant!, tx.segment!)),
-    'jwks.v2': (ctx, tx) => json(ctx, keysFor(tx, (t) => v2Issuer(o.origin, t))),
-    'jwks.v1': (ctx, tx) => json(ctx, keysFor(tx, v1Issuer)),
     'authorize.v2': authorize,
     'authorize.v1': authorize,
     // The provider resumes the sign-in after our page: the flow's channel, fault and effects apply.

@@ -12,11 +12,10 @@ import { EntraError } from '../entra/errors.js';
 import { issueSamlResponse, recordSamlResponse } from '../issuance/funnel.js';
 import type { KeyMaterial } from '../keys/store.js';
 import type { IdentifiedBy } from '../server/events.js';
-import { type Handlers, staged, url } from '../server/routes.js';
+import { type Handlers, type RoutesOf, staged, url } from '../server/routes.js';
 import { clearSso, readSso, writeSso } from '../server/session.js';
 import type { Transaction } from '../server/transaction.js';
 import { formPost, loginPage } from '../ui/pages.js';
-import { federationMetadata } from './metadata.js';
 import type { PendingSamlSignIn } from './pending.js';
 import { type AuthnRequestInfo, readRequest } from './request.js';
 import { buildLogoutResponse, buildStatusResponse, STATUS } from './response.js';
@@ -78,7 +77,7 @@ const postForm = (ctx: Context, t: Target, xml: string) => {
   ctx.body = formPost(t.acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), ...(t.relayState !== undefined ? { RelayState: t.relayState } : {}) });
 };
 
-export function samlHandlers(o: SamlHandlerOptions): Handlers<'saml' | 'saml.login' | 'saml.launch' | 'federationMetadata'> {
+export function samlHandlers(o: SamlHandlerOptions): Handlers<RoutesOf<'saml'>> {
   const certsOf = (tx: Transaction, app: App) => appCerts(tx.runtime, o.keys.certsDir, app);
 
   /** Sign-in done: say who it is, then the browser gets the auto-submitting form that POSTs the SAMLResponse to the ACS. */
@@ -212,23 +211,6 @@ export function samlHandlers(o: SamlHandlerOptions): Handlers<'saml' | 'saml.log
         const relayState = typeof ctx.query.RelayState === 'string' ? ctx.query.RelayState : app.saml!.relayState;
         await signIn(ctx, tx, app, { acsUrl: app.saml!.replyUrls[0]!, relayState });
       },
-    },
-    federationMetadata: async (ctx, tx) => {
-      const tenant = tx.tenant!;
-      const appId = typeof ctx.query.appid === 'string' ? ctx.query.appid.toLowerCase() : undefined;
-      let xml: string;
-      if (appId) {
-        const app = tenant.apps.find((a) => a.clientId === appId && a.saml);
-        if (!app) throw new EntraError(700016, { params: { appId, tenant: tenant.id } });
-        const certs = await certsOf(tx, app);
-        // The App Federation Metadata URL carries a UTF-8 BOM, as Entra's does.
-        xml = `\uFEFF${await federationMetadata({ origin: o.origin, tenant, certs: certs.published, signer: certs.active, algorithm: 'sha256' })}`;
-      } else {
-        xml = await federationMetadata({ origin: o.origin, tenant, certs: tx.world.keys.signing, signer: tx.world.keys.signing[0]!, algorithm: 'sha256' });
-      }
-      ctx.set('Access-Control-Allow-Origin', '*');
-      ctx.type = 'application/xml; charset=utf-8';
-      ctx.body = xml;
     },
   };
 }

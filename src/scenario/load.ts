@@ -3,10 +3,11 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { z } from 'zod';
 import { GRAPH } from '../entra/urls.js';
-import { scenarioSchema, type Scenario } from './schema.js';
+import { type Scenario, schemas } from './schema.js';
 
 /** An invalid scenario: `file` and `problems` (each "path: what was expected") say what to fix. */
 export class ScenarioError extends Error {
@@ -34,15 +35,19 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 /** Validates an already-parsed value (inline scenarios from code or the admin API). */
 export function parseScenario(value: unknown, source = '<inline>'): Scenario {
-  const result = scenarioSchema.safeParse(value ?? {});
+  const result = schemas().scenarioSchema.safeParse(value ?? {});
   if (!result.success) throw new ScenarioError(source, result.error.issues.map(describeIssue));
   const scenario = result.data;
   checkReferences(scenario, source);
   return scenario;
 }
 
+/** yaml, like zod, loads on first use (synchronously, its CommonJS build): compiled scenarios need neither. */
+let yaml: typeof Yaml | undefined;
+
 function parseYaml(text: string, source: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  const doc = yaml.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ScenarioError(source, doc.errors.map((e) => e.message.split('\n')[0] ?? e.message));
   }
@@ -63,6 +68,8 @@ export const SCENARIO_FILE_LIMIT = 1024 * 1024;
 /** Where a scenario file may come from, when confined (the admin API): inside one of these folders. */
 export interface LoadOptions {
   allowedRoots?: string[];
+  /** Collects every file read (the file and what it extends), for the compiled cache to check later. */
+  files?: Array<{ file: string; text: string }>;
 }
 
 async function checkFile(file: string, o: LoadOptions): Promise<void> {
@@ -89,6 +96,7 @@ async function readRaw(file: string, chain: string[], o: LoadOptions = {}): Prom
   } catch (err) {
     throw new ScenarioError(file, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
   }
+  o.files?.push({ file, text });
   const raw = parseYaml(text, file);
   if (!isObject(raw) || typeof raw.extends !== 'string') return raw;
   const { extends: base, ...rest } = raw;

@@ -1,229 +1,250 @@
 /**
  * THE scenario schema: validation, TypeScript types and the JSON Schema printed by
  * `mock-entra scenario schema` all come from here. Defaults live in defaults.ts.
+ *
+ * zod loads on the first validation, not with the server: a start whose scenario is already
+ * compiled (scenario/source.ts) never needs it. It is required synchronously (its CommonJS build),
+ * so parseScenario() and idp.use() stay synchronous.
  */
-import { z } from 'zod';
+import { createRequire } from 'node:module';
+import type * as Z from 'zod';
 import { AADSTS } from '../entra/aadsts.js';
 import { DEFAULTS } from './defaults.js';
 
-const guid = z
-  .string()
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'expected a GUID like 4b7d3a2e-6c1f-4e8a-9b5d-0f2c8e1a7d36');
-const url = z.string().url('expected an absolute URL');
-/** YAML turns unquoted dates into Date objects; accept both. */
-const date = z.union([z.date(), z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected a date like 2030-01-31')]).transform((d) => new Date(d));
-
-export const secretSchema = z.union([
-  z.string().min(1),
-  z.strictObject({
-    value: z.string().min(1).describe('the secret value a client sends as client_secret'),
-    expires: date.optional().describe('expiry date; a past date gives AADSTS7000222'),
-    name: z.string().optional().describe('description shown in the portal'),
-  }),
-]);
-
-export const apiSchema = z.strictObject({
-  identifierUri: z.string().min(1).optional().describe('Application ID URI, default api://{clientId}'),
-  scopes: z.array(z.string().min(1)).default([]).describe('delegated permissions this API exposes, e.g. access_as_user'),
-  roles: z.array(z.string().min(1)).default([]).describe('app roles (application permissions) this API defines'),
-  accessTokenVersion: z.union([z.literal(1), z.literal(2)]).default(DEFAULTS.accessTokenVersion).describe('accessTokenAcceptedVersion: 1 (Entra default) or 2'),
-});
-
-/** Where a SAML claim's value comes from, as the portal's "Source attribute" names it. */
 export const SAML_SOURCES = ['user.userprincipalname', 'user.mail', 'user.givenname', 'user.surname', 'user.displayname', 'user.objectid', 'user.groups'] as const;
-
-export const samlSchema = z.strictObject({
-  identifier: z.string().min(1).describe('Identifier (Entity ID) of the service provider'),
-  replyUrls: z.array(url).min(1).describe('Reply URLs (Assertion Consumer Service URLs); the first is the default'),
-  logoutUrl: url.optional().describe('Logout URL: where LogoutResponses go'),
-  relayState: z.string().optional().describe('Relay State sent with IdP-initiated sign-in'),
-  nameIdFormat: z.enum(['emailAddress', 'persistent', 'transient', 'unspecified']).default('emailAddress').describe('Name identifier format'),
-  claims: z
-    .record(z.string().min(1), z.enum(SAML_SOURCES))
-    .optional()
-    .describe('attribute name (a URI, or a short name such as mail) -> source; default: Entra\'s givenname, surname, emailaddress, name'),
-  groups: z.enum(['none', 'objectIds', 'names']).default('none').describe('group claim: none, group object IDs, or names'),
-  requireSignedRequests: z.boolean().default(false).describe('refuse unsigned AuthnRequests (AADSTS76021)'),
-  encryptionCertificate: z
-    .string()
-    .regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate')
-    .optional()
-    .describe('"Token encryption": the SP\'s certificate; assertions are then encrypted for it'),
-  verificationCertificates: z
-    .array(z.string().regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate'))
-    .default([])
-    .describe('the SP\'s certificates: signed AuthnRequests must verify with one of them'),
-  signing: z
-    .strictObject({
-      option: z.enum(['assertion', 'response', 'both']).default('assertion').describe('sign the assertion (Entra default), the response, or both'),
-      algorithm: z.enum(['sha256', 'sha1']).default('sha256'),
-      expires: date.optional().describe('when the active signing certificate expires; default three years from its creation'),
-      nextCertificateFrom: date.optional().describe('a second certificate is published in metadata now and signs from this date on'),
-    })
-    .default({ option: 'assertion', algorithm: 'sha256' }),
-});
-
-/** Optional claims mock-entra can add (reference §4). */
 export const OPTIONAL_CLAIMS = ['email', 'upn', 'family_name', 'given_name', 'login_hint', 'sid', 'acct', 'auth_time', 'ctry', 'tenant_ctry', 'tenant_region_scope', 'verified_primary_email', 'idtyp', 'ipaddr', 'preferred_username', 'wids'] as const;
-
-export const appSchema = z.strictObject({
-  name: z.string().min(1).describe('display name; also how other entries refer to this app'),
-  clientId: guid.optional().describe('Application (client) ID; default derived from the name'),
-  secrets: z.array(secretSchema).default([]).describe('client secrets: a string, or { value, expires }'),
-  certificates: z.array(z.string().regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate')).default([]).describe('certificate credentials (PEM): clients sign client_assertion with the matching key'),
-  redirectUris: z.array(url).default([]).describe('Web platform redirect URIs'),
-  spaRedirectUris: z.array(url).default([]).describe('Single-page application redirect URIs: PKCE required, CORS at the token endpoint, 24-hour refresh tokens'),
-  implicitGrant: z
-    .strictObject({
-      idTokens: z.boolean().default(false).describe('"ID tokens (used for implicit and hybrid flows)"'),
-      accessTokens: z.boolean().default(false).describe('"Access tokens (used for implicit flows)"'),
-    })
-    .default({ idTokens: false, accessTokens: false }),
-  postLogoutRedirectUris: z.array(url).default([]),
-  signInAudience: z
-    .enum(['AzureADMyOrg', 'AzureADMultipleOrgs'])
-    .default('AzureADMyOrg')
-    .describe('"Supported account types": single tenant (Entra\'s default; /common and /organizations refuse it with AADSTS50194) or any organization'),
-  publicClient: z.boolean().default(false).describe('"Allow public client flows": ROPC and device code without a secret'),
-  api: apiSchema.optional().describe('present when this app is an API that other apps get tokens for'),
-  permissions: z.record(z.string(), z.array(z.string())).default({}).describe('granted (admin-consented) permissions by API name: { sample-api: [Data.Read] }'),
-  groupMembershipClaims: z.enum(['None', 'SecurityGroup', 'All']).default('None').describe('the manifest setting: put the user\'s group object IDs in the groups claim'),
-  groupClaimNames: z.boolean().default(false).describe('emit group names instead of object IDs in the groups claim (cloud_displayname)'),
-  optionalClaims: z
-    .strictObject({
-      idToken: z.array(z.enum(OPTIONAL_CLAIMS)).default([]),
-      accessToken: z.array(z.enum(OPTIONAL_CLAIMS)).default([]),
-    })
-    .default({ idToken: [], accessToken: [] })
-    .describe('optional claims per token type, as in Token configuration'),
-  assignmentRequired: z.boolean().default(false).describe('"Assignment required?" on the enterprise app: unassigned users get AADSTS50105'),
-  assignments: z.array(z.string()).default([]).describe('users (by UPN) and groups (by name) assigned to the app'),
-  saml: samlSchema.optional().describe('SAML single sign-on settings of an enterprise app'),
-});
-
-export const userSchema = z.strictObject({
-  upn: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected a user principal name like ada@contoso.onmicrosoft.com'),
-  name: z.string().min(1).describe('display name'),
-  password: z.string().default(DEFAULTS.password),
-  id: guid.optional().describe('object ID; default derived from the UPN'),
-  givenName: z.string().optional().describe('default: first word of name'),
-  surname: z.string().optional().describe('default: last word of name'),
-  mail: z.string().optional().describe('mail attribute; without it tokens carry no email'),
-  groups: z.array(z.string()).default([]).describe('group names'),
-  appRoles: z.record(z.string(), z.array(z.string())).default({}).describe('app roles assigned to the user, by app name: { sample-api: [Data.Read] }'),
-  directoryRoles: z.array(z.string()).default([]).describe('directory roles (names such as Global Administrator, or role template IDs): the wids claim'),
-});
-
-export const groupSchema = z.strictObject({
-  name: z.string().min(1),
-  id: guid.optional().describe('object ID; default derived from the name'),
-});
-
-/** Where a fault rule can act: the endpoints a client meets. */
 export const ENDPOINTS = ['authorize', 'token', 'saml', 'metadata', 'jwks', 'discovery', 'userinfo', 'logout'] as const;
 
-export const ruleMatchSchema = z.strictObject({
-  endpoint: z.union([z.enum(ENDPOINTS), z.array(z.enum(ENDPOINTS)).min(1)]).optional().describe('endpoint(s) the rule applies to; default all'),
-  tenant: z.string().optional().describe('tenant ID or domain'),
-  app: z.string().optional().describe('app name, client ID or SAML Identifier'),
-  user: z.string().optional().describe('user UPN (login_hint, username, or the signed-in user)'),
-  grantType: z.string().optional().describe('token requests only: authorization_code, client_credentials, password, refresh_token…'),
-  header: z.record(z.string(), z.string()).optional().describe('request headers that must have these values, e.g. { x-test-id: t1 }'),
-  param: z.record(z.string(), z.string()).optional().describe('request parameters (query or form) that must have these values, e.g. { prompt: none }'),
-});
+/** The schemas, built with zod once it is loaded. */
+function define(z: typeof Z) {
+  const guid = z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'expected a GUID like 4b7d3a2e-6c1f-4e8a-9b5d-0f2c8e1a7d36');
+  const url = z.string().url('expected an absolute URL');
+  /** YAML turns unquoted dates into Date objects; accept both. */
+  const date = z.union([z.date(), z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected a date like 2030-01-31')]).transform((d) => new Date(d));
 
-export const ruleEffectSchema = z
-  .strictObject({
-    error: z
-      .number()
-      .int()
-      .refine((n) => n in AADSTS, { error: (iss) => `AADSTS${String(iss.input)} is not in the catalogue (known: ${Object.keys(AADSTS).join(', ')})` })
+  const secretSchema = z.union([
+    z.string().min(1),
+    z.strictObject({
+      value: z.string().min(1).describe('the secret value a client sends as client_secret'),
+      expires: date.optional().describe('expiry date; a past date gives AADSTS7000222'),
+      name: z.string().optional().describe('description shown in the portal'),
+    }),
+  ]);
+
+  const apiSchema = z.strictObject({
+    identifierUri: z.string().min(1).optional().describe('Application ID URI, default api://{clientId}'),
+    scopes: z.array(z.string().min(1)).default([]).describe('delegated permissions this API exposes, e.g. access_as_user'),
+    roles: z.array(z.string().min(1)).default([]).describe('app roles (application permissions) this API defines'),
+    accessTokenVersion: z.union([z.literal(1), z.literal(2)]).default(DEFAULTS.accessTokenVersion).describe('accessTokenAcceptedVersion: 1 (Entra default) or 2'),
+  });
+
+  /** Where a SAML claim's value comes from, as the portal's "Source attribute" names it. */
+
+  const samlSchema = z.strictObject({
+    identifier: z.string().min(1).describe('Identifier (Entity ID) of the service provider'),
+    replyUrls: z.array(url).min(1).describe('Reply URLs (Assertion Consumer Service URLs); the first is the default'),
+    logoutUrl: url.optional().describe('Logout URL: where LogoutResponses go'),
+    relayState: z.string().optional().describe('Relay State sent with IdP-initiated sign-in'),
+    nameIdFormat: z.enum(['emailAddress', 'persistent', 'transient', 'unspecified']).default('emailAddress').describe('Name identifier format'),
+    claims: z
+      .record(z.string().min(1), z.enum(SAML_SOURCES))
       .optional()
-      .describe('answer with this AADSTS error from the catalogue, in the channel Entra uses'),
-    status: z.union([z.literal(429), z.literal(503)]).optional().describe('429 (throttled, with Retry-After) or 503 (outage)'),
-    retryAfter: z.number().int().positive().default(60).describe('seconds, for status 429/503'),
-    delayMs: z.number().int().min(0).max(120_000).optional().describe('answer this much later'),
-    removeClaims: z.array(z.string()).optional().describe('claims (or SAML attribute names) left out of issued tokens and assertions'),
-    setClaims: z.record(z.string(), z.unknown()).optional().describe('claims (or SAML attributes) overridden in issued tokens and assertions'),
-    clockSkewSeconds: z.number().int().optional().describe('shift iat/nbf/exp (and SAML NotBefore/NotOnOrAfter) by this many seconds: negative = already expired'),
-    breakSignature: z.boolean().optional().describe('issue tokens and SAML responses whose signature does not verify'),
-    swapKey: z.boolean().optional().describe('sign with a key that is not published in JWKS or metadata'),
-  })
-  .refine((e) => Object.keys(e).some((k) => k !== 'retryAfter'), 'a rule must do something: error, status, delayMs, removeClaims, setClaims, clockSkewSeconds, breakSignature or swapKey');
+      .describe('attribute name (a URI, or a short name such as mail) -> source; default: Entra\'s givenname, surname, emailaddress, name'),
+    groups: z.enum(['none', 'objectIds', 'names']).default('none').describe('group claim: none, group object IDs, or names'),
+    requireSignedRequests: z.boolean().default(false).describe('refuse unsigned AuthnRequests (AADSTS76021)'),
+    encryptionCertificate: z
+      .string()
+      .regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate')
+      .optional()
+      .describe('"Token encryption": the SP\'s certificate; assertions are then encrypted for it'),
+    verificationCertificates: z
+      .array(z.string().regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate'))
+      .default([])
+      .describe('the SP\'s certificates: signed AuthnRequests must verify with one of them'),
+    signing: z
+      .strictObject({
+        option: z.enum(['assertion', 'response', 'both']).default('assertion').describe('sign the assertion (Entra default), the response, or both'),
+        algorithm: z.enum(['sha256', 'sha1']).default('sha256'),
+        expires: date.optional().describe('when the active signing certificate expires; default three years from its creation'),
+        nextCertificateFrom: date.optional().describe('a second certificate is published in metadata now and signs from this date on'),
+      })
+      .default({ option: 'assertion', algorithm: 'sha256' }),
+  });
 
-export const occurrenceSchema = z.union([
-  z.literal('always'),
-  z.strictObject({ first: z.number().int().positive() }).describe('only the first N matching requests'),
-  z.strictObject({ every: z.number().int().positive() }).describe('every Nth matching request'),
-  z.strictObject({ after: z.number().int().min(0) }).describe('every matching request after the first N'),
-  z.strictObject({ until: z.string().min(1) }).describe('until the named switch is flipped on'),
-]);
+  /** Optional claims mock-entra can add (reference §4). */
 
-export const ruleSchema = z.strictObject({
-  name: z.string().optional().describe('shown in logs, the dashboard and the admin API'),
-  description: z.string().optional(),
-  when: ruleMatchSchema.default({}),
-  then: ruleEffectSchema,
-  times: occurrenceSchema.default('always').describe('always, { first: N }, { every: N }, { after: N } or { until: switch }'),
-});
+  const appSchema = z.strictObject({
+    name: z.string().min(1).describe('display name; also how other entries refer to this app'),
+    clientId: guid.optional().describe('Application (client) ID; default derived from the name'),
+    secrets: z.array(secretSchema).default([]).describe('client secrets: a string, or { value, expires }'),
+    certificates: z.array(z.string().regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate')).default([]).describe('certificate credentials (PEM): clients sign client_assertion with the matching key'),
+    redirectUris: z.array(url).default([]).describe('Web platform redirect URIs'),
+    spaRedirectUris: z.array(url).default([]).describe('Single-page application redirect URIs: PKCE required, CORS at the token endpoint, 24-hour refresh tokens'),
+    implicitGrant: z
+      .strictObject({
+        idTokens: z.boolean().default(false).describe('"ID tokens (used for implicit and hybrid flows)"'),
+        accessTokens: z.boolean().default(false).describe('"Access tokens (used for implicit flows)"'),
+      })
+      .default({ idTokens: false, accessTokens: false }),
+    postLogoutRedirectUris: z.array(url).default([]),
+    signInAudience: z
+      .enum(['AzureADMyOrg', 'AzureADMultipleOrgs'])
+      .default('AzureADMyOrg')
+      .describe('"Supported account types": single tenant (Entra\'s default; /common and /organizations refuse it with AADSTS50194) or any organization'),
+    publicClient: z.boolean().default(false).describe('"Allow public client flows": ROPC and device code without a secret'),
+    api: apiSchema.optional().describe('present when this app is an API that other apps get tokens for'),
+    permissions: z.record(z.string(), z.array(z.string())).default({}).describe('granted (admin-consented) permissions by API name: { sample-api: [Data.Read] }'),
+    groupMembershipClaims: z.enum(['None', 'SecurityGroup', 'All']).default('None').describe('the manifest setting: put the user\'s group object IDs in the groups claim'),
+    groupClaimNames: z.boolean().default(false).describe('emit group names instead of object IDs in the groups claim (cloud_displayname)'),
+    optionalClaims: z
+      .strictObject({
+        idToken: z.array(z.enum(OPTIONAL_CLAIMS)).default([]),
+        accessToken: z.array(z.enum(OPTIONAL_CLAIMS)).default([]),
+      })
+      .default({ idToken: [], accessToken: [] })
+      .describe('optional claims per token type, as in Token configuration'),
+    assignmentRequired: z.boolean().default(false).describe('"Assignment required?" on the enterprise app: unassigned users get AADSTS50105'),
+    assignments: z.array(z.string()).default([]).describe('users (by UPN) and groups (by name) assigned to the app'),
+    saml: samlSchema.optional().describe('SAML single sign-on settings of an enterprise app'),
+  });
 
-export const scenarioSchema = z.strictObject({
-  $schema: z.string().optional(),
-  extends: z.string().optional().describe('a scenario file (relative path) this one changes: apps/users/groups merge by name, rules are appended'),
-  description: z.string().optional().describe('what this scenario reproduces'),
-  tenant: z.strictObject({
-    id: guid,
-    domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'expected a domain like contoso.onmicrosoft.com'),
-    name: z.string().optional().describe('organisation name; default from the domain'),
-    region: z.string().default(DEFAULTS.region).describe('tenant_region_scope: WW, EU, NA…'),
-  }),
-  signIn: z
+  const userSchema = z.strictObject({
+    upn: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected a user principal name like ada@contoso.onmicrosoft.com'),
+    name: z.string().min(1).describe('display name'),
+    password: z.string().default(DEFAULTS.password),
+    id: guid.optional().describe('object ID; default derived from the UPN'),
+    givenName: z.string().optional().describe('default: first word of name'),
+    surname: z.string().optional().describe('default: last word of name'),
+    mail: z.string().optional().describe('mail attribute; without it tokens carry no email'),
+    groups: z.array(z.string()).default([]).describe('group names'),
+    appRoles: z.record(z.string(), z.array(z.string())).default({}).describe('app roles assigned to the user, by app name: { sample-api: [Data.Read] }'),
+    directoryRoles: z.array(z.string()).default([]).describe('directory roles (names such as Global Administrator, or role template IDs): the wids claim'),
+  });
+
+  const groupSchema = z.strictObject({
+    name: z.string().min(1),
+    id: guid.optional().describe('object ID; default derived from the name'),
+  });
+
+  /** Where a fault rule can act: the endpoints a client meets. */
+
+  const ruleMatchSchema = z.strictObject({
+    endpoint: z.union([z.enum(ENDPOINTS), z.array(z.enum(ENDPOINTS)).min(1)]).optional().describe('endpoint(s) the rule applies to; default all'),
+    tenant: z.string().optional().describe('tenant ID or domain'),
+    app: z.string().optional().describe('app name, client ID or SAML Identifier'),
+    user: z.string().optional().describe('user UPN (login_hint, username, or the signed-in user)'),
+    grantType: z.string().optional().describe('token requests only: authorization_code, client_credentials, password, refresh_token…'),
+    header: z.record(z.string(), z.string()).optional().describe('request headers that must have these values, e.g. { x-test-id: t1 }'),
+    param: z.record(z.string(), z.string()).optional().describe('request parameters (query or form) that must have these values, e.g. { prompt: none }'),
+  });
+
+  const ruleEffectSchema = z
     .strictObject({
-      autoSignIn: z.boolean().default(DEFAULTS.autoSignIn).describe('a login_hint naming a known user signs in without a page'),
-      deviceCode: z
-        .strictObject({
-          interval: z.number().int().min(1).default(DEFAULTS.deviceCodeInterval).describe('seconds between polls (Entra: 5)'),
-          expiresIn: z.number().int().min(1).default(DEFAULTS.deviceCodeSeconds).describe('seconds a device code lives (Entra: 900)'),
-          autoApprove: z.string().optional().describe('UPN of a user who approves every device code at once (CI without a browser)'),
-        })
-        .default({ interval: DEFAULTS.deviceCodeInterval, expiresIn: DEFAULTS.deviceCodeSeconds }),
+      error: z
+        .number()
+        .int()
+        .refine((n) => n in AADSTS, { error: (iss) => `AADSTS${String(iss.input)} is not in the catalogue (known: ${Object.keys(AADSTS).join(', ')})` })
+        .optional()
+        .describe('answer with this AADSTS error from the catalogue, in the channel Entra uses'),
+      status: z.union([z.literal(429), z.literal(503)]).optional().describe('429 (throttled, with Retry-After) or 503 (outage)'),
+      retryAfter: z.number().int().positive().default(60).describe('seconds, for status 429/503'),
+      delayMs: z.number().int().min(0).max(120_000).optional().describe('answer this much later'),
+      removeClaims: z.array(z.string()).optional().describe('claims (or SAML attribute names) left out of issued tokens and assertions'),
+      setClaims: z.record(z.string(), z.unknown()).optional().describe('claims (or SAML attributes) overridden in issued tokens and assertions'),
+      clockSkewSeconds: z.number().int().optional().describe('shift iat/nbf/exp (and SAML NotBefore/NotOnOrAfter) by this many seconds: negative = already expired'),
+      breakSignature: z.boolean().optional().describe('issue tokens and SAML responses whose signature does not verify'),
+      swapKey: z.boolean().optional().describe('sign with a key that is not published in JWKS or metadata'),
     })
-    .default({ autoSignIn: DEFAULTS.autoSignIn, deviceCode: { interval: DEFAULTS.deviceCodeInterval, expiresIn: DEFAULTS.deviceCodeSeconds } }),
-  users: z.array(userSchema).default([]),
-  groups: z.array(groupSchema).default([]),
-  apps: z.array(appSchema).default([]),
-  tokens: z
-    .strictObject({
-      accessTokenLifetime: z.number().int().min(60).default(DEFAULTS.accessTokenSeconds).describe('seconds (Entra: 60–90 min)'),
-      idTokenLifetime: z.number().int().min(60).default(DEFAULTS.idTokenSeconds).describe('seconds (Entra: 1 h)'),
-    })
-    .default({ accessTokenLifetime: DEFAULTS.accessTokenSeconds, idTokenLifetime: DEFAULTS.idTokenSeconds }),
-  keys: z
-    .strictObject({
-      active: z.union([z.literal(1), z.literal(2)]).default(1).describe('which token-signing key signs; both are always published in JWKS (2 = after a key rollover)'),
-    })
-    .default({ active: 1 }),
-  tls: z
-    .strictObject({
-      certificate: z.enum(['trusted', 'untrusted', 'wrong-host']).default('trusted').describe('trusted: issued by the local CA; untrusted: self-signed by an unknown CA; wrong-host: the local CA, but for another host name'),
-    })
-    .default({ certificate: 'trusted' }),
-  rules: z.array(ruleSchema).default([]).describe('fault rules, first match wins'),
-  switches: z.record(z.string(), z.boolean()).default({}).describe('named switches rules can wait on (until), with their initial state'),
-});
+    .refine((e) => Object.keys(e).some((k) => k !== 'retryAfter'), 'a rule must do something: error, status, delayMs, removeClaims, setClaims, clockSkewSeconds, breakSignature or swapKey');
+
+  const occurrenceSchema = z.union([
+    z.literal('always'),
+    z.strictObject({ first: z.number().int().positive() }).describe('only the first N matching requests'),
+    z.strictObject({ every: z.number().int().positive() }).describe('every Nth matching request'),
+    z.strictObject({ after: z.number().int().min(0) }).describe('every matching request after the first N'),
+    z.strictObject({ until: z.string().min(1) }).describe('until the named switch is flipped on'),
+  ]);
+
+  const ruleSchema = z.strictObject({
+    name: z.string().optional().describe('shown in logs, the dashboard and the admin API'),
+    description: z.string().optional(),
+    when: ruleMatchSchema.default({}),
+    then: ruleEffectSchema,
+    times: occurrenceSchema.default('always').describe('always, { first: N }, { every: N }, { after: N } or { until: switch }'),
+  });
+
+  const scenarioSchema = z.strictObject({
+    $schema: z.string().optional(),
+    extends: z.string().optional().describe('a scenario file (relative path) this one changes: apps/users/groups merge by name, rules are appended'),
+    description: z.string().optional().describe('what this scenario reproduces'),
+    tenant: z.strictObject({
+      id: guid,
+      domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'expected a domain like contoso.onmicrosoft.com'),
+      name: z.string().optional().describe('organisation name; default from the domain'),
+      region: z.string().default(DEFAULTS.region).describe('tenant_region_scope: WW, EU, NA…'),
+    }),
+    signIn: z
+      .strictObject({
+        autoSignIn: z.boolean().default(DEFAULTS.autoSignIn).describe('a login_hint naming a known user signs in without a page'),
+        deviceCode: z
+          .strictObject({
+            interval: z.number().int().min(1).default(DEFAULTS.deviceCodeInterval).describe('seconds between polls (Entra: 5)'),
+            expiresIn: z.number().int().min(1).default(DEFAULTS.deviceCodeSeconds).describe('seconds a device code lives (Entra: 900)'),
+            autoApprove: z.string().optional().describe('UPN of a user who approves every device code at once (CI without a browser)'),
+          })
+          .default({ interval: DEFAULTS.deviceCodeInterval, expiresIn: DEFAULTS.deviceCodeSeconds }),
+      })
+      .default({ autoSignIn: DEFAULTS.autoSignIn, deviceCode: { interval: DEFAULTS.deviceCodeInterval, expiresIn: DEFAULTS.deviceCodeSeconds } }),
+    users: z.array(userSchema).default([]),
+    groups: z.array(groupSchema).default([]),
+    apps: z.array(appSchema).default([]),
+    tokens: z
+      .strictObject({
+        accessTokenLifetime: z.number().int().min(60).default(DEFAULTS.accessTokenSeconds).describe('seconds (Entra: 60–90 min)'),
+        idTokenLifetime: z.number().int().min(60).default(DEFAULTS.idTokenSeconds).describe('seconds (Entra: 1 h)'),
+      })
+      .default({ accessTokenLifetime: DEFAULTS.accessTokenSeconds, idTokenLifetime: DEFAULTS.idTokenSeconds }),
+    keys: z
+      .strictObject({
+        active: z.union([z.literal(1), z.literal(2)]).default(1).describe('which token-signing key signs; both are always published in JWKS (2 = after a key rollover)'),
+      })
+      .default({ active: 1 }),
+    tls: z
+      .strictObject({
+        certificate: z.enum(['trusted', 'untrusted', 'wrong-host']).default('trusted').describe('trusted: issued by the local CA; untrusted: self-signed by an unknown CA; wrong-host: the local CA, but for another host name'),
+      })
+      .default({ certificate: 'trusted' }),
+    rules: z.array(ruleSchema).default([]).describe('fault rules, first match wins'),
+    switches: z.record(z.string(), z.boolean()).default({}).describe('named switches rules can wait on (until), with their initial state'),
+  });
+  return { secretSchema, apiSchema, samlSchema, appSchema, userSchema, groupSchema, ruleMatchSchema, ruleEffectSchema, occurrenceSchema, ruleSchema, scenarioSchema };
+}
+
+let built: ReturnType<typeof define> | undefined;
+
+/** The zod schemas (loads zod on first use). */
+export function schemas(): ReturnType<typeof define> {
+  built ??= define(createRequire(import.meta.url)('zod') as typeof Z);
+  return built;
+}
+
+type Schemas = ReturnType<typeof define>;
 
 /** A scenario as written (a file, or code): defaults may be left out. */
-export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioInput = Z.input<Schemas['scenarioSchema']>;
 /** A scenario after validation, with every default filled in. */
-export type Scenario = z.output<typeof scenarioSchema>;
-export type AppInput = z.output<typeof appSchema>;
+export type Scenario = Z.output<Schemas['scenarioSchema']>;
+export type AppInput = Z.output<Schemas['appSchema']>;
 /** A fault rule after validation. */
-export type Rule = z.output<typeof ruleSchema>;
+export type Rule = Z.output<Schemas['ruleSchema']>;
 /** A fault rule as written: `when` (what it matches), `then` (what happens), `times` (how often). */
-export type RuleInput = z.input<typeof ruleSchema>;
+export type RuleInput = Z.input<Schemas['ruleSchema']>;
 /** The endpoints a rule's `when.endpoint` names. */
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export function scenarioJsonSchema(): unknown {
-  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' });
+  const z = createRequire(import.meta.url)('zod') as typeof Z;
+  return z.toJSONSchema(schemas().scenarioSchema, { io: 'input', unrepresentable: 'any' });
 }

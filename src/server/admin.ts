@@ -10,7 +10,7 @@ import type { Context, Next } from 'koa';
 import { EntraError } from '../entra/errors.js';
 import { describeRule } from '../faults/rules.js';
 import { loadScenarioFile, parseScenario, parseScenarioText, SHIPPED_SCENARIOS, ScenarioError } from '../scenario/load.js';
-import { ruleSchema, type RuleInput, type Scenario } from '../scenario/schema.js';
+import { type RuleInput, type Scenario, schemas } from '../scenario/schema.js';
 import type { RequestRecord } from './log.js';
 import type { World } from './world.js';
 
@@ -147,7 +147,7 @@ export function describeState(world: World) {
 /** Parses a rule given as JSON; `once: true` is shorthand for `times: { first: 1 }`. */
 export function parseRule(input: RuleInput & { once?: boolean }) {
   const { once, ...rule } = input;
-  return ruleSchema.parse(once ? { ...rule, times: { first: 1 } } : rule);
+  return schemas().ruleSchema.parse(once ? { ...rule, times: { first: 1 } } : rule);
 }
 
 export function adminRoutes(host: AdminHost): Router {

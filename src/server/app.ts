@@ -12,17 +12,14 @@ import { EntraError } from '../entra/errors.js';
 import { asClientError, renderError } from '../entra/render.js';
 import { TENANT_SEGMENT } from '../entra/urls.js';
 import { gate } from '../faults/gate.js';
-import { graphHandlers } from '../graph/routes.js';
 import type { KeyMaterial } from '../keys/store.js';
-import { oidcHandlers } from '../oidc/routes.js';
-import { samlHandlers } from '../saml/sso.js';
 import type { Scenario } from '../scenario/schema.js';
-import { uiHandlers } from '../ui/routes.js';
 import { adminRoutes } from './admin.js';
 import { readForm } from './body.js';
+import { documentHandlers } from './documents.js';
 import { MockEvents } from './events.js';
 import { type LogFormat, type RequestRecord, requestLog } from './log.js';
-import { type Handler, type Handlers, ROUTES, type RouteDef } from './routes.js';
+import { type FrontEnd, type Handler, type Handlers, ROUTES, type RouteDef, type RoutesOf } from './routes.js';
 import { Runtime } from './runtime.js';
 import type { Transaction } from './transaction.js';
 import { buildWorld, type World } from './world.js';
@@ -71,8 +68,13 @@ function resolveTenant(ctx: Context, tx: Transaction, def: RouteDef): void {
   tx.segment = segment;
 }
 
-function register(router: Router, def: RouteDef, handler: Handler): void {
+/** A front-end's handlers, made on its first request (concurrent first requests share the load). */
+type FrontEnds = { [F in FrontEnd]: () => Handlers<RoutesOf<F>> | Promise<Handlers<RoutesOf<F>>> };
+
+function register(router: Router, def: RouteDef, frontEnd: () => Promise<Partial<Handlers>>): void {
+  let handler: Handler | undefined;
   const run = async (ctx: Context) => {
+    handler ??= (await frontEnd())[def.name as keyof Handlers]!;
     const tx = ctx.state.tx;
     tx.route = def;
     if (def.unlogged) tx.unlogged = true;
@@ -126,14 +128,26 @@ export function createApp(o: AppOptions): MockApp {
     mock.recent.push(r);
     if (mock.recent.length > RECENT_LIMIT) mock.recent.splice(0, mock.recent.length - RECENT_LIMIT);
   };
-  const handlers: Handlers = {
-    ...oidcHandlers({ origin: o.origin, internalSecret: deps.internalSecret }),
-    ...samlHandlers({ origin: o.origin, keys: o.keys }),
-    ...graphHandlers({ origin: o.origin }),
-    ...uiHandlers({ origin: o.origin, keys: o.keys, recent: () => mock.recent, adminToken: o.adminToken }),
+  // Only the documents load with the server: the provider, SAML's XML stack, Graph and the dashboard on first use.
+  const frontEnds: FrontEnds = {
+    documents: () => documentHandlers({ origin: o.origin }),
+    oidc: async () => (await import('../oidc/routes.js')).oidcHandlers({ origin: o.origin, internalSecret: deps.internalSecret }),
+    saml: async () => (await import('../saml/sso.js')).samlHandlers({ origin: o.origin, keys: o.keys }),
+    graph: async () => (await import('../graph/routes.js')).graphHandlers({ origin: o.origin }),
+    ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: () => mock.recent, adminToken: o.adminToken }),
+  };
+  const loaded = new Map<FrontEnd, Promise<Partial<Handlers>>>();
+  const frontEnd = (f: FrontEnd) => () => {
+    let p = loaded.get(f);
+    if (!p) {
+      const make: () => Partial<Handlers> | Promise<Partial<Handlers>> = frontEnds[f];
+      p = Promise.resolve().then(make);
+      loaded.set(f, p);
+    }
+    return p;
   };
   const router = new Router();
-  for (const def of ROUTES) register(router, def, handlers[def.name]);
+  for (const def of ROUTES) register(router, def, frontEnd(def.frontEnd));
 
   /**
    * No answer is sniffed as another type; no page of ours can be framed (clickjacking of the

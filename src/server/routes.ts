@@ -18,8 +18,15 @@ export type Method = 'GET' | 'POST' | 'OPTIONS' | 'ALL';
  */
 export type RouteChannel = 'json' | 'page' | 'redirect' | 'graph';
 
+/**
+ * Which front-end answers a route. Front-ends load on their route's first request, so a start
+ * that only serves metadata never loads the provider, SAML's XML stack or the dashboard.
+ */
+export type FrontEnd = 'documents' | 'oidc' | 'saml' | 'graph' | 'ui';
+
 export interface RouteDef {
   readonly name: string;
+  readonly frontEnd: FrontEnd;
   readonly methods: readonly Method[];
   readonly path: string;
   readonly channel: RouteChannel;
@@ -41,56 +48,58 @@ const r = <const T extends RouteDef>(def: T) => def;
 
 export const ROUTES = [
   // OIDC metadata (reference §1–§3, §9).
-  r({ name: 'instanceDiscovery', methods: ['GET'], path: paths.instanceDiscovery, channel: 'json', endpoint: 'discovery', tenant: 'none' }),
-  r({ name: 'userRealm', methods: ['GET'], path: paths.userRealm, channel: 'json', endpoint: 'discovery', tenant: 'none' }),
-  r({ name: 'discovery.v2', methods: ['GET'], path: paths.v2.discovery, channel: 'json', endpoint: 'discovery', tenant: 'path', protocol: 'v2' }),
-  r({ name: 'discovery.v1', methods: ['GET'], path: paths.v1.discovery, channel: 'json', endpoint: 'discovery', tenant: 'path', protocol: 'v1' }),
-  r({ name: 'jwks.v2', methods: ['GET'], path: paths.v2.keys, channel: 'json', endpoint: 'jwks', tenant: 'path', protocol: 'v2' }),
-  r({ name: 'jwks.v1', methods: ['GET'], path: paths.v1.keys, channel: 'json', endpoint: 'jwks', tenant: 'path', protocol: 'v1' }),
+  r({ name: 'instanceDiscovery', frontEnd: 'documents', methods: ['GET'], path: paths.instanceDiscovery, channel: 'json', endpoint: 'discovery', tenant: 'none' }),
+  r({ name: 'userRealm', frontEnd: 'documents', methods: ['GET'], path: paths.userRealm, channel: 'json', endpoint: 'discovery', tenant: 'none' }),
+  r({ name: 'discovery.v2', frontEnd: 'documents', methods: ['GET'], path: paths.v2.discovery, channel: 'json', endpoint: 'discovery', tenant: 'path', protocol: 'v2' }),
+  r({ name: 'discovery.v1', frontEnd: 'documents', methods: ['GET'], path: paths.v1.discovery, channel: 'json', endpoint: 'discovery', tenant: 'path', protocol: 'v1' }),
+  r({ name: 'jwks.v2', frontEnd: 'documents', methods: ['GET'], path: paths.v2.keys, channel: 'json', endpoint: 'jwks', tenant: 'path', protocol: 'v2' }),
+  r({ name: 'jwks.v1', frontEnd: 'documents', methods: ['GET'], path: paths.v1.keys, channel: 'json', endpoint: 'jwks', tenant: 'path', protocol: 'v1' }),
   // OIDC sign-in (reference §6).
-  r({ name: 'authorize.v2', methods: ['GET', 'POST'], path: paths.v2.authorize, channel: 'redirect', endpoint: 'authorize', tenant: 'path', protocol: 'v2' }),
-  r({ name: 'authorize.v1', methods: ['GET', 'POST'], path: paths.v1.authorize, channel: 'redirect', endpoint: 'authorize', tenant: 'path', protocol: 'v1' }),
-  r({ name: 'authorize.resume', methods: ['GET'], path: `${paths.v2.authorize}/:uid`, channel: 'redirect', endpoint: 'authorize', tenant: 'path', continues: true }),
-  r({ name: 'login', methods: ['GET', 'POST'], path: paths.login, channel: 'page', endpoint: 'authorize', tenant: 'path', continues: true }),
-  r({ name: 'logout.v2', methods: ['ALL'], path: paths.v2.logout, channel: 'page', endpoint: 'logout', tenant: 'path', protocol: 'v2' }),
-  r({ name: 'logout.v1', methods: ['ALL'], path: paths.v1.logout, channel: 'page', endpoint: 'logout', tenant: 'path', protocol: 'v1' }),
+  r({ name: 'authorize.v2', frontEnd: 'oidc', methods: ['GET', 'POST'], path: paths.v2.authorize, channel: 'redirect', endpoint: 'authorize', tenant: 'path', protocol: 'v2' }),
+  r({ name: 'authorize.v1', frontEnd: 'oidc', methods: ['GET', 'POST'], path: paths.v1.authorize, channel: 'redirect', endpoint: 'authorize', tenant: 'path', protocol: 'v1' }),
+  r({ name: 'authorize.resume', frontEnd: 'oidc', methods: ['GET'], path: `${paths.v2.authorize}/:uid`, channel: 'redirect', endpoint: 'authorize', tenant: 'path', continues: true }),
+  r({ name: 'login', frontEnd: 'oidc', methods: ['GET', 'POST'], path: paths.login, channel: 'page', endpoint: 'authorize', tenant: 'path', continues: true }),
+  r({ name: 'logout.v2', frontEnd: 'oidc', methods: ['ALL'], path: paths.v2.logout, channel: 'page', endpoint: 'logout', tenant: 'path', protocol: 'v2' }),
+  r({ name: 'logout.v1', frontEnd: 'oidc', methods: ['ALL'], path: paths.v1.logout, channel: 'page', endpoint: 'logout', tenant: 'path', protocol: 'v1' }),
   // The provider's own sign-out steps (confirm, success) under the logout path.
-  r({ name: 'logout.steps', methods: ['ALL'], path: `${paths.v2.logout}/*rest`, channel: 'page', endpoint: 'logout', tenant: 'path', continues: true }),
+  r({ name: 'logout.steps', frontEnd: 'oidc', methods: ['ALL'], path: `${paths.v2.logout}/*rest`, channel: 'page', endpoint: 'logout', tenant: 'path', continues: true }),
   // Tokens (reference §5, §8).
-  r({ name: 'token.v2', methods: ['POST'], path: paths.v2.token, channel: 'json', endpoint: 'token', tenant: 'path', protocol: 'v2' }),
-  r({ name: 'token.v1', methods: ['POST'], path: paths.v1.token, channel: 'json', endpoint: 'token', tenant: 'path', protocol: 'v1' }),
-  r({ name: 'token.preflight', methods: ['OPTIONS'], path: paths.v2.token, channel: 'json', tenant: 'none' }),
-  r({ name: 'devicecode.v2', methods: ['POST'], path: paths.v2.devicecode, channel: 'json', endpoint: 'token', tenant: 'path', protocol: 'v2' }),
-  r({ name: 'devicecode.v1', methods: ['POST'], path: paths.v1.devicecode, channel: 'json', endpoint: 'token', tenant: 'path', protocol: 'v1' }),
-  r({ name: 'deviceLogin', methods: ['GET'], path: paths.deviceLogin, channel: 'page', tenant: 'none' }),
-  r({ name: 'deviceLogin.code', methods: ['POST'], path: paths.deviceLogin, channel: 'page', tenant: 'none' }),
-  r({ name: 'deviceLogin.signIn', methods: ['POST'], path: `${paths.deviceLogin}/:code`, channel: 'page', endpoint: 'authorize', tenant: 'none', continues: true }),
+  r({ name: 'token.v2', frontEnd: 'oidc', methods: ['POST'], path: paths.v2.token, channel: 'json', endpoint: 'token', tenant: 'path', protocol: 'v2' }),
+  r({ name: 'token.v1', frontEnd: 'oidc', methods: ['POST'], path: paths.v1.token, channel: 'json', endpoint: 'token', tenant: 'path', protocol: 'v1' }),
+  r({ name: 'token.preflight', frontEnd: 'oidc', methods: ['OPTIONS'], path: paths.v2.token, channel: 'json', tenant: 'none' }),
+  r({ name: 'devicecode.v2', frontEnd: 'oidc', methods: ['POST'], path: paths.v2.devicecode, channel: 'json', endpoint: 'token', tenant: 'path', protocol: 'v2' }),
+  r({ name: 'devicecode.v1', frontEnd: 'oidc', methods: ['POST'], path: paths.v1.devicecode, channel: 'json', endpoint: 'token', tenant: 'path', protocol: 'v1' }),
+  r({ name: 'deviceLogin', frontEnd: 'oidc', methods: ['GET'], path: paths.deviceLogin, channel: 'page', tenant: 'none' }),
+  r({ name: 'deviceLogin.code', frontEnd: 'oidc', methods: ['POST'], path: paths.deviceLogin, channel: 'page', tenant: 'none' }),
+  r({ name: 'deviceLogin.signIn', frontEnd: 'oidc', methods: ['POST'], path: `${paths.deviceLogin}/:code`, channel: 'page', endpoint: 'authorize', tenant: 'none', continues: true }),
   // SAML (reference §10).
-  r({ name: 'saml', methods: ['GET', 'POST'], path: paths.saml2, channel: 'page', endpoint: 'saml', tenant: 'path' }),
-  r({ name: 'saml.login', methods: ['POST'], path: paths.samlLogin, channel: 'page', endpoint: 'saml', tenant: 'path', continues: true }),
-  r({ name: 'saml.launch', methods: ['GET'], path: paths.samlLaunch, channel: 'page', endpoint: 'saml', tenant: 'query' }),
-  r({ name: 'federationMetadata', methods: ['GET'], path: paths.federationMetadata, channel: 'json', endpoint: 'metadata', tenant: 'path' }),
+  r({ name: 'saml', frontEnd: 'saml', methods: ['GET', 'POST'], path: paths.saml2, channel: 'page', endpoint: 'saml', tenant: 'path' }),
+  r({ name: 'saml.login', frontEnd: 'saml', methods: ['POST'], path: paths.samlLogin, channel: 'page', endpoint: 'saml', tenant: 'path', continues: true }),
+  r({ name: 'saml.launch', frontEnd: 'saml', methods: ['GET'], path: paths.samlLaunch, channel: 'page', endpoint: 'saml', tenant: 'query' }),
+  r({ name: 'federationMetadata', frontEnd: 'documents', methods: ['GET'], path: paths.federationMetadata, channel: 'json', endpoint: 'metadata', tenant: 'path' }),
   // The small Microsoft Graph (reference §11): the caller's tenant comes from its token.
-  r({ name: 'graph.me', methods: ['GET'], path: '/v1.0/me', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.user', methods: ['GET'], path: '/v1.0/users/:id', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.me.memberOf', methods: ['GET'], path: '/v1.0/me/memberOf', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.user.memberOf', methods: ['GET'], path: '/v1.0/users/:id/memberOf', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.me.getMemberObjects', methods: ['POST'], path: '/v1.0/me/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.me.getMemberGroups', methods: ['POST'], path: '/v1.0/me/getMemberGroups', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.user.getMemberObjects', methods: ['POST'], path: '/v1.0/users/:id/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.user.getMemberGroups', methods: ['POST'], path: '/v1.0/users/:id/getMemberGroups', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.me', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/me', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.user', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/users/:id', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.me.memberOf', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/me/memberOf', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.user.memberOf', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/users/:id/memberOf', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.me.getMemberObjects', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/me/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.me.getMemberGroups', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/me/getMemberGroups', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.user.getMemberObjects', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/users/:id/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.user.getMemberGroups', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/users/:id/getMemberGroups', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
   // Where the groups overage claim points (Azure AD Graph's path shape, reference §4).
-  r({ name: 'graph.overage', methods: ['POST'], path: '/:tenant/users/:id/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'userinfo', methods: ['ALL'], path: paths.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'userinfo.v1', methods: ['ALL'], path: paths.v1.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none', protocol: 'v1' }),
+  r({ name: 'graph.overage', frontEnd: 'graph', methods: ['POST'], path: '/:tenant/users/:id/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'userinfo', frontEnd: 'graph', methods: ['ALL'], path: paths.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'userinfo.v1', frontEnd: 'graph', methods: ['ALL'], path: paths.v1.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none', protocol: 'v1' }),
   // The dashboard: not Entra's, not faulted, not logged.
-  r({ name: 'dashboard', methods: ['GET'], path: '/', channel: 'page', tenant: 'none', unlogged: true }),
-  r({ name: 'dashboard.requests', methods: ['GET'], path: '/requests', channel: 'page', tenant: 'none', unlogged: true }),
-  r({ name: 'dashboard.request', methods: ['GET'], path: '/requests/:traceId', channel: 'page', tenant: 'none', unlogged: true }),
-  r({ name: 'dashboard.switch', methods: ['POST'], path: '/_mock/ui/switches', channel: 'page', tenant: 'none' }),
+  r({ name: 'dashboard', frontEnd: 'ui', methods: ['GET'], path: '/', channel: 'page', tenant: 'none', unlogged: true }),
+  r({ name: 'dashboard.requests', frontEnd: 'ui', methods: ['GET'], path: '/requests', channel: 'page', tenant: 'none', unlogged: true }),
+  r({ name: 'dashboard.request', frontEnd: 'ui', methods: ['GET'], path: '/requests/:traceId', channel: 'page', tenant: 'none', unlogged: true }),
+  r({ name: 'dashboard.switch', frontEnd: 'ui', methods: ['POST'], path: '/_mock/ui/switches', channel: 'page', tenant: 'none' }),
 ] as const;
 
 export type RouteName = (typeof ROUTES)[number]['name'];
+/** The routes one front-end answers: its handlers function returns exactly these. */
+export type RoutesOf<F extends FrontEnd> = Extract<(typeof ROUTES)[number], { frontEnd: F }>['name'];
 
 const BY_NAME = new Map<string, RouteDef>(ROUTES.map((d) => [d.name, d]));
 

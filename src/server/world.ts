@@ -10,6 +10,7 @@ import { FaultState } from '../faults/state.js';
 import type { KeyMaterial } from '../keys/store.js';
 import type { Engine } from '../oidc/provider.js';
 import type { Scenario } from '../scenario/schema.js';
+import { Documents } from './documents.js';
 import type { Runtime } from './runtime.js';
 
 export interface World {
@@ -26,6 +27,8 @@ export interface World {
   keys: KeyMaterial;
   /** The origin clients reach this server on. */
   origin: string;
+  /** Static documents (discovery, JWKS, metadata) built from this world, as prepared bytes. */
+  documents: Documents;
 }
 
 export interface WorldDeps {
@@ -58,5 +61,5 @@ export function buildWorld(scenario: Scenario, source: string, d: WorldDeps): Wo
     }
     return e;
   };
-  return { scenario, source, directory, engine, faults: new FaultState(scenario.rules, scenario.switches), runtime: d.runtime, keys, origin: d.origin };
+  return { scenario, source, directory, engine, faults: new FaultState(scenario.rules, scenario.switches), runtime: d.runtime, keys, origin: d.origin, documents: new Documents() };
 }

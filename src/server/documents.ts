@@ -1,0 +1,127 @@
+/**
+ * Static documents (discovery v1/v2, JWKS, federation metadata, instance discovery) as prepared
+ * bytes: built on first request, once per world and per key (tenant as named, app, query), then
+ * served as the same Buffer with an ETag. A scenario switch builds a new world, so a document
+ * never outlives the directory and keys it was built from.
+ */
+import { createHash } from 'node:crypto';
+import type { Context } from 'koa';
+import { findTenant, TENANT_ALIASES } from '../directory/lookup.js';
+import { EntraError } from '../entra/errors.js';
+import { v1Issuer, v2Issuer } from '../entra/urls.js';
+import { discoveryV1, discoveryV2, jwks } from '../oidc/discovery.js';
+import { type Handlers, type RoutesOf, url } from './routes.js';
+import type { Transaction } from './transaction.js';
+
+export interface Prepared {
+  body: Buffer;
+  /** Strong ETag: a hash of the bytes. */
+  etag: string;
+  type: string;
+}
+
+/** Entra's headers on metadata (reference §1): cached a day by the client, readable cross-origin. */
+const METADATA_HEADERS = { 'Cache-Control': 'max-age=86400, private', 'Access-Control-Allow-Origin': '*' } as const;
+
+/** Keys come partly from the request (a tenant alias, `?appid=`, MSAL's authorization_endpoint): the cache is bounded. */
+const MAX_DOCUMENTS = 512;
+
+export function prepare(text: string, type: string): Prepared {
+  const body = Buffer.from(text, 'utf8');
+  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, type };
+}
+
+export const prepareJson = (value: unknown) => prepare(JSON.stringify(value), 'application/json; charset=utf-8');
+
+/** One world's documents. A failed build is not kept: the next request tries again. */
+export class Documents {
+  private readonly cache = new Map<string, Promise<Prepared>>();
+
+  get(key: string, build: () => Prepared | Promise<Prepared>): Promise<Prepared> {
+    let p = this.cache.get(key);
+    if (!p) {
+      p = Promise.resolve().then(build);
+      p.catch(() => this.cache.delete(key));
+      // Oldest out first: the documents a deployment uses are few and stay hot.
+      if (this.cache.size >= MAX_DOCUMENTS) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+}
+
+/** Answers with a prepared document: 304 when the client's If-None-Match already names it. */
+export function sendPrepared(ctx: Context, doc: Prepared): void {
+  ctx.set(METADATA_HEADERS);
+  ctx.set('ETag', doc.etag);
+  const match = ctx.get('if-none-match');
+  if (match && (match === '*' || match.split(',').some((t) => t.trim().replace(/^W\//, '') === doc.etag))) {
+    ctx.status = 304;
+    return;
+  }
+  ctx.type = doc.type;
+  ctx.body = doc.body;
+}
+
+
+/** How the request named its tenant, as far as the documents differ by it: an alias (lower case) or the tenant's GUID. */
+const tenantKey = (tx: Transaction) => (TENANT_ALIASES.has(tx.segment!.toLowerCase()) ? tx.segment!.toLowerCase() : tx.tenant!.id);
+
+/** The metadata front-end: documents built from the directory and keys, never by the provider. */
+export function documentHandlers(o: { origin: string }): Handlers<RoutesOf<'documents'>> {
+  const serve = async (ctx: Context, tx: Transaction, key: string, build: () => Prepared | Promise<Prepared>) => sendPrepared(ctx, await tx.world.documents.get(key, build));
+  const keysFor = (tx: Transaction, issuer: (tid: string) => string) => {
+    const t = tenantKey(tx);
+    return jwks(tx.world.keys.signing, issuer(TENANT_ALIASES.has(t) ? '{tenantid}' : t));
+  };
+  return {
+    // MSAL's instance discovery: 200 for any tenant, naming this host as the only cloud alias.
+    instanceDiscovery: (ctx, tx) => {
+      const auth = String(ctx.query.authorization_endpoint ?? '');
+      const tenant = /^https?:\/\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'common';
+      const version = String(ctx.query['api-version'] ?? '1.1');
+      const host = new URL(o.origin).host;
+      return serve(ctx, tx, `instance|${tenant}|${version}`, () =>
+        prepareJson({
+          tenant_discovery_endpoint: url(o.origin, 'discovery.v2', { tenant }),
+          'api-version': version,
+          metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+        }),
+      );
+    },
+    // Home-realm discovery, asked by MSAL before ROPC: per user, so built each time. Body shape (unverified) after MSAL's and ADAL's readers.
+    userRealm: (ctx, tx) => {
+      const user = String(ctx.params.user);
+      const domain = (user.includes('@') ? user.split('@').pop()! : user).toLowerCase();
+      const tenant = findTenant(tx.world.directory, domain);
+      ctx.set(METADATA_HEADERS);
+      ctx.type = 'application/json; charset=utf-8';
+      ctx.body = {
+        ver: '1.0',
+        account_type: tenant && tenant.domain === domain ? 'Managed' : 'Unknown',
+        domain_name: domain,
+        cloud_instance_name: 'microsoftonline.com',
+        cloud_audience_urn: 'urn:federation:MicrosoftOnline',
+      };
+    },
+    'discovery.v2': (ctx, tx) => serve(ctx, tx, `v2|${tenantKey(tx)}`, () => prepareJson(discoveryV2(o.origin, tx.tenant!, tx.segment!))),
+    'discovery.v1': (ctx, tx) => serve(ctx, tx, `v1|${tenantKey(tx)}`, () => prepareJson(discoveryV1(o.origin, tx.tenant!, tx.segment!))),
+    'jwks.v2': (ctx, tx) => serve(ctx, tx, `jwks.v2|${tenantKey(tx)}`, () => prepareJson(keysFor(tx, (t) => v2Issuer(o.origin, t)))),
+    'jwks.v1': (ctx, tx) => serve(ctx, tx, `jwks.v1|${tenantKey(tx)}`, () => prepareJson(keysFor(tx, v1Issuer))),
+    // Signed XML: the SAML modules load on the first request for it. Per app with ?appid= (its own certificates, UTF-8 BOM).
+    federationMetadata: (ctx, tx) => {
+      const tenant = tx.tenant!;
+      const appId = typeof ctx.query.appid === 'string' ? ctx.query.appid.toLowerCase() : undefined;
+      const app = appId ? tenant.apps.find((a) => a.clientId === appId && a.saml) : undefined;
+      if (appId && !app) throw new EntraError(700016, { params: { appId, tenant: tenant.id } });
+      return serve(ctx, tx, `federation|${tenant.id}|${app?.clientId ?? ''}`, async () => {
+        const { federationMetadata } = await import('../saml/metadata.js');
+        const type = 'application/xml; charset=utf-8';
+        if (!app) return prepare(await federationMetadata({ origin: o.origin, tenant, certs: tx.world.keys.signing, signer: tx.world.keys.signing[0]!, algorithm: 'sha256' }), type);
+        const { appCerts } = await import('../saml/signing.js');
+        const certs = await appCerts(tx.runtime, tx.world.keys.certsDir, app);
+        return prepare(`\uFEFF${await federationMetadata({ origin: o.origin, tenant, certs: certs.published, signer: certs.active, algorithm: 'sha256' })}`, type);
+      });
+    },
+  };
+}
