@@ -157,7 +157,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     useScenario: async (next) => {
       await mock.switchTo(typeof next === 'object' ? () => parseCompiledScenario(next, cacheDir) : () => loadCompiledScenario(next, cacheDir), typeof next === 'object' ? '<inline>' : next);
     },
-    requests: () => [...mock.recent],
+    requests: () => mock.recent(),
     rotateKeys: () => {
       const active = mock.world.scenario.keys.active === 1 ? 2 : 1;
       void mock.switchTo({ ...mock.world.scenario, keys: { active } }, mock.world.source);

@@ -14,7 +14,7 @@ import { TENANT_SEGMENT } from '../entra/urls.js';
 import { gate } from '../faults/gate.js';
 import type { KeyMaterial } from '../keys/store.js';
 import type { Scenario } from '../scenario/schema.js';
-import { adminRoutes } from './admin.js';
+import { ADMIN_PREFIX, adminRoutes } from './admin.js';
 import { readForm } from './body.js';
 import { documentHandlers } from './documents.js';
 import { MockEvents } from './events.js';
@@ -45,8 +45,8 @@ export interface MockApp {
   switchTo(scenario: Scenario | (() => Promise<Scenario>), source: string): Promise<void>;
   /** Runs after every switch (start() swaps the TLS certificate there). */
   onSwitch?: (scenario: Scenario) => Promise<void>;
-  /** The most recent requests, oldest first. */
-  recent: RequestRecord[];
+  /** The most recent requests (at most 500), oldest first: a copy. */
+  recent(): RequestRecord[];
   events: MockEvents;
   runtime: Runtime;
 }
@@ -100,6 +100,11 @@ function register(router: Router, def: RouteDef, frontEnd: () => Promise<Partial
   }
 }
 
+/** Runs `mw` for paths under `prefix` only. */
+function underPrefix(prefix: string, mw: ReturnType<Router['routes']>): Koa.Middleware {
+  return (ctx, next) => (ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? mw(ctx as Parameters<typeof mw>[0], next) : next());
+}
+
 export function createApp(o: AppOptions): MockApp {
   const runtime = new Runtime();
   const deps = { origin: o.origin, keys: o.keys, internalSecret: newSecret(), cookieKeys: [newSecret()], runtime };
@@ -120,13 +125,15 @@ export function createApp(o: AppOptions): MockApp {
       switching = run.catch(() => undefined);
       return run;
     },
-    recent: [],
+    recent: () => log.slice(-RECENT_LIMIT),
     events,
     runtime,
   };
+  // Trimmed in batches, not one record a request: the log is read far less often than written.
+  const log: RequestRecord[] = [];
   const keep = (r: RequestRecord) => {
-    mock.recent.push(r);
-    if (mock.recent.length > RECENT_LIMIT) mock.recent.splice(0, mock.recent.length - RECENT_LIMIT);
+    log.push(r);
+    if (log.length >= 2 * RECENT_LIMIT) log.splice(0, log.length - RECENT_LIMIT);
   };
   // Only the documents load with the server: the provider, SAML's XML stack, Graph and the dashboard on first use.
   const frontEnds: FrontEnds = {
@@ -134,7 +141,7 @@ export function createApp(o: AppOptions): MockApp {
     oidc: async () => (await import('../oidc/routes.js')).oidcHandlers({ origin: o.origin, internalSecret: deps.internalSecret }),
     saml: async () => (await import('../saml/sso.js')).samlHandlers({ origin: o.origin, keys: o.keys }),
     graph: async () => (await import('../graph/routes.js')).graphHandlers({ origin: o.origin }),
-    ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: () => mock.recent, adminToken: o.adminToken }),
+    ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: mock.recent, adminToken: o.adminToken }),
   };
   const loaded = new Map<FrontEnd, Promise<Partial<Handlers>>>();
   const frontEnd = (f: FrontEnd) => () => {
@@ -157,7 +164,9 @@ export function createApp(o: AppOptions): MockApp {
   const securityHeaders = async (ctx: Context, next: Koa.Next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
     await next();
-    if (ctx.response.is('html') && !(typeof ctx.body === 'string' && ctx.body.includes('document.forms[0].submit()'))) {
+    // The header as set, not ctx.response.is('html'): that parses a media type on every request.
+    const type = ctx.response.get('Content-Type');
+    if (typeof type === 'string' && type.startsWith('text/html') && !(typeof ctx.body === 'string' && ctx.body.includes('document.forms[0].submit()'))) {
       ctx.set('X-Frame-Options', 'DENY');
       ctx.set('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
     }
@@ -180,9 +189,9 @@ export function createApp(o: AppOptions): MockApp {
   const admin = adminRoutes({
     world: () => mock.world,
     switchTo: (s, src) => mock.switchTo(s, src),
-    recent: () => mock.recent,
+    recent: mock.recent,
     clearRecent: () => {
-      mock.recent.length = 0;
+      log.length = 0;
     },
     token: o.adminToken,
     origin: o.origin,
@@ -192,7 +201,8 @@ export function createApp(o: AppOptions): MockApp {
     .use(requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep }))
     .use(securityHeaders)
     .use(renderErrors)
-    .use(admin.routes())
+    // The admin API's router only sees its own paths: other requests skip its matching.
+    .use(underPrefix(ADMIN_PREFIX, admin.routes()))
     .use(router.routes());
   app.on('error', (err: unknown) => {
     if (o.logFormat === 'silent') return;

@@ -59,7 +59,8 @@ export function sendPrepared(ctx: Context, doc: Prepared): void {
     ctx.status = 304;
     return;
   }
-  ctx.type = doc.type;
+  // The header as prepared: ctx.type would look the media type up again on every request.
+  ctx.set('Content-Type', doc.type);
   ctx.body = doc.body;
 }
 

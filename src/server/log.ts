@@ -56,7 +56,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** trace_id = x-ms-request-id; correlation_id = the client's client-request-id when it sent one (unverified, as Entra seems to). */
 function assignIds(ctx: Context, origin: string): RequestIds {
-  const q = ctx.query['client-request-id'];
+  // The query is parsed only when it can hold the ID: most requests carry it in a header or not at all.
+  const q = ctx.querystring.includes('client-request-id') ? ctx.query['client-request-id'] : undefined;
   const sent = ctx.get('client-request-id') || (typeof q === 'string' ? q : '');
   const ids: RequestIds = { traceId: randomUUID(), correlationId: GUID.test(sent) ? sent.toLowerCase() : randomUUID(), origin, at: new Date() };
   ctx.set('x-ms-request-id', ids.traceId);
@@ -68,24 +69,48 @@ function assignIds(ctx: Context, origin: string): RequestIds {
 function recordOf(ctx: Context, tx: Transaction, started: number): RequestRecord {
   const app = tx.app && !tx.app.firstParty ? tx.app : undefined;
   // An app the directory does not know is still worth showing by the ID the request named.
-  const clientId = app?.clientId ?? short(tx.body.client_id) ?? short(ctx.query.client_id);
+  const clientId = app?.clientId ?? short(tx.body.client_id) ?? (ctx.querystring.includes('client_id') ? short(ctx.query.client_id) : undefined);
   const user = tx.user?.upn ?? short(tx.userHint);
-  const artifacts = tx.artifacts.filter((a) => a.value.length <= ARTIFACT_LIMIT);
-  const fired = tx.fired;
-  return {
+  const record: RequestRecord = {
     time: tx.ids.at.toISOString(),
     method: ctx.method,
     path: ctx.path,
     status: ctx.status,
     ms: Math.round((performance.now() - started) * 10) / 10,
     traceId: tx.ids.traceId,
-    ...(tx.aadsts ? { aadsts: tx.aadsts } : {}),
-    ...(fired ? { rule: fired.name ?? fired.id } : {}),
-    ...(clientId ? { clientId } : {}),
-    ...(app ? { app: app.name } : {}),
-    ...(user ? { user } : {}),
-    ...(artifacts.length ? { artifacts } : {}),
   };
+  // Optional members only when present (the JSON log and the dashboard show what there is).
+  if (tx.aadsts) record.aadsts = tx.aadsts;
+  if (tx.fired) record.rule = tx.fired.name ?? tx.fired.id;
+  if (clientId) record.clientId = clientId;
+  if (app) record.app = app.name;
+  if (user) record.user = user;
+  if (tx.artifacts.length) {
+    const artifacts = tx.artifacts.filter((a) => a.value.length <= ARTIFACT_LIMIT);
+    if (artifacts.length) record.artifacts = artifacts;
+  }
+  return record;
+}
+
+/**
+ * Log lines of one turn of the event loop go out in one write (stdout to a file or pipe is a
+ * synchronous write per call); whatever is pending is written before the process exits.
+ */
+let pending = '';
+const flush = () => {
+  if (!pending) return;
+  const out = pending;
+  pending = '';
+  process.stdout.write(out);
+};
+let exitHook = false;
+function writeLine(line: string): void {
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', flush);
+  }
+  if (!pending) setImmediate(flush);
+  pending += line;
 }
 
 export interface RequestLogOptions {
@@ -111,11 +136,11 @@ export function requestLog(o: RequestLogOptions) {
         o.events.emit('request', record);
         if (o.format === 'json') {
           const { artifacts: _, ...line } = record;
-          process.stdout.write(`${JSON.stringify(line)}\n`);
+          writeLine(`${JSON.stringify(line)}\n`);
         } else if (o.format === 'pretty') {
           const code = record.aadsts ? ` AADSTS${record.aadsts}` : '';
           const rule = record.rule ? ` [rule: ${record.rule}]` : '';
-          process.stdout.write(`${record.time.slice(11, 23)} ${record.method} ${record.path} ${record.status}${code}${rule} ${record.ms}ms\n`);
+          writeLine(`${record.time.slice(11, 23)} ${record.method} ${record.path} ${record.status}${code}${rule} ${record.ms}ms\n`);
         }
       }
     }
