@@ -13,8 +13,9 @@
 //   6 full sign-ins (plain, and msal-node's PKCE shape) vs the bare oidc-provider
 //   7 signed SAML responses vs xml-crypto alone (bench/baseline-saml-server.js); the mock's p99/p50
 //
-// Environment: BENCH_ROUNDS (3), BENCH_WARMUP (2 s), BENCH_SECONDS (5 s) per measurement,
-// BENCH_CONNECTIONS (32) for autocannon, BENCH_FLOWS (16) parallel sign-ins, BENCH_COLD_STARTS (3)
+// Environment: BENCH_ROUNDS (3), BENCH_WARMUP (2 s; at most 1 s after the first round, the servers
+// staying up between rounds), BENCH_SECONDS (5 s) per measurement, BENCH_CONNECTIONS (32) for
+// autocannon, BENCH_FLOWS (16) parallel sign-ins, BENCH_COLD_STARTS (2)
 // starts per server per round, BENCH_IDLE_MS (1000), SOAK_REQUESTS (100000), SOAK_CONCURRENCY
 // (64), BENCH_ONLY (comma list of cold,static,token,signin,saml,soak). Exit code 0 even when goals
 // are missed (it is a report); 1 when a server does not start or a probe finds a wrong answer.
@@ -25,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { API, ADA, TENANT } from './ids.js';
-import { checkTokens, codeFrom, drive, followToApp, freePort, httpClient, launch, live, logFile, machine, median, plainSignIn, ROOT, rssMb, spread, stop } from './lib.js';
+import { checkTokens, codeFrom, drive, followToApp, freePort, httpClient, launch, live, logFile, machine, median, plainSignIn, ROOT, rssMb, spread, stop, tail } from './lib.js';
 import { msalSignIn, recordMsalShape } from './msal.js';
 import { verdict, writeReadme } from './readme.js';
 import { checkSamlPage, SAML_APP, samlSignInUrl, unsignedTemplate } from './saml.js';
@@ -44,7 +45,7 @@ const CFG = {
   seconds: num('BENCH_SECONDS', 5),
   connections: Math.max(1, Math.round(num('BENCH_CONNECTIONS', 32))),
   flows: Math.max(1, Math.round(num('BENCH_FLOWS', 16))),
-  coldStarts: Math.max(1, Math.round(num('BENCH_COLD_STARTS', 3))),
+  coldStarts: Math.max(1, Math.round(num('BENCH_COLD_STARTS', 2))),
   idleMs: num('BENCH_IDLE_MS', 1000),
   soakRequests: Math.round(num('SOAK_REQUESTS', 100_000)),
   soakConcurrency: Math.max(1, Math.round(num('SOAK_CONCURRENCY', 64))),
@@ -262,12 +263,16 @@ async function probeSaml(server) {
 const loopback = (base) => base.replace('//localhost:', '//127.0.0.1:');
 
 /** autocannon at BENCH_CONNECTIONS over HTTPS: warm-up, then the measurement; only 2xx count. */
+// The servers stay up from round to round: after the first, a second of warm-up is enough for the
+// new connections (and for a neighbour's burst to pass).
+let warmupS = CFG.warmupS;
+
 async function cannon(server, { path, method = 'GET', body, headers }) {
   const opts = {
     url: loopback(server.base) + path, method, body, headers, connections: CFG.connections, pipelining: 1, excludeErrorStats: true,
     tlsOptions: { ca: ca(), servername: 'localhost' },
   };
-  if (CFG.warmupS > 0) await autocannon({ ...opts, duration: CFG.warmupS });
+  if (warmupS > 0) await autocannon({ ...opts, duration: warmupS });
   const r = await autocannon({ ...opts, duration: CFG.seconds });
   return { perSec: r['2xx'] / r.duration, p50Ms: r.latency.p50, p99Ms: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts };
 }
@@ -277,7 +282,7 @@ async function flowLoad(server, flow) {
   const client = httpClient({ ca: ca(), pool: CFG.flows });
   try {
     const op = () => flow(client, server.base);
-    if (CFG.warmupS > 0) await drive({ concurrency: CFG.flows, seconds: CFG.warmupS, op });
+    if (warmupS > 0) await drive({ concurrency: CFG.flows, seconds: warmupS, op });
     const r = await drive({ concurrency: CFG.flows, seconds: CFG.seconds, op });
     return { perSec: r.perSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ok: r.done, non2xx: 0, errors: r.errors, timeouts: 0, firstErrors: r.firstErrors };
   } finally {
@@ -320,14 +325,18 @@ async function throughputFigures() {
       await probeSaml(servers['xml-crypto']);
       figures.push({ figure: 7, id: 'saml.responses', label: `signed SAML responses, SP-initiated POST form (${CFG.connections} conn.)`, ref: 'xml-crypto', goal: { text: '>= 0.85x', test: (r) => r >= 0.85 }, measure: (s) => cannon(s, { path: new URL(samlSignInUrl(s.base, TENANT)).pathname + new URL(samlSignInUrl(s.base, TENANT)).search }) });
     }
-    const estimate = Math.round((CFG.rounds * figures.length * 2 * (CFG.warmupS + CFG.seconds)) / 60);
+    const estimate = Math.round((figures.length * 2 * (CFG.warmupS + CFG.seconds + (CFG.rounds - 1) * (Math.min(CFG.warmupS, 1) + CFG.seconds))) / 60);
     say(`probes passed; ${CFG.rounds} round(s) of ${figures.length} figure(s), ${CFG.warmupS} s warm-up + ${CFG.seconds} s each, mock then reference (about ${estimate} min)`);
 
     const runs = Object.fromEntries(figures.map((f) => [f.id, { mock: [], ref: [] }]));
     for (let r = 0; r < CFG.rounds; r++) {
+      warmupS = r === 0 ? CFG.warmupS : Math.min(CFG.warmupS, 1);
       for (const f of figures) {
         const m = await f.measure(servers.mock);
         const b = await f.measure(servers[f.ref]);
+        for (const s of [servers.mock, servers[f.ref]]) {
+          if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`${s.name} exited during ${f.id} (${s.child.exitCode ?? s.child.signalCode}):\n${tail(s.log)}`);
+        }
         runs[f.id].mock.push(m);
         runs[f.id].ref.push(b);
         say(`round ${r + 1}/${CFG.rounds} ${f.id}: mock ${m.perSec.toFixed(0)}/s, ${f.ref} ${b.perSec.toFixed(0)}/s (${(m.perSec / b.perSec).toFixed(2)}x)`);
@@ -415,7 +424,7 @@ try {
 results.rows.sort((a, b) => a.figure - b.figure);
 const m = results.machine;
 console.log(`\nmock-entra bench, ${m.date}: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node} (load average at start ${m.loadAverageAtStart.join(' ')})`);
-console.log(`${CFG.rounds} round(s); each throughput figure ${CFG.warmupS} s warm-up + ${CFG.seconds} s, mock then reference; ratio = mock / reference per round, median and min-max over rounds\n`);
+console.log(`${CFG.rounds} round(s); each throughput figure ${CFG.warmupS} s warm-up (then ${Math.min(CFG.warmupS, 1)} s) + ${CFG.seconds} s, mock then reference; ratio = mock / reference per round, median and min-max over rounds\n`);
 console.log(table(results.rows));
 if (results.soak) {
   const s = results.soak;

@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deflateRawSync } from 'node:zlib';
 import { API, ADA, TENANT, WEB } from './ids.js';
-import { drive, freePort, httpClient, launch, logFile, percentile, plainSignIn, ROOT, rssMb, stop } from './lib.js';
+import { drive, freePort, httpClient, launch, logFile, percentile, plainSignIn, ROOT, rssMb, stop, tail } from './lib.js';
 import { SAML_APP } from './saml.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -116,6 +116,7 @@ export async function soak({ requests, concurrency, warmupRequests = Math.max(10
     const load = await drive({ concurrency, until: () => client.count - start >= requests, op });
     record = false;
     clearInterval(sampler);
+    if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`the soak server exited during the load (${server.child.exitCode ?? server.child.signalCode}):\n${tail(server.log)}`);
     const sent = client.count - start;
     peak = Math.max(peak, rssMb(pid));
     await sleep(idleMs);
