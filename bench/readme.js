@@ -22,14 +22,15 @@ export function section(results) {
     '',
     `Each figure is measured against a reference server in the same run, mock then reference, in ${c.rounds} round${c.rounds === 1 ? '' : 's'}` +
       ` (${c.warmupS} s warm-up, then ${Math.min(c.warmupS, 1)} s, + ${c.seconds} s per measurement; autocannon at ${c.connections} HTTPS connections, ${c.flows} parallel sign-ins, each a fresh browser;` +
-      ` ${c.coldStarts} start${c.coldStarts === 1 ? '' : 's'} per server per round, keys cached). The ratio is mock / reference per round: its median, and its min–max over rounds.`,
+      ` ${c.coldStarts} start${c.coldStarts === 1 ? '' : 's'} per server per round, keys cached). The ratio is mock / reference per round: its median, and its min–max over rounds.` +
+      (Object.keys(results.overrides ?? {}).length ? ` Settings changed from the defaults for this run: ${Object.entries(results.overrides).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.` : ''),
     '',
     '| # | figure | measured | reference | ratio (min–max) | goal | |',
     '|---|---|---|---|---|---|---|',
   ];
   for (const r of results.rows) {
     const range = r.ratio && r.ratio.values.length > 1 ? ` (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)})` : '';
-    lines.push(`| ${r.figure} | ${r.label} | ${withUnit(r.measured.median, r.unit)} | ${withUnit(r.reference.median, r.unit)} ${r.reference.name} | ${r.ratio ? `${r.ratio.median.toFixed(2)}${range}` : ''} | ${r.goal?.text ?? 'floor'} | ${verdict(r)} |`);
+    lines.push(`| ${r.figure} | ${r.label} | ${withUnit(r.measured.median, r.unit)} | ${withUnit(r.reference.median, r.unit)} ${r.reference.name} | ${r.ratio ? `${r.ratio.median.toFixed(2)}${range}` : ''} | ${r.goal?.text ?? ''} | ${verdict(r)} |`);
   }
   if (results.soak) {
     const s = results.soak;
@@ -60,7 +61,7 @@ export function writeReadme(results, file = join(ROOT, 'README.md')) {
   writeFileSync(file, next);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'results.json'), 'utf8'));
   if (results.failure) throw new Error(`bench/results.json is from a run that stopped early (${results.failure.split('\n')[0]}): run npm run bench again`);
   writeReadme(results);

@@ -90,7 +90,9 @@ const probeFail = (server, what, detail = '') => {
   throw new ProbeError(`${server}: ${what}${detail ? `\n${String(detail).slice(0, 800)}` : ''}`);
 };
 
-const results = { machine: machine(), config: CFG, rows: [], probes: {}, warnings: [], timings: {} };
+// The settings given in the environment: a quick run says so wherever its figures are shown.
+const overrides = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(BENCH|SOAK)_/.test(k)));
+const results = { machine: machine(), config: CFG, overrides, rows: [], probes: {}, warnings: [], timings: {} };
 const row = (r) => results.rows.push(r);
 const ratioSpread = (a, b) => spread(a.map((x, i) => x / b[i]));
 
@@ -379,6 +381,9 @@ async function soakFigures() {
   if (s.rss.afterGc !== null) {
     row({ figure: 3, id: 'soak.rssGc', label: `${label}, after a forced GC`, unit: 'MB', measured: one(s.rss.afterGc), reference: { name: 'the same server before the load, after GC', ...one(s.rss.beforeGc) }, ratio: one(s.rss.afterGc / s.rss.beforeGc), goal: { text: 'within 10 %', pass: s.rss.afterGc <= s.rss.beforeGc * 1.1 } });
   }
+  if (s.heapAfterGc) {
+    row({ figure: 3, id: 'soak.heapGc', label: `live heap after ${s.requests.toLocaleString('en-US')} mixed requests, after GC`, unit: 'MB', measured: one(s.heapAfterGc.after), reference: { name: 'the same server before the load', ...one(s.heapAfterGc.before) }, ratio: one(s.heapAfterGc.after / s.heapAfterGc.before), goal: null });
+  }
   if (s.errors) results.warnings.push(`soak: ${s.errors} failed operations: ${s.firstErrors.join(' | ')}`);
 }
 
@@ -424,6 +429,7 @@ try {
 results.rows.sort((a, b) => a.figure - b.figure);
 const m = results.machine;
 console.log(`\nmock-entra bench, ${m.date}: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node} (load average at start ${m.loadAverageAtStart.join(' ')})`);
+if (Object.keys(overrides).length) console.log(`settings from the environment: ${Object.entries(overrides).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 console.log(`${CFG.rounds} round(s); each throughput figure ${CFG.warmupS} s warm-up (then ${Math.min(CFG.warmupS, 1)} s) + ${CFG.seconds} s, mock then reference; ratio = mock / reference per round, median and min-max over rounds\n`);
 console.log(table(results.rows));
 if (results.soak) {
