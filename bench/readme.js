@@ -22,7 +22,7 @@ export function section(results) {
     '',
     `Each figure is measured against a reference server in the same run, mock then reference, in ${c.rounds} round${c.rounds === 1 ? '' : 's'}` +
       ` (${c.warmupS} s warm-up, then ${Math.min(c.warmupS, 1)} s, + ${c.seconds} s per measurement; autocannon at ${c.connections} HTTPS connections, ${c.flows} parallel sign-ins, each a fresh browser;` +
-      ` ${c.coldStarts} start${c.coldStarts === 1 ? '' : 's'} per server per round, keys cached). The ratio is mock / reference per round: its median, and its min–max over rounds.` +
+      ` ${c.coldStarts} start${c.coldStarts === 1 ? '' : 's'} per server per round, keys cached). The ratio is mock / reference per round: its median, and its min–max over rounds (the measured and reference columns are each side's own median, so on a noisy run their quotient can differ from the ratio).` +
       (Object.keys(results.overrides ?? {}).length ? ` Settings changed from the defaults for this run: ${Object.entries(results.overrides).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.` : ''),
     '',
     '| # | figure | measured | reference | ratio (min–max) | goal | |',
