@@ -1,158 +1,163 @@
-// Soak: many concurrent sign-ins (authorization code with login_hint, through the redirects and the
-// code redemption) mixed with client credentials and SAML sign-ins, for a while, against the built
-// server over loopback. Reports errors (must be 0), latency p50/p99 per flow, and the server's RSS
-// before, right after, and after a forced GC (must come back within 10 % of before).
-// Run with `npm run bench:soak` (also the last step of `npm run bench`).
-// SOAK_SECONDS (default 60) and SOAK_CONCURRENCY (default 1000) change the load.
-import { spawn } from 'node:child_process';
-import { deflateRawSync } from 'node:zlib';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+// Soak (issue 11, figure 3): does the mock's memory come back once a long mixed load stops? The
+// built CLI serves HTTPS with bench/gc-hook.mjs preloaded (node --expose-gc); clients run, in
+// turn, discovery, JWKS, client credentials, a full auth code sign-in (fresh cookie jar, login_hint,
+// code redemption: four requests) and an SP-initiated SAML sign-in with its own AuthnRequest ID.
+// After a warm-up (stores and heap at their working size), the RSS is read after an idle second
+// and after a forced GC; then SOAK_REQUESTS more requests; then both again. The goal: within 10 %
+// of before, idle against idle and GC against GC (GC tells garbage from memory still held).
+// Run by `npm run bench` (figure 3), or alone with `npm run bench:soak`.
+// SOAK_REQUESTS (default 100000), SOAK_CONCURRENCY (64), SOAK_WARMUP_REQUESTS (a tenth, at least 1000).
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'node:http';
+import { deflateRawSync } from 'node:zlib';
+import { API, ADA, TENANT, WEB } from './ids.js';
+import { drive, freePort, httpClient, launch, logFile, percentile, plainSignIn, ROOT, rssMb, stop, tail } from './lib.js';
+import { SAML_APP } from './saml.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
-const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 1000);
-const TENANT = '4b7d3a2e-6c1f-4e8a-9b5d-0f2c8e1a7d36';
-const WEB = { clientId: '2f6c9e1a-8b3d-4c7e-a5f0-1d2e3f4a5b6c', secret: 'sample-web-secret', redirectUri: 'http://localhost:3000/auth/callback' };
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const CC = new URLSearchParams({ grant_type: 'client_credentials', client_id: WEB.clientId, client_secret: WEB.secret, scope: `${API.uri}/.default` }).toString();
+let samlSeq = 0;
+const authnRequest = () =>
+  deflateRawSync(Buffer.from(
+    `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_soak${process.pid}x${++samlSeq}" Version="2.0" IssueInstant="${new Date().toISOString()}"` +
+    ` AssertionConsumerServiceURL="${SAML_APP.acs}"><saml:Issuer>${SAML_APP.identifier}</saml:Issuer></samlp:AuthnRequest>`,
+  )).toString('base64');
 
-/** One request over the keep-alive pool: status, headers (set-cookie as a list) and text. */
-function send(url, { method = 'GET', form, cookie } = {}) {
-  return new Promise((ok, fail) => {
-    const body = form ? new URLSearchParams(form).toString() : undefined;
-    const headers = { ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...(cookie ? { cookie } : {}) };
-    const req = request(url, { method, agent, headers, timeout: 30_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c) => (text += c)).on('end', () => ok({ status: res.statusCode, headers: res.headers, text }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout'))).on('error', fail).end(body);
+const json = (res, what) => {
+  if (res.status !== 200) throw new Error(`${what}: ${res.status} ${res.body.slice(0, 200)}`);
+  return JSON.parse(res.body);
+};
+
+/** The operations, each checked as a client would (a document's key field, a token, the POST form). */
+const operations = {
+  discovery: async (c, base) => {
+    if (!json(await c.send(`${base}/${TENANT}/v2.0/.well-known/openid-configuration`), 'discovery').jwks_uri) throw new Error('discovery without jwks_uri');
+  },
+  jwks: async (c, base) => {
+    if (!json(await c.send(`${base}/${TENANT}/discovery/v2.0/keys`), 'JWKS').keys?.length) throw new Error('JWKS without keys');
+  },
+  clientCredentials: async (c, base) => {
+    if (!json(await c.send(`${base}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', headers: FORM, body: CC }), 'client credentials').access_token) throw new Error('no access token');
+  },
+  signIn: (c, base) => plainSignIn(c, base, `/${TENANT}`),
+  saml: async (c, base) => {
+    const res = await c.send(`${base}/${TENANT}/saml2?${new URLSearchParams({ SAMLRequest: authnRequest(), RelayState: 'soak', login_hint: ADA.upn })}`);
+    if (res.status !== 200 || !res.body.includes('name="SAMLResponse"')) throw new Error(`SAML: ${res.status} ${res.body.slice(0, 200)}`);
+  },
+};
+
+/**
+ * Runs the soak against a fresh `serve` (keys in certsDir, made there if missing) and returns the
+ * request count, time, per-operation counts and latencies, and the RSS readings (MB).
+ */
+export async function soak({ requests, concurrency, warmupRequests = Math.max(1000, Math.round(requests / 10)), idleMs = 1000, certsDir, tmp, ca, say = () => {} }) {
+  const port = await freePort();
+  const base = `https://localhost:${port}`;
+  const gcFile = join(tmp, `gc-${port}.json`);
+  const server = await launch({
+    name: 'mock (soak)',
+    nodeArgs: ['--expose-gc', '--import', join(ROOT, 'bench/gc-hook.mjs')],
+    argv: [join(ROOT, 'dist/cli/main.js'), 'serve', '--port', String(port), '--certs-dir', certsDir, '--log-format', 'json'],
+    env: { BENCH_GC_FILE: gcFile },
+    readyUrl: `${base}/${TENANT}/v2.0/.well-known/openid-configuration`,
+    ca,
+    log: logFile(tmp, 'soak'),
   });
-}
-
-const port = await new Promise((ok) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const p = s.address().port;
-    s.close(() => ok(p));
-  });
-});
-const tmp = await mkdtemp(join(tmpdir(), 'mock-entra-soak-'));
-const child = spawn(process.execPath, ['--expose-gc', '--import', join(ROOT, 'bench/gc-hook.mjs'), join(ROOT, 'dist/cli/main.js'), 'serve', '--no-tls', '--host', '127.0.0.1', '--port', String(port), '--certs-dir', join(tmp, 'certs'), '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-process.on('exit', () => child.kill('SIGKILL'));
-let out = '';
-child.stdout.on('data', (d) => {
-  out += d;
-  if (out.length > 1e6) out = out.slice(-1e5);
-});
-const base = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  if (i > 1000) throw new Error('server did not start in 10 s');
-  if (out.includes('"listening"')) break;
-  await sleep(10);
-}
-const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024;
-async function gcRss() {
-  const before = out.length;
-  child.kill('SIGUSR2');
-  for (let i = 0; i < 300; i++) {
-    const m = /\{"gcRssMb":([\d.]+)\}/.exec(out.slice(before));
-    if (m) return Number(m[1]);
-    await sleep(10);
-  }
-  throw new Error('no answer to SIGUSR2');
-}
-
-const authnRequest = (id) =>
-  deflateRawSync(Buffer.from(`<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_soak${id}" Version="2.0" IssueInstant="${new Date().toISOString()}" AssertionConsumerServiceURL="http://localhost:3000/saml/acs"><saml:Issuer>https://sp.example.test/saml/metadata</saml:Issuer></samlp:AuthnRequest>`)).toString('base64');
-
-const flows = {
-  async signIn() {
-    const q = new URLSearchParams({ client_id: WEB.clientId, response_type: 'code', redirect_uri: WEB.redirectUri, scope: 'openid profile', login_hint: 'ada@contoso.onmicrosoft.com', state: 's' });
-    let url = `${base}/${TENANT}/oauth2/v2.0/authorize?${q}`;
-    const jar = new Map();
-    for (let hop = 0; hop < 8; hop++) {
-      const res = await send(url, { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') });
-      for (const c of res.headers['set-cookie'] ?? []) {
-        const [pair] = c.split(';');
-        const i = pair.indexOf('=');
-        jar.set(pair.slice(0, i), pair.slice(i + 1));
+  const pid = server.child.pid;
+  async function gcRss() {
+    rmSync(gcFile, { force: true });
+    server.child.kill('SIGUSR2');
+    for (let i = 0; i < 500; i++) {
+      if (existsSync(gcFile)) {
+        const answer = JSON.parse(readFileSync(gcFile, 'utf8'));
+        return answer.gc ? { rss: answer.gcRssMb, heap: answer.heapUsedMb } : null;
       }
-      const next = new URL(res.headers.location ?? '', url);
-      if (res.status < 300 || res.status >= 400) throw new Error(`sign-in stopped with ${res.status} at ${new URL(url).pathname}`);
-      if (next.origin !== base) {
-        const code = next.searchParams.get('code');
-        if (!code) throw new Error(`no code: ${next.search.slice(0, 200)}`);
-        const token = await send(`${base}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', form: { grant_type: 'authorization_code', client_id: WEB.clientId, client_secret: WEB.secret, code, redirect_uri: WEB.redirectUri } });
-        const body = JSON.parse(token.text);
-        if (!body.id_token) throw new Error(`redemption: ${token.status} ${JSON.stringify(body).slice(0, 200)}`);
-        return;
-      }
-      url = next.toString();
+      await sleep(10);
     }
-    throw new Error('too many redirects');
-  },
-  async clientCredentials() {
-    const res = await send(`${base}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', form: { grant_type: 'client_credentials', client_id: WEB.clientId, client_secret: WEB.secret, scope: 'api://sample-api/.default' } });
-    const body = JSON.parse(res.text);
-    if (!body.access_token) throw new Error(`client credentials: ${res.status}`);
-  },
-  async saml(i) {
-    const res = await send(`${base}/${TENANT}/saml2?${new URLSearchParams({ SAMLRequest: authnRequest(i), login_hint: 'ada@contoso.onmicrosoft.com' })}`);
-    const html = res.text;
-    if (res.status !== 200 || !html.includes('name="SAMLResponse"')) throw new Error(`SAML: ${res.status}`);
-  },
-};
+    throw new Error('the soak server did not answer SIGUSR2 (bench/gc-hook.mjs) within 5 s');
+  }
 
-const names = Object.keys(flows);
-const stats = Object.fromEntries(names.map((n) => [n, { ok: 0, errors: 0, ms: [] }]));
-const firstErrors = [];
-async function load(seconds, record) {
-  const deadline = performance.now() + seconds * 1000;
-  let seq = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, w) => {
-      while (performance.now() < deadline) {
-        const n = names[(w + seq++) % names.length];
-        const t0 = performance.now();
-        try {
-          await flows[n](seq);
-          if (record) {
-            stats[n].ok++;
-            stats[n].ms.push(performance.now() - t0);
-          }
-        } catch (err) {
-          stats[n].errors++;
-          if (firstErrors.length < 5) firstErrors.push(`${n}: ${err.message}`);
-        }
+  const client = httpClient({ ca: ca(), pool: concurrency });
+  const names = Object.keys(operations);
+  const stats = Object.fromEntries(names.map((n) => [n, { done: 0, errors: 0, ms: [] }]));
+  let turn = 0;
+  let record = false;
+  const op = async () => {
+    const name = names[turn++ % names.length];
+    const t = performance.now();
+    try {
+      await operations[name](client, base);
+      if (record) {
+        stats[name].done++;
+        stats[name].ms.push(performance.now() - t);
       }
-    }),
-  );
+    } catch (err) {
+      if (record) stats[name].errors++;
+      throw new Error(`${name}: ${err.message}`);
+    }
+  };
+  try {
+    say(`soak: warm-up, ${warmupRequests} requests ...`);
+    const warmEnd = client.count + warmupRequests;
+    const warm = await drive({ concurrency, until: () => client.count >= warmEnd, op });
+    if (warm.errors) throw new Error(`the soak's warm-up failed ${warm.errors} times: ${warm.firstErrors.join(' | ')}`);
+    await sleep(idleMs);
+    const beforeIdle = rssMb(pid);
+    const beforeGc = await gcRss();
+    say(`soak: RSS ${beforeIdle.toFixed(1)} MB idle, ${beforeGc?.rss.toFixed(1) ?? '-'} MB after GC; ${requests} requests ...`);
+    let peak = beforeIdle;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 250);
+    record = true;
+    const start = client.count;
+    const load = await drive({ concurrency, until: () => client.count - start >= requests, op });
+    record = false;
+    clearInterval(sampler);
+    if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`the soak server exited during the load (${server.child.exitCode ?? server.child.signalCode}):\n${tail(server.log)}`);
+    const sent = client.count - start;
+    peak = Math.max(peak, rssMb(pid));
+    await sleep(idleMs);
+    const afterIdle = rssMb(pid);
+    const afterGc = await gcRss();
+    return {
+      requests: sent,
+      seconds: load.seconds,
+      concurrency,
+      errors: load.errors,
+      firstErrors: load.firstErrors,
+      operations: Object.fromEntries(names.map((n) => [n, { done: stats[n].done, errors: stats[n].errors, p50Ms: percentile(stats[n].ms, 50), p99Ms: percentile(stats[n].ms, 99) }])),
+      rss: { beforeIdle, beforeGc: beforeGc?.rss ?? null, peak, afterIdle, afterGc: afterGc?.rss ?? null },
+      // The live heap after GC (MB): what the process still holds, whatever the allocator keeps.
+      heapAfterGc: beforeGc && afterGc ? { before: beforeGc.heap, after: afterGc.heap } : null,
+    };
+  } finally {
+    client.close();
+    await stop(server.child);
+  }
 }
-// Warm up with the same load (provider loaded, SAML certificate made, stores and heap at their
-// working size), then the baseline RSS: the soak measures growth, not the first minute's.
-const warmUp = Math.max(3, Math.round(SECONDS / 6));
-console.error(`soak: warm-up, ${CONCURRENCY} concurrent clients for ${warmUp} s ...`);
-await load(warmUp, false);
-await sleep(1000);
-const before = await gcRss();
-console.error(`soak: ${CONCURRENCY} concurrent clients for ${SECONDS} s (sign-in, client credentials, SAML) ...`);
-await load(SECONDS, true);
-const after = rssMb();
-await sleep(1000);
-const afterGc = await gcRss();
-const pct = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
-};
-const rows = names.map((n) => `${n.padEnd(20)} ${String(stats[n].ok).padStart(8)} ${String(stats[n].errors).padStart(7)} ${pct(stats[n].ms, 50).toFixed(0).padStart(9)} ${pct(stats[n].ms, 99).toFixed(0).padStart(9)}`);
-const errors = names.reduce((a, n) => a + stats[n].errors, 0);
-console.log(`\nflow                       done  errors  p50 (ms)  p99 (ms)\n${rows.join('\n')}`);
-console.log(`\nserver RSS: before ${before.toFixed(1)} MB, after the load ${after.toFixed(1)} MB, after GC ${afterGc.toFixed(1)} MB (${((afterGc / before - 1) * 100).toFixed(1)} % of before; goal within 10 %)`);
-console.log(`errors: ${errors} (goal 0)${firstErrors.length ? `\n  ${firstErrors.join('\n  ')}` : ''}`);
-child.kill('SIGTERM');
-await rm(tmp, { recursive: true, force: true });
-process.exitCode = errors === 0 ? 0 : 1;
+
+// Alone (`npm run bench:soak`): its own keys, the figures on stdout, exit 1 when any request failed.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const tmp = await mkdtemp(join(tmpdir(), 'mock-entra-soak-'));
+  process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+  const certsDir = join(tmp, 'certs');
+  let caPem;
+  const ca = () => (caPem ??= existsSync(join(certsDir, 'ca.pem')) ? readFileSync(join(certsDir, 'ca.pem')) : undefined);
+  const requests = Number(process.env.SOAK_REQUESTS ?? 100_000);
+  const concurrency = Number(process.env.SOAK_CONCURRENCY ?? 64);
+  const warmupRequests = process.env.SOAK_WARMUP_REQUESTS ? Number(process.env.SOAK_WARMUP_REQUESTS) : undefined;
+  const s = await soak({ requests, concurrency, ...(warmupRequests !== undefined ? { warmupRequests } : {}), certsDir, tmp, ca, say: (m) => process.stderr.write(`${m}\n`) });
+  console.log(`\noperation             done  errors  p50 (ms)  p99 (ms)`);
+  for (const [n, o] of Object.entries(s.operations)) console.log(`${n.padEnd(18)} ${String(o.done).padStart(7)} ${String(o.errors).padStart(7)} ${o.p50Ms.toFixed(1).padStart(9)} ${o.p99Ms.toFixed(1).padStart(9)}`);
+  const pct = (a, b) => `${((a / b - 1) * 100).toFixed(1)} %`;
+  const { rss } = s;
+  console.log(`\n${s.requests} requests in ${s.seconds.toFixed(1)} s at ${concurrency} clients`);
+  console.log(`RSS after idle: before ${rss.beforeIdle.toFixed(1)} MB, after ${rss.afterIdle.toFixed(1)} MB (${pct(rss.afterIdle, rss.beforeIdle)}; goal within 10 %: ${rss.afterIdle <= rss.beforeIdle * 1.1 ? 'ok' : 'MISSED'}); peak ${rss.peak.toFixed(1)} MB`);
+  if (rss.afterGc !== null) console.log(`RSS after GC:   before ${rss.beforeGc.toFixed(1)} MB, after ${rss.afterGc.toFixed(1)} MB (${pct(rss.afterGc, rss.beforeGc)}; goal within 10 %: ${rss.afterGc <= rss.beforeGc * 1.1 ? 'ok' : 'MISSED'})`);
+  if (s.heapAfterGc) console.log(`live heap after GC: before ${s.heapAfterGc.before.toFixed(1)} MB, after ${s.heapAfterGc.after.toFixed(1)} MB`);
+  console.log(`errors: ${s.errors}${s.firstErrors.length ? `\n  ${s.firstErrors.join('\n  ')}` : ''}`);
+  process.exitCode = s.errors === 0 ? 0 : 1;
+}
