@@ -129,11 +129,11 @@ export function createApp(o: AppOptions): MockApp {
     events,
     runtime,
   };
-  // Trimmed in batches, not one record a request: the log is read far less often than written.
+  // Trimmed a hundred at a time, not one record a request: the log is read far less often than written.
   const log: RequestRecord[] = [];
   const keep = (r: RequestRecord) => {
     log.push(r);
-    if (log.length >= 2 * RECENT_LIMIT) log.splice(0, log.length - RECENT_LIMIT);
+    if (log.length >= RECENT_LIMIT + 100) log.splice(0, log.length - RECENT_LIMIT);
   };
   // Only the documents load with the server: the provider, SAML's XML stack, Graph and the dashboard on first use.
   const frontEnds: FrontEnds = {

@@ -10,7 +10,11 @@ export async function readForm(ctx: Context): Promise<void> {
     let size = 0;
     for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > BODY_LIMIT) throw new EntraError(90023, { params: { detail: `The request body is larger than ${BODY_LIMIT} bytes.` }, status: 413 });
+      if (size > BODY_LIMIT) {
+        // The rest of the body is not read: the client must not send its next request on this connection.
+        ctx.set('Connection', 'close');
+        throw new EntraError(90023, { params: { detail: `The request body is larger than ${BODY_LIMIT} bytes.` }, status: 413 });
+      }
       chunks.push(chunk);
     }
     const body: Record<string, string> = {};
