@@ -2,6 +2,7 @@
  * mock-entra's public API: start a mock Entra ID, drive its faults, listen to what it issues.
  * @packageDocumentation
  */
+import * as nodeModule from 'node:module';
 export { start, DEFAULT_SCENARIO, type StartOptions, type MockEntra, type UseOptions } from './start.js';
 export { EntraError, GraphError, type RequestIds, type EntraErrorOptions } from './entra/errors.js';
 export { EntraResponseError, type SignInOptions, type ClientCredentialsOptions, type TokenResponse } from './test-api.js';
@@ -30,3 +31,7 @@ import type { ScenarioInput } from './scenario/schema.js';
 export function defineScenario(s: ScenarioInput): ScenarioInput {
   return s;
 }
+
+// Node 22+: the compiled code of what loads on first use (the provider, SAML's XML stack) is kept
+// on disk (Node's own compile cache, in the OS temp directory), so later starts compile it once less.
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
