@@ -36,21 +36,23 @@ export function el(name: string, attrs: Record<string, string | undefined> = {},
  * value holding one is the only way to meet them.
  */
 const ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const TEXT = /[&<>\r]/g;
+const TEXT = /[&<>]/g;
 const ATTR_WIRE = /[&<>"\t\n\r]/g;
 const ATTR_C14N = /[&<"\t\n\r]/g;
 const NEEDS_WORK = /[&<>"\t\n\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 const REFS: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#x9;', '\n': '&#xA;', '\r': '&#xD;' };
 const ref = (c: string) => REFS[c]!;
+const legal = (s: string) => s.replace(ILLEGAL, '\uFFFD');
 /**
- * Text: & < > and CR as references, which is also exactly the canonical form's (a CR sent as is
- * would reach the verifier as LF). Attributes: tab, LF and CR as references too, or the parser's
- * attribute normalization would turn them into spaces; the canonical form writes > as is.
+ * Text: & < > as references, which is also the canonical form. A CR (or CRLF) in text is written
+ * as the LF any XML parser reads it as (XML 1.0 §2.11): as &#xD; it would survive, but samlify
+ * re-serializes the parsed document before verifying and loses it, so its digest would differ.
+ * Attributes: tab, LF and CR as references, or the parser's attribute-value normalization would
+ * make them spaces; the canonical form writes > as is.
  */
-const escaper = (re: RegExp) => (s: string) => (NEEDS_WORK.test(s) ? s.replace(ILLEGAL, '\uFFFD').replace(re, ref) : s);
-const text = escaper(TEXT);
-const attrWire = escaper(ATTR_WIRE);
-const attrC14n = escaper(ATTR_C14N);
+const text = (s: string) => (NEEDS_WORK.test(s) ? legal(s).replace(/\r\n?/g, '\n').replace(TEXT, ref) : s);
+const attrWire = (s: string) => (NEEDS_WORK.test(s) ? legal(s).replace(ATTR_WIRE, ref) : s);
+const attrC14n = (s: string) => (NEEDS_WORK.test(s) ? legal(s).replace(ATTR_C14N, ref) : s);
 
 /** As sent: attributes in the order written, empty elements self-closed, no whitespace added. */
 export function wire(node: XmlElement): string {
