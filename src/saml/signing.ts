@@ -34,7 +34,7 @@ export async function appCerts(runtime: Runtime, certsDir: string, app: App, now
 export const certBody = (k: SigningKey) => k.x5c;
 
 /** The digest paired with each signature algorithm, as Entra pairs them. */
-export const DIGEST_ALGS = {
+const DIGEST_ALGS = {
   sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
   sha1: 'http://www.w3.org/2000/09/xmldsig#sha1',
 } as const;

@@ -7,9 +7,10 @@
  * it, clones and canonicalizes it, then serializes it again: most of the cost of a signed
  * Response. The tree already knows every element, attribute and namespace, so the canonical
  * bytes are written directly. A verifier parses the wire form and canonicalizes what it parsed;
- * the two agree because the wire form escapes everything a parser would normalize (line breaks
- * and tabs in attributes, carriage returns in text), and test/saml/c14n.test.ts checks the
- * canonical form against xml-crypto's canonicalizer while xmlsec1, node-saml and samlify verify.
+ * the two agree because the wire form leaves a parser nothing to normalize (tabs and line breaks
+ * in attributes are references, text carries LF line breaks only), and test/saml/c14n.test.ts
+ * checks the canonical form against xml-crypto's canonicalizer while xmlsec1, node-saml and
+ * samlify verify.
  */
 import { DOMParser } from '@xmldom/xmldom';
 
