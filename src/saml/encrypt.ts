@@ -3,6 +3,7 @@
  * EncryptedAssertion for the SP's certificate, AES-256-CBC with an RSA-OAEP key transport.
  */
 import { createPublicKey } from 'node:crypto';
+import { el, parseElement, type XmlElement } from './tree.js';
 
 interface XmlEnc {
   encrypt(content: string, options: Record<string, unknown>, cb: (err: Error | null, result: string) => void): void;
@@ -11,11 +12,8 @@ let xmlenc: Promise<XmlEnc> | undefined;
 /** CommonJS, loaded only when an app encrypts: its exports sit on `default` under Node's ESM loader. */
 const load = () => (xmlenc ??= import('@authenio/xml-encryption').then((m) => ((m as { default?: XmlEnc }).default ?? (m as unknown as XmlEnc))));
 
-const ASSERTION = /<Assertion [\s\S]*<\/Assertion>/;
-
-export async function encryptAssertion(responseXml: string, certPem: string): Promise<string> {
-  const assertion = ASSERTION.exec(responseXml)?.[0];
-  if (!assertion) return responseXml;
+/** The (signed) Assertion as sent, encrypted: the EncryptedAssertion that takes its place in the Response. */
+export async function encryptAssertion(assertion: string, certPem: string): Promise<XmlElement> {
   const lib = await load();
   const encrypted = await new Promise<string>((resolve, reject) =>
     lib.encrypt(
@@ -29,5 +27,6 @@ export async function encryptAssertion(responseXml: string, certPem: string): Pr
       (err, result) => (err ? reject(err) : resolve(result)),
     ),
   );
-  return responseXml.replace(ASSERTION, `<EncryptedAssertion xmlns="urn:oasis:names:tc:SAML:2.0:assertion">${encrypted}</EncryptedAssertion>`);
+  // A tree like the rest of the Response, so that a Response signature can canonicalize it.
+  return el('EncryptedAssertion', { xmlns: 'urn:oasis:names:tc:SAML:2.0:assertion' }, [parseElement(encrypted)]);
 }

@@ -4,7 +4,8 @@ import { paths } from '../entra/urls.js';
 import { pathUrl, url } from '../server/routes.js';
 import type { SigningKey } from '../keys/store.js';
 import { issuerOf, samlId } from './response.js';
-import { signXml } from './signing.js';
+import { signElement, withChild } from './signing.js';
+import { el, wire } from './tree.js';
 
 const CLAIM_TYPES: Array<[string, string, string]> = [
   ['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name', 'Name', 'The mutable display name of the user.'],
@@ -28,8 +29,17 @@ const CLAIM_TYPES: Array<[string, string, string]> = [
   ['http://schemas.microsoft.com/ws/2008/06/identity/claims/wids', 'RoleTemplate Id Claim', 'Role template id of the Built-in Directory Roles that the user is a member of'],
 ];
 
+const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
+const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
+const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
+const FED = 'http://docs.oasis-open.org/wsfed/federation/200706';
+const AUTH = 'http://docs.oasis-open.org/wsfed/authorization/200706';
+const WSA = 'http://www.w3.org/2005/08/addressing';
+const BINDING = { redirect: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', post: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST' };
+
 const keyDescriptors = (certs: SigningKey[]) =>
-  certs.map((c) => `<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${c.x5c}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>`).join('');
+  certs.map((c) => el('KeyDescriptor', { use: 'signing' }, [el('KeyInfo', { xmlns: DSIG }, [el('X509Data', {}, [el('X509Certificate', {}, [c.x5c])])])]));
+const address = (href: string) => el('wsa:EndpointReference', { 'xmlns:wsa': WSA }, [el('wsa:Address', {}, [href])]);
 
 export interface MetadataInput {
   origin: string;
@@ -45,21 +55,21 @@ export async function federationMetadata(i: MetadataInput): Promise<string> {
   const tid = i.tenant.id;
   const wsfed = pathUrl(i.origin, paths.wsfed, { tenant: tid });
   const saml2 = url(i.origin, 'saml', { tenant: tid });
-  const ns = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:fed="http://docs.oasis-open.org/wsfed/federation/200706"';
-  const endpoint = (tag: string) => `<fed:${tag}><wsa:EndpointReference xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:Address>${wsfed}</wsa:Address></wsa:EndpointReference></fed:${tag}>`;
-  const claimTypes = CLAIM_TYPES.map(
-    ([uri, name, desc]) => `<auth:ClaimType Uri="${uri}" xmlns:auth="http://docs.oasis-open.org/wsfed/authorization/200706"><auth:DisplayName>${name}</auth:DisplayName><auth:Description>${desc.replace(/'/g, '&apos;')}</auth:Description></auth:ClaimType>`,
-  ).join('');
+  const role = (type: string) => ({ 'xsi:type': `fed:${type}`, protocolSupportEnumeration: FED, 'xmlns:xsi': XSI, 'xmlns:fed': FED });
+  const endpoint = (tag: string) => el(`fed:${tag}`, {}, [address(wsfed)]);
+  const claimTypes = CLAIM_TYPES.map(([uri, name, desc]) => el('auth:ClaimType', { Uri: uri, 'xmlns:auth': AUTH }, [el('auth:DisplayName', {}, [name]), el('auth:Description', {}, [desc])]));
   const keys = keyDescriptors(i.certs);
-  const xml =
-    `<EntityDescriptor ID="${samlId()}" entityID="${issuerOf(i.tenant)}" xmlns="urn:oasis:names:tc:SAML:2.0:metadata">` +
-    `<RoleDescriptor xsi:type="fed:SecurityTokenServiceType" protocolSupportEnumeration="http://docs.oasis-open.org/wsfed/federation/200706" ${ns}>${keys}<fed:ClaimTypesOffered>${claimTypes}</fed:ClaimTypesOffered>${endpoint('SecurityTokenServiceEndpoint')}${endpoint('PassiveRequestorEndpoint')}</RoleDescriptor>` +
-    `<RoleDescriptor xsi:type="fed:ApplicationServiceType" protocolSupportEnumeration="http://docs.oasis-open.org/wsfed/federation/200706" ${ns}>${keys}<fed:TargetScopes><wsa:EndpointReference xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:Address>${issuerOf(i.tenant)}</wsa:Address></wsa:EndpointReference></fed:TargetScopes>${endpoint('ApplicationServiceEndpoint')}${endpoint('PassiveRequestorEndpoint')}</RoleDescriptor>` +
-    `<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">${keys}` +
-    `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${saml2}"/>` +
-    `<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${saml2}"/>` +
-    `<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${saml2}"/>` +
-    `</IDPSSODescriptor></EntityDescriptor>`;
-  const signed = await signXml({ xml, key: i.signer, algorithm: i.algorithm, target: 'root' });
-  return `<?xml version="1.0" encoding="utf-8"?>${signed}`;
+  const root = el('EntityDescriptor', { ID: samlId(), entityID: issuerOf(i.tenant), xmlns: MD }, [
+    el('RoleDescriptor', role('SecurityTokenServiceType'), [...keys, el('fed:ClaimTypesOffered', {}, claimTypes), endpoint('SecurityTokenServiceEndpoint'), endpoint('PassiveRequestorEndpoint')]),
+    el('RoleDescriptor', role('ApplicationServiceType'), [...keys, el('fed:TargetScopes', {}, [address(issuerOf(i.tenant))]), endpoint('ApplicationServiceEndpoint'), endpoint('PassiveRequestorEndpoint')]),
+    el('IDPSSODescriptor', { protocolSupportEnumeration: 'urn:oasis:names:tc:SAML:2.0:protocol' }, [
+      ...keys,
+      el('SingleLogoutService', { Binding: BINDING.redirect, Location: saml2 }),
+      el('SingleSignOnService', { Binding: BINDING.redirect, Location: saml2 }),
+      el('SingleSignOnService', { Binding: BINDING.post, Location: saml2 }),
+    ]),
+  ]);
+  // The metadata's Signature is the root's first child.
+  const signed = await signElement(root, { key: i.signer, algorithm: i.algorithm, place: (sig) => withChild(root, 0, sig) });
+  return `<?xml version="1.0" encoding="utf-8"?>${wire(signed)}`;
 }

@@ -4,8 +4,8 @@ import type { App, Tenant, User } from '../directory/model.js';
 import type { SigningKey } from '../keys/store.js';
 import { encryptAssertion } from './encrypt.js';
 import { NAMEID_FORMATS, type NameIdFormat } from './request.js';
-import { signXml } from './signing.js';
-import { escapeXml as x } from './xml.js';
+import { SIG_ALGS, signElement, withChild } from './signing.js';
+import { el, wire, type XmlElement } from './tree.js';
 
 const P = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const A = 'urn:oasis:names:tc:SAML:2.0:assertion';
@@ -16,6 +16,7 @@ export const STATUS = {
   noPassive: 'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
 } as const;
 const PASSWORD_CONTEXT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:Password';
+const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 
 export const samlId = () => `_${randomUUID()}`;
 /** UTC with milliseconds and Z, as Entra writes times. */
@@ -51,40 +52,40 @@ export interface ResponseInput {
   now: number;
 }
 
+/** A protocol message's envelope, as Entra writes it: ID, times, Destination, InResponseTo, then the Issuer. */
+function message(name: string, destination: string, inResponseTo: string | undefined, issuer: string, children: XmlElement[], id = samlId(), now = Date.now()): XmlElement {
+  return el(name, { ID: id, Version: '2.0', IssueInstant: t(now), Destination: destination, InResponseTo: inResponseTo, 'xmlns:samlp': P }, [el('Issuer', { xmlns: A }, [issuer]), ...children]);
+}
+
+/** The Signature goes right after the element's Issuer (its first child), as Entra places it. */
+const signAfterIssuer = (element: XmlElement, key: SigningKey, algorithm: keyof typeof SIG_ALGS) => signElement(element, { key, algorithm, place: (sig) => withChild(element, 1, sig) });
+
 /** Builds and signs (per the app's signing option) one Response; called by the issuance funnel only. */
 export async function buildResponse(i: ResponseInput): Promise<{ xml: string; assertionId: string }> {
   const now = i.now;
   const saml = i.app.saml!;
   const format = i.nameIdFormat ?? saml.nameIdFormat;
-  const responseId = samlId();
   const assertionId = samlId();
   const issuer = issuerOf(i.tenant);
   const notOnOrAfter = t(now + 60 * 60 * 1000);
-  const irt = i.inResponseTo ? ` InResponseTo="${x(i.inResponseTo)}"` : '';
-  const attributes = i.attributes
-    .map(([name, values]) => `<Attribute Name="${x(name)}">${values.map((v) => `<AttributeValue>${x(v)}</AttributeValue>`).join('')}</Attribute>`)
-    .join('');
-  const assertion =
-    `<Assertion ID="${assertionId}" IssueInstant="${t(now)}" Version="2.0" xmlns="${A}"><Issuer>${issuer}</Issuer>` +
-    `<Subject><NameID Format="${NAMEID_FORMATS[format]}">${x(nameIdValue(i.tenant, i.app, i.user, format))}</NameID>` +
-    `<SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><SubjectConfirmationData${irt} NotOnOrAfter="${notOnOrAfter}" Recipient="${x(i.acsUrl)}"/></SubjectConfirmation></Subject>` +
-    `<Conditions NotBefore="${t(now - 5 * 60 * 1000)}" NotOnOrAfter="${notOnOrAfter}"><AudienceRestriction><Audience>${x(audienceOf(saml.identifier))}</Audience></AudienceRestriction></Conditions>` +
-    `<AttributeStatement>${attributes}</AttributeStatement>` +
-    `<AuthnStatement AuthnInstant="${t(i.authnInstant)}" SessionIndex="${assertionId}"><AuthnContext><AuthnContextClassRef>${PASSWORD_CONTEXT}</AuthnContextClassRef></AuthnContext></AuthnStatement></Assertion>`;
-  let xml =
-    `<samlp:Response ID="${responseId}" Version="2.0" IssueInstant="${t(now)}" Destination="${x(i.acsUrl)}"${irt} xmlns:samlp="${P}">` +
-    `<Issuer xmlns="${A}">${issuer}</Issuer><samlp:Status><samlp:StatusCode Value="${STATUS.success}"/></samlp:Status>${assertion}</samlp:Response>`;
+  let assertion = el('Assertion', { ID: assertionId, IssueInstant: t(now), Version: '2.0', xmlns: A }, [
+    el('Issuer', {}, [issuer]),
+    el('Subject', {}, [
+      el('NameID', { Format: NAMEID_FORMATS[format] }, [nameIdValue(i.tenant, i.app, i.user, format)]),
+      el('SubjectConfirmation', { Method: BEARER }, [el('SubjectConfirmationData', { InResponseTo: i.inResponseTo, NotOnOrAfter: notOnOrAfter, Recipient: i.acsUrl })]),
+    ]),
+    el('Conditions', { NotBefore: t(now - 5 * 60 * 1000), NotOnOrAfter: notOnOrAfter }, [el('AudienceRestriction', {}, [el('Audience', {}, [audienceOf(saml.identifier)])])]),
+    el('AttributeStatement', {}, i.attributes.map(([name, values]) => el('Attribute', { Name: name }, values.map((v) => el('AttributeValue', {}, [v]))))),
+    el('AuthnStatement', { AuthnInstant: t(i.authnInstant), SessionIndex: assertionId }, [el('AuthnContext', {}, [el('AuthnContextClassRef', {}, [PASSWORD_CONTEXT])])]),
+  ]);
   const { option, algorithm } = saml.signing;
-  if (option === 'assertion' || option === 'both') {
-    xml = await signXml({ xml, key: i.key, algorithm, target: 'assertion', after: "/*[local-name(.)='Response']/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']" });
-  }
+  if (option === 'assertion' || option === 'both') assertion = await signAfterIssuer(assertion, i.key, algorithm);
   // Sign, then encrypt, then sign the Response: the order SPs expect.
-  if (saml.encryptionCertificate) xml = await encryptAssertion(xml, saml.encryptionCertificate);
-  if (option === 'response' || option === 'both') {
-    // (unverified) Entra places the Response signature after the Response Issuer, as SAML's schema requires.
-    xml = await signXml({ xml, key: i.key, algorithm, target: 'root', after: "/*[local-name(.)='Response']/*[local-name(.)='Issuer']" });
-  }
-  return { xml, assertionId };
+  const content = saml.encryptionCertificate ? await encryptAssertion(wire(assertion), saml.encryptionCertificate) : assertion;
+  let response = message('samlp:Response', i.acsUrl, i.inResponseTo, issuer, [el('samlp:Status', {}, [el('samlp:StatusCode', { Value: STATUS.success })]), content], samlId(), now);
+  // (unverified) Entra places the Response signature after the Response Issuer, as SAML's schema requires.
+  if (option === 'response' || option === 'both') response = await signAfterIssuer(response, i.key, algorithm);
+  return { xml: wire(response), assertionId };
 }
 
 /**
@@ -92,18 +93,14 @@ export async function buildResponse(i: ResponseInput): Promise<{ xml: string; as
  * the top-level code unverified; SAML core pairs NoPassive with Responder, and SPs (node-saml,
  * Shibboleth) read that pair as "nobody signed in", so that is the most likely choice.
  */
-export async function buildStatusResponse(tenant: Tenant, app: App, acsUrl: string, inResponseTo: string, status: string, message: string, key: SigningKey): Promise<string> {
-  const xml =
-    `<samlp:Response ID="${samlId()}" Version="2.0" IssueInstant="${t(Date.now())}" Destination="${x(acsUrl)}" InResponseTo="${x(inResponseTo)}" xmlns:samlp="${P}">` +
-    `<Issuer xmlns="${A}">${issuerOf(tenant)}</Issuer><samlp:Status><samlp:StatusCode Value="${STATUS.responder}"><samlp:StatusCode Value="${status}"/></samlp:StatusCode>` +
-    `<samlp:StatusMessage>${x(message)}</samlp:StatusMessage></samlp:Status></samlp:Response>`;
-  return signXml({ xml, key, algorithm: app.saml!.signing.algorithm, target: 'root', after: "/*[local-name(.)='Response']/*[local-name(.)='Issuer']" });
+export async function buildStatusResponse(tenant: Tenant, app: App, acsUrl: string, inResponseTo: string, status: string, statusMessage: string, key: SigningKey): Promise<string> {
+  const response = message('samlp:Response', acsUrl, inResponseTo, issuerOf(tenant), [
+    el('samlp:Status', {}, [el('samlp:StatusCode', { Value: STATUS.responder }, [el('samlp:StatusCode', { Value: status })]), el('samlp:StatusMessage', {}, [statusMessage])]),
+  ]);
+  return wire(await signAfterIssuer(response, key, app.saml!.signing.algorithm));
 }
 
 /** LogoutResponse (Success) for the app's Logout URL; Issuer as documented (reference §10.4). */
 export function buildLogoutResponse(origin: string, tenant: Tenant, destination: string, inResponseTo: string): string {
-  return (
-    `<samlp:LogoutResponse ID="${samlId()}" Version="2.0" IssueInstant="${t(Date.now())}" Destination="${x(destination)}" InResponseTo="${x(inResponseTo)}" xmlns:samlp="${P}">` +
-    `<Issuer xmlns="${A}">${x(`${origin}/${tenant.id}/`)}</Issuer><samlp:Status><samlp:StatusCode Value="${STATUS.success}"/></samlp:Status></samlp:LogoutResponse>`
-  );
+  return wire(message('samlp:LogoutResponse', destination, inResponseTo, `${origin}/${tenant.id}/`, [el('samlp:Status', {}, [el('samlp:StatusCode', { Value: STATUS.success })])]));
 }

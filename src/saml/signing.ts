@@ -1,7 +1,9 @@
-/** SAML signing: each enterprise app's certificate (and its successor during rotation), applied with samlify. */
+/** SAML signing: each enterprise app's certificate (and its successor during rotation), and the enveloped XML-DSig of what we write. */
+import { createHash, sign } from 'node:crypto';
 import type { App } from '../directory/model.js';
 import { loadSamlCert, type SigningKey } from '../keys/store.js';
 import type { Runtime } from '../server/runtime.js';
+import { c14n, el, type Namespaces, type XmlElement, type XmlNode } from './tree.js';
 
 export const SIG_ALGS = {
   sha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
@@ -31,37 +33,64 @@ export async function appCerts(runtime: Runtime, certsDir: string, app: App, now
 /** The base64 body of a PEM certificate, as X509Certificate elements carry it. */
 export const certBody = (k: SigningKey) => k.x5c;
 
-type SamlLib = (typeof import('samlify'))['SamlLib'];
-let lib: Promise<SamlLib> | undefined;
-/** samlify loads on the first SAML request, so an OIDC-only start stays fast. */
-export const samlLib = () =>
-  // samlify is CommonJS: under Node's ESM loader its exports sit on `default` (bundlers flatten them).
-  (lib ??= import('samlify').then((m) => ((m as unknown as { default?: typeof m }).default ?? m).SamlLib));
+/** The digest paired with each signature algorithm, as Entra pairs them. */
+const DIGEST_ALGS = {
+  sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  sha1: 'http://www.w3.org/2000/09/xmldsig#sha1',
+} as const;
+const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
+const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+/** The Signature's children see its default namespace: SignedInfo is canonicalized with it in scope. */
+const IN_SIGNATURE: Namespaces = new Map([['', DSIG]]);
 
 export interface SignOptions {
-  xml: string;
   key: SigningKey;
   algorithm: keyof typeof SIG_ALGS;
-  /** Which element to sign: the Assertion inside a Response, or the root element. */
-  target: 'assertion' | 'root';
-  /** XPath of the element the Signature goes after (Entra: right after the Issuer). */
-  after?: string;
+  /**
+   * The signed element with the Signature in its place: Entra puts it right after the Issuer
+   * (the SAML schema's place for it), metadata as the first child.
+   */
+  place: (signature: XmlElement) => XmlElement;
 }
 
-/** Enveloped XML-DSig with exclusive c14n, unprefixed like Entra's, KeyInfo with the X509 certificate only. */
-export async function signXml(o: SignOptions): Promise<string> {
-  const SamlLib = await samlLib();
-  const location = o.after ? { reference: o.after, action: 'after' as const } : { reference: '/*', action: 'prepend' as const };
-  return SamlLib.constructSAMLSignature({
-    rawSamlMessage: o.xml,
-    // samlify hands the key to xml-crypto unchanged; a parsed KeyObject signs faster than a PEM string.
-    privateKey: o.key.privateKey as unknown as string,
-    signingCert: certBody(o.key),
-    signatureAlgorithm: SIG_ALGS[o.algorithm],
-    isBase64Output: false,
-    ...(o.target === 'assertion'
-      ? { referenceTagXPath: "/*[local-name(.)='Response']/*[local-name(.)='Assertion']" }
-      : { isMessageSigned: true }),
-    signatureConfig: { prefix: '', location },
-  });
+/** RSA on libuv's thread pool, like the JWT funnel's: the event loop keeps serving meanwhile. */
+const rsaSign = (algorithm: string, data: Buffer, key: SigningKey['privateKey']) =>
+  new Promise<Buffer>((resolve, reject) => sign(algorithm, data, key, (err, sig) => (err ? reject(err) : resolve(sig))));
+
+/**
+ * Enveloped XML-DSig over an element the mock wrote (tree.ts), as Entra signs: one Reference to
+ * the element's ID, enveloped-signature then exc-c14n, unprefixed Signature, KeyInfo with the
+ * X509 certificate only. The enveloped transform removes the Signature again, so the digest is
+ * over the element as given, before `place` puts the Signature in. The element must declare
+ * every namespace it uses (what we write always does): its canonical form needs no ancestor.
+ */
+export async function signElement(element: XmlElement, o: SignOptions): Promise<XmlElement> {
+  const id = element.attrs.find(([k]) => k === 'ID')?.[1];
+  if (!id) throw new Error(`signElement: <${element.name}> has no ID`);
+  const hash = o.algorithm === 'sha1' ? 'sha1' : 'sha256';
+  const digest = createHash(hash).update(c14n(element)).digest('base64');
+  const signedInfo = el('SignedInfo', {}, [
+    el('CanonicalizationMethod', { Algorithm: EXC_C14N }),
+    el('SignatureMethod', { Algorithm: SIG_ALGS[o.algorithm] }),
+    el('Reference', { URI: `#${id}` }, [
+      el('Transforms', {}, [el('Transform', { Algorithm: ENVELOPED }), el('Transform', { Algorithm: EXC_C14N })]),
+      el('DigestMethod', { Algorithm: DIGEST_ALGS[o.algorithm] }),
+      el('DigestValue', {}, [digest]),
+    ]),
+  ]);
+  const value = await rsaSign(hash, Buffer.from(c14n(signedInfo, IN_SIGNATURE)), o.key.privateKey);
+  return o.place(
+    el('Signature', { xmlns: DSIG }, [
+      signedInfo,
+      el('SignatureValue', {}, [value.toString('base64')]),
+      el('KeyInfo', {}, [el('X509Data', {}, [el('X509Certificate', {}, [certBody(o.key)])])]),
+    ]),
+  );
 }
+
+/** `element` with `child` inserted at `index` among its children (1: after the Issuer). */
+export const withChild = (element: XmlElement, index: number, child: XmlNode): XmlElement => ({
+  ...element,
+  children: [...element.children.slice(0, index), child, ...element.children.slice(index)],
+});

@@ -87,5 +87,3 @@ export function hasCommentOrPI(el: Element): boolean {
   return false;
 }
 
-
-export const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);

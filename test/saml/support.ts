@@ -1,5 +1,10 @@
-/** Shared pieces of the SAML tests: the default scenario as an object, metadata and HTML form readers. */
+/** Shared pieces of the SAML tests: the default scenario as an object, metadata and HTML form readers, xmlsec1. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
+import { expect } from 'vitest';
 import type { MockEntra, ScenarioInput } from '../../src/index.js';
 import { CookieJar } from '../helpers/browserless.js';
 import { ADA, TENANT_ID } from '../helpers/ids.js';
@@ -205,4 +210,47 @@ export function attributeValues(xml: string, name: string): string[] | undefined
   const esc = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const m = new RegExp(`<Attribute Name="${esc}">([\\s\\S]*?)</Attribute>`).exec(xml);
   return m ? [...m[1]!.matchAll(/<AttributeValue>([^<]*)<\/AttributeValue>/g)].map((v) => v[1]!) : undefined;
+}
+
+const XMLSEC_ID_ATTRS = [
+  ['--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion'],
+  ['--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:Response'],
+  ['--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor'],
+].flat();
+
+/**
+ * Debian's xmlsec1 (libxmlsec1 on OpenSSL), a verifier independent of our code:
+ * `xmlsec1 --verify --pubkey-cert-pem cert.pem --id-attr:ID … file.xml`. It checks the first
+ * Signature in the document, or the one `signatureXpath` selects. Throws when xmlsec1 is not
+ * installed (Debian/Ubuntu: apt-get install -y xmlsec1).
+ */
+export function xmlsecVerify(xml: string, certPem: string, signatureXpath?: string): { ok: boolean; output: string } {
+  const work = mkdtempSync(join(tmpdir(), 'mock-entra-xmlsec-'));
+  try {
+    const xmlFile = join(work, 'message.xml');
+    const certFile = join(work, 'cert.pem');
+    writeFileSync(xmlFile, xml);
+    writeFileSync(certFile, certPem);
+    const node = signatureXpath ? ['--node-xpath', signatureXpath] : [];
+    const run = spawnSync('xmlsec1', ['--verify', '--pubkey-cert-pem', certFile, ...XMLSEC_ID_ATTRS, ...node, xmlFile], { encoding: 'utf8', timeout: 15_000 });
+    if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('xmlsec1 is not installed; these tests need it (Debian/Ubuntu: apt-get install -y xmlsec1)');
+    }
+    if (run.error) throw run.error;
+    return { ok: run.status === 0, output: `${run.stdout}${run.stderr}` };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function expectXmlsecVerified(xml: string, certPem: string, signatureXpath?: string) {
+  const r = xmlsecVerify(xml, certPem, signatureXpath);
+  expect(r.ok, r.output).toBe(true);
+  expect(r.output).toMatch(/^OK$/m);
+  expect(r.output).toContain('SignedInfo References (ok/all): 1/1');
+}
+
+export function expectXmlsecRejected(xml: string, certPem: string, signatureXpath?: string) {
+  const r = xmlsecVerify(xml, certPem, signatureXpath);
+  expect(r.ok, r.output).toBe(false);
 }

@@ -3,11 +3,7 @@
  * responses and on federation metadata, plus the layout of the metadata documents (reference §10.1).
  * xmlsec1 is required: `apt-get install -y xmlsec1`.
  */
-import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MockEntra } from '../../src/index.js';
@@ -19,6 +15,8 @@ import {
   appMetadataUrl,
   authnRequest,
   browse,
+  expectXmlsecRejected,
+  expectXmlsecVerified,
   fetchBytes,
   idpCertificates,
   redirectUrl,
@@ -34,47 +32,6 @@ const NS = {
   ds: 'http://www.w3.org/2000/09/xmldsig#',
   xsi: 'http://www.w3.org/2001/XMLSchema-instance',
 };
-const ID_ATTRS = [
-  ['--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion'],
-  ['--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:Response'],
-  ['--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor'],
-].flat();
-
-let work: string;
-let fileNo = 0;
-beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'mock-entra-xmlsec-'));
-});
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
-
-/** `xmlsec1 --verify --pubkey-cert-pem cert.pem --id-attr:ID … file.xml`; throws when xmlsec1 is not installed. */
-function xmlsecVerify(xml: string, certPem: string): { ok: boolean; output: string } {
-  const n = fileNo++;
-  const xmlFile = join(work, `message-${n}.xml`);
-  const certFile = join(work, `cert-${n}.pem`);
-  writeFileSync(xmlFile, xml);
-  writeFileSync(certFile, certPem);
-  const run = spawnSync('xmlsec1', ['--verify', '--pubkey-cert-pem', certFile, ...ID_ATTRS, xmlFile], { encoding: 'utf8', timeout: 15_000 });
-  if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new Error('xmlsec1 is not installed; these tests need it (Debian/Ubuntu: apt-get install -y xmlsec1)');
-  }
-  if (run.error) throw run.error;
-  return { ok: run.status === 0, output: `${run.stdout}${run.stderr}` };
-}
-
-function expectVerified(xml: string, certPem: string) {
-  const r = xmlsecVerify(xml, certPem);
-  expect(r.ok, r.output).toBe(true);
-  expect(r.output).toMatch(/^OK$/m);
-  expect(r.output).toContain('SignedInfo References (ok/all): 1/1');
-}
-function expectRejected(xml: string, certPem: string) {
-  const r = xmlsecVerify(xml, certPem);
-  expect(r.ok, r.output).toBe(false);
-}
-
 /** Ada signs in through an HTTP-Redirect AuthnRequest with login_hint; the decoded Response. */
 async function responseXml(idp: MockEntra): Promise<string> {
   const { xml } = authnRequest();
@@ -119,18 +76,18 @@ describe('xmlsec1 verifies the signature of a response whose assertion is signed
     expect(xml).toContain(`<SignatureMethod Algorithm="${SIG.sha256.method}"/>`);
     expect(xml).toContain(`<DigestMethod Algorithm="${SIG.sha256.digest}"/>`);
     expect(xml).toContain('<CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>');
-    expectVerified(xml, await appCertPem(ctx.idp));
+    expectXmlsecVerified(xml, await appCertPem(ctx.idp));
   });
 
   it('rejects it with another app’s certificate', async () => {
     const xml = await responseXml(ctx.idp);
-    expectRejected(xml, await appCertPem(ctx.idp, OTHER_SAML_APP.clientId));
+    expectXmlsecRejected(xml, await appCertPem(ctx.idp, OTHER_SAML_APP.clientId));
   });
 
   it('rejects it once the assertion was altered', async () => {
     const xml = (await responseXml(ctx.idp)).replace(`>${ADA.upn}</NameID>`, '>mallory@contoso.onmicrosoft.com</NameID>');
     expect(xml).toContain('mallory@');
-    expectRejected(xml, await appCertPem(ctx.idp));
+    expectXmlsecRejected(xml, await appCertPem(ctx.idp));
   });
 });
 
@@ -145,11 +102,11 @@ for (const algorithm of ['sha256', 'sha1'] as const) {
       // The Response signature references the Response itself.
       const id = /<samlp:Response ID="([^"]+)"/.exec(xml)?.[1];
       expect(xml).toContain(`<Reference URI="#${id}">`);
-      expectVerified(xml, await appCertPem(ctx.idp));
+      expectXmlsecVerified(xml, await appCertPem(ctx.idp));
     });
 
     it('rejects it with another app’s certificate', async () => {
-      expectRejected(await responseXml(ctx.idp), await appCertPem(ctx.idp, OTHER_SAML_APP.clientId));
+      expectXmlsecRejected(await responseXml(ctx.idp), await appCertPem(ctx.idp, OTHER_SAML_APP.clientId));
     });
   });
 }
@@ -177,7 +134,7 @@ describe('the tenant-wide federation metadata', () => {
     expect(signer).toBeDefined();
     const jwks = (await (await fetch(`${ctx.idp.url}/${ctx.idp.tenantId}/discovery/v2.0/keys`)).json()) as { keys: Array<{ x5c?: string[] }> };
     expect(jwks.keys.map((k) => k.x5c?.[0])).toContain(signer);
-    expectVerified(xml, toPem(signer!));
+    expectXmlsecVerified(xml, toPem(signer!));
   });
 
   it('has Entra’s layout: entityID, WS-Fed role descriptors, and the SAML endpoints of the tenant', async () => {
@@ -257,8 +214,8 @@ describe('the App Federation Metadata (?appid=)', () => {
     const signer = signatureCert(xml);
     expect(signer).toBeDefined();
     expect(xml).toContain(`<SignatureMethod Algorithm="${SIG.sha256.method}"/>`);
-    expectVerified(xml, toPem(signer!));
-    expectRejected(xml.replace('protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"', 'protocolSupportEnumeration="urn:x"'), toPem(signer!));
+    expectXmlsecVerified(xml, toPem(signer!));
+    expectXmlsecRejected(xml.replace('protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"', 'protocolSupportEnumeration="urn:x"'), toPem(signer!));
   });
 });
 
@@ -273,8 +230,8 @@ describe('a certificate rollover announced for a future date (signing.nextCertif
     expect(certs[0]).not.toBe(certs[1]);
     const xml = await responseXml(ctx.idp);
     expect(xml).toContain(`<X509Certificate>${certs[0]}</X509Certificate>`);
-    expectVerified(xml, toPem(certs[0]!));
-    expectRejected(xml, toPem(certs[1]!));
+    expectXmlsecVerified(xml, toPem(certs[0]!));
+    expectXmlsecRejected(xml, toPem(certs[1]!));
   });
 });
 
@@ -286,7 +243,7 @@ describe('a certificate rollover whose date has passed', () => {
     expect(certs).toHaveLength(2);
     const xml = await responseXml(ctx.idp);
     expect(xml).toContain(`<X509Certificate>${certs[1]}</X509Certificate>`);
-    expectVerified(xml, toPem(certs[1]!));
-    expectRejected(xml, toPem(certs[0]!));
+    expectXmlsecVerified(xml, toPem(certs[1]!));
+    expectXmlsecRejected(xml, toPem(certs[0]!));
   });
 });
