@@ -1,12 +1,10 @@
-/** The built binary (dist/cli/main.js) as a shell runs it: its exit codes, and serve stopping on a signal. */
+/** The built binary (dist/cli/main.js) as a shell runs it: its exit codes. serve, and its signals, are serve.test.ts. */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
-import { TENANT_ID } from '../helpers/ids.js';
-import { MAIN, serve } from './spawn.js';
+import { MAIN } from './spawn.js';
 
 const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 15_000 });
 
@@ -36,13 +34,5 @@ describe('mock-entra CLI', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('mock-entra <command> [options]');
     expect(r.stderr).toContain('Unknown argument: bogus');
-  });
-
-  it.each(['SIGTERM', 'SIGINT'] as const)('serve answers discovery over HTTPS, then stops on %s with exit code 0', async (signal) => {
-    const served = await serve(['--certs-dir', TEST_CERTS_DIR]);
-    const res = await fetch(`${served.url}/${TENANT_ID}/v2.0/.well-known/openid-configuration`);
-    expect(res.status).toBe(200);
-    expect(((await res.json()) as { issuer: string }).issuer).toBe(`${served.url}/${TENANT_ID}/v2.0`);
-    expect(await served.stop(signal)).toBe(0);
   });
 });

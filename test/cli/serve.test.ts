@@ -1,33 +1,32 @@
 /**
- * `mock-entra serve` as a container or a CI job starts it: the built binary, configured by options,
- * by MOCK_ENTRA_* variables and by a token file (whose token must not show in the command line).
+ * `mock-entra serve` as a shell, a container or a CI job starts it: the built binary, configured by
+ * options, by MOCK_ENTRA_* variables and by a token file (whose token must not show in the command
+ * line), stopped by SIGTERM or SIGINT with exit code 0.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
-import { serve, type Served } from './spawn.js';
+import { TENANT_ID } from '../helpers/ids.js';
+import { serve } from './spawn.js';
 
-const ADMIN_TOKEN = 'cli-test-admin-token';
-
-describe('mock-entra serve --admin-token', () => {
-  let server: Served;
-  beforeAll(async () => {
-    server = await serve(['--certs-dir', TEST_CERTS_DIR, '--admin-token', ADMIN_TOKEN]);
-  }, 30_000);
-  afterAll(async () => {
-    await server?.stop();
+describe('mock-entra serve', () => {
+  it('answers discovery over HTTPS; with --admin-token the admin API answers only with the token; stops on SIGTERM with exit code 0', async () => {
+    const served = await serve(['--certs-dir', TEST_CERTS_DIR, '--admin-token', 'cli-test-admin-token']);
+    try {
+      const res = await fetch(`${served.url}/${TENANT_ID}/v2.0/.well-known/openid-configuration`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { issuer: string }).issuer).toBe(`${served.url}/${TENANT_ID}/v2.0`);
+      expect((await fetch(`${served.url}/_mock/scenario`)).status).toBe(401);
+      const withToken = await fetch(`${served.url}/_mock/scenario`, { headers: { authorization: 'Bearer cli-test-admin-token' } });
+      expect(withToken.status).toBe(200);
+    } finally {
+      expect(await served.stop('SIGTERM')).toBe(0);
+    }
   });
 
-  it('the admin API answers only with the token once one is set', async () => {
-    const without = await fetch(`${server.url}/_mock/scenario`);
-    expect(without.status).toBe(401);
-    const withToken = await fetch(`${server.url}/_mock/scenario`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-    expect(withToken.status).toBe(200);
-  });
-
-  it('reads MOCK_ENTRA_ADMIN_TOKEN (and every other option, MOCK_ENTRA_SCENARIO here) from the environment', async () => {
+  it('reads MOCK_ENTRA_ADMIN_TOKEN (and every other option, MOCK_ENTRA_SCENARIO here) from the environment; stops on SIGINT with exit code 0', async () => {
     const other = await serve(['--certs-dir', TEST_CERTS_DIR], { env: { ...process.env, MOCK_ENTRA_ADMIN_TOKEN: 'from-env', MOCK_ENTRA_SCENARIO: 'first-test-failure' } });
     try {
       expect((await fetch(`${other.url}/_mock/scenario`)).status).toBe(401);
@@ -35,13 +34,11 @@ describe('mock-entra serve --admin-token', () => {
       expect(res.status).toBe(200);
       expect(((await res.json()) as { switches: Record<string, boolean> }).switches).toEqual({ 'sso-enabled': false });
     } finally {
-      expect(await other.stop()).toBe(0);
+      expect(await other.stop('SIGINT')).toBe(0);
     }
   });
-});
 
-describe('mock-entra serve --admin-token-file', () => {
-  it('reads the token from the file (so it does not show in ps)', async () => {
+  it('reads the token from --admin-token-file (so it does not show in ps)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mock-entra-token-'));
     const file = join(dir, 'token');
     writeFileSync(file, 'from-a-file\n');

@@ -3,7 +3,7 @@ import { anotherSpareKey } from './keys.js';
 
 /**
  * A client's (or SP's) key and self-signed certificate, PEM, made the way the mock makes its own.
- * The key is one of the run's spare keys: calls in a row (up to three) get different keys.
+ * The key is one of the run's spare keys: two calls in a row get different keys.
  */
 export async function keyAndCertificate(commonName: string): Promise<{ keyPem: string; certPem: string }> {
   const pair = anotherSpareKey();

@@ -27,7 +27,7 @@ export const FIXTURES = {
   hostsCerts: 'certs-hosts',
   /** Spare RSA keys, `N.pem` (PKCS#8), for clients, SPs and CAs of the tests' own. */
   keys: 'keys',
-  spareKeys: 3,
+  spareKeys: 2,
 };
 export const HOSTS_CA_NAMES = ['idp.test', '10.1.2.3'];
 

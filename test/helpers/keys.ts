@@ -26,7 +26,7 @@ export function spareKey(n: number): RsaKeyPair {
 }
 
 let next = 0;
-/** A spare key pair other than the last few handed out (round robin), for a test that needs distinct keys. */
+/** The next spare key pair, round robin: a different one from the pair handed out just before. */
 export function anotherSpareKey(): RsaKeyPair {
   return spareKey(next++ % FIXTURES.spareKeys);
 }
