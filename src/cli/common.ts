@@ -1,4 +1,8 @@
-/** What the CLI's commands share: bad input ends with exit code 2 and a message that says what to fix. */
+/**
+ * What the CLI's commands share. Commands write through a CliIo and never exit the process: they
+ * throw, and runCli (run.ts) turns the error into the exit code and the message. Exit codes: 0
+ * success, 2 bad input (with a message that says what to fix), 1 anything else.
+ */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildDirectory } from '../directory/build.js';
@@ -9,7 +13,24 @@ import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { DEFAULT_SCENARIO } from '../start.js';
 
-/** Bad input: the user can fix it. main.ts prints the message and exits 2. */
+/** Where a command's output goes: the process's streams from main.ts, buffers in tests. */
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+/** Ends a command with this exit code; runCli prints the message (when there is one) on stderr. */
+export class CliExit extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'CliExit';
+  }
+}
+
+/** Bad input: the user can fix it. runCli prints `mock-entra: ` and the message, and exits 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -17,17 +38,16 @@ export class UsageError extends Error {
   }
 }
 
-/** Runs a command body; bad input (UsageError, ScenarioError, KeyFileError) exits 2 with its message. */
-export async function guarded(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof UsageError || err instanceof ScenarioError || err instanceof KeyFileError) {
-      process.stderr.write(`${err instanceof ScenarioError ? '' : 'mock-entra: '}${err.message}${err instanceof ScenarioError ? shippedHint(err) : ''}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+/**
+ * The exit an error means: a CliExit as it is; bad input (UsageError, a bad scenario file, a
+ * damaged key file) exits 2 with its message, which says what to fix; anything else is not the
+ * user's to fix (undefined: runCli exits 1 with the stack).
+ */
+export function exitFor(err: unknown): CliExit | undefined {
+  if (err instanceof CliExit) return err;
+  if (err instanceof UsageError || err instanceof KeyFileError) return new CliExit(`mock-entra: ${err.message}`, 2);
+  if (err instanceof ScenarioError) return new CliExit(`${err.message}${shippedHint(err)}`, 2);
+  return undefined;
 }
 
 export const DEFAULT_ORIGIN = 'https://localhost:8443';

@@ -1,11 +1,10 @@
+/** The built binary (dist/cli/main.js) as a shell runs it: its exit codes. serve, and its signals, are serve.test.ts. */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
-import { TENANT_ID } from '../helpers/ids.js';
-import { MAIN, serve } from './spawn.js';
+import { MAIN } from './spawn.js';
 
 const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 15_000 });
 
@@ -30,29 +29,10 @@ describe('mock-entra CLI', () => {
     expect(r.stderr).toContain('tenant.id:');
   });
 
-  it('serve with an invalid scenario exits 2 and starts no server', () => {
-    const r = run('serve', '--scenario', badScenario(), '--port', '0');
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain('invalid scenario');
-  });
-
   it('an unknown command exits 2 with help', () => {
     const r = run('bogus');
     expect(r.status).toBe(2);
-  });
-
-  it('scenario schema prints a JSON Schema', () => {
-    const r = run('scenario', 'schema');
-    expect(r.status).toBe(0);
-    const schema = JSON.parse(r.stdout) as { properties: Record<string, unknown> };
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['tenant', 'users', 'apps']));
-  });
-
-  it('serve answers discovery over HTTPS, then stops on SIGTERM with exit code 0', async () => {
-    const served = await serve(['--certs-dir', TEST_CERTS_DIR]);
-    const res = await fetch(`${served.url}/${TENANT_ID}/v2.0/.well-known/openid-configuration`);
-    expect(res.status).toBe(200);
-    expect(((await res.json()) as { issuer: string }).issuer).toBe(`${served.url}/${TENANT_ID}/v2.0`);
-    expect(await served.stop()).toBe(0);
+    expect(r.stderr).toContain('mock-entra <command> [options]');
+    expect(r.stderr).toContain('Unknown argument: bogus');
   });
 });

@@ -1,3 +1,8 @@
+/**
+ * The commands, run in process (runCli, as main.ts runs it): what they print, their exit codes, and
+ * that what they make offline matches a server on the same certs directory. The built binary itself
+ * (spawned: exit codes, signals, environment) is cli.test.ts and serve.test.ts.
+ */
 import { X509Certificate } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,20 +11,15 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
 import { ADA, API, GRACE, TENANT_ID, WEB } from '../helpers/ids.js';
-import { run, serve, type Served } from './spawn.js';
+import { useMockEntra } from '../helpers/mock.js';
+import { cli } from './in-process.js';
 
 const SAML_APP_ID = '5d4c3b2a-9e8f-4a7b-8c6d-1e0f2a3b4c5d';
-const ADMIN_TOKEN = 'cli-test-admin-token';
 
-let server: Served;
-beforeAll(async () => {
-  server = await serve(['--certs-dir', TEST_CERTS_DIR, '--admin-token', ADMIN_TOKEN]);
-}, 30_000);
-afterAll(async () => {
-  await server?.stop();
-});
+// A server on the same certs directory: what the commands make offline must verify against it.
+const server = useMockEntra();
 
-const mint = (...args: string[]) => run(['token', '--certs-dir', TEST_CERTS_DIR, '--issuer-origin', server.url, ...args]);
+const mint = (...args: string[]) => cli(['token', '--certs-dir', TEST_CERTS_DIR, '--issuer-origin', server.url, ...args]);
 const v2Keys = () => createRemoteJWKSet(new URL(`${server.url}/${TENANT_ID}/discovery/v2.0/keys`));
 
 describe('mock-entra token', () => {
@@ -79,7 +79,7 @@ describe('mock-entra token', () => {
     [['-u', ADA.upn, '-a', 'sample-web', '--type', 'refresh'], /Invalid values:[\s\S]*Choices: "id", "access"/],
     [['-u', ADA.upn, '-a', 'sample-web', '--scenario', 'no/such.yaml'], /no\/such.yaml: invalid scenario[\s\S]*cannot read the file/],
   ])('exits 2 on bad input %j, saying what to fix', async (args, message) => {
-    const r = await run(['token', '--certs-dir', TEST_CERTS_DIR, ...args]);
+    const r = await cli(['token', '--certs-dir', TEST_CERTS_DIR, ...args]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');
@@ -94,42 +94,42 @@ describe('mock-entra certs', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('certs path prints the CA path (making the keys on first use)', async () => {
-    const r = await run(['certs', 'path', '--certs-dir', dir]);
+    const r = await cli(['certs', 'path', '--certs-dir', dir]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(join(dir, 'ca.pem'));
     expect(new X509Certificate(readFileSync(join(dir, 'ca.pem'))).ca).toBe(true);
   });
 
   it('certs shows the CA and the kids and thumbprints of the signing keys; tokens carry the first kid', async () => {
-    const r = await run(['certs', '--certs-dir', dir, '--json']);
+    const r = await cli(['certs', '--certs-dir', dir, '--json']);
     expect(r.status, r.stderr).toBe(0);
     const d = JSON.parse(r.stdout) as { ca: { path: string; sha256: string }; signing: Array<{ kid: string; thumbprint: string }> };
     expect(d.ca.path).toBe(join(dir, 'ca.pem'));
     expect(d.ca.sha256).toBe(new X509Certificate(readFileSync(join(dir, 'ca.pem'))).fingerprint256);
     expect(d.signing).toHaveLength(2);
     expect(d.signing[0]!.thumbprint).toMatch(/^[0-9A-F]{40}$/);
-    const token = JSON.parse((await run(['token', '-u', ADA.upn, '-a', 'sample-web', '--certs-dir', dir, '--json'])).stdout) as { header: { kid: string } };
+    const token = JSON.parse((await cli(['token', '-u', ADA.upn, '-a', 'sample-web', '--certs-dir', dir, '--json'])).stdout) as { header: { kid: string } };
     expect(token.header.kid).toBe(d.signing[0]!.kid);
-    const text = (await run(['certs', '--certs-dir', dir])).stdout;
+    const text = (await cli(['certs', '--certs-dir', dir])).stdout;
     expect(text).toContain(`CA           ${join(dir, 'ca.pem')}`);
     expect(text).toContain(d.signing[1]!.kid);
   });
 
   it('certs regenerate refuses without --yes (exit 2) and leaves the keys alone', async () => {
     const before = readFileSync(join(dir, 'ca.pem'), 'utf8');
-    const r = await run(['certs', 'regenerate', '--certs-dir', dir]);
+    const r = await cli(['certs', 'regenerate', '--certs-dir', dir]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('Run it again with --yes');
     expect(readFileSync(join(dir, 'ca.pem'), 'utf8')).toBe(before);
   });
 
   it('certs regenerate --yes makes a new CA and new signing keys, and keeps README.md and .gitignore', async () => {
-    const before = JSON.parse((await run(['certs', '--certs-dir', dir, '--json'])).stdout) as { ca: { sha256: string }; signing: Array<{ kid: string }> };
-    await run(['metadata', '--app', 'sample-saml', '--certs-dir', dir]); // makes a SAML certificate too
-    const r = await run(['certs', 'regenerate', '--yes', '--certs-dir', dir]);
+    const before = JSON.parse((await cli(['certs', '--certs-dir', dir, '--json'])).stdout) as { ca: { sha256: string }; signing: Array<{ kid: string }> };
+    await cli(['metadata', '--app', 'sample-saml', '--certs-dir', dir]); // makes a SAML certificate too
+    const r = await cli(['certs', 'regenerate', '--yes', '--certs-dir', dir]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('New keys made');
-    const after = JSON.parse((await run(['certs', '--certs-dir', dir, '--json'])).stdout) as { ca: { sha256: string }; signing: Array<{ kid: string }>; saml: unknown[] };
+    const after = JSON.parse((await cli(['certs', '--certs-dir', dir, '--json'])).stdout) as { ca: { sha256: string }; signing: Array<{ kid: string }>; saml: unknown[] };
     expect(after.ca.sha256).not.toBe(before.ca.sha256);
     expect(after.signing.map((s) => s.kid)).not.toContain(before.signing[0]!.kid);
     expect(after.saml).toEqual([]);
@@ -137,7 +137,7 @@ describe('mock-entra certs', () => {
   });
 
   it('an unknown action exits 2 and lists the choices', async () => {
-    const r = await run(['certs', 'rotate', '--certs-dir', dir]);
+    const r = await cli(['certs', 'rotate', '--certs-dir', dir]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/Choices: "show", "path", "regenerate"/);
   });
@@ -145,15 +145,13 @@ describe('mock-entra certs', () => {
 
 describe('mock-entra metadata', () => {
   it("prints the same federation metadata (same certificate, same endpoints) as the server's App Federation Metadata URL", async () => {
-    const r = await run(['metadata', '--app', 'sample-saml', '--certs-dir', TEST_CERTS_DIR, '--origin', server.url]);
+    const r = await cli(['metadata', '--app', 'sample-saml', '--certs-dir', TEST_CERTS_DIR, '--origin', server.url]);
     expect(r.status, r.stderr).toBe(0);
     const xml = r.stdout;
     expect(xml.startsWith('<?xml version="1.0" encoding="utf-8"?><EntityDescriptor')).toBe(true);
     expect(xml).toContain(`entityID="https://sts.windows.net/${TENANT_ID}/"`);
     expect(xml).toContain(`Location="${server.url}/${TENANT_ID}/saml2"`);
-    const res = await fetch(`${server.url}/${TENANT_ID}/federationmetadata/2007-06/federationmetadata.xml?appid=${SAML_APP_ID}`).catch((e: unknown) => {
-      throw new Error(`${String(e)}; exit ${server.child.exitCode}; server said: ${server.output().slice(-3000)}`);
-    });
+    const res = await fetch(`${server.url}/${TENANT_ID}/federationmetadata/2007-06/federationmetadata.xml?appid=${SAML_APP_ID}`);
     const served = await res.text();
     const certs = (s: string) => [...s.matchAll(/<X509Certificate>([^<]+)<\/X509Certificate>/g)].map((m) => m[1]);
     expect(new Set(certs(xml))).toEqual(new Set(certs(served)));
@@ -161,7 +159,7 @@ describe('mock-entra metadata', () => {
 
   it('finds the app by app ID and by Identifier too', async () => {
     for (const app of [SAML_APP_ID, 'https://sp.example.test/saml/metadata']) {
-      const r = await run(['metadata', '--app', app, '--certs-dir', TEST_CERTS_DIR]);
+      const r = await cli(['metadata', '--app', app, '--certs-dir', TEST_CERTS_DIR]);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain('Location="https://localhost:8443/');
     }
@@ -172,50 +170,22 @@ describe('mock-entra metadata', () => {
     [['--app', 'nope'], /unknown SAML app 'nope'/],
     [['--app', 'sample-saml', '--origin', 'localhost:8443'], /--origin must be an http or https URL/],
   ])('exits 2 on bad input %j', async (args, message) => {
-    const r = await run(['metadata', '--certs-dir', TEST_CERTS_DIR, ...args]);
+    const r = await cli(['metadata', '--certs-dir', TEST_CERTS_DIR, ...args]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
   });
 });
 
-describe('mock-entra serve --admin-token', () => {
-  it('the admin API answers only with the token once one is set', async () => {
-    const without = await fetch(`${server.url}/_mock/scenario`);
-    expect(without.status).toBe(401);
-    const withToken = await fetch(`${server.url}/_mock/scenario`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-    expect(withToken.status).toBe(200);
-  });
-
-  it('reads MOCK_ENTRA_ADMIN_TOKEN (and every other option, MOCK_ENTRA_SCENARIO here) from the environment', async () => {
-    const other = await serve(['--certs-dir', TEST_CERTS_DIR], { env: { ...process.env, MOCK_ENTRA_ADMIN_TOKEN: 'from-env', MOCK_ENTRA_SCENARIO: 'first-test-failure' } });
-    try {
-      expect((await fetch(`${other.url}/_mock/scenario`)).status).toBe(401);
-      const res = await fetch(`${other.url}/_mock/scenario`, { headers: { authorization: 'Bearer from-env' } });
-      expect(res.status).toBe(200);
-      expect(((await res.json()) as { switches: Record<string, boolean> }).switches).toEqual({ 'sso-enabled': false });
-    } finally {
-      expect(await other.stop()).toBe(0);
-    }
-  });
-});
-
 describe('mock-entra serve --admin-token-file', () => {
-  it('reads the token from the file (so it does not show in ps); a missing file exits 2 and says so', async () => {
+  it('a missing file exits 2 and says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mock-entra-token-'));
-    const file = join(dir, 'token');
-    writeFileSync(file, 'from-a-file\n');
-    const other = await serve(['--certs-dir', TEST_CERTS_DIR, '--admin-token-file', file]);
     try {
-      expect((await fetch(`${other.url}/_mock/scenario`)).status).toBe(401);
-      expect((await fetch(`${other.url}/_mock/scenario`, { headers: { authorization: 'Bearer from-a-file' } })).status).toBe(200);
-      expect(other.child.spawnargs.join(' ')).not.toContain('from-a-file');
+      const missing = await cli(['serve', '--port', '0', '--certs-dir', TEST_CERTS_DIR, '--admin-token-file', join(dir, 'nope')]);
+      expect(missing.status).toBe(2);
+      expect(missing.stderr).toMatch(/cannot read --admin-token-file .*nope \(ENOENT\)/);
     } finally {
-      expect(await other.stop()).toBe(0);
       rmSync(dir, { recursive: true, force: true });
     }
-    const missing = await run(['serve', '--port', '0', '--certs-dir', TEST_CERTS_DIR, '--admin-token-file', join(dir, 'nope')]);
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/cannot read --admin-token-file .*nope \(ENOENT\)/);
   });
 });
 
@@ -225,7 +195,7 @@ describe('mock-entra serve with a damaged key file', () => {
     try {
       cpSync(TEST_CERTS_DIR, dir, { recursive: true, filter: (f) => !f.endsWith('.lock') });
       writeFileSync(join(dir, 'signing-1.pem'), 'not a certificate\n');
-      const r = await run(['serve', '--port', '0', '--certs-dir', dir]);
+      const r = await cli(['serve', '--port', '0', '--certs-dir', dir]);
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/^mock-entra: .*signing-1\.pem: .*certs regenerate/m);
       expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -238,7 +208,7 @@ describe('mock-entra serve with a damaged key file', () => {
 
 describe('shipped scenarios by name', () => {
   it('token -s missing-claims uses the shipped scenario: ada has no mail, so the ID token has no email', async () => {
-    const r = await run(['token', '-u', ADA.upn, '-a', 'sample-web', '--type', 'id', '--json', '-s', 'missing-claims', '--certs-dir', TEST_CERTS_DIR]);
+    const r = await cli(['token', '-u', ADA.upn, '-a', 'sample-web', '--type', 'id', '--json', '-s', 'missing-claims', '--certs-dir', TEST_CERTS_DIR]);
     expect(r.status, r.stderr).toBe(0);
     const { claims } = JSON.parse(r.stdout) as { claims: Record<string, unknown> };
     expect(claims.email).toBeUndefined();
@@ -246,8 +216,8 @@ describe('shipped scenarios by name', () => {
   });
 
   it('scenario explain takes a name; an unknown name exits 2 and lists the shipped ones', async () => {
-    expect((await run(['scenario', 'explain', 'first-test-failure'])).stdout).toContain("until switch 'sso-enabled' is turned on");
-    const r = await run(['scenario', 'validate', 'no-such-scenario']);
+    expect((await cli(['scenario', 'explain', 'first-test-failure'])).stdout).toContain("until switch 'sso-enabled' is turned on");
+    const r = await cli(['scenario', 'validate', 'no-such-scenario']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/shipped scenarios can be named without a path: .*first-test-failure.*wrong-redirect-uri/);
   });
@@ -255,8 +225,26 @@ describe('shipped scenarios by name', () => {
 
 describe('mock-entra help', () => {
   it.each(['serve', 'scenario', 'token', 'certs', 'metadata'])('%s --help shows examples', async (cmd) => {
-    const r = await run([cmd, '--help']);
+    const r = await cli([cmd, '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Examples:');
+  });
+});
+
+describe('mock-entra scenario', () => {
+  it('scenario schema prints a JSON Schema', async () => {
+    const r = await cli(['scenario', 'schema']);
+    expect(r.status).toBe(0);
+    const schema = JSON.parse(r.stdout) as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['tenant', 'users', 'apps']));
+  });
+
+  it('serve with an invalid scenario exits 2 and starts no server', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'mock-entra-')), 'bad.yaml');
+    writeFileSync(file, 'tenant:\n  id: 123\n  domain: contoso.onmicrosoft.com\n');
+    const r = await cli(['serve', '--scenario', file, '--port', '0']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('invalid scenario');
+    expect(r.stdout).toBe('');
   });
 });

@@ -1,13 +1,15 @@
 /**
- * The walkthroughs' commands, run as the docs run them: `mock-entra serve -s NAME`, then the example
- * scripts in docs/examples against it. What each test expects is what the docs say you will see.
+ * The walkthroughs' commands, run as the docs run them: a mock serving `-s NAME` (started in process
+ * on the same scenario file `mock-entra serve -s NAME` picks; the binary itself is cli.test.ts), then
+ * the example scripts in docs/examples against it. What each test expects is what the docs say you will see.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { scenarioPath } from '../../src/cli/common.js';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
-import { serve } from './spawn.js';
+import { startMock } from '../helpers/server.js';
 
 const exec = promisify(execFile);
 const hasCurl = (() => {
@@ -32,7 +34,7 @@ async function script(cmd: string, args: string[], mock: string): Promise<{ code
 }
 
 async function withServer<T>(scenario: string, fn: (url: string) => Promise<T>): Promise<T> {
-  const s = await serve(['--certs-dir', TEST_CERTS_DIR, '-s', scenario]);
+  const s = await startMock({ scenario: scenarioPath(scenario) });
   try {
     return await fn(s.url);
   } finally {

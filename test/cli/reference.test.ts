@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { scenarioReferenceMarkdown } from '../../src/cli/reference.js';
 import { scenarioJsonSchema } from '../../src/scenario/schema.js';
-import { run } from './spawn.js';
+import { cli } from './in-process.js';
 
 describe('docs/scenario-reference.md', () => {
   it('is up to date with the scenario schema (regenerate: npm run build && node docs/generate-scenario-reference.mjs)', () => {
@@ -23,7 +23,7 @@ describe('docs/scenario-reference.md', () => {
   });
 
   it('is what `mock-entra scenario reference` prints', async () => {
-    const r = await run(['scenario', 'reference']);
+    const r = await cli(['scenario', 'reference']);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(scenarioReferenceMarkdown());
   });

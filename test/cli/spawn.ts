@@ -31,8 +31,8 @@ export interface Served {
   child: ChildProcessWithoutNullStreams;
   /** What it printed so far (stdout and stderr). */
   output(): string;
-  /** SIGTERM, then the exit code. */
-  stop(): Promise<number | null>;
+  /** SIGTERM (or the signal given), then the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** `mock-entra serve --port 0 --log-format json …`; resolves with the URL from its "listening" line. */
@@ -61,11 +61,11 @@ export async function serve(args: string[], opts: { env?: NodeJS.ProcessEnv; bin
     url,
     child,
     output: () => out + err,
-    stop: () =>
+    stop: (signal = 'SIGTERM') =>
       new Promise((res) => {
         if (child.exitCode !== null) return res(child.exitCode);
         child.once('exit', (code) => res(code));
-        child.kill('SIGTERM');
+        child.kill(signal);
       }),
   };
 }

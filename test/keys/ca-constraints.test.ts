@@ -2,18 +2,22 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateRsaKeyPair, readPermittedNames, type RsaKeyPair } from '../../src/keys/ca.js';
+import { readPermittedNames, type RsaKeyPair } from '../../src/keys/ca.js';
 import { KeyFileError, loadKeys, type KeyMaterial } from '../../src/keys/store.js';
-import { copyDir, freshDir, handshake, hasOpenssl, leafFromCaKey, opensslVerify } from './fixtures.js';
+import { hostsTemplateCerts, spareKey, templateCerts } from '../helpers/keys.js';
+import { copyDir, handshake, hasOpenssl, leafFromCaKey, opensslVerify, withSigningKeysOnly } from './fixtures.js';
 import { legacyCaPem } from './legacy-ca.js';
 
+// The run's CA made for idp.test and 10.1.2.3 (global-setup.ts makes it with loadKeys), read only.
+// Tests of what a CA is made for make their own CA (with the run's token-signing keys beside it).
 let dir: string;
 let keys: KeyMaterial;
 let leafKeys: RsaKeyPair;
 let leafKeyPem: string;
 beforeAll(async () => {
-  dir = freshDir();
-  [keys, leafKeys] = await Promise.all([loadKeys({ certsDir: dir, hostnames: ['idp.test', '10.1.2.3'] }), generateRsaKeyPair()]);
+  dir = hostsTemplateCerts();
+  keys = await loadKeys({ certsDir: dir, hostnames: ['idp.test', '10.1.2.3'] });
+  leafKeys = spareKey(0);
   leafKeyPem = leafKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 });
 
@@ -32,7 +36,8 @@ describe('the local CA', () => {
     expect(days).toBeGreaterThan(729);
     expect(days).toBeLessThan(732);
     expect(ca.subject).toMatch(/^CN=mock-entra local CA [0-9a-f]{8}$/);
-    const other = await loadKeys({ certsDir: freshDir() });
+    // Another install's CA (the run's other template, made by another loadKeys).
+    const other = await loadKeys({ certsDir: templateCerts() });
     expect(new X509Certificate(other.caCertPem).subject).not.toBe(ca.subject);
   });
 
@@ -84,15 +89,15 @@ describe('the local CA', () => {
   });
 
   it('permits Microsoft host names only when they are asked for, never everything', async () => {
-    const ms = await loadKeys({ certsDir: freshDir(), hostnames: ['login.microsoftonline.com', 'graph.microsoft.com'] });
+    const ms = await loadKeys({ certsDir: withSigningKeysOnly(), hostnames: ['login.microsoftonline.com', 'graph.microsoft.com'] });
     expect(await readPermittedNames(ms.caCertPem)).toEqual([
       'localhost', '.localhost', 'wrong-host.invalid', '127.0.0.0/8', '::1/128', 'login.microsoftonline.com', 'graph.microsoft.com',
     ]);
   });
 
   it('made by an earlier mock-entra (not name-constrained, 10 years) keeps working and is not replaced', async () => {
-    const legacy = freshDir();
-    const caKeys = await generateRsaKeyPair();
+    const legacy = withSigningKeysOnly();
+    const caKeys = spareKey(1);
     fs.writeFileSync(path.join(legacy, 'ca.pem'), await legacyCaPem(caKeys));
     fs.writeFileSync(path.join(legacy, 'ca-key.pem'), caKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     const before = fs.readFileSync(path.join(legacy, 'ca.pem'), 'utf8');
@@ -107,7 +112,7 @@ describe('the local CA', () => {
   });
 
   it('takes IPv6 host names with or without brackets, as new URL().hostname gives them', async () => {
-    const v6 = await loadKeys({ certsDir: freshDir(), hostnames: ['[fd00::5]'] });
+    const v6 = await loadKeys({ certsDir: withSigningKeysOnly(), hostnames: ['[fd00::5]'] });
     expect(await readPermittedNames(v6.caCertPem)).toContain('fd00::5/128');
     expect(new X509Certificate(v6.tls.certPem).checkIP('fd00::5')).toBe('fd00::5');
   });

@@ -1,18 +1,20 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createCaCert, generateRsaKeyPair } from '../../src/keys/ca.js';
+import { createCaCert } from '../../src/keys/ca.js';
 import { KeyFileError, loadKeys, loadSamlCert, regenerateKeys } from '../../src/keys/store.js';
 import { start } from '../../src/start.js';
+import { spareKey, templateCerts } from '../helpers/keys.js';
+import { SAML_APP } from '../saml/support.js';
 import { copyDir, freshDir } from './fixtures.js';
 
-const APP = '5d4c3b2a-9e8f-4a7b-8c6d-1e0f2a3b4c5d';
+const APP = SAML_APP.clientId;
 const SAML = `saml-${APP}-current`;
+// The run's template (keys and sample-saml's SAML certificate, made once by global-setup.ts): each test damages a copy.
 let template: string;
-beforeAll(async () => {
-  template = freshDir();
-  await loadKeys({ certsDir: template });
-  await loadSamlCert({ certsDir: template, appId: APP, slot: 'current' });
+beforeAll(() => {
+  template = templateCerts();
+  expect(fs.existsSync(path.join(template, `${SAML}.pem`))).toBe(true);
 });
 
 /** The files of a certs directory and their contents, to prove nothing was replaced. */
@@ -84,7 +86,7 @@ describe('a damaged key file', () => {
     expect((await refusal(dir, 'ca.pem')).message).toContain('is not a CA certificate');
 
     const expired = copyDir(template);
-    const k = await generateRsaKeyPair();
+    const k = spareKey(0);
     fs.writeFileSync(path.join(expired, 'ca.pem'), await createCaCert(k, { validDays: -1 }));
     fs.writeFileSync(path.join(expired, 'ca-key.pem'), k.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const e = await refusal(expired, 'ca.pem');

@@ -7,8 +7,19 @@ import path from 'node:path';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createServerCert, type RsaKeyPair } from '../../src/keys/ca.js';
+import { templateCerts } from '../helpers/keys.js';
 
 export const freshDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'mock-entra-keys-'));
+
+/**
+ * A new certs directory holding only the run's token-signing keys (the template's), for tests of
+ * the CA and TLS certificate: loading it makes those two and no token-signing key.
+ */
+export function withSigningKeysOnly(): string {
+  const dir = freshDir();
+  for (const f of ['signing-1.pem', 'signing-1-key.pem', 'signing-2.pem', 'signing-2-key.pem']) fs.copyFileSync(path.join(templateCerts(), f), path.join(dir, f));
+  return dir;
+}
 
 /** A copy of a certs directory (modes kept), so each test can damage its own. */
 export function copyDir(from: string): string {

@@ -6,7 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadKeys } from '../../src/keys/store.js';
+import { hostsTemplateCerts, templateCerts } from '../helpers/keys.js';
+import { copyDir } from './fixtures.js';
 
+// Tests of what loading makes start from an empty directory; the others from a copy of the run's
+// template (made by the same loadKeys in global-setup.ts), or read the template itself.
 const freshDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mock-entra-keys-'));
 const mtime = (dir: string, file: string) => fs.statSync(path.join(dir, file)).mtimeMs;
 const KEY_FILES = ['ca-key.pem', 'tls-key.pem', 'signing-1-key.pem', 'signing-2-key.pem'];
@@ -55,7 +59,7 @@ describe('loadKeys', () => {
   });
 
   it('reuses the files on a second load', async () => {
-    const dir = freshDir();
+    const dir = copyDir(templateCerts());
     const first = await loadKeys({ certsDir: dir });
     const before = ALL_FILES.map((f) => mtime(dir, f));
     await new Promise((r) => setTimeout(r, 20)); // so a rewrite would show in mtimes
@@ -67,8 +71,11 @@ describe('loadKeys', () => {
   });
 
   it('loads cached keys without importing node-forge', async () => {
-    const dir = freshDir();
+    const dir = copyDir(templateCerts());
     await loadKeys({ certsDir: dir });
+    // Only the TLS certificate to make: forge signs it.
+    const partial = copyDir(templateCerts());
+    fs.rmSync(path.join(partial, 'tls.pem'));
     vi.resetModules();
     let forgeLoaded = false;
     vi.doMock('node-forge', async (importOriginal) => {
@@ -80,7 +87,7 @@ describe('loadKeys', () => {
       await freshLoad({ certsDir: dir });
       expect(forgeLoaded).toBe(false);
       // Sanity check that the mock sees the import: generating does need forge.
-      await freshLoad({ certsDir: freshDir() });
+      await freshLoad({ certsDir: partial });
       expect(forgeLoaded).toBe(true);
     } finally {
       vi.doUnmock('node-forge');
@@ -89,32 +96,32 @@ describe('loadKeys', () => {
   });
 
   it('regenerates only the TLS cert when a hostname the CA permits is added', async () => {
-    const dir = freshDir();
-    const first = await loadKeys({ certsDir: dir, hostnames: ['mock-entra.test', '10.1.2.3'] });
+    const dir = copyDir(hostsTemplateCerts()); // a CA made for idp.test and 10.1.2.3
+    const first = await loadKeys({ certsDir: dir, hostnames: ['idp.test', '10.1.2.3'] });
     const untouched = ALL_FILES.filter((f) => !f.startsWith('tls'));
     const before = untouched.map((f) => mtime(dir, f));
     await new Promise((r) => setTimeout(r, 20));
 
     // Only the names the CA was made for, below them, and loopback: see ca-constraints.test.ts.
-    const second = await loadKeys({ certsDir: dir, hostnames: ['mock-entra.test', '10.1.2.3', 'login.mock-entra.test', 'app.localhost'] });
+    const second = await loadKeys({ certsDir: dir, hostnames: ['idp.test', '10.1.2.3', 'login.idp.test', 'app.localhost'] });
     expect(untouched.map((f) => mtime(dir, f))).toEqual(before);
     expect(second.caCertPem).toBe(first.caCertPem);
     expect(second.signing.map((s) => s.kid)).toEqual(first.signing.map((s) => s.kid));
     expect(second.tls.keyPem).not.toBe(first.tls.keyPem);
 
     const san = new X509Certificate(second.tls.certPem).subjectAltName ?? '';
-    expect(san).toContain('DNS:login.mock-entra.test');
+    expect(san).toContain('DNS:login.idp.test');
     expect(san).toContain('DNS:app.localhost');
     expect(san).toContain('IP Address:10.1.2.3');
     expect(san).toContain('DNS:localhost');
     expect(san).toContain('IP Address:127.0.0.1');
     // A subset of the names already covered does not regenerate.
-    const third = await loadKeys({ certsDir: dir, hostnames: ['mock-entra.test'] });
+    const third = await loadKeys({ certsDir: dir, hostnames: ['idp.test'] });
     expect(third.tls).toEqual(second.tls);
   });
 
   it('generates only the missing signing keys', async () => {
-    const dir = freshDir();
+    const dir = copyDir(templateCerts());
     const two = await loadKeys({ certsDir: dir });
     const three = await loadKeys({ certsDir: dir, signingKeyCount: 3 });
     expect(three.signing.slice(0, 2).map((s) => s.kid)).toEqual(two.signing.map((s) => s.kid));
@@ -123,7 +130,7 @@ describe('loadKeys', () => {
   });
 
   it('issues a TLS cert that verifies against the CA and serves a chain', async () => {
-    const keys = await loadKeys({ certsDir: freshDir() });
+    const keys = await loadKeys({ certsDir: templateCerts() });
     const ca = new X509Certificate(keys.caCertPem);
     const leaf = new X509Certificate(keys.tls.certPem); // first PEM of the chain
     expect(leaf.verify(ca.publicKey)).toBe(true);
@@ -134,7 +141,7 @@ describe('loadKeys', () => {
   });
 
   it('serves https that a client trusting only the CA accepts', async () => {
-    const keys = await loadKeys({ certsDir: freshDir() });
+    const keys = await loadKeys({ certsDir: templateCerts() });
     const server = https.createServer({ key: keys.tls.keyPem, cert: keys.tls.certPem }, (_req, res) => res.end('ok'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
@@ -155,7 +162,7 @@ describe('loadKeys', () => {
   });
 
   it('derives kid/x5t/x5c like Entra', async () => {
-    const keys = await loadKeys({ certsDir: freshDir() });
+    const keys = await loadKeys({ certsDir: templateCerts() });
     for (const s of keys.signing) {
       const der = new X509Certificate(s.certPem).raw;
       expect(s.kid).toBe(createHash('sha1').update(der).digest('base64url'));

@@ -4,13 +4,25 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KeyFileError, loadKeys } from '../../src/keys/store.js';
-import { freshDir } from './fixtures.js';
+import { templateCerts } from '../helpers/keys.js';
+import { copyDir, freshDir } from './fixtures.js';
 
 /** The pid of a process that has exited. */
 const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid;
 
+/** What loading must make in oneKeyMissing(): loadKeys takes the lock to make it. */
+const MISSING = 'signing-2.pem';
+
+/** A certs directory with one key to make (token-signing key 2, the cheapest thing to make under the lock). */
+function oneKeyMissing(): string {
+  const dir = copyDir(templateCerts());
+  fs.rmSync(path.join(dir, MISSING));
+  fs.rmSync(path.join(dir, 'signing-2-key.pem'));
+  return dir;
+}
+
 async function withStaleLock(content: string, ageMs = 0): Promise<string> {
-  const dir = freshDir();
+  const dir = oneKeyMissing();
   const lock = path.join(dir, '.lock');
   fs.writeFileSync(lock, content);
   if (ageMs) fs.utimesSync(lock, new Date(Date.now() - ageMs), new Date(Date.now() - ageMs));
@@ -23,7 +35,7 @@ describe('a .lock left behind', () => {
   it('by a process that is gone is taken over at once', async () => {
     const dir = await withStaleLock(`${deadPid()}@${os.hostname()}\n0123456789abcdef\n`);
     expect(fs.readdirSync(dir)).not.toContain('.lock');
-    expect(fs.existsSync(path.join(dir, 'ca.pem'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, MISSING))).toBe(true);
   });
 
   it('in the old format (pid@host) by a process that is gone is taken over at once', async () => {
@@ -43,17 +55,17 @@ describe('a .lock left behind', () => {
   });
 
   it('held by a live process is waited for, and taken once released', async () => {
-    const dir = freshDir();
+    const dir = oneKeyMissing();
     const lock = path.join(dir, '.lock');
     fs.writeFileSync(lock, `${process.ppid}@${os.hostname()}\n00000000aaaaaaaa\n`);
     let done = false;
     const loading = loadKeys({ certsDir: dir }).then((k) => ((done = true), k));
     await new Promise((r) => setTimeout(r, 500));
     expect(done).toBe(false);
-    expect(fs.existsSync(path.join(dir, 'ca.pem'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, MISSING))).toBe(false);
     fs.rmSync(lock);
     await loading;
-    expect(fs.existsSync(path.join(dir, 'ca.pem'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, MISSING))).toBe(true);
   });
 
   it('that is a directory is a KeyFileError, not a hang', async () => {

@@ -73,10 +73,11 @@ describe('the npm package', () => {
   });
 
   it('`import { start } from "mock-entra"` serves the shipped default scenario and signs a user in', async () => {
+    // The certs directory the bin made above (it makes one if that test did not run): keys are not what this is about.
     writeFileSync(
       join(project, 'smoke.mjs'),
       `import { start, defineScenario } from 'mock-entra';
-const idp = await start({ certsDir: './certs' });
+const idp = await start({ certsDir: ${JSON.stringify(join(tmp, 'certs'))} });
 const tokens = await idp.signIn({ user: 'ada@contoso.onmicrosoft.com', app: 'sample-web' });
 const claims = JSON.parse(Buffer.from(tokens.id_token.split('.')[1], 'base64url'));
 console.log(JSON.stringify({ tenantId: idp.tenantId, preferred_username: claims.preferred_username, defineScenario: typeof defineScenario }));

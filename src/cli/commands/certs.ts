@@ -6,7 +6,7 @@ import type { CommandModule } from 'yargs';
 import { readPermittedNames } from '../../keys/ca.js';
 import { regenerateCommand } from '../../keys/errors.js';
 import { type KeyMaterial, loadKeys, regenerateKeys } from '../../keys/store.js';
-import { guarded, UsageError } from '../common.js';
+import { type CliIo, UsageError } from '../common.js';
 
 interface CertsArgs {
   action: 'show' | 'path' | 'regenerate';
@@ -86,7 +86,7 @@ function render(d: Described): string {
   ].join('\n');
 }
 
-export const certsCommand: CommandModule<object, CertsArgs> = {
+export const certsCommand = (io: CliIo): CommandModule<object, CertsArgs> => ({
   command: 'certs [action]',
   describe: 'Show the local CA and the signing keys (kids, thumbprints), print the CA path, or regenerate everything',
   builder: (y) =>
@@ -100,29 +100,28 @@ export const certsCommand: CommandModule<object, CertsArgs> = {
       .example('export NODE_EXTRA_CA_CERTS="$($0 certs path)"', 'trust the local CA in Node (keys are made if missing)')
       .example('$0 certs regenerate --yes', 'delete every key and certificate in certs/ and make new ones')
       .example('$0 certs regenerate --yes --hostname idp.test', 'the same, with a CA that may also issue for idp.test') as never,
-  handler: (args) =>
-    guarded(async () => {
-      const certsDir = resolve(args['certs-dir']);
-      if (args.action === 'regenerate') {
-        if (!args.yes) {
-          throw new UsageError(
-            `regenerate deletes the CA, TLS, token-signing and SAML keys in ${certsDir}: clients that trust the old CA, ` +
-              'and service providers that stored a SAML certificate, must be updated, and running servers must restart. Run it again with --yes to go ahead.',
-          );
-        }
+  handler: async (args) => {
+    const certsDir = resolve(args['certs-dir']);
+    if (args.action === 'regenerate') {
+      if (!args.yes) {
+        throw new UsageError(
+          `regenerate deletes the CA, TLS, token-signing and SAML keys in ${certsDir}: clients that trust the old CA, ` +
+            'and service providers that stored a SAML certificate, must be updated, and running servers must restart. Run it again with --yes to go ahead.',
+        );
       }
-      const progress = (m: string) => process.stderr.write(`mock-entra: ${m}\n`);
-      const opts = { certsDir, hostnames: args.hostname, onProgress: progress };
-      const keys = args.action === 'regenerate' ? await regenerateKeys(opts) : await loadKeys(opts);
-      if (args.action === 'path') {
-        process.stdout.write(`${keys.caCertPath}\n`);
-        if (!(await readPermittedNames(keys.caCertPem))) process.stderr.write(`mock-entra: warning: ${unconstrainedWarning(certsDir)}\n`);
-        return;
-      }
-      const d = await describe(keys);
-      process.stdout.write(args.json ? `${JSON.stringify(d, null, 2)}\n` : `${render(d)}\n`);
-      if (args.action === 'regenerate' && !args.json) {
-        process.stdout.write('New keys made. Restart running servers; SAML certificates are made again on first use.\n');
-      }
-    }),
-};
+    }
+    const progress = (m: string) => io.stderr(`mock-entra: ${m}\n`);
+    const opts = { certsDir, hostnames: args.hostname, onProgress: progress };
+    const keys = args.action === 'regenerate' ? await regenerateKeys(opts) : await loadKeys(opts);
+    if (args.action === 'path') {
+      io.stdout(`${keys.caCertPath}\n`);
+      if (!(await readPermittedNames(keys.caCertPem))) io.stderr(`mock-entra: warning: ${unconstrainedWarning(certsDir)}\n`);
+      return;
+    }
+    const d = await describe(keys);
+    io.stdout(args.json ? `${JSON.stringify(d, null, 2)}\n` : `${render(d)}\n`);
+    if (args.action === 'regenerate' && !args.json) {
+      io.stdout('New keys made. Restart running servers; SAML certificates are made again on first use.\n');
+    }
+  },
+});

@@ -4,7 +4,7 @@ import { Runtime } from '../../server/runtime.js';
 import { loadKeys } from '../../keys/store.js';
 import { federationMetadata } from '../../saml/metadata.js';
 import { appCerts } from '../../saml/signing.js';
-import { appByName, DEFAULT_ORIGIN, guarded, loadTenant, originOf } from '../common.js';
+import { appByName, DEFAULT_ORIGIN, type CliIo, loadTenant, originOf } from '../common.js';
 
 interface MetadataArgs {
   app?: string;
@@ -13,7 +13,7 @@ interface MetadataArgs {
   'certs-dir': string;
 }
 
-export const metadataCommand: CommandModule<object, MetadataArgs> = {
+export const metadataCommand = (io: CliIo): CommandModule<object, MetadataArgs> => ({
   command: 'metadata',
   describe: 'Print a SAML app\'s federation metadata XML (what its App Federation Metadata URL serves)',
   builder: (y) =>
@@ -24,19 +24,18 @@ export const metadataCommand: CommandModule<object, MetadataArgs> = {
       .option('certs-dir', { type: 'string', default: 'certs', describe: 'where the SAML certificates are kept (made on first use), as for serve' })
       .example('$0 metadata --app sample-saml > idp-metadata.xml', 'the metadata an SP imports for sample-saml')
       .example('$0 metadata --app 5d4c3b2a-9e8f-4a7b-8c6d-1e0f2a3b4c5d --origin https://idp.test:8443', 'by app ID, for a server reached under another name') as never,
-  handler: (args) =>
-    guarded(async () => {
-      const origin = originOf(args.origin, 'origin');
-      const { tenant } = await loadTenant(args.scenario);
-      const keys = await loadKeys({ certsDir: args['certs-dir'] });
-      let xml: string;
-      if (args.app === undefined) {
-        xml = await federationMetadata({ origin, tenant, certs: keys.signing, signer: keys.signing[0]!, algorithm: 'sha256' });
-      } else {
-        const app = appByName(tenant, args.app, (a) => !!a.saml, 'SAML app');
-        const certs = await appCerts(new Runtime(), keys.certsDir, app);
-        xml = await federationMetadata({ origin, tenant, certs: certs.published, signer: certs.active, algorithm: 'sha256' });
-      }
-      process.stdout.write(`${xml}\n`);
-    }),
-};
+  handler: async (args) => {
+    const origin = originOf(args.origin, 'origin');
+    const { tenant } = await loadTenant(args.scenario);
+    const keys = await loadKeys({ certsDir: args['certs-dir'] });
+    let xml: string;
+    if (args.app === undefined) {
+      xml = await federationMetadata({ origin, tenant, certs: keys.signing, signer: keys.signing[0]!, algorithm: 'sha256' });
+    } else {
+      const app = appByName(tenant, args.app, (a) => !!a.saml, 'SAML app');
+      const certs = await appCerts(new Runtime(), keys.certsDir, app);
+      xml = await federationMetadata({ origin, tenant, certs: certs.published, signer: certs.active, algorithm: 'sha256' });
+    }
+    io.stdout(`${xml}\n`);
+  },
+});

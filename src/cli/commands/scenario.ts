@@ -2,12 +2,13 @@ import type { CommandModule } from 'yargs';
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { explainScenario } from '../../scenario/explain.js';
-import { loadScenarioFile, ScenarioError } from '../../scenario/load.js';
+import { loadScenarioFile } from '../../scenario/load.js';
 import { DEFAULT_SCENARIO } from '../../start.js';
 import { scenarioJsonSchema } from '../../scenario/schema.js';
-import { scenarioPath, shippedHint } from '../common.js';
+import { type CliIo, scenarioPath } from '../common.js';
 
-export const scenarioCommand: CommandModule = {
+/** A bad file exits 2 with each problem's path (runCli prints the ScenarioError). */
+export const scenarioCommand = (io: CliIo): CommandModule => ({
   command: 'scenario <action>',
   describe: 'Validate, explain and list scenario files; print their JSON Schema or reference',
   builder: (y) =>
@@ -18,14 +19,8 @@ export const scenarioCommand: CommandModule = {
         builder: (yy) => yy.positional('file', { type: 'string', demandOption: true }).example('$0 scenario validate scenarios/default.yaml', ''),
         handler: async (args) => {
           const file = String(args.file);
-          try {
-            const s = await loadScenarioFile(scenarioPath(file));
-            process.stdout.write(`${file}: valid (${s.users.length} users, ${s.apps.length} apps, ${s.groups.length} groups)\n`);
-          } catch (err) {
-            if (!(err instanceof ScenarioError)) throw err;
-            process.stderr.write(`${err.message}${shippedHint(err)}\n`);
-            process.exit(2);
-          }
+          const s = await loadScenarioFile(scenarioPath(file));
+          io.stdout(`${file}: valid (${s.users.length} users, ${s.apps.length} apps, ${s.groups.length} groups)\n`);
         },
       })
       .command({
@@ -34,13 +29,7 @@ export const scenarioCommand: CommandModule = {
         builder: (yy) => yy.positional('file', { type: 'string', demandOption: true }).example('$0 scenario explain first-test-failure', 'a shipped scenario, by name'),
         handler: async (args) => {
           const file = String(args.file);
-          try {
-            process.stdout.write(`${explainScenario(await loadScenarioFile(scenarioPath(file)), file)}\n`);
-          } catch (err) {
-            if (!(err instanceof ScenarioError)) throw err;
-            process.stderr.write(`${err.message}${shippedHint(err)}\n`);
-            process.exit(2);
-          }
+          io.stdout(`${explainScenario(await loadScenarioFile(scenarioPath(file)), file)}\n`);
         },
       })
       .command({
@@ -51,7 +40,7 @@ export const scenarioCommand: CommandModule = {
           const dir = dirname(DEFAULT_SCENARIO);
           for (const name of (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort()) {
             const s = await loadScenarioFile(join(dir, name));
-            process.stdout.write(`${name.replace(/\.yaml$/, '').padEnd(28)} ${s.description ?? ''}\n`);
+            io.stdout(`${name.replace(/\.yaml$/, '').padEnd(28)} ${s.description ?? ''}\n`);
           }
         },
       })
@@ -60,7 +49,7 @@ export const scenarioCommand: CommandModule = {
         describe: 'Print the scenario format reference as Markdown (docs/scenario-reference.md)',
         handler: async () => {
           const { scenarioReferenceMarkdown } = await import('../reference.js');
-          process.stdout.write(scenarioReferenceMarkdown());
+          io.stdout(scenarioReferenceMarkdown());
         },
       })
       .command({
@@ -68,7 +57,7 @@ export const scenarioCommand: CommandModule = {
         describe: 'Print the JSON Schema of scenario files (for editor autocompletion)',
         builder: (yy) => yy.example('$0 scenario schema > scenario.schema.json', 'then start a scenario file with # yaml-language-server: $schema=./scenario.schema.json'),
         handler: () => {
-          process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
+          io.stdout(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
         },
       })
       .example('$0 scenario list', 'the shipped scenarios: one failure each')
@@ -76,4 +65,4 @@ export const scenarioCommand: CommandModule = {
       .example('$0 scenario explain scenarios/first-test-failure.yaml', 'what a scenario changes, in words')
       .demandCommand(1, 'Name an action: validate, explain, list, reference or schema.'),
   handler: () => {},
-};
+});

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { KeyFileError } from '../../keys/errors.js';
 import { url } from '../../server/routes.js';
-import { ScenarioError } from '../../scenario/load.js';
 import { DEFAULT_SCENARIO, start } from '../../start.js';
-import { scenarioPath, shippedHint } from '../common.js';
+import { type CliIo, scenarioPath, UsageError } from '../common.js';
 
 interface ServeArgs {
   scenario: string;
@@ -19,7 +17,21 @@ interface ServeArgs {
   'admin-token-file'?: string;
 }
 
-export const serveCommand: CommandModule<object, ServeArgs> = {
+/** Resolves on the first SIGINT or SIGTERM; a second one, while stopping, ends the process the default way. */
+function stopRequested(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** Serves until SIGINT or SIGTERM; the command (and runCli) ends once the server has stopped. */
+export const serveCommand = (io: CliIo): CommandModule<object, ServeArgs> => ({
   command: 'serve',
   describe: 'Serve a scenario over HTTPS (OIDC endpoints in Entra\'s layout)',
   builder: (y) =>
@@ -53,58 +65,41 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       try {
         adminToken = readFileSync(args['admin-token-file'], 'utf8').split(/\r?\n/)[0]!.trim();
       } catch (err) {
-        process.stderr.write(`mock-entra: cannot read --admin-token-file ${args['admin-token-file']} (${(err as NodeJS.ErrnoException).code ?? String(err)}): give a readable file whose first line is the token\n`);
-        process.exit(2);
+        throw new UsageError(`cannot read --admin-token-file ${args['admin-token-file']} (${(err as NodeJS.ErrnoException).code ?? String(err)}): give a readable file whose first line is the token`);
       }
-      if (!adminToken) {
-        process.stderr.write(`mock-entra: --admin-token-file ${args['admin-token-file']} is empty: write the token on its first line\n`);
-        process.exit(2);
-      }
+      if (!adminToken) throw new UsageError(`--admin-token-file ${args['admin-token-file']} is empty: write the token on its first line`);
     }
-    try {
-      const idp = await start({
-        scenario,
-        port: args.port,
-        host: args.host,
-        tls: args.tls,
-        certsDir: args['certs-dir'],
-        hostnames: args.hostname,
-        publicUrl: args['public-url'],
-        logFormat: args['log-format'],
-        adminToken,
-        onKeyProgress: (m) => process.stderr.write(`mock-entra: ${m}\n`),
-      });
-      const t = idp.directory.tenants[0]!;
-      const lines = [
-        `mock-entra serving ${scenario}`,
-        `  url:       ${idp.url}`,
-        `  tenant:    ${t.id} (${t.domain})`,
-        `  discovery: ${url(idp.url, 'discovery.v2', { tenant: t.id })}`,
-        ...(args.tls ? [`  CA:        ${idp.caCertPath}  (NODE_EXTRA_CA_CERTS=${idp.caCertPath})`] : []),
-      ];
-      if (args['log-format'] === 'json') process.stdout.write(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath })}\n`);
-      else process.stdout.write(`${lines.join('\n')}\n`);
-      const stop = async () => {
-        await idp.stop();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    } catch (err) {
-      if (err instanceof ScenarioError) {
-        process.stderr.write(`${err.message}${shippedHint(err)}\n`);
-        process.exit(2);
-      }
-      if (err instanceof KeyFileError) {
-        process.stderr.write(`mock-entra: ${err.message}\n`);
-        process.exit(2);
-      }
+    // Listening before the signal handlers are in place: a signal that early ends the process the default way.
+    const idp = await start({
+      scenario,
+      port: args.port,
+      host: args.host,
+      tls: args.tls,
+      certsDir: args['certs-dir'],
+      hostnames: args.hostname,
+      publicUrl: args['public-url'],
+      logFormat: args['log-format'],
+      adminToken,
+      onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
+    }).catch((err: unknown) => {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        process.stderr.write(`mock-entra: cannot listen on ${args.host}:${args.port} (${code}); choose another --port or --host\n`);
-        process.exit(2);
+        throw new UsageError(`cannot listen on ${args.host}:${args.port} (${code}); choose another --port or --host`);
       }
       throw err;
-    }
+    });
+    const stopped = stopRequested();
+    const t = idp.directory.tenants[0]!;
+    const lines = [
+      `mock-entra serving ${scenario}`,
+      `  url:       ${idp.url}`,
+      `  tenant:    ${t.id} (${t.domain})`,
+      `  discovery: ${url(idp.url, 'discovery.v2', { tenant: t.id })}`,
+      ...(args.tls ? [`  CA:        ${idp.caCertPath}  (NODE_EXTRA_CA_CERTS=${idp.caCertPath})`] : []),
+    ];
+    if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath })}\n`);
+    else io.stdout(`${lines.join('\n')}\n`);
+    await stopped;
+    await idp.stop();
   },
-};
+});

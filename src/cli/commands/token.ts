@@ -14,7 +14,7 @@ import { loadKeys, type SigningKey } from '../../keys/store.js';
 import { accessTokenFor, idTokenClaims } from '../../oidc/tokens.js';
 import { resolveScopes } from '../../oidc/scopes.js';
 import type { Scenario } from '../../scenario/schema.js';
-import { appByName, DEFAULT_ORIGIN, guarded, loadTenant, originOf, UsageError, userByUpn } from '../common.js';
+import { appByName, DEFAULT_ORIGIN, type CliIo, loadTenant, originOf, UsageError, userByUpn } from '../common.js';
 
 interface TokenArgs {
   user?: string;
@@ -80,7 +80,7 @@ function scopeHint(err: EntraError, tenant: Tenant): string {
   return `${what}: AADSTS${err.code}: ${err.text}\n  scopes in this scenario: openid profile email offline_access, Graph (User.Read …)${apis ? `, ${apis}` : ''}`;
 }
 
-export const tokenCommand: CommandModule<object, TokenArgs> = {
+export const tokenCommand = (io: CliIo): CommandModule<object, TokenArgs> => ({
   command: 'token',
   describe: 'Mint an ID or access token offline (no server), signed with the mock\'s keys — for unit tests',
   builder: (y) =>
@@ -99,17 +99,16 @@ export const tokenCommand: CommandModule<object, TokenArgs> = {
       .example('$0 token --app sample-web --scope api://sample-api/.default', 'an app-only token (roles Data.Read), as client credentials give')
       .example('$0 token -u ada@contoso.onmicrosoft.com -a sample-web --type id --issuer-origin https://localhost:53211 --json', 'for a mock on another port, with the decoded claims')
       .example('TOKEN=$($0 token -u ada@contoso.onmicrosoft.com -a sample-web --scope api://sample-api/access_as_user)', 'in a shell script') as never,
-  handler: (args) =>
-    guarded(async () => {
-      const origin = originOf(args['issuer-origin'], 'issuer-origin');
-      const { scenario, tenant } = await loadTenant(args.scenario);
-      const app = appByName(tenant, args.app);
-      const user = args.user === undefined ? undefined : userByUpn(tenant, args.user);
-      if (!user && args.type === 'id') throw new UsageError('an ID token is for a user: add --user UPN');
-      const given = args.scope.flatMap((s) => s.split(/\s+/)).filter(Boolean);
-      const scope = (given.length ? given : user ? ['openid', 'profile', 'email'] : []).join(' ');
-      const keys = await loadKeys({ certsDir: args['certs-dir'] });
-      const minted = mintToken({ scenario, tenant, app, user, scope, type: args.type, origin, signing: keys.signing, nonce: args.nonce });
-      process.stdout.write(args.json ? `${JSON.stringify(minted, null, 2)}\n` : `${minted.token}\n`);
-    }),
-};
+  handler: async (args) => {
+    const origin = originOf(args['issuer-origin'], 'issuer-origin');
+    const { scenario, tenant } = await loadTenant(args.scenario);
+    const app = appByName(tenant, args.app);
+    const user = args.user === undefined ? undefined : userByUpn(tenant, args.user);
+    if (!user && args.type === 'id') throw new UsageError('an ID token is for a user: add --user UPN');
+    const given = args.scope.flatMap((s) => s.split(/\s+/)).filter(Boolean);
+    const scope = (given.length ? given : user ? ['openid', 'profile', 'email'] : []).join(' ');
+    const keys = await loadKeys({ certsDir: args['certs-dir'] });
+    const minted = mintToken({ scenario, tenant, app, user, scope, type: args.type, origin, signing: keys.signing, nonce: args.nonce });
+    io.stdout(args.json ? `${JSON.stringify(minted, null, 2)}\n` : `${minted.token}\n`);
+  },
+});

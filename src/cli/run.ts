@@ -1,0 +1,65 @@
+/**
+ * The mock-entra command line as a function: main.ts runs it on process.argv; tests run it in
+ * process. Commands write through `io` and never exit the process; whatever they throw becomes the
+ * exit code (0 success, 2 bad input with a message that says what to fix, 1 anything else).
+ */
+import yargs from 'yargs';
+import { certsCommand } from './commands/certs.js';
+import { metadataCommand } from './commands/metadata.js';
+import { scenarioCommand } from './commands/scenario.js';
+import { serveCommand } from './commands/serve.js';
+import { tokenCommand } from './commands/token.js';
+import { CliExit, type CliIo, exitFor } from './common.js';
+
+export type { CliIo } from './common.js';
+
+const processIo: CliIo = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+};
+
+/** Runs `mock-entra …argv`; resolves with the exit code once the command is done (serve: once it has stopped). */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  // What yargs itself prints (--help, --version): with a parse callback it hands it over instead of logging it.
+  let shown = '';
+  try {
+    await yargs()
+      .scriptName('mock-entra')
+      .usage('$0 <command> [options]\n\nA local mock of Microsoft Entra ID for tests.')
+      .command(serveCommand(io))
+      .command(scenarioCommand(io))
+      .command(tokenCommand(io))
+      .command(certsCommand(io))
+      .command(metadataCommand(io))
+      .example('$0 serve', 'serve scenarios/default.yaml at https://localhost:8443')
+      .example('$0 serve -s scenarios/first-test-failure.yaml', 'reproduce a failure (mock-entra scenario list shows them all)')
+      .example('$0 token -u ada@contoso.onmicrosoft.com -a sample-web --type id', 'mint an ID token offline')
+      .example('$0 <command> --help', 'options and examples of one command')
+      .epilogue('Exit codes: 0 success, 2 bad input (the message says what to fix), 1 anything else. Docs: README.md and docs/ in the package.')
+      .demandCommand(1, 'Name a command: serve, scenario, token, certs or metadata.')
+      .strict()
+      .recommendCommands()
+      .wrap(Math.min(120, process.stdout.columns || 100))
+      .exitProcess(false)
+      .fail((msg, err, usage) => {
+        // err: what a command threw (runCli maps it below); msg: yargs' own complaint about the arguments.
+        if (err) throw err;
+        throw new CliExit(`${usage.help()}\n\n${msg}`, 2);
+      })
+      .help()
+      .version()
+      .parseAsync(argv, {}, (_err, _argv, output) => {
+        shown = output;
+      });
+  } catch (err) {
+    const exit = exitFor(err);
+    if (!exit) {
+      io.stderr(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      return 1;
+    }
+    if (exit.message) io.stderr(`${exit.message}\n`);
+    return exit.exitCode;
+  }
+  if (shown) io.stdout(`${shown}\n`);
+  return 0;
+}
