@@ -50,6 +50,23 @@ export function exitFor(err: unknown): CliExit | undefined {
   return undefined;
 }
 
+/** What a command threw, as the exit code, with its message on stderr (the stack only for what is not the user's to fix). */
+export function exitCodeFor(err: unknown, io: CliIo): number {
+  const exit = exitFor(err);
+  if (!exit) {
+    io.stderr(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+  if (exit.message) io.stderr(`${exit.message}\n`);
+  return exit.exitCode;
+}
+
+/** The process's own streams (main.ts); tests give buffers. */
+export const processIo: CliIo = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+};
+
 export const DEFAULT_ORIGIN = 'https://localhost:8443';
 
 const SHIPPED_DIR = dirname(DEFAULT_SCENARIO);

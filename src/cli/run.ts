@@ -9,14 +9,9 @@ import { metadataCommand } from './commands/metadata.js';
 import { scenarioCommand } from './commands/scenario.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
-import { CliExit, type CliIo, exitFor } from './common.js';
+import { CliExit, type CliIo, exitCodeFor, processIo } from './common.js';
 
 export type { CliIo } from './common.js';
-
-const processIo: CliIo = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-};
 
 /** Runs `mock-entra …argv`; resolves with the exit code once the command is done (serve: once it has stopped). */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -52,13 +47,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         shown = output;
       });
   } catch (err) {
-    const exit = exitFor(err);
-    if (!exit) {
-      io.stderr(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      return 1;
-    }
-    if (exit.message) io.stderr(`${exit.message}\n`);
-    return exit.exitCode;
+    return exitCodeFor(err, io);
   }
   if (shown) io.stdout(`${shown}\n`);
   return 0;

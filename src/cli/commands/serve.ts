@@ -4,7 +4,30 @@ import { url } from '../../server/routes.js';
 import { DEFAULT_SCENARIO, start } from '../../start.js';
 import { type CliIo, scenarioPath, UsageError } from '../common.js';
 
-interface ServeArgs {
+/**
+ * serve's options, as data: yargs reads them (help, validation, MOCK_ENTRA_* variables), and so
+ * does the start-up fast path (cli/fast.ts), which parses a plain `serve …` without loading yargs.
+ */
+export const SERVE_OPTIONS = {
+  scenario: { alias: 's', type: 'string', default: DEFAULT_SCENARIO, defaultDescription: 'scenarios/default.yaml', describe: 'scenario file (YAML or JSON), or the name of a shipped one (mock-entra scenario list)' },
+  port: { alias: 'p', type: 'number', default: 8443, describe: 'port to listen on (0: any free port)' },
+  host: { type: 'string', default: 'localhost', describe: 'interface to bind (localhost = 127.0.0.1 and ::1)' },
+  tls: { type: 'boolean', default: true, describe: 'serve HTTPS with the local CA (--no-tls: plain HTTP)' },
+  'certs-dir': { type: 'string', default: 'certs', describe: 'where the CA, TLS and signing keys are kept' },
+  hostname: { type: 'string', array: true, default: [] as string[], describe: 'extra host name for the TLS certificate' },
+  'public-url': { type: 'string', describe: 'origin clients use, if not https://localhost:PORT' },
+  'log-format': { choices: ['pretty', 'json'] as const, default: 'pretty' as const, describe: 'request log format' },
+  'admin-token': {
+    type: 'string',
+    describe: 'the admin API (/_mock) and the dashboard then answer callers on any host that send Authorization: Bearer TOKEN (and only them); without it, loopback callers only. Visible in ps: prefer MOCK_ENTRA_ADMIN_TOKEN or --admin-token-file',
+  },
+  'admin-token-file': { type: 'string', describe: 'read the admin token from this file (its first line), so it does not show in ps' },
+} as const;
+
+/** The environment prefix of serve's options (MOCK_ENTRA_PORT…). */
+export const SERVE_ENV_PREFIX = 'MOCK_ENTRA';
+
+export interface ServeArgs {
   scenario: string;
   port: number;
   host: string;
@@ -38,68 +61,59 @@ export const serveCommand = (io: CliIo): CommandModule<object, ServeArgs> => ({
     y
       // Every option also reads MOCK_ENTRA_<OPTION> (MOCK_ENTRA_PUBLIC_URL…): containers whose command
       // cannot be changed, such as GitHub Actions service containers, configure the server this way.
-      .env('MOCK_ENTRA')
-      .option('scenario', { alias: 's', type: 'string', default: DEFAULT_SCENARIO, defaultDescription: 'scenarios/default.yaml', describe: 'scenario file (YAML or JSON), or the name of a shipped one (mock-entra scenario list)' })
-      .option('port', { alias: 'p', type: 'number', default: 8443, describe: 'port to listen on (0: any free port)' })
-      .option('host', { type: 'string', default: 'localhost', describe: 'interface to bind (localhost = 127.0.0.1 and ::1)' })
-      .option('tls', { type: 'boolean', default: true, describe: 'serve HTTPS with the local CA (--no-tls: plain HTTP)' })
-      .option('certs-dir', { type: 'string', default: 'certs', describe: 'where the CA, TLS and signing keys are kept' })
-      .option('hostname', { type: 'string', array: true, default: [], describe: 'extra host name for the TLS certificate' })
-      .option('public-url', { type: 'string', describe: 'origin clients use, if not https://localhost:PORT' })
-      .option('log-format', { choices: ['pretty', 'json'] as const, default: 'pretty' as const, describe: 'request log format' })
-      .option('admin-token', {
-        type: 'string',
-        describe: 'the admin API (/_mock) and the dashboard then answer callers on any host that send Authorization: Bearer TOKEN (and only them); without it, loopback callers only. Visible in ps: prefer MOCK_ENTRA_ADMIN_TOKEN or --admin-token-file',
-      })
-      .option('admin-token-file', { type: 'string', describe: 'read the admin token from this file (its first line), so it does not show in ps' })
+      .env(SERVE_ENV_PREFIX)
+      .options(SERVE_OPTIONS)
       .example('$0 serve', 'serve scenarios/default.yaml at https://localhost:8443')
       .example('$0 serve -s first-test-failure', 'a shipped scenario, by name')
       .example('$0 serve -s my.yaml -p 9443 --hostname idp.test', 'your own scenario, another port and host name')
       .example('$0 serve --no-tls --port 8080', 'plain HTTP (MSAL refuses http authorities; openid-client allows it)')
       .example('MOCK_ENTRA_ADMIN_TOKEN=s3cret $0 serve --host 0.0.0.0', 'in a container: other hosts reach /_mock with the token')
       .epilogue('Each option can also be set as MOCK_ENTRA_<OPTION>, e.g. MOCK_ENTRA_PORT=9443, MOCK_ENTRA_PUBLIC_URL, MOCK_ENTRA_ADMIN_TOKEN; options on the command line win.') as never,
-  handler: async (args) => {
-    const scenario = scenarioPath(args.scenario);
-    let adminToken = args['admin-token'];
-    if (args['admin-token-file']) {
-      try {
-        adminToken = readFileSync(args['admin-token-file'], 'utf8').split(/\r?\n/)[0]!.trim();
-      } catch (err) {
-        throw new UsageError(`cannot read --admin-token-file ${args['admin-token-file']} (${(err as NodeJS.ErrnoException).code ?? String(err)}): give a readable file whose first line is the token`);
-      }
-      if (!adminToken) throw new UsageError(`--admin-token-file ${args['admin-token-file']} is empty: write the token on its first line`);
-    }
-    // Listening before the signal handlers are in place: a signal that early ends the process the default way.
-    const idp = await start({
-      scenario,
-      port: args.port,
-      host: args.host,
-      tls: args.tls,
-      certsDir: args['certs-dir'],
-      hostnames: args.hostname,
-      publicUrl: args['public-url'],
-      logFormat: args['log-format'],
-      adminToken,
-      onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
-    }).catch((err: unknown) => {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        throw new UsageError(`cannot listen on ${args.host}:${args.port} (${code}); choose another --port or --host`);
-      }
-      throw err;
-    });
-    const stopped = stopRequested();
-    const t = idp.directory.tenants[0]!;
-    const lines = [
-      `mock-entra serving ${scenario}`,
-      `  url:       ${idp.url}`,
-      `  tenant:    ${t.id} (${t.domain})`,
-      `  discovery: ${url(idp.url, 'discovery.v2', { tenant: t.id })}`,
-      ...(args.tls ? [`  CA:        ${idp.caCertPath}  (NODE_EXTRA_CA_CERTS=${idp.caCertPath})`] : []),
-    ];
-    if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath })}\n`);
-    else io.stdout(`${lines.join('\n')}\n`);
-    await stopped;
-    await idp.stop();
-  },
+  handler: (args) => serve(args, io),
 });
+
+/** Serves until SIGINT or SIGTERM; resolves once the server has stopped. Throws UsageError, ScenarioError, KeyFileError. */
+export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
+  const scenario = scenarioPath(args.scenario);
+  let adminToken = args['admin-token'];
+  if (args['admin-token-file']) {
+    try {
+      adminToken = readFileSync(args['admin-token-file'], 'utf8').split(/\r?\n/)[0]!.trim();
+    } catch (err) {
+      throw new UsageError(`cannot read --admin-token-file ${args['admin-token-file']} (${(err as NodeJS.ErrnoException).code ?? String(err)}): give a readable file whose first line is the token`);
+    }
+    if (!adminToken) throw new UsageError(`--admin-token-file ${args['admin-token-file']} is empty: write the token on its first line`);
+  }
+  // Listening before the signal handlers are in place: a signal that early ends the process the default way.
+  const idp = await start({
+    scenario,
+    port: args.port,
+    host: args.host,
+    tls: args.tls,
+    certsDir: args['certs-dir'],
+    hostnames: args.hostname,
+    publicUrl: args['public-url'],
+    logFormat: args['log-format'],
+    adminToken,
+    onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
+  }).catch((err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new UsageError(`cannot listen on ${args.host}:${args.port} (${code}); choose another --port or --host`);
+    }
+    throw err;
+  });
+  const stopped = stopRequested();
+  const t = idp.directory.tenants[0]!;
+  const lines = [
+    `mock-entra serving ${scenario}`,
+    `  url:       ${idp.url}`,
+    `  tenant:    ${t.id} (${t.domain})`,
+    `  discovery: ${url(idp.url, 'discovery.v2', { tenant: t.id })}`,
+    ...(args.tls ? [`  CA:        ${idp.caCertPath}  (NODE_EXTRA_CA_CERTS=${idp.caCertPath})`] : []),
+  ];
+  if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath })}\n`);
+  else io.stdout(`${lines.join('\n')}\n`);
+  await stopped;
+  await idp.stop();
+}
