@@ -18,6 +18,7 @@ import type { Runtime } from '../server/runtime.js';
 import { MemoryAdapter } from './adapter.js';
 import { redirectMatches } from './client.js';
 import { authorizationCodeGrant, DEVICE_GRANTS, deviceCodeGrant, JWT_BEARER, onBehalfOfGrant, passwordGrant, refreshTokenGrant } from './grants.js';
+import { signInAtAuthorize } from './interaction.js';
 import { OFFLINE_MARKER, resolveScopes } from './scopes.js';
 import { providerHooks, renderProviderError } from './shape.js';
 
@@ -81,6 +82,21 @@ function entraRedirectRule(provider: Provider, tenant: Tenant): void {
   proto.redirectUriAllowed = function (this: { clientId: string }, uri: string) {
     const app = findApp(tenant, this.clientId);
     return !!app && [...app.redirectUris, ...app.spaRedirectUris].some((r) => redirectMatches(r, uri, app.publicClient));
+  };
+}
+
+/**
+ * The authorize request signs the user in itself when no page is needed (interaction.ts): given
+ * the request's session before the provider checks its prompts, so its login prompt is satisfied
+ * and the code goes straight back to the app.
+ */
+function signInWithoutPage(provider: Engine): void {
+  const { Session } = provider;
+  const get = Session.get.bind(Session);
+  Session.get = async (ctx) => {
+    const session = await get(ctx);
+    if ((ctx as KoaContextWithOIDC).oidc?.route === 'authorization') await signInAtAuthorize(ctx, provider, session);
+    return session;
   };
 }
 
@@ -201,6 +217,7 @@ export function createEngine(o: EngineOptions): Engine {
   provider.options = o;
   allowEntraRedirectUris(provider);
   entraRedirectRule(provider, tenant);
+  signInWithoutPage(provider);
   provider.registerGrantType('authorization_code', authorizationCodeGrant, ['code', 'code_verifier', 'redirect_uri', 'scope']);
   provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope']);
   provider.registerGrantType('refresh_token', refreshTokenGrant, ['refresh_token', 'scope']);
