@@ -2,8 +2,8 @@
  * One oidc-provider per tenant, configured (not forked): it runs the authorization endpoint
  * (parameters, sessions, interactions, the code), sign-out and the storage of codes and refresh
  * tokens. It signs nothing: our own client authentication runs before it (client.ts), every grant
- * is ours (grants.ts), front-channel tokens come from the funnel (shape.ts), and its errors are
- * rendered as Entra's by the one error renderer.
+ * is ours and the token endpoint never reaches it (grants.ts), front-channel tokens come from the
+ * funnel (shape.ts), and its errors are rendered as Entra's by the one error renderer.
  */
 import './quiet.js';
 import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
@@ -17,7 +17,6 @@ import { pathUrl } from '../server/routes.js';
 import type { Runtime } from '../server/runtime.js';
 import { MemoryAdapter } from './adapter.js';
 import { redirectMatches } from './client.js';
-import { authorizationCodeGrant, DEVICE_GRANTS, deviceCodeGrant, JWT_BEARER, onBehalfOfGrant, passwordGrant, refreshTokenGrant } from './grants.js';
 import { signInAtAuthorize } from './interaction.js';
 import { OFFLINE_MARKER, resolveScopes } from './scopes.js';
 import { providerHooks, renderProviderError } from './shape.js';
@@ -119,7 +118,8 @@ function clientsOf(o: EngineOptions) {
         client_name: a.name,
         client_secret: o.internalSecret,
         token_endpoint_auth_method: 'client_secret_post',
-        grant_types: [...(redirect ? ['authorization_code'] : []), 'refresh_token', 'password', ...DEVICE_GRANTS, JWT_BEARER],
+        // The provider stores codes and refresh tokens; every grant runs without it (grants.ts).
+        grant_types: [...(redirect ? ['authorization_code'] : []), 'refresh_token'],
         // The provider runs the code flow only: implicit and hybrid tokens come from our funnel (shape.ts).
         response_types: redirect ? ['code'] : [],
         redirect_uris: redirectUris,
@@ -218,11 +218,6 @@ export function createEngine(o: EngineOptions): Engine {
   allowEntraRedirectUris(provider);
   entraRedirectRule(provider, tenant);
   signInWithoutPage(provider);
-  provider.registerGrantType('authorization_code', authorizationCodeGrant, ['code', 'code_verifier', 'redirect_uri', 'scope']);
-  provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope']);
-  provider.registerGrantType('refresh_token', refreshTokenGrant, ['refresh_token', 'scope']);
-  for (const g of DEVICE_GRANTS) provider.registerGrantType(g, deviceCodeGrant, ['device_code', 'scope']);
-  provider.registerGrantType(JWT_BEARER, onBehalfOfGrant, ['assertion', 'requested_token_use', 'scope']);
   providerHooks(provider);
   return provider;
 }

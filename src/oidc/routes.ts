@@ -15,6 +15,7 @@ import { type Handlers, url } from '../server/routes.js';
 import type { Transaction } from '../server/transaction.js';
 import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest, isSpaRedemption } from './client.js';
 import { deviceHandlers } from './devicelogin.js';
+import { redeem } from './grants.js';
 import { discoveryV1, discoveryV2, jwks } from './discovery.js';
 import { showLogin, submitLogin } from './interaction.js';
 import { type Engine, providerPath } from './provider.js';
@@ -183,7 +184,7 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<
     },
     async handle(ctx: Context, tx: Transaction) {
       if (tx.body.grant_type === 'client_credentials') return tokenResponse(ctx, tx, await appTokens(tx, tx.app!, tx.body.scope!));
-      await dispatch(ctx, await engineOf(tx), providerPath(paths.v2.token));
+      await redeem(ctx, tx, await engineOf(tx));
     },
   };
 
