@@ -182,17 +182,16 @@ export function createEngine(o: EngineOptions): Engine {
       },
     },
     loadExistingGrant: async (ctx) => {
-      // Entra consents at the app level: grant whatever was asked for, once signed in.
+      // Entra consents at the app level: grant whatever was asked for, once signed in. The grant
+      // is made for this request and never stored: our grants never look it up (refresh tokens
+      // carry their own), so a stored one per sign-in would only fill the store.
       const accountId = ctx.oidc.session?.accountId;
       if (!accountId) return undefined;
-      const clientId = ctx.oidc.client!.clientId;
-      const prior = ctx.oidc.session!.grantIdFor(clientId);
-      const grant = (prior && (await ctx.oidc.provider.Grant.find(prior))) || new ctx.oidc.provider.Grant({ clientId, accountId });
+      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId });
       const requested = String(ctx.oidc.params?.scope ?? '');
       const oidcScopes = requested.split(' ').filter((s) => ['openid', 'profile', 'email', 'offline_access', OFFLINE_MARKER].includes(s));
       grant.addOIDCScope(oidcScopes.join(' '));
       for (const indicator of Object.keys(ctx.oidc.resourceServers ?? {})) grant.addResourceScope(indicator, requested);
-      await grant.save();
       return grant;
     },
     findAccount: async (_ctx, id) => {
