@@ -139,30 +139,37 @@ export interface IdTokenInput {
   implicit?: boolean;
 }
 
+/** Copies `from`'s claims into `to` (a claim `to` already has keeps its place, as in a spread). */
+function add(to: Claims, from: Claims): void {
+  for (const k in from) to[k] = from[k];
+}
+
+// The claim sets below are built key by key, in Entra's order, rather than spread from many small
+// objects: they are made for every token.
+
 export function idTokenV2(i: IdTokenInput): Claims {
   const profile = i.scopes.has('profile');
   const roles = i.user.appRoles.get(i.client.clientId);
-  return {
-    aud: i.client.clientId,
-    iss: v2Issuer(i.origin, i.tenant.id),
-    ...times(i.now, i.tenant.lifetimes.idToken),
-    aio: opaque.aio(),
-    ...(i.cHash ? { c_hash: i.cHash } : {}),
-    ...(i.atHash ? { at_hash: i.atHash } : {}),
-    ...(i.scopes.has('email') && i.user.mail ? { email: i.user.mail } : {}),
-    ...groupClaims(i.client, i.tenant, i.user, i.implicit),
-    ...(profile ? { name: i.user.name } : {}),
-    ...(i.nonce !== undefined ? { nonce: i.nonce } : {}),
-    ...(profile ? { oid: i.user.id, preferred_username: i.user.upn } : {}),
-    rh: opaque.rh(i.tenant.id, i.client.clientId),
-    ...(roles?.length ? { roles } : {}),
-    ...(i.sid ? { sid: i.sid } : {}),
-    sub: pairwiseSub(i.tenant.id, i.client.clientId, i.user.id),
-    tid: i.tenant.id,
-    uti: opaque.uti(),
-    ver: '2.0',
-    ...optionalClaims(i.client.optionalClaims.idToken, i.tenant, i.user, i.now),
-  };
+  const c: Claims = { aud: i.client.clientId, iss: v2Issuer(i.origin, i.tenant.id), ...times(i.now, i.tenant.lifetimes.idToken), aio: opaque.aio() };
+  if (i.cHash) c.c_hash = i.cHash;
+  if (i.atHash) c.at_hash = i.atHash;
+  if (i.scopes.has('email') && i.user.mail) c.email = i.user.mail;
+  add(c, groupClaims(i.client, i.tenant, i.user, i.implicit));
+  if (profile) c.name = i.user.name;
+  if (i.nonce !== undefined) c.nonce = i.nonce;
+  if (profile) {
+    c.oid = i.user.id;
+    c.preferred_username = i.user.upn;
+  }
+  c.rh = opaque.rh(i.tenant.id, i.client.clientId);
+  if (roles?.length) c.roles = roles;
+  if (i.sid) c.sid = i.sid;
+  c.sub = pairwiseSub(i.tenant.id, i.client.clientId, i.user.id);
+  c.tid = i.tenant.id;
+  c.uti = opaque.uti();
+  c.ver = '2.0';
+  add(c, optionalClaims(i.client.optionalClaims.idToken, i.tenant, i.user, i.now));
+  return c;
 }
 
 /** ID token from the v1 endpoints (reference §4, MSAL's v1 fixture). */
@@ -213,63 +220,57 @@ export interface AccessTokenInput {
 export function accessToken(i: AccessTokenInput): Claims {
   const v2 = i.resource.api?.accessTokenVersion === 2;
   const tid = i.tenant.id;
-  const appOnly = !i.user;
-  const subject = i.user ? pairwiseSub(tid, i.client.clientId, i.user.id) : i.client.servicePrincipalId;
-  const oid = i.user ? i.user.id : i.client.servicePrincipalId;
+  const user = i.user;
+  const subject = user ? pairwiseSub(tid, i.client.clientId, user.id) : i.client.servicePrincipalId;
+  const oid = user ? user.id : i.client.servicePrincipalId;
   const isGraph = i.resource.clientId === GRAPH.appId;
-  const assigned = i.user ? (i.user.appRoles.get(i.resource.clientId) ?? []) : (i.roles ?? []);
-  const roles = assigned.length > 0 ? { roles: assigned } : {};
-  // wids: always in Graph's tokens; elsewhere when the API asks for directory roles (groupMembershipClaims All).
-  const wids = i.user && (isGraph || i.resource.groupMembershipClaims === 'All') ? { wids: widsOf(i.user) } : {};
-  const extra = i.user ? optionalClaims(i.resource.optionalClaims.accessToken, i.tenant, i.user, i.now) : {};
-  const scp = i.scp && i.scp.length > 0 ? { scp: i.scp.join(' ') } : {};
-  const base = { ...times(i.now, i.lifetime), aio: opaque.aio() };
+  const roles = user ? (user.appRoles.get(i.resource.clientId) ?? []) : (i.roles ?? []);
+  const c: Claims = { aud: v2 ? i.resource.clientId : i.audience, iss: v2 ? v2Issuer(i.origin, tid) : v1Issuer(tid), ...times(i.now, i.lifetime), aio: opaque.aio() };
   if (v2) {
-    return {
-      aud: i.resource.clientId,
-      iss: v2Issuer(i.origin, tid),
-      ...base,
-      azp: i.client.clientId,
-      azpacr: i.clientAuth,
-      ...(appOnly ? { idtyp: 'app' } : { ...groupClaims(i.resource, i.tenant, i.user!), name: i.user!.name }),
-      oid,
-      ...(appOnly ? {} : { preferred_username: i.user!.upn }),
-      rh: opaque.rh(tid, i.resource.clientId),
-      ...roles,
-      ...scp,
-      ...(i.sid ? { sid: i.sid } : {}),
-      sub: subject,
-      tid,
-      uti: opaque.uti(),
-      ver: '2.0',
-      ...wids,
-      ...extra,
-    };
+    c.azp = i.client.clientId;
+    c.azpacr = i.clientAuth;
+    if (user) {
+      add(c, groupClaims(i.resource, i.tenant, user));
+      c.name = user.name;
+    } else c.idtyp = 'app';
+    c.oid = oid;
+    if (user) c.preferred_username = user.upn;
+  } else {
+    if (user) {
+      c.acr = '1';
+      c.amr = ['pwd'];
+    }
+    if (isGraph) c.app_displayname = i.client.name;
+    c.appid = i.client.clientId;
+    c.appidacr = i.clientAuth;
+    if (user) {
+      c.family_name = user.surname;
+      c.given_name = user.givenName;
+      add(c, groupClaims(i.resource, i.tenant, user));
+      if (isGraph) c.idtyp = 'user';
+      c.name = user.name;
+    } else {
+      c.idp = v1Issuer(tid);
+      c.idtyp = 'app';
+    }
+    c.oid = oid;
   }
-  return {
-    aud: i.audience,
-    iss: v1Issuer(tid),
-    ...base,
-    ...(appOnly ? {} : { acr: '1', amr: ['pwd'] }),
-    ...(isGraph ? { app_displayname: i.client.name } : {}),
-    appid: i.client.clientId,
-    appidacr: i.clientAuth,
-    ...(appOnly
-      ? { idp: v1Issuer(tid), idtyp: 'app' }
-      : { family_name: i.user!.surname, given_name: i.user!.givenName, ...groupClaims(i.resource, i.tenant, i.user!), ...(isGraph ? { idtyp: 'user' } : {}), name: i.user!.name }),
-    oid,
-    rh: opaque.rh(tid, i.resource.clientId),
-    ...roles,
-    ...scp,
-    ...(i.sid ? { sid: i.sid } : {}),
-    sub: subject,
-    tid,
-    ...(appOnly ? {} : { unique_name: i.user!.upn, upn: i.user!.upn }),
-    uti: opaque.uti(),
-    ver: '1.0',
-    ...wids,
-    ...extra,
-  };
+  c.rh = opaque.rh(tid, i.resource.clientId);
+  if (roles.length > 0) c.roles = roles;
+  if (i.scp && i.scp.length > 0) c.scp = i.scp.join(' ');
+  if (i.sid) c.sid = i.sid;
+  c.sub = subject;
+  c.tid = tid;
+  if (!v2 && user) {
+    c.unique_name = user.upn;
+    c.upn = user.upn;
+  }
+  c.uti = opaque.uti();
+  c.ver = v2 ? '2.0' : '1.0';
+  // wids: always in Graph's tokens; elsewhere when the API asks for directory roles (groupMembershipClaims All).
+  if (user && (isGraph || i.resource.groupMembershipClaims === 'All')) c.wids = widsOf(user);
+  if (user) add(c, optionalClaims(i.resource.optionalClaims.accessToken, i.tenant, user, i.now));
+  return c;
 }
 
 /** Graph's OIDC userinfo (reference §11): `sub` equals the app's ID-token `sub`. */

@@ -7,7 +7,7 @@
 import type { App, User } from '../directory/model.js';
 import { samlAttributes } from '../entra/claims.js';
 import { breakJwt, breakXmlSignature, shapeAttributes, shapeClaims } from '../faults/shape.js';
-import { type JwtSignOptions, signJwt, signJwtAsync } from '../keys/signing.js';
+import { type JwtSignOptions, type SignedJwt, signJwt, signJwtAsync } from '../keys/signing.js';
 import type { SigningKey } from '../keys/store.js';
 import { buildResponse, type ResponseInput } from '../saml/response.js';
 import type { Transaction } from '../server/transaction.js';
@@ -30,9 +30,9 @@ function prepare(t: JwtToIssue): { claims: Record<string, unknown>; key: Signing
   return { claims, key };
 }
 
-function finish(t: JwtToIssue, claims: Record<string, unknown>, signed: string): string {
+function finish(t: JwtToIssue, claims: Record<string, unknown>, signed: SignedJwt): string {
   const tx = t.tx;
-  const token = tx?.flow.effects?.breakSignature ? breakJwt(signed) : signed;
+  const token = tx?.flow.effects?.breakSignature ? breakJwt(signed.token) : signed.token;
   if (!tx) return token;
   tx.artifacts.push({ name: t.kind, kind: 'jwt', value: token, direction: 'response' });
   const fault = tx.flow.effects ? tx.flow.fault : undefined;
@@ -41,7 +41,8 @@ function finish(t: JwtToIssue, claims: Record<string, unknown>, signed: string):
     traceId: tx.ids.traceId,
     kind: t.kind,
     token,
-    header: JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>,
+    // A copy: the signer's header object is shared by every token of its key.
+    header: { ...signed.header },
     claims,
     ...(tx.app ? { appId: tx.app.clientId } : {}),
     ...(upn ? { upn } : {}),

@@ -52,32 +52,58 @@ export interface JwtSignOptions {
 const sha256url = (s: string) => createHash('sha256').update(s).digest('base64url');
 const b64json = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
-function headers(key: SigningKey, opts: JwtSignOptions): { sent: string; signed: string } {
+/** A JWT's header, as sent, and the encoded part the signature covers (they differ for Graph's tokens). */
+interface Header {
+  header: Record<string, unknown>;
+  sent: string;
+  signed: string;
+}
+
+/** The two headers a key signs under without a nonce (with and without x5t): encoded once per key, not per token. */
+const fixedHeaders = new WeakMap<SigningKey, { kid: Header; x5t: Header }>();
+
+function fixed(header: Record<string, unknown>): Header {
+  const encoded = b64json(header);
+  return { header, sent: encoded, signed: encoded };
+}
+
+function headerFor(key: SigningKey, opts: JwtSignOptions): Header {
   if (!opts.graphNonce) {
-    const h = b64json({ typ: 'JWT', alg: 'RS256', ...(opts.x5t ? { x5t: key.x5t } : {}), kid: key.kid });
-    return { sent: h, signed: h };
+    let h = fixedHeaders.get(key);
+    if (!h) {
+      h = { kid: fixed({ typ: 'JWT', alg: 'RS256', kid: key.kid }), x5t: fixed({ typ: 'JWT', alg: 'RS256', x5t: key.x5t, kid: key.kid }) };
+      fixedHeaders.set(key, h);
+    }
+    return opts.x5t ? h.x5t : h.kid;
   }
   const nonce = randomBytes(32).toString('base64url');
   const header = (n: string) => ({ typ: 'JWT', nonce: n, alg: 'RS256', x5t: key.x5t, kid: key.kid });
-  return { sent: b64json(header(nonce)), signed: b64json(header(sha256url(nonce))) };
+  const sent = header(nonce);
+  return { header: sent, sent: b64json(sent), signed: b64json(header(sha256url(nonce))) };
+}
+
+/** A signed JWT and the header it carries (what the funnel reports without decoding the token again). */
+export interface SignedJwt {
+  token: string;
+  header: Record<string, unknown>;
 }
 
 /**
  * Signs a token as Entra does: RS256, typ JWT, kid; v1 tokens also carry x5t (reference §3).
  * Synchronous (node:crypto), so it can run inside the provider's event hooks.
  */
-export function signJwt(payload: Record<string, unknown>, key: SigningKey, opts: JwtSignOptions = {}): string {
-  const h = headers(key, opts);
+export function signJwt(payload: Record<string, unknown>, key: SigningKey, opts: JwtSignOptions = {}): SignedJwt {
+  const h = headerFor(key, opts);
   const p = b64json(payload);
-  return `${h.sent}.${p}.${sign('sha256', Buffer.from(`${h.signed}.${p}`), key.privateKey).toString('base64url')}`;
+  return { token: `${h.sent}.${p}.${sign('sha256', Buffer.from(`${h.signed}.${p}`), key.privateKey).toString('base64url')}`, header: h.header };
 }
 
 /** The same, with the RSA work on libuv's thread pool: the event loop keeps serving meanwhile. */
-export function signJwtAsync(payload: Record<string, unknown>, key: SigningKey, opts: JwtSignOptions = {}): Promise<string> {
-  const h = headers(key, opts);
+export function signJwtAsync(payload: Record<string, unknown>, key: SigningKey, opts: JwtSignOptions = {}): Promise<SignedJwt> {
+  const h = headerFor(key, opts);
   const p = b64json(payload);
   return new Promise((resolve, reject) => {
-    sign('sha256', Buffer.from(`${h.signed}.${p}`), key.privateKey, (err, sig) => (err ? reject(err) : resolve(`${h.sent}.${p}.${sig.toString('base64url')}`)));
+    sign('sha256', Buffer.from(`${h.signed}.${p}`), key.privateKey, (err, sig) => (err ? reject(err) : resolve({ token: `${h.sent}.${p}.${sig.toString('base64url')}`, header: h.header })));
   });
 }
 

@@ -22,6 +22,8 @@ export class MemoryAdapter {
     if (!e) return;
     this.model.bytes -= e.bytes;
     this.store.delete(id);
+    const { uid } = e.payload as Payload;
+    if (uid !== undefined && this.model.byUid.get(uid) === id) this.model.byUid.delete(uid);
   }
 
   /** The adapter class of one tenant of one server: its stores live in that server's runtime. */
@@ -47,6 +49,7 @@ export class MemoryAdapter {
     const bytes = JSON.stringify(payload).length;
     this.store.set(id, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined, bytes });
     this.model.bytes += bytes;
+    if (typeof payload.uid === 'string') this.model.byUid.set(payload.uid, id);
     // Expired entries are otherwise only dropped on read; sweep now and then so memory stays flat.
     if (this.store.size % 1024 === 0) for (const k of this.store.keys()) this.live(k);
     // A mock that runs for days under load (90-day refresh tokens), or is sent huge parameters, must
@@ -59,8 +62,8 @@ export class MemoryAdapter {
   }
 
   async findByUid(uid: string): Promise<Payload | undefined> {
-    for (const [id, e] of this.store) if ((e.payload as Payload).uid === uid) return this.live(id)?.payload as Payload | undefined;
-    return undefined;
+    const id = this.model.byUid.get(uid);
+    return id === undefined ? undefined : (this.live(id)?.payload as Payload | undefined);
   }
 
   async findByUserCode(userCode: string): Promise<Payload | undefined> {

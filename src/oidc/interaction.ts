@@ -14,20 +14,62 @@ import { loginPage } from '../ui/pages.js';
 import type { Engine } from './provider.js';
 
 type Details = Awaited<ReturnType<Engine['interactionDetails']>>;
+type Session = Awaited<ReturnType<Engine['Session']['get']>>;
+
 
 function wants(details: Details, prompt: string): boolean {
   return String(details.params.prompt ?? '').split(' ').includes(prompt);
 }
 
-async function finish(ctx: Context, tx: Transaction, engine: Engine, user: User, by: IdentifiedBy): Promise<void> {
+/** Who signs in without a page: the login_hint's user (auto sign-in), else the single sign-on session's; undefined: the page. */
+function signsInWithoutPage(ctx: Context, tenant: Tenant, loginHint: string | undefined, prompts: string[]): { user: User; by: IdentifiedBy } | undefined {
+  if (prompts.includes('login') || prompts.includes('select_account')) return undefined;
+  const hinted = findUser(tenant, loginHint);
+  if (hinted && tenant.autoSignIn) return { user: hinted, by: 'login_hint' };
+  // Single sign-on: signed in already (another app, SAML too) and no one else asked for.
+  const sso = readSso(ctx, tenant);
+  if (sso && (!hinted || hinted.id === sso.user.id)) return { user: sso.user, by: 'session' };
+  return undefined;
+}
+
+/** The user signed in: say so once (user-scoped fault rules), check the assignment, keep the single sign-on session. */
+async function signedIn(ctx: Context, tx: Transaction, tenant: Tenant, user: User, by: IdentifiedBy): Promise<void> {
   await tx.identify(user, by);
   const app = tx.app;
   // Entra shows its error page after sign-in; the app gets nothing (50105 is a page-only error).
   if (app && !isAssigned(app, user)) throw new EntraError(50105, { params: { appName: app.name, appId: app.clientId } });
-  writeSso(ctx, engine.tenant, user);
+  writeSso(ctx, tenant, user);
+}
+
+async function finish(ctx: Context, tx: Transaction, engine: Engine, user: User, by: IdentifiedBy): Promise<void> {
+  await signedIn(ctx, tx, engine.tenant, user, by);
   const result = { login: { accountId: user.id, amr: ['pwd'], remember: true }, select_account: {} };
   const returnTo = await engine.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
   ctx.redirect(returnTo);
+}
+
+/**
+ * When no page is needed (auto sign-in, single sign-on), the authorize request signs the user in
+ * itself, as Entra answers a browser it knows: straight back to the app with the code, with no
+ * sign-in page and no second authorize request in between. The provider calls this with the
+ * request's session before it checks its prompts (provider.ts); a session that has an account
+ * already is left as it is, and so is prompt=none (it never signs anyone in).
+ */
+export async function signInAtAuthorize(ctx: Context, engine: Engine, session: Session): Promise<void> {
+  if (session.accountId) return;
+  const tx = ctx.state.tx;
+  const prompts = typeof ctx.query.prompt === 'string' ? ctx.query.prompt.split(' ') : [];
+  if (prompts.includes('none')) return;
+  const who = signsInWithoutPage(ctx, engine.tenant, tx.userHint, prompts);
+  if (!who) return;
+  try {
+    await signedIn(ctx, tx, engine.tenant, who.user, who.by);
+  } catch (err) {
+    // A failure after sign-in is shown on Entra's page, as the sign-in page shows it (reference §6).
+    tx.channel = { kind: 'page' };
+    throw err;
+  }
+  session.loginAccount({ accountId: who.user.id, amr: ['pwd'] });
 }
 
 function page(ctx: Context, tenant: Tenant, details: Details, extra: { user?: User; username?: string; error?: string }) {
@@ -70,13 +112,10 @@ export async function showLogin(ctx: Context, tx: Transaction, engine: Engine): 
   const d = await details(ctx, tx, engine);
   const tenant = engine.tenant;
   if (d.prompt.name === 'consent' && d.session?.accountId) return consent(ctx, engine, d);
-  const hinted = findUser(tenant, tx.userHint);
-  const forced = wants(d, 'login') || wants(d, 'select_account');
-  if (hinted && tenant.autoSignIn && !forced) return finish(ctx, tx, engine, hinted, 'login_hint');
-  // Single sign-on: signed in already (another app, SAML too) and no one else asked for.
-  const sso = readSso(ctx, tenant);
-  if (sso && !forced && (!hinted || hinted.id === sso.user.id)) return finish(ctx, tx, engine, sso.user, 'session');
+  const who = signsInWithoutPage(ctx, tenant, tx.userHint, String(d.params.prompt ?? '').split(' '));
+  if (who) return finish(ctx, tx, engine, who.user, who.by);
   if (wants(d, 'select_account')) return page(ctx, tenant, d, {});
+  const hinted = findUser(tenant, tx.userHint);
   page(ctx, tenant, d, hinted ? { user: hinted } : {});
 }
 

@@ -2,8 +2,8 @@
  * One oidc-provider per tenant, configured (not forked): it runs the authorization endpoint
  * (parameters, sessions, interactions, the code), sign-out and the storage of codes and refresh
  * tokens. It signs nothing: our own client authentication runs before it (client.ts), every grant
- * is ours (grants.ts), front-channel tokens come from the funnel (shape.ts), and its errors are
- * rendered as Entra's by the one error renderer.
+ * is ours and the token endpoint never reaches it (grants.ts), front-channel tokens come from the
+ * funnel (shape.ts), and its errors are rendered as Entra's by the one error renderer.
  */
 import './quiet.js';
 import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
@@ -18,7 +18,7 @@ import { providerPath } from './paths.js';
 import type { Runtime } from '../server/runtime.js';
 import { MemoryAdapter } from './adapter.js';
 import { redirectMatches } from './client.js';
-import { authorizationCodeGrant, DEVICE_GRANTS, deviceCodeGrant, JWT_BEARER, onBehalfOfGrant, passwordGrant, refreshTokenGrant } from './grants.js';
+import { signInAtAuthorize } from './interaction.js';
 import { OFFLINE_MARKER, resolveScopes } from './scopes.js';
 import { providerHooks, renderProviderError } from './shape.js';
 
@@ -82,6 +82,21 @@ function entraRedirectRule(provider: Provider, tenant: Tenant): void {
   };
 }
 
+/**
+ * The authorize request signs the user in itself when no page is needed (interaction.ts): given
+ * the request's session before the provider checks its prompts, so its login prompt is satisfied
+ * and the code goes straight back to the app.
+ */
+function signInWithoutPage(provider: Engine): void {
+  const { Session } = provider;
+  const get = Session.get.bind(Session);
+  Session.get = async (ctx) => {
+    const session = await get(ctx);
+    if ((ctx as KoaContextWithOIDC).oidc?.route === 'authorization') await signInAtAuthorize(ctx, provider, session);
+    return session;
+  };
+}
+
 /** The provider's login and consent prompts, plus Entra's prompt=select_account (the account picker). */
 function entraPolicy() {
   const policy = interactionPolicy.base();
@@ -101,7 +116,8 @@ function clientsOf(o: EngineOptions) {
         client_name: a.name,
         client_secret: o.internalSecret,
         token_endpoint_auth_method: 'client_secret_post',
-        grant_types: [...(redirect ? ['authorization_code'] : []), 'refresh_token', 'password', ...DEVICE_GRANTS, JWT_BEARER],
+        // The provider stores codes and refresh tokens; every grant runs without it (grants.ts).
+        grant_types: [...(redirect ? ['authorization_code'] : []), 'refresh_token'],
         // The provider runs the code flow only: implicit and hybrid tokens come from our funnel (shape.ts).
         response_types: redirect ? ['code'] : [],
         redirect_uris: redirectUris,
@@ -164,17 +180,16 @@ export function createEngine(o: EngineOptions): Engine {
       },
     },
     loadExistingGrant: async (ctx) => {
-      // Entra consents at the app level: grant whatever was asked for, once signed in.
+      // Entra consents at the app level: grant whatever was asked for, once signed in. The grant
+      // is made for this request and never stored: our grants never look it up (refresh tokens
+      // carry their own), so a stored one per sign-in would only fill the store.
       const accountId = ctx.oidc.session?.accountId;
       if (!accountId) return undefined;
-      const clientId = ctx.oidc.client!.clientId;
-      const prior = ctx.oidc.session!.grantIdFor(clientId);
-      const grant = (prior && (await ctx.oidc.provider.Grant.find(prior))) || new ctx.oidc.provider.Grant({ clientId, accountId });
+      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId });
       const requested = String(ctx.oidc.params?.scope ?? '');
       const oidcScopes = requested.split(' ').filter((s) => ['openid', 'profile', 'email', 'offline_access', OFFLINE_MARKER].includes(s));
       grant.addOIDCScope(oidcScopes.join(' '));
       for (const indicator of Object.keys(ctx.oidc.resourceServers ?? {})) grant.addResourceScope(indicator, requested);
-      await grant.save();
       return grant;
     },
     findAccount: async (_ctx, id) => {
@@ -199,11 +214,7 @@ export function createEngine(o: EngineOptions): Engine {
   provider.options = o;
   allowEntraRedirectUris(provider);
   entraRedirectRule(provider, tenant);
-  provider.registerGrantType('authorization_code', authorizationCodeGrant, ['code', 'code_verifier', 'redirect_uri', 'scope']);
-  provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope']);
-  provider.registerGrantType('refresh_token', refreshTokenGrant, ['refresh_token', 'scope']);
-  for (const g of DEVICE_GRANTS) provider.registerGrantType(g, deviceCodeGrant, ['device_code', 'scope']);
-  provider.registerGrantType(JWT_BEARER, onBehalfOfGrant, ['assertion', 'requested_token_use', 'scope']);
+  signInWithoutPage(provider);
   providerHooks(provider);
   return provider;
 }

@@ -15,6 +15,7 @@ import { type Handlers, type RoutesOf } from '../server/routes.js';
 import type { Transaction } from '../server/transaction.js';
 import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest, isSpaRedemption } from './client.js';
 import { deviceHandlers } from './devicelogin.js';
+import { redeem } from './grants.js';
 import { showLogin, submitLogin } from './interaction.js';
 import { providerPath } from './paths.js';
 import type { Engine } from './provider.js';
@@ -151,7 +152,7 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<RoutesOf<'oidc'>> 
     },
     async handle(ctx: Context, tx: Transaction) {
       if (tx.body.grant_type === 'client_credentials') return tokenResponse(ctx, tx, await appTokens(tx, tx.app!, tx.body.scope!));
-      await dispatch(ctx, await engineOf(tx), providerPath(paths.v2.token));
+      await redeem(ctx, tx, await engineOf(tx));
     },
   };
 

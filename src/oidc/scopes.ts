@@ -13,14 +13,15 @@ import { GRAPH, OIDC_SCOPES } from '../entra/urls.js';
  */
 export const OFFLINE_MARKER = 'x-mock-entra-offline';
 
+/** Shared by every caller that resolved the same scope (see resolveScopes): read-only. */
 export interface ResolvedScopes {
-  oidc: Set<string>;
+  oidc: ReadonlySet<string>;
   /** The API the access token is for (Graph when only OIDC scopes were asked for, as Entra does). */
   resource: App;
   /** How the client named the resource; v1 tokens carry it as aud. */
   indicator: string;
   /** Permissions asked for, short names; `.default` when the client asked for it. */
-  permissions: string[];
+  permissions: readonly string[];
   isDefault: boolean;
 }
 
@@ -30,7 +31,30 @@ function splitScope(scope: string): [string, string] {
   return [scope.slice(0, i), scope.slice(i + 1)];
 }
 
+/**
+ * Resolutions by tenant and scope parameter. One request resolves its scope several times (Entra's
+ * checks, the provider's resource, the claims); the answer depends on the directory and the string
+ * only. Bounded, since the strings are the clients' to choose; failures are not kept.
+ */
+const resolved = new WeakMap<Tenant, Map<string, ResolvedScopes>>();
+const RESOLVED_CAP = 256;
+
 export function resolveScopes(tenant: Tenant, scopeParam: string | undefined, opts: { requireDefault?: boolean } = {}): ResolvedScopes {
+  const key = `${opts.requireDefault ? 'D' : '-'}${scopeParam ?? ''}`;
+  let byScope = resolved.get(tenant);
+  if (!byScope) {
+    byScope = new Map();
+    resolved.set(tenant, byScope);
+  }
+  const known = byScope.get(key);
+  if (known) return known;
+  const r = resolve(tenant, scopeParam, opts);
+  if (byScope.size >= RESOLVED_CAP) byScope.clear();
+  byScope.set(key, r);
+  return r;
+}
+
+function resolve(tenant: Tenant, scopeParam: string | undefined, opts: { requireDefault?: boolean }): ResolvedScopes {
   const all = (scopeParam ?? '').split(/\s+/).filter((s) => s && s !== OFFLINE_MARKER);
   const oidc = new Set(all.filter((s) => OIDC_SCOPES.has(s)));
   const rest = all.filter((s) => !OIDC_SCOPES.has(s));

@@ -26,9 +26,11 @@ export interface AccessTokenRequest {
   sid?: string;
 }
 
-/** The claims of an access token for `scope`, and how to sign it (v1 tokens carry x5t; Graph's a header nonce). */
-export function accessTokenFor(r: AccessTokenRequest): { payload: claims.Claims; sign: JwtSignOptions; lifetime: number } {
-  const scopes = resolveScopes(r.tenant, r.scope, { requireDefault: !r.user });
+/**
+ * The claims of an access token for `scope`, and how to sign it (v1 tokens carry x5t; Graph's a
+ * header nonce). `scopes`: the scope already resolved, when the caller has it.
+ */
+export function accessTokenFor(r: AccessTokenRequest, scopes = resolveScopes(r.tenant, r.scope, { requireDefault: !r.user })): { payload: claims.Claims; sign: JwtSignOptions; lifetime: number } {
   const lifetime = r.tenant.lifetimes.accessToken;
   const payload = claims.accessToken({
     origin: r.origin,
@@ -78,7 +80,7 @@ export interface IssuedTokens {
 export async function userTokens(tx: Transaction, i: UserTokenInput): Promise<IssuedTokens> {
   const tenant = tx.tenant!;
   const scopes = resolveScopes(tenant, i.scope);
-  const { payload, sign, lifetime } = accessTokenFor({ origin: tx.world.origin, tenant, client: i.client, user: i.user, scope: i.scope, clientAuth: tx.clientAuth ?? '1', ...(i.sid ? { sid: i.sid } : {}) });
+  const { payload, sign, lifetime } = accessTokenFor({ origin: tx.world.origin, tenant, client: i.client, user: i.user, scope: i.scope, clientAuth: tx.clientAuth ?? '1', ...(i.sid ? { sid: i.sid } : {}) }, scopes);
   const idToken = scopes.oidc.has('openid')
     ? await issueJwt({ tx, kind: 'id_token', claims: idTokenClaims(tx.protocol, { origin: tx.world.origin, tenant, client: i.client, user: i.user, scopes: scopes.oidc, nonce: i.nonce, sid: i.sid }) })
     : undefined;

@@ -72,6 +72,8 @@ export const STORE_BYTES = 32 * 1024 * 1024;
 export interface ModelStore {
   entries: Map<string, { payload: Record<string, unknown>; expiresAt?: number; bytes: number }>;
   bytes: number;
+  /** Entry IDs by the payload's uid: the provider finds sessions so at every code redemption and sign-in page. */
+  byUid: Map<string, string>;
 }
 
 export class Runtime {
@@ -88,7 +90,7 @@ export class Runtime {
   model(name: string): ModelStore {
     let store = this.models.get(name);
     if (!store) {
-      store = { entries: new Map(), bytes: 0 };
+      store = { entries: new Map(), bytes: 0, byUid: new Map() };
       this.models.set(name, store);
     }
     return store;
