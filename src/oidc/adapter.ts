@@ -1,16 +1,25 @@
 /** oidc-provider storage: a small in-memory adapter over the server's runtime (server/runtime.ts). */
 import { type ModelStore, type Runtime, STORE_BYTES } from '../server/runtime.js';
 
-/** Per model and tenant; far above what a test run or a sandbox holds at once. */
-const MAX_ENTRIES = 100_000;
+/**
+ * Entries per model and tenant, far above what a test run or a sandbox holds at once. Sessions,
+ * codes and interactions are made by every sign-in and looked up only soon after (a code within
+ * minutes, a session by the browser that holds its cookie): the 10,000 most recent are kept, so a
+ * server under endless sign-ins stays flat. Refresh tokens and device codes, which a client may
+ * come back with much later, keep a larger bound.
+ */
+const MAX_ENTRIES: Record<string, number> = { Session: 10_000, AuthorizationCode: 10_000, Interaction: 10_000 };
+const DEFAULT_MAX_ENTRIES = 100_000;
 
 type Payload = Record<string, unknown> & { uid?: string; grantId?: string; userCode?: string; consumed?: number };
 
 export class MemoryAdapter {
   private readonly model: ModelStore;
+  private readonly max: number;
 
   constructor(runtime: Runtime, name: string) {
     this.model = runtime.model(name);
+    this.max = MAX_ENTRIES[name.slice(name.lastIndexOf(':') + 1)] ?? DEFAULT_MAX_ENTRIES;
   }
 
   private get store() {
@@ -20,10 +29,9 @@ export class MemoryAdapter {
   private drop(id: string): void {
     const e = this.store.get(id);
     if (!e) return;
-    this.model.bytes -= e.bytes;
+    this.model.bytes -= e.json.length;
     this.store.delete(id);
-    const { uid } = e.payload as Payload;
-    if (uid !== undefined && this.model.byUid.get(uid) === id) this.model.byUid.delete(uid);
+    if (e.uid !== undefined && this.model.byUid.get(e.uid) === id) this.model.byUid.delete(e.uid);
   }
 
   /** The adapter class of one tenant of one server: its stores live in that server's runtime. */
@@ -46,34 +54,50 @@ export class MemoryAdapter {
 
   async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
     this.drop(id); // re-insert, so iteration order stays oldest-first
-    const bytes = JSON.stringify(payload).length;
-    this.store.set(id, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined, bytes });
-    this.model.bytes += bytes;
-    if (typeof payload.uid === 'string') this.model.byUid.set(payload.uid, id);
+    const json = JSON.stringify(payload);
+    const entry: ModelStore['entries'] extends Map<string, infer E> ? E : never = { json };
+    if (expiresIn) entry.expiresAt = Date.now() + expiresIn * 1000;
+    if (typeof payload.uid === 'string') entry.uid = payload.uid;
+    if (typeof payload.grantId === 'string') entry.grantId = payload.grantId;
+    if (typeof payload.userCode === 'string') entry.userCode = payload.userCode;
+    this.store.set(id, entry);
+    this.model.bytes += json.length;
+    if (entry.uid !== undefined) this.model.byUid.set(entry.uid, id);
     // Expired entries are otherwise only dropped on read; sweep now and then so memory stays flat.
     if (this.store.size % 1024 === 0) for (const k of this.store.keys()) this.live(k);
     // A mock that runs for days under load (90-day refresh tokens), or is sent huge parameters, must
     // not grow without end: past the count or the bytes, the oldest go.
-    while (this.store.size > MAX_ENTRIES || (this.model.bytes > STORE_BYTES && this.store.size > 1)) this.drop(this.store.keys().next().value!);
+    while (this.store.size > this.max || (this.model.bytes > STORE_BYTES && this.store.size > 1)) this.drop(this.store.keys().next().value!);
+  }
+
+  /** A fresh copy each time, as a networked store gives: the provider may change what it found. */
+  private read(id: string): Payload | undefined {
+    const e = this.live(id);
+    return e ? (JSON.parse(e.json) as Payload) : undefined;
   }
 
   async find(id: string): Promise<Payload | undefined> {
-    return this.live(id)?.payload as Payload | undefined;
+    return this.read(id);
   }
 
   async findByUid(uid: string): Promise<Payload | undefined> {
     const id = this.model.byUid.get(uid);
-    return id === undefined ? undefined : (this.live(id)?.payload as Payload | undefined);
+    return id === undefined ? undefined : this.read(id);
   }
 
   async findByUserCode(userCode: string): Promise<Payload | undefined> {
-    for (const [id, e] of this.store) if ((e.payload as Payload).userCode === userCode) return this.live(id)?.payload as Payload | undefined;
+    for (const [id, e] of this.store) if (e.userCode === userCode) return this.read(id);
     return undefined;
   }
 
   async consume(id: string): Promise<void> {
     const e = this.store.get(id);
-    if (e) e.payload.consumed = Math.floor(Date.now() / 1000);
+    if (!e) return;
+    const payload = JSON.parse(e.json) as Payload;
+    payload.consumed = Math.floor(Date.now() / 1000);
+    this.model.bytes -= e.json.length;
+    e.json = JSON.stringify(payload);
+    this.model.bytes += e.json.length;
   }
 
   async destroy(id: string): Promise<void> {
@@ -81,6 +105,6 @@ export class MemoryAdapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    for (const [id, e] of this.store) if ((e.payload as Payload).grantId === grantId) this.drop(id);
+    for (const [id, e] of this.store) if (e.grantId === grantId) this.drop(id);
   }
 }

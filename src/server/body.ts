@@ -4,21 +4,51 @@ import { EntraError } from '../entra/errors.js';
 
 export const BODY_LIMIT = 256 * 1024;
 
-export async function readForm(ctx: Context): Promise<void> {
-  if (ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded')) {
+/** The raw body, at most BODY_LIMIT bytes (events, not an async iterator: one promise a request, not one a chunk). */
+function readRaw(ctx: Context): Promise<Buffer> {
+  const req = ctx.req;
+  return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > BODY_LIMIT) {
+        cleanup();
         // The rest of the body is not read: the client must not send its next request on this connection.
         ctx.set('Connection', 'close');
-        throw new EntraError(90023, { params: { detail: `The request body is larger than ${BODY_LIMIT} bytes.` }, status: 413 });
+        reject(new EntraError(90023, { params: { detail: `The request body is larger than ${BODY_LIMIT} bytes.` }, status: 413 }));
+      } else {
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
-    }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    // A client that goes away mid-body: the request ends here (nobody is left to answer).
+    const onClose = () => onError(Object.assign(new Error('the client closed the connection before sending the whole body'), { code: 'ECONNRESET' }));
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+export async function readForm(ctx: Context): Promise<void> {
+  if (ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded')) {
+    const raw = await readRaw(ctx);
     const body: Record<string, string> = {};
-    for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) body[k] = v;
+    for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) body[k] = v;
     ctx.state.tx.body = body;
     // oidc-provider reads an already-parsed body from here.
     (ctx.request as unknown as { body: unknown }).body = body;
