@@ -4,11 +4,11 @@ import { type ModelStore, type Runtime, STORE_BYTES } from '../server/runtime.js
 /**
  * Entries per model and tenant, far above what a test run or a sandbox holds at once. Sessions,
  * codes and interactions are made by every sign-in and looked up only soon after (a code within
- * minutes, a session by the browser that holds its cookie): the 10,000 most recent are kept, so a
+ * minutes, a session by the browser that holds its cookie): the 5,000 most recent are kept, so a
  * server under endless sign-ins stays flat. Refresh tokens and device codes, which a client may
  * come back with much later, keep a larger bound.
  */
-const MAX_ENTRIES: Record<string, number> = { Session: 10_000, AuthorizationCode: 10_000, Interaction: 10_000 };
+const MAX_ENTRIES: Record<string, number> = { Session: 5_000, AuthorizationCode: 5_000, Interaction: 5_000 };
 const DEFAULT_MAX_ENTRIES = 100_000;
 
 type Payload = Record<string, unknown> & { uid?: string; grantId?: string; userCode?: string; consumed?: number };
