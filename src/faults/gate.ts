@@ -26,13 +26,16 @@ function facts(tx: Transaction, user?: User): RequestFacts {
   };
 }
 
-/** The pipeline step: runs once per request, on routes that name a fault endpoint and begin a flow. */
-export async function gate(tx: Transaction): Promise<void> {
-  if (!tx.route?.endpoint || tx.route.continues) return;
+/**
+ * The pipeline step: runs once per request, on routes that name a fault endpoint and begin a flow.
+ * Undefined when no rule fired (nothing to wait for), else what applying the rule does (a delay, an error).
+ */
+export function gate(tx: Transaction): Promise<void> | undefined {
+  if (!tx.route?.endpoint || tx.route.continues) return undefined;
   const known = (tx.user?.upn ?? tx.userHint)?.toLowerCase();
   const fired = tx.world.faults.evaluate(facts(tx));
   tx.flow.decidedFor = known;
-  await apply(tx, fired);
+  return fired ? apply(tx, fired) : undefined;
 }
 
 /**

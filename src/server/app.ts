@@ -81,11 +81,14 @@ function register(router: Router, def: RouteDef, frontEnd: () => Promise<Partial
     // A redirect route starts on Entra's page: only a trusted redirect URI gets errors back.
     tx.channel = { kind: def.channel === 'redirect' ? 'page' : def.channel };
     // The body is read once the route is known, so a too-large one is refused in the route's channel.
-    await readForm(ctx);
+    if (ctx.method === 'POST') await readForm(ctx);
     resolveTenant(ctx, tx, def);
+    // Steps that had nothing to wait for are not awaited: a static document answers without a promise of ours.
     if (typeof handler === 'function') {
-      await gate(tx);
-      await handler(ctx, tx);
+      const fired = gate(tx);
+      if (fired) await fired;
+      const done = handler(ctx, tx);
+      if (done instanceof Promise) await done;
     } else {
       const prepared: unknown = await handler.channel(ctx, tx);
       await gate(tx);

@@ -35,17 +35,24 @@ export const prepareJson = (value: unknown) => prepare(JSON.stringify(value), 'a
 
 /** One world's documents. A failed build is not kept: the next request tries again. */
 export class Documents {
-  private readonly cache = new Map<string, Promise<Prepared>>();
+  /** The document once built (answered without a promise), or its build while it runs. */
+  private readonly cache = new Map<string, Prepared | Promise<Prepared>>();
 
-  get(key: string, build: () => Prepared | Promise<Prepared>): Promise<Prepared> {
-    let p = this.cache.get(key);
-    if (!p) {
-      p = Promise.resolve().then(build);
-      p.catch(() => this.cache.delete(key));
-      // Oldest out first: the documents a deployment uses are few and stay hot.
-      if (this.cache.size >= MAX_DOCUMENTS) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, p);
-    }
+  get(key: string, build: () => Prepared | Promise<Prepared>): Prepared | Promise<Prepared> {
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    // Oldest out first: the documents a deployment uses are few and stay hot.
+    if (this.cache.size >= MAX_DOCUMENTS) this.cache.delete(this.cache.keys().next().value!);
+    const p = Promise.resolve().then(build);
+    this.cache.set(key, p);
+    p.then(
+      (doc) => {
+        if (this.cache.get(key) === p) this.cache.set(key, doc);
+      },
+      () => {
+        if (this.cache.get(key) === p) this.cache.delete(key);
+      },
+    );
     return p;
   }
 }
@@ -70,7 +77,11 @@ const tenantKey = (tx: Transaction) => (TENANT_ALIASES.has(tx.segment!.toLowerCa
 
 /** The metadata front-end: documents built from the directory and keys, never by the provider. */
 export function documentHandlers(o: { origin: string }): Handlers<RoutesOf<'documents'>> {
-  const serve = async (ctx: Context, tx: Transaction, key: string, build: () => Prepared | Promise<Prepared>) => sendPrepared(ctx, await tx.world.documents.get(key, build));
+  const serve = (ctx: Context, tx: Transaction, key: string, build: () => Prepared | Promise<Prepared>) => {
+    const doc = tx.world.documents.get(key, build);
+    return doc instanceof Promise ? doc.then((d) => sendPrepared(ctx, d)) : sendPrepared(ctx, doc);
+  };
+  const host = new URL(o.origin).host;
   const keysFor = (tx: Transaction, issuer: (tid: string) => string) => {
     const t = tenantKey(tx);
     return jwks(tx.world.keys.signing, issuer(TENANT_ALIASES.has(t) ? '{tenantid}' : t));
@@ -81,7 +92,6 @@ export function documentHandlers(o: { origin: string }): Handlers<RoutesOf<'docu
       const auth = String(ctx.query.authorization_endpoint ?? '');
       const tenant = /^https?:\/\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'common';
       const version = String(ctx.query['api-version'] ?? '1.1');
-      const host = new URL(o.origin).host;
       return serve(ctx, tx, `instance|${tenant}|${version}`, () =>
         prepareJson({
           tenant_discovery_endpoint: url(o.origin, 'discovery.v2', { tenant }),
