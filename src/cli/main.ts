@@ -5,15 +5,16 @@
  * SIGINT or SIGTERM.
  */
 import * as nodeModule from 'node:module';
+import { serve } from './commands/serve.js';
+import { exitCodeFor, processIo } from './common.js';
+import { fastServeArgs } from './fast.js';
 
 // Node 22+: compiled code is kept on disk (Node's compile cache, in the OS temp directory), so later starts compile less.
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 const argv = process.argv.slice(2);
-const { fastServeArgs } = await import('./fast.js');
 const args = fastServeArgs(argv, process.env);
 if (args) {
-  const [{ serve }, { exitCodeFor, processIo }] = await Promise.all([import('./commands/serve.js'), import('./common.js')]);
   process.exitCode = await serve(args, processIo).then(
     () => 0,
     (err: unknown) => exitCodeFor(err, processIo),
