@@ -111,12 +111,18 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const tls = opts.tls ?? true;
   const host = opts.host ?? 'localhost';
   const hostnames = [...(opts.hostnames ?? []), ...(opts.publicUrl ? [new URL(opts.publicUrl).hostname] : []), ...(host !== 'localhost' && !['0.0.0.0', '::'].includes(host) ? [host] : [])];
-  const certsDir = opts.certsDir ?? resolve('certs');
-  // Keys first: they make the certs directory the compiled-scenario cache lives in.
-  const keys = await loadKeys({ certsDir, hostnames, ...(opts.onKeyProgress ? { onProgress: opts.onKeyProgress } : {}) });
-  const cacheDir = scenarioCacheDir(keys.certsDir);
-  const scenario =
-    typeof opts.scenario === 'object' ? await parseCompiledScenario(opts.scenario, cacheDir) : await loadCompiledScenario(opts.scenario ?? DEFAULT_SCENARIO, cacheDir);
+  const certsDir = resolve(opts.certsDir ?? 'certs');
+  // The compiled-scenario cache lives in the certs directory; keys and scenario load side by side.
+  const cacheDir = scenarioCacheDir(certsDir);
+  // Both settle before either error is thrown, so a bad scenario never leaves key generation running behind it.
+  const [keysLoad, scenarioLoad] = await Promise.allSettled([
+    loadKeys({ certsDir, hostnames, ...(opts.onKeyProgress ? { onProgress: opts.onKeyProgress } : {}) }),
+    typeof opts.scenario === 'object' ? parseCompiledScenario(opts.scenario, cacheDir) : loadCompiledScenario(opts.scenario ?? DEFAULT_SCENARIO, cacheDir),
+  ]);
+  if (scenarioLoad.status === 'rejected') throw scenarioLoad.reason;
+  if (keysLoad.status === 'rejected') throw keysLoad.reason;
+  const keys = keysLoad.value;
+  const scenario = scenarioLoad.value;
   const listening = await listen({ host, port: opts.port ?? 0, tls: tls ? { key: keys.tls.keyPem, cert: keys.tls.certPem } : undefined });
   const listenHost = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host) ? 'localhost' : host;
   const origin = (opts.publicUrl ?? `${tls ? 'https' : 'http'}://${listenHost}:${listening.port}`).replace(/\/+$/, '');

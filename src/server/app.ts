@@ -84,16 +84,11 @@ function register(router: Router, def: RouteDef, frontEnd: () => Promise<Partial
     if (ctx.method === 'POST') await readForm(ctx);
     resolveTenant(ctx, tx, def);
     // Steps that had nothing to wait for are not awaited: a static document answers without a promise of ours.
-    if (typeof handler === 'function') {
-      const fired = gate(tx);
-      if (fired) await fired;
-      const done = handler(ctx, tx);
-      if (done instanceof Promise) await done;
-    } else {
-      const prepared: unknown = await handler.channel(ctx, tx);
-      await gate(tx);
-      await handler.handle(ctx, tx, prepared);
-    }
+    const prepared: unknown = typeof handler === 'function' ? undefined : await handler.channel(ctx, tx);
+    const fired = gate(tx);
+    if (fired) await fired;
+    const done = typeof handler === 'function' ? handler(ctx, tx) : handler.handle(ctx, tx, prepared);
+    if (done instanceof Promise) await done;
   };
   for (const m of def.methods) {
     if (m === 'ALL') router.all(def.path, run);

@@ -7,7 +7,6 @@
  * breaks signatures on purpose still breaks them.
  */
 import { createHash } from 'node:crypto';
-import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { DOMParser } from '@xmldom/xmldom';
 import * as samlify from 'samlify';
 import { ExclusiveCanonicalization } from 'xml-crypto';
@@ -19,16 +18,14 @@ import { useMockEntra } from '../helpers/mock.js';
 import {
   appCertPem,
   appMetadataUrl,
-  browse,
   CLAIM,
   expectXmlsecRejected,
   expectXmlsecVerified,
   fetchBytes,
+  nodeSamlSignIn,
   SAML_APP,
   type SamlSettings,
-  samlEndpoint,
   scenario,
-  withQuery,
 } from './support.js';
 
 const parse = (xml: string) => new DOMParser().parseFromString(xml, 'text/xml') as unknown as Document;
@@ -115,18 +112,7 @@ beforeAll(async () => {
 
 /** Zoë signs in through node-saml's AuthnRequest (login_hint, auto sign-in); the answer and the SP that asked. */
 async function signIn(o: { response: boolean; assertion: boolean; decryptionPvk?: string }) {
-  const sp = new SAML({
-    entryPoint: samlEndpoint(idp),
-    issuer: SAML_APP.identifier,
-    audience: SAML_APP.identifier,
-    callbackUrl: SAML_APP.acs,
-    idpCert: await appCertPem(idp),
-    wantAssertionsSigned: o.assertion,
-    wantAuthnResponseSigned: o.response,
-    validateInResponseTo: ValidateInResponseTo.never,
-    ...(o.decryptionPvk ? { decryptionPvk: o.decryptionPvk } : {}),
-  });
-  const answer = await browse(withQuery(await sp.getAuthorizeUrlAsync('', undefined, {}), { login_hint: ZOE.upn }));
+  const { sp, answer } = await nodeSamlSignIn(idp, { upn: ZOE.upn, ...o });
   expect(answer.responseXml, answer.html.slice(0, 500)).toBeDefined();
   return { sp, xml: answer.responseXml!, samlResponse: answer.samlResponse! };
 }

@@ -1,10 +1,9 @@
 /** Token encryption: the assertion arrives as an EncryptedAssertion only the SP's key opens (node-saml decrypts and validates it). */
-import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADA } from '../helpers/ids.js';
 import { keyAndCertificate } from '../helpers/credentials.js';
 import { useMockEntra } from '../helpers/mock.js';
-import { appCertPem, browse, CLAIM, SAML_APP, samlEndpoint, scenario, withQuery } from './support.js';
+import { CLAIM, nodeSamlSignIn, scenario } from './support.js';
 
 const idp = useMockEntra();
 let spKey: string;
@@ -18,21 +17,7 @@ beforeAll(async () => {
   await idp.useScenario(scenario({ encryptionCertificate: sp.certPem }));
 });
 
-async function signIn(decryptionPvk: string) {
-  const sp = new SAML({
-    entryPoint: samlEndpoint(idp),
-    issuer: SAML_APP.identifier,
-    audience: SAML_APP.identifier,
-    callbackUrl: SAML_APP.acs,
-    idpCert: await appCertPem(idp),
-    decryptionPvk,
-    wantAssertionsSigned: true,
-    wantAuthnResponseSigned: false,
-    validateInResponseTo: ValidateInResponseTo.never,
-  });
-  const answer = await browse(withQuery(await sp.getAuthorizeUrlAsync('', undefined, {}), { login_hint: ADA.upn }));
-  return { sp, answer };
-}
+const signIn = (decryptionPvk: string) => nodeSamlSignIn(idp, { upn: ADA.upn, assertion: true, response: false, decryptionPvk });
 
 describe('SAML token encryption', () => {
   it('the response carries an EncryptedAssertion (AES-256-CBC, RSA-OAEP) and no readable assertion', async () => {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
+import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { expect } from 'vitest';
 import type { MockEntra, ScenarioInput } from '../../src/index.js';
 import { CookieJar } from '../helpers/browserless.js';
@@ -253,4 +254,24 @@ export function expectXmlsecVerified(xml: string, certPem: string, signatureXpat
 export function expectXmlsecRejected(xml: string, certPem: string, signatureXpath?: string) {
   const r = xmlsecVerify(xml, certPem, signatureXpath);
   expect(r.ok, r.output).toBe(false);
+}
+
+/**
+ * A user signs in through node-saml's AuthnRequest (login_hint, auto sign-in): the SP that asked
+ * and what the browser got back. `assertion` / `response`: which signatures the SP requires.
+ */
+export async function nodeSamlSignIn(idp: MockEntra, o: { upn: string; assertion: boolean; response: boolean; decryptionPvk?: string }): Promise<{ sp: SAML; answer: Answer }> {
+  const sp = new SAML({
+    entryPoint: samlEndpoint(idp),
+    issuer: SAML_APP.identifier,
+    audience: SAML_APP.identifier,
+    callbackUrl: SAML_APP.acs,
+    idpCert: await appCertPem(idp),
+    wantAssertionsSigned: o.assertion,
+    wantAuthnResponseSigned: o.response,
+    validateInResponseTo: ValidateInResponseTo.never,
+    ...(o.decryptionPvk ? { decryptionPvk: o.decryptionPvk } : {}),
+  });
+  const answer = await browse(withQuery(await sp.getAuthorizeUrlAsync('', undefined, {}), { login_hint: o.upn }));
+  return { sp, answer };
 }
