@@ -19,7 +19,7 @@ import { readForm } from './body.js';
 import { documentHandlers } from './documents.js';
 import { MockEvents } from './events.js';
 import { type LogFormat, type RequestRecord, requestLog } from './log.js';
-import { type FrontEnd, type Handler, type Handlers, ROUTES, type RouteDef, type RoutesOf } from './routes.js';
+import { type FrontEnd, type Handler, type Handlers, ROUTES, type RouteDef, type RoutesOf, routeMatcher } from './routes.js';
 import { Runtime } from './runtime.js';
 import type { Transaction } from './transaction.js';
 import { buildWorld, type World } from './world.js';
@@ -71,10 +71,20 @@ function resolveTenant(ctx: Context, tx: Transaction, def: RouteDef): void {
 /** A front-end's handlers, made on its first request (concurrent first requests share the load). */
 type FrontEnds = { [F in FrontEnd]: () => Handlers<RoutesOf<F>> | Promise<Handlers<RoutesOf<F>>> };
 
-function register(router: Router, def: RouteDef, frontEnd: () => Promise<Partial<Handlers>>): void {
-  let handler: Handler | undefined;
-  const run = async (ctx: Context) => {
-    handler ??= (await frontEnd())[def.name as keyof Handlers]!;
+/**
+ * The route step: matches the route table, then for the matched route reads the body, resolves
+ * the tenant, asks the front-end what the request is about, runs the fault gate and the handler.
+ */
+function routeStep(frontEnd: (f: FrontEnd) => Promise<Partial<Handlers>>): Koa.Middleware {
+  const match = routeMatcher(ROUTES);
+  /** Handlers by route name, once their front-end has loaded. */
+  const handlers = new Map<string, Handler>();
+  const run = async (ctx: Context, def: RouteDef) => {
+    let handler = handlers.get(def.name);
+    if (!handler) {
+      handler = (await frontEnd(def.frontEnd))[def.name as keyof Handlers]!;
+      handlers.set(def.name, handler);
+    }
     const tx = ctx.state.tx;
     tx.route = def;
     if (def.unlogged) tx.unlogged = true;
@@ -90,12 +100,12 @@ function register(router: Router, def: RouteDef, frontEnd: () => Promise<Partial
     const done = typeof handler === 'function' ? handler(ctx, tx) : handler.handle(ctx, tx, prepared);
     if (done instanceof Promise) await done;
   };
-  for (const m of def.methods) {
-    if (m === 'ALL') router.all(def.path, run);
-    else if (m === 'GET') router.get(def.path, run);
-    else if (m === 'POST') router.post(def.path, run);
-    else router.options(def.path, run);
-  }
+  return (ctx, next) => {
+    const m = match(ctx.method, ctx.path);
+    if (!m) return next();
+    ctx.params = m.params;
+    return run(ctx, m.def);
+  };
 }
 
 /** Runs `mw` for paths under `prefix` only. */
@@ -142,7 +152,7 @@ export function createApp(o: AppOptions): MockApp {
     ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: mock.recent, adminToken: o.adminToken }),
   };
   const loaded = new Map<FrontEnd, Promise<Partial<Handlers>>>();
-  const frontEnd = (f: FrontEnd) => () => {
+  const frontEnd = (f: FrontEnd) => {
     let p = loaded.get(f);
     if (!p) {
       const make: () => Partial<Handlers> | Promise<Partial<Handlers>> = frontEnds[f];
@@ -151,8 +161,6 @@ export function createApp(o: AppOptions): MockApp {
     }
     return p;
   };
-  const router = new Router();
-  for (const def of ROUTES) register(router, def, frontEnd(def.frontEnd));
 
   /**
    * No answer is sniffed as another type; no page of ours can be framed (clickjacking of the
@@ -160,7 +168,7 @@ export function createApp(o: AppOptions): MockApp {
    * silent sign-in may run in a hidden frame.
    */
   const securityHeaders = async (ctx: Context, next: Koa.Next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.res.setHeader('X-Content-Type-Options', 'nosniff');
     await next();
     // The header as set, not ctx.response.is('html'): that parses a media type on every request.
     const type = ctx.response.get('Content-Type');
@@ -201,7 +209,7 @@ export function createApp(o: AppOptions): MockApp {
     .use(renderErrors)
     // The admin API's router only sees its own paths: other requests skip its matching.
     .use(underPrefix(ADMIN_PREFIX, admin.routes()))
-    .use(router.routes());
+    .use(routeStep(frontEnd));
   app.on('error', (err: unknown) => {
     if (o.logFormat === 'silent') return;
     // A damaged key file is the user's to fix: its message names the file and how; no stack.

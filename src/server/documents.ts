@@ -21,7 +21,13 @@ export interface Prepared {
 }
 
 /** Entra's headers on metadata (reference §1): cached a day by the client, readable cross-origin. */
-const METADATA_HEADERS = { 'Cache-Control': 'max-age=86400, private', 'Access-Control-Allow-Origin': '*' } as const;
+const METADATA_HEADERS = [
+  ['Cache-Control', 'max-age=86400, private'],
+  ['Access-Control-Allow-Origin', '*'],
+] as const;
+const setMetadataHeaders = (ctx: Context) => {
+  for (const [name, value] of METADATA_HEADERS) ctx.res.setHeader(name, value);
+};
 
 /** Keys come partly from the request (a tenant alias, `?appid=`, MSAL's authorization_endpoint): the cache is bounded. */
 const MAX_DOCUMENTS = 512;
@@ -59,15 +65,15 @@ export class Documents {
 
 /** Answers with a prepared document: 304 when the client's If-None-Match already names it. */
 export function sendPrepared(ctx: Context, doc: Prepared): void {
-  ctx.set(METADATA_HEADERS);
-  ctx.set('ETag', doc.etag);
+  setMetadataHeaders(ctx);
+  ctx.res.setHeader('ETag', doc.etag);
   const match = ctx.get('if-none-match');
   if (match && (match === '*' || match.split(',').some((t) => t.trim().replace(/^W\//, '') === doc.etag))) {
     ctx.status = 304;
     return;
   }
   // The header as prepared: ctx.type would look the media type up again on every request.
-  ctx.set('Content-Type', doc.type);
+  ctx.res.setHeader('Content-Type', doc.type);
   ctx.body = doc.body;
 }
 
@@ -88,24 +94,24 @@ export function documentHandlers(o: { origin: string }): Handlers<RoutesOf<'docu
   };
   return {
     // MSAL's instance discovery: 200 for any tenant, naming this host as the only cloud alias.
-    instanceDiscovery: (ctx, tx) => {
-      const auth = String(ctx.query.authorization_endpoint ?? '');
-      const tenant = /^https?:\/\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'common';
-      const version = String(ctx.query['api-version'] ?? '1.1');
-      return serve(ctx, tx, `instance|${tenant}|${version}`, () =>
-        prepareJson({
+    // Kept by the query as sent: a client asks with the same one every time, and is answered without parsing it.
+    instanceDiscovery: (ctx, tx) =>
+      serve(ctx, tx, `instance?${ctx.querystring}`, () => {
+        const auth = String(ctx.query.authorization_endpoint ?? '');
+        const tenant = /^https?:\/\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'common';
+        const version = String(ctx.query['api-version'] ?? '1.1');
+        return prepareJson({
           tenant_discovery_endpoint: url(o.origin, 'discovery.v2', { tenant }),
           'api-version': version,
           metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
-        }),
-      );
-    },
+        });
+      }),
     // Home-realm discovery, asked by MSAL before ROPC: per user, so built each time. Body shape (unverified) after MSAL's and ADAL's readers.
     userRealm: (ctx, tx) => {
       const user = String(ctx.params.user);
       const domain = (user.includes('@') ? user.split('@').pop()! : user).toLowerCase();
       const tenant = findTenant(tx.world.directory, domain);
-      ctx.set(METADATA_HEADERS);
+      setMetadataHeaders(ctx);
       ctx.type = 'application/json; charset=utf-8';
       ctx.body = {
         ver: '1.0',

@@ -60,9 +60,12 @@ function assignIds(ctx: Context, origin: string): RequestIds {
   const q = ctx.querystring.includes('client-request-id') ? ctx.query['client-request-id'] : undefined;
   const sent = ctx.get('client-request-id') || (typeof q === 'string' ? q : '');
   const ids: RequestIds = { traceId: randomUUID(), correlationId: GUID.test(sent) ? sent.toLowerCase() : randomUUID(), origin, at: new Date() };
-  ctx.set('x-ms-request-id', ids.traceId);
-  ctx.set('client-request-id', ids.correlationId);
-  ctx.set('x-ms-ests-server', 'mock-entra');
+  // Straight onto the response: koa's ctx.set adds nothing for headers set before the answer.
+  ctx.res.setHeader('x-ms-request-id', ids.traceId);
+  // Echoed to a client that sent one (unverified: Entra's answers to requests without it carry none
+  // in the traces we have seen); errors carry the correlation ID either way.
+  if (sent) ctx.res.setHeader('client-request-id', ids.correlationId);
+  ctx.res.setHeader('x-ms-ests-server', 'mock-entra');
   return ids;
 }
 

@@ -147,3 +147,92 @@ export type Handler = ((ctx: Ctx, tx: Tx) => unknown) | StagedHandler<any>;
 export const staged = <T>(h: StagedHandler<T>): StagedHandler<T> => h;
 
 export type Handlers<N extends RouteName = RouteName> = { [K in N]: Handler };
+
+/** A route the request's method and path matched, with its `:name` segments decoded. */
+export interface RouteMatch {
+  def: RouteDef;
+  params: Record<string, string>;
+}
+
+/** A decoded path segment; one that does not decode is kept as sent (the handler's lookup then fails cleanly). */
+const decodeSegment = (s: string) => {
+  if (!s.includes('%')) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
+/**
+ * Matches requests against the route table, first route in table order winning: segments compare
+ * case-insensitively (Entra's paths do), one trailing slash is ignored, HEAD is answered as GET,
+ * `:name` takes one non-empty segment and `*name` the rest of the path. Routes are grouped by
+ * their segment count, so a request compares itself with a handful of routes, not the table.
+ */
+export function routeMatcher(defs: readonly RouteDef[]): (method: string, path: string) => RouteMatch | undefined {
+  interface Compiled {
+    def: RouteDef;
+    /** Lower-case static segments; `:x` a parameter, `*x` the rest. */
+    segments: { text: string; param?: string; rest?: true }[];
+    methods: ReadonlySet<string>;
+    order: number;
+  }
+  const bySize = new Map<number, Compiled[]>();
+  const withRest: Compiled[] = [];
+  for (const [order, def] of defs.entries()) {
+    const segments = def.path
+      .split('/')
+      .slice(1)
+      .filter((s, i, all) => s !== '' || all.length === 1)
+      .map((s) => (s.startsWith(':') ? { text: '', param: s.slice(1) } : s.startsWith('*') ? { text: '', param: s.slice(1), rest: true as const } : { text: s.toLowerCase() }));
+    const c: Compiled = { def, segments, methods: new Set(def.methods), order };
+    if (segments.at(-1)?.rest) withRest.push(c);
+    else {
+      const list = bySize.get(segments.length) ?? [];
+      list.push(c);
+      bySize.set(segments.length, list);
+    }
+  }
+  const allows = (c: Compiled, method: string) => c.methods.has('ALL') || c.methods.has(method) || (method === 'HEAD' && c.methods.has('GET'));
+  const matchOne = (c: Compiled, parts: string[], lower: string[]): Record<string, string> | undefined => {
+    let params: Record<string, string> | undefined;
+    for (let i = 0; i < c.segments.length; i++) {
+      const s = c.segments[i]!;
+      if (s.rest) {
+        if (i >= parts.length) return undefined;
+        (params ??= {})[s.param!] = decodeSegment(parts.slice(i).join('/'));
+        return params;
+      }
+      if (s.param !== undefined) {
+        if (!parts[i]) return undefined;
+        (params ??= {})[s.param] = decodeSegment(parts[i]!);
+      } else if (lower[i] !== s.text) return undefined;
+    }
+    return params ?? {};
+  };
+  return (method, path) => {
+    const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+    const parts = trimmed.split('/').slice(1);
+    const lower = trimmed.toLowerCase().split('/').slice(1);
+    let first: RouteMatch | undefined;
+    let firstOrder = Number.POSITIVE_INFINITY;
+    for (const c of bySize.get(parts.length) ?? []) {
+      if (!allows(c, method)) continue;
+      const params = matchOne(c, parts, lower);
+      if (params) {
+        first = { def: c.def, params };
+        firstOrder = c.order;
+        break;
+      }
+    }
+    // A `*rest` route wins only where it comes earlier in the table than the fixed-length match.
+    for (const c of withRest) {
+      if (c.order > firstOrder) break;
+      if (!allows(c, method)) continue;
+      const params = matchOne(c, parts, lower);
+      if (params) return { def: c.def, params };
+    }
+    return first;
+  };
+}
