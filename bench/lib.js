@@ -1,7 +1,7 @@
 // What bench/run.js and bench/soak.js share: launching a server as a child process and timing it
 // to its first answer, an HTTP(S) client with a keep-alive pool, a browser-less sign-in (fresh
 // cookie jar each time), a closed-loop load driver, statistics and the machine's facts.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
@@ -135,6 +135,22 @@ export async function plainSignIn(client, base, tenantPath) {
 }
 
 export const live = new Set();
+
+/**
+ * CPU pinning for the throughput figures: the servers on one CPU, the load generator (this
+ * process) on another, so a figure measures the server rather than the two competing for a core.
+ * Off with BENCH_PIN=0, and where taskset or a second CPU is missing. Returns the servers' CPU.
+ */
+export function pinLoadGenerator() {
+  if (process.env.BENCH_PIN === '0' || cpus().length < 2) return undefined;
+  const r = spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
+  return r.status === 0 ? 1 : undefined;
+}
+
+/** Lets this process run on every CPU again. */
+export function unpinLoadGenerator() {
+  spawnSync('taskset', ['-cp', `0-${cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
+}
 process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
@@ -144,10 +160,13 @@ process.on('exit', () => {
  * connection, trusting the CA `ca()` returns then: the first start makes it) until it answers
  * 2xx: `ms` is spawn -> that answer. `nodeArgs` go before argv.
  */
-export async function launch({ name, argv, nodeArgs = [], env, readyUrl, ca, log, timeoutMs = 30_000 }) {
+export async function launch({ name, argv, nodeArgs = [], env, readyUrl, ca, log, timeoutMs = 30_000, cpu }) {
   const fd = openSync(log, 'w');
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, ...argv], { cwd: ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  const command = [process.execPath, ...nodeArgs, ...argv];
+  // `cpu`: the server runs on that CPU only (taskset execs node, so the child's pid is node's).
+  const [file, ...args] = cpu === undefined ? command : ['taskset', '-c', String(cpu), ...command];
+  const child = spawn(file, args, { cwd: ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
   closeSync(fd);
   live.add(child);
   child.once('exit', () => live.delete(child));

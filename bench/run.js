@@ -1,5 +1,7 @@
 // `npm run bench`: issue 11's figures, each as a ratio to a reference server measured in the same
-// run. Per round, every figure measures the mock and then its reference, back to back; the table
+// run. Per round, every figure measures the mock and its reference back to back (the mock first in
+// odd rounds, the reference in even ones), the servers pinned to one CPU and autocannon to another
+// where the machine has two (BENCH_PIN=0: no pinning); the table
 // gives the median over rounds and the min–max of the per-round ratios, so a neighbour's burst on
 // a shared machine moves one round, not the result. Writes bench/results.json (with the machine's
 // facts); `--readme` also writes README.md's performance section from it (bench/readme.js).
@@ -13,7 +15,7 @@
 //   6 full sign-ins (plain, and msal-node's PKCE shape) vs the bare oidc-provider
 //   7 signed SAML responses vs xml-crypto alone (bench/baseline-saml-server.js); the mock's p99/p50
 //
-// Environment: BENCH_ROUNDS (3), BENCH_WARMUP (2 s; at most 1 s after the first round, the servers
+// Environment: BENCH_ROUNDS (5), BENCH_WARMUP (2 s; at most 1 s after the first round, the servers
 // staying up between rounds), BENCH_SECONDS (5 s) per measurement, BENCH_CONNECTIONS (32) for
 // autocannon, BENCH_FLOWS (16) parallel sign-ins, BENCH_COLD_STARTS (2)
 // starts per server per round, BENCH_IDLE_MS (1000), SOAK_REQUESTS (100000), SOAK_CONCURRENCY
@@ -26,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { API, ADA, TENANT } from './ids.js';
-import { checkTokens, codeFrom, drive, followToApp, freePort, httpClient, launch, live, logFile, machine, median, plainSignIn, ROOT, rssMb, spread, stop, tail } from './lib.js';
+import { checkTokens, codeFrom, drive, followToApp, freePort, httpClient, launch, live, logFile, machine, median, pinLoadGenerator, plainSignIn, ROOT, rssMb, spread, stop, tail, unpinLoadGenerator } from './lib.js';
 import { msalSignIn, recordMsalShape } from './msal.js';
 import { verdict, writeReadme } from './readme.js';
 import { checkSamlPage, SAML_APP, samlSignInUrl, unsignedTemplate } from './saml.js';
@@ -40,7 +42,7 @@ const num = (name, fallback) => {
   return n;
 };
 const CFG = {
-  rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', 3))),
+  rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', 5))),
   warmupS: num('BENCH_WARMUP', 2),
   seconds: num('BENCH_SECONDS', 5),
   connections: Math.max(1, Math.round(num('BENCH_CONNECTIONS', 32))),
@@ -76,13 +78,15 @@ const SERVERS = {
   'xml-crypto': { label: 'xml-crypto signing alone', argv: (p) => ['bench/baseline-saml-server.js', p, certsDir, samlTemplate, SAML_APP.clientId], ready: '/' },
 };
 
-async function up(name) {
+async function upOn(name, cpu) {
   const s = SERVERS[name];
   const port = await freePort();
   const base = `${s.http ? 'http' : 'https'}://localhost:${port}`;
-  const started = await launch({ name, argv: s.argv(String(port)), readyUrl: base + s.ready, ca, log: logFile(tmp, name) });
+  const started = await launch({ name, argv: s.argv(String(port)), readyUrl: base + s.ready, ca, log: logFile(tmp, name), cpu });
   return { ...started, name, base };
 }
+
+const up = (name) => upOn(name);
 
 /** A probe's wrong answer: the run stops with exit code 1 (a number from a broken server means nothing). */
 class ProbeError extends Error {}
@@ -294,6 +298,10 @@ async function flowLoad(server, flow) {
 
 async function throughputFigures() {
   const servers = {};
+  const cpu = pinLoadGenerator();
+  results.pinning = cpu === undefined ? null : { servers: cpu, loadGenerator: 0 };
+  say(cpu === undefined ? 'throughput: no CPU pinning' : `throughput: servers pinned to CPU ${cpu}, the load generator to CPU 0 (BENCH_PIN=0: no pinning)`);
+  const up = (name) => upOn(name, cpu);
   try {
     servers.mock = await up('mock');
     say(`mock-entra serve is up (${Math.round(servers.mock.ms)} ms); probing ...`);
@@ -328,14 +336,22 @@ async function throughputFigures() {
       figures.push({ figure: 7, id: 'saml.responses', label: `signed SAML responses, SP-initiated POST form (${CFG.connections} conn.)`, ref: 'xml-crypto', goal: { text: '>= 0.85x', test: (r) => r >= 0.85 }, measure: (s) => cannon(s, { path: new URL(samlSignInUrl(s.base, TENANT)).pathname + new URL(samlSignInUrl(s.base, TENANT)).search }) });
     }
     const estimate = Math.round((figures.length * 2 * (CFG.warmupS + CFG.seconds + (CFG.rounds - 1) * (Math.min(CFG.warmupS, 1) + CFG.seconds))) / 60);
-    say(`probes passed; ${CFG.rounds} round(s) of ${figures.length} figure(s), ${CFG.warmupS} s warm-up + ${CFG.seconds} s each, mock then reference (about ${estimate} min)`);
+    say(`probes passed; ${CFG.rounds} round(s) of ${figures.length} figure(s), ${CFG.warmupS} s warm-up + ${CFG.seconds} s each, mock and reference back to back, taking turns to go first (about ${estimate} min)`);
 
     const runs = Object.fromEntries(figures.map((f) => [f.id, { mock: [], ref: [] }]));
     for (let r = 0; r < CFG.rounds; r++) {
       warmupS = r === 0 ? CFG.warmupS : Math.min(CFG.warmupS, 1);
       for (const f of figures) {
-        const m = await f.measure(servers.mock);
-        const b = await f.measure(servers[f.ref]);
+        // Mock first in odd rounds, reference first in even ones: a drift within a round favours neither.
+        let m;
+        let b;
+        if (r % 2 === 0) {
+          m = await f.measure(servers.mock);
+          b = await f.measure(servers[f.ref]);
+        } else {
+          b = await f.measure(servers[f.ref]);
+          m = await f.measure(servers.mock);
+        }
         for (const s of [servers.mock, servers[f.ref]]) {
           if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`${s.name} exited during ${f.id} (${s.child.exitCode ?? s.child.signalCode}):\n${tail(s.log)}`);
         }
@@ -366,6 +382,7 @@ async function throughputFigures() {
     }
   } finally {
     await Promise.all(Object.values(servers).map((s) => stop(s.child)));
+    if (cpu !== undefined) unpinLoadGenerator();
   }
 }
 

@@ -120,11 +120,17 @@ function recordOf(ctx: Context, tx: Transaction, started: number): RequestRecord
 }
 
 /**
- * Log lines of one turn of the event loop go out in one write (stdout to a file or pipe is a
- * synchronous write per call); whatever is pending is written before the process exits.
+ * Log lines go out together, at most 10 ms after the first of them or once 64 KB are pending
+ * (stdout to a file or pipe is a synchronous write per call); whatever is pending is written
+ * before the process exits.
  */
+const FLUSH_MS = 10;
+const FLUSH_BYTES = 64 * 1024;
 let pending = '';
+let timer: NodeJS.Timeout | undefined;
 const flush = () => {
+  if (timer) clearTimeout(timer);
+  timer = undefined;
   if (!pending) return;
   const out = pending;
   pending = '';
@@ -136,8 +142,10 @@ function writeLine(line: string): void {
     exitHook = true;
     process.once('exit', flush);
   }
-  if (!pending) setImmediate(flush);
   pending += line;
+  if (pending.length >= FLUSH_BYTES) flush();
+  // Unref'd: a pending line never keeps the process alive (the exit hook writes it).
+  else if (!timer) timer = setTimeout(flush, FLUSH_MS).unref();
 }
 
 export interface RequestLogOptions {
