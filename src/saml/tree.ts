@@ -36,10 +36,12 @@ export function el(name: string, attrs: Record<string, string | undefined> = {},
  * surrogates): a strict parser (libxml2) refuses the document, so they become U+FFFD. A directory
  * value holding one is the only way to meet them.
  */
+// eslint-disable-next-line no-control-regex -- XML 1.0's illegal characters are control characters
 const ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const TEXT = /[&<>]/g;
 const ATTR_WIRE = /[&<>"\t\n\r]/g;
 const ATTR_C14N = /[&<"\t\n\r]/g;
+// eslint-disable-next-line no-control-regex -- the same set, to skip the replace when there is nothing to do
 const NEEDS_WORK = /[&<>"\t\n\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 const REFS: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#x9;', '\n': '&#xA;', '\r': '&#xD;' };
 const ref = (c: string) => REFS[c]!;

@@ -141,6 +141,7 @@ export interface StagedHandler<T> {
 
 /** A front-end's handler for a route: one step (the gate runs before it), or two around the gate. */
 // `any`: each route's own T is checked where the handler is written (staged()); the table only needs the shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 export type Handler = ((ctx: Ctx, tx: Tx) => unknown) | StagedHandler<any>;
 
 /** Types a two-step handler: `handle` gets what `channel` returned. */
