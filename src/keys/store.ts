@@ -56,7 +56,7 @@ export interface LoadKeysOptions {
    * KeyFileError ('not-permitted') rather than issue a certificate clients would reject.
    */
   hostnames?: string[];
-  /** Default 2. */
+  /** Default 2; 0 for a directory that holds only a CA and TLS certificate (the as-Microsoft mode's). */
   signingKeyCount?: number;
   /** Told what is being made, one line each ("making the local CA …"); the CLI prints these, start() passes none. */
   onProgress?: (message: string) => void;
@@ -86,7 +86,7 @@ export async function loadKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
   const extra = [...new Set((opts.hostnames ?? []).map(normalizeHost).filter((h) => h !== ''))];
   const hostnames = [...new Set([...DEFAULT_HOSTNAMES, ...extra])];
   const count = opts.signingKeyCount ?? 2;
-  if (!Number.isInteger(count) || count < 1) throw new Error(`signingKeyCount must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 0) throw new Error(`signingKeyCount must be a non-negative integer, got ${count}`);
   const ctx: Ctx = { dir, hostnames, extra, progress: opts.onProgress ?? (() => {}) };
 
   await ensureDir(dir);
@@ -112,6 +112,14 @@ export async function loadKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
     signing: signing as SigningKey[],
   };
 }
+
+/**
+ * The subdirectory of a certs directory with the as-Microsoft mode's own CA and TLS certificate
+ * (`<certs>/as-microsoft/ca.pem`): that CA permits Microsoft's host names, the everyday one never
+ * does, so trusting the everyday CA opens no Microsoft name. Token-signing keys stay in the certs
+ * directory itself: both modes sign with the same keys.
+ */
+export const AS_MICROSOFT_DIR = 'as-microsoft';
 
 /**
  * `mock-entra certs regenerate`: deletes every file mock-entra made in the certs directory (the CA,
