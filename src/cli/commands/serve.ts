@@ -126,7 +126,7 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
       ? [
           `  as Microsoft: answering as ${MICROSOFT_HOSTNAMES.join(', ')}`,
           `  dashboard: ${idp.localUrl}/`,
-          `  reach it:  map those names to ${args.host === 'localhost' ? '127.0.0.1' : args.host} (hosts file, Compose alias) with --port 443, or use a forward proxy; trust the CA above (it permits only those names and loopback)`,
+          `  reach it:  map those names to ${args.host === 'localhost' ? '127.0.0.1' : ['0.0.0.0', '::'].includes(args.host) ? "this machine's (or container's) address" : args.host} (hosts file, Compose alias) with --port 443, or use a forward proxy; trust the CA above (it permits only those names and loopback)`,
         ]
       : []),
   ];
