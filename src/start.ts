@@ -135,7 +135,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     if (!asMicrosoft) return loadKeys({ certsDir, hostnames, ...progress });
     const [own, ms] = await Promise.all([
       loadKeys({ certsDir, ...progress }),
-      loadKeys({ certsDir: join(certsDir, AS_MICROSOFT_DIR), hostnames: [...MICROSOFT_HOSTNAMES, ...hostnames], signingKeyCount: 0, ...progress }),
+      loadKeys({ certsDir: join(certsDir, AS_MICROSOFT_DIR), hostnames: [...MICROSOFT_HOSTNAMES, ...hostnames], signingKeyCount: 0, exactNames: true, ...progress }),
     ]);
     return { ...own, caCertPath: ms.caCertPath, caCertPem: ms.caCertPem, tls: ms.tls };
   };

@@ -44,12 +44,15 @@ describe('the as-Microsoft mode', () => {
     expect(caPermits(everyday!, 'login.microsoftonline.com')).toBe(false);
   });
 
-  it.skipIf(!hasOpenssl)("issues for Microsoft's hosts, and its key cannot vouch for any other name (openssl verify)", async () => {
+  it.skipIf(!hasOpenssl)("issues for Microsoft's hosts, and its key cannot vouch for any other name, not even one below them (openssl verify)", async () => {
     const dir = join(TEST_CERTS_DIR, 'as-microsoft');
     expect(opensslVerify(idp.caCert, await leafFromCaKey(dir, spareKey(0), ['login.microsoftonline.com', 'graph.microsoft.com'])).ok).toBe(true);
     const other = opensslVerify(idp.caCert, await leafFromCaKey(dir, spareKey(0), ['example.com']));
     expect(other.ok).toBe(false);
     expect(other.output).toMatch(/permitted subtree violation/);
+    const below = opensslVerify(idp.caCert, await leafFromCaKey(dir, spareKey(0), ['evil.login.microsoftonline.com']));
+    expect(below.ok).toBe(false);
+    expect(below.output).toMatch(/excluded subtree violation/);
   });
 
   it('names Entra in every document whatever Host asked, and keeps the dashboard on its local URL', async () => {

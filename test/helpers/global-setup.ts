@@ -52,7 +52,7 @@ async function sharedCerts(): Promise<string> {
     loadAltTls(TEST_CERTS_DIR, 'untrusted'),
     loadAltTls(TEST_CERTS_DIR, 'wrong-host'),
     // The as-Microsoft mode's own CA and TLS certificate (start({ asMicrosoft: true }) reads them).
-    loadKeys({ certsDir: join(TEST_CERTS_DIR, AS_MICROSOFT_DIR), hostnames: [...MICROSOFT_HOSTNAMES], signingKeyCount: 0 }),
+    loadKeys({ certsDir: join(TEST_CERTS_DIR, AS_MICROSOFT_DIR), hostnames: [...MICROSOFT_HOSTNAMES], signingKeyCount: 0, exactNames: true }),
   ]);
   return keys.caCertPath;
 }
