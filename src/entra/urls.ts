@@ -56,7 +56,7 @@ export const paths = {
   /** MSAL's instance discovery and home-realm discovery (reference §9). */
   instanceDiscovery: '/common/discovery/instance',
   userRealm: '/common/userrealm/:user',
-  /** Served on our own host: Entra's is graph.microsoft.com/oidc/userinfo. */
+  /** On Graph's host, as Entra's (https://graph.microsoft.com/oidc/userinfo) in the as-Microsoft mode; the mock's own origin otherwise. */
   userinfo: '/oidc/userinfo',
   kerberos: '/:tenant/kerberos',
   saml2: '/:tenant/saml2',

@@ -14,7 +14,8 @@ export type Method = 'GET' | 'POST' | 'OPTIONS' | 'ALL';
 /**
  * Where a route's errors go before the front-end knows more: JSON (back channel), Entra's page
  * (browser-facing), 'redirect' (Entra's page until the app's redirect URI is trusted, then back to
- * the app per response_mode: query, fragment or form_post), or Microsoft Graph's envelope.
+ * the app per response_mode: query, fragment or form_post), Microsoft Graph's envelope, or Azure
+ * Resource Manager's (`arm`).
  */
 export type RouteChannel = 'json' | 'page' | 'redirect' | 'graph' | 'arm';
 
