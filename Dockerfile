@@ -24,7 +24,8 @@ RUN mkdir -p /certs && chown node:node /certs
 USER node
 EXPOSE 8443
 VOLUME ["/certs"]
+# Trusts both CAs the server may present: the everyday one, and the as-Microsoft mode's (MOCK_ENTRA_AS_MICROSOFT=true).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD NODE_EXTRA_CA_CERTS=/certs/ca.pem node -e "fetch('https://localhost:8443/common/v2.0/.well-known/openid-configuration').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "const f=require('fs'),ca=['/certs/ca.pem','/certs/as-microsoft/ca.pem'].filter(p=>f.existsSync(p)).map(p=>f.readFileSync(p));require('https').get({host:'127.0.0.1',port:8443,path:'/common/v2.0/.well-known/openid-configuration',ca},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["serve", "--scenario", "/scenarios/default.yaml", "--host", "0.0.0.0", "--port", "8443", "--certs-dir", "/certs", "--log-format", "json"]

@@ -1,9 +1,9 @@
 /** start(): the programmatic front door used by tests, the CLI and the benchmarks. */
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Directory } from './directory/model.js';
-import { v2Issuer } from './entra/urls.js';
-import { loadAltTls, loadKeys } from './keys/store.js';
+import { join, resolve } from 'node:path';
+import { MICROSOFT_HOSTNAMES, Origins, v2Issuer } from './entra/urls.js';
+import { AS_MICROSOFT_DIR, type KeyMaterial, loadAltTls, loadKeys } from './keys/store.js';
 import { loadCompiledScenario, parseCompiledScenario, scenarioCacheDir } from './scenario/compiled.js';
 import type { RuleInput, Scenario, ScenarioInput } from './scenario/schema.js';
 import { parseRule } from './server/admin.js';
@@ -37,6 +37,15 @@ export interface StartOptions {
   onKeyProgress?: (message: string) => void;
   /** Lets the admin API (/_mock/) answer non-loopback callers that present it as a Bearer token. */
   adminToken?: string;
+  /**
+   * Answer as Microsoft: issuers, endpoints and every URL a client sees are Entra's own
+   * (https://login.microsoftonline.com, https://graph.microsoft.com, https://management.azure.com),
+   * whatever port the server listens on; requests are told apart by their Host. Clients reach it
+   * through name resolution (a hosts file, a Compose alias) on port 443, or a forward proxy. The TLS
+   * certificate comes from a CA of its own, `<certsDir>/as-microsoft/ca.pem`, name-constrained to
+   * Microsoft's hosts and loopback. Default false. Not with `publicUrl` or `tls: false`.
+   */
+  asMicrosoft?: boolean;
 }
 
 /** How long a run-time rule added with `idp.use()` stays. */
@@ -47,8 +56,12 @@ export interface UseOptions {
 
 /** A running mock Entra ID, as start() returns it. */
 export interface MockEntra {
-  /** Origin, e.g. https://localhost:53211 */
+  /** Origin, e.g. https://localhost:53211 (as Microsoft: https://login.microsoftonline.com) */
   url: string;
+  /** Where this process reaches the server itself, e.g. https://localhost:53211: the dashboard and the admin API (same as url unless asMicrosoft). */
+  localUrl: string;
+  /** Answering as Microsoft's hosts (asMicrosoft). */
+  asMicrosoft: boolean;
   port: number;
   tenantId: string;
   /** v2 issuer of the first tenant: `${url}/${tenantId}/v2.0` */
@@ -110,13 +123,27 @@ export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/default.yaml
 export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const tls = opts.tls ?? true;
   const host = opts.host ?? 'localhost';
+  const asMicrosoft = opts.asMicrosoft ?? false;
+  if (asMicrosoft && opts.publicUrl) throw new Error('asMicrosoft and publicUrl exclude each other: as Microsoft, clients use https://login.microsoftonline.com. Drop publicUrl (or asMicrosoft).');
+  if (asMicrosoft && !tls) throw new Error('asMicrosoft needs TLS: clients reach https://login.microsoftonline.com. Drop tls: false (--no-tls).');
   const hostnames = [...(opts.hostnames ?? []), ...(opts.publicUrl ? [new URL(opts.publicUrl).hostname] : []), ...(host !== 'localhost' && !['0.0.0.0', '::'].includes(host) ? [host] : [])];
   const certsDir = resolve(opts.certsDir ?? 'certs');
+  const progress = opts.onKeyProgress ? { onProgress: opts.onKeyProgress } : {};
+  // As Microsoft, the CA and TLS certificate come from their own directory: Microsoft's names, plus
+  // loopback, any --hostname and the bind address (so this process reaches it on its local URL).
+  const loadAll = async (): Promise<KeyMaterial> => {
+    if (!asMicrosoft) return loadKeys({ certsDir, hostnames, ...progress });
+    const [own, ms] = await Promise.all([
+      loadKeys({ certsDir, ...progress }),
+      loadKeys({ certsDir: join(certsDir, AS_MICROSOFT_DIR), hostnames: [...MICROSOFT_HOSTNAMES, ...hostnames], signingKeyCount: 0, exactNames: true, ...progress }),
+    ]);
+    return { ...own, caCertPath: ms.caCertPath, caCertPem: ms.caCertPem, tls: ms.tls };
+  };
   // The compiled-scenario cache lives in the certs directory; keys and scenario load side by side.
   const cacheDir = scenarioCacheDir(certsDir);
   // Both settle before either error is thrown, so a bad scenario never leaves key generation running behind it.
   const [keysLoad, scenarioLoad] = await Promise.allSettled([
-    loadKeys({ certsDir, hostnames, ...(opts.onKeyProgress ? { onProgress: opts.onKeyProgress } : {}) }),
+    loadAll(),
     typeof opts.scenario === 'object' ? parseCompiledScenario(opts.scenario, cacheDir) : loadCompiledScenario(opts.scenario ?? DEFAULT_SCENARIO, cacheDir),
   ]);
   if (scenarioLoad.status === 'rejected') throw scenarioLoad.reason;
@@ -125,9 +152,11 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const scenario = scenarioLoad.value;
   const listening = await listen({ host, port: opts.port ?? 0, tls: tls ? { key: keys.tls.keyPem, cert: keys.tls.certPem } : undefined });
   const listenHost = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host) ? 'localhost' : host;
-  const origin = (opts.publicUrl ?? `${tls ? 'https' : 'http'}://${listenHost}:${listening.port}`).replace(/\/+$/, '');
+  const localUrl = `${tls ? 'https' : 'http'}://${listenHost}:${listening.port}`;
+  const origins = asMicrosoft ? Origins.microsoft() : Origins.local((opts.publicUrl ?? localUrl).replace(/\/+$/, ''));
+  const origin = origins.login;
   const source = typeof opts.scenario === 'object' ? '<inline>' : (opts.scenario ?? DEFAULT_SCENARIO);
-  const mock = createApp({ origin, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', adminToken: opts.adminToken });
+  const mock = createApp({ origin: origins, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', adminToken: opts.adminToken });
   if (opts.onRequest) mock.events.on('request', opts.onRequest);
   listening.setHandler(mock.app.callback());
   // The untrusted-tls scenario swaps the certificate; any other goes back to the local CA's.
@@ -140,9 +169,12 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   if (scenario.tls.certificate !== 'trusted') await applyTls(scenario);
   mock.onSwitch = applyTls;
   const tenant = mock.world.directory.tenants[0]!;
-  const client = testClient({ url: origin, tenantId: tenant.id, caCert: keys.caCertPem, directory: () => mock.world.directory });
+  // As Microsoft, this process reaches the server on its local URL (it has no hosts mapping); see signIn's note.
+  const client = testClient({ url: asMicrosoft ? localUrl : origin, tenantId: tenant.id, caCert: keys.caCertPem, directory: () => mock.world.directory });
   return {
     url: origin,
+    localUrl: asMicrosoft ? localUrl : origin,
+    asMicrosoft,
     port: listening.port,
     tenantId: tenant.id,
     issuer: v2Issuer(origin, tenant.id),

@@ -13,9 +13,13 @@ type OptionName = keyof typeof SERVE_OPTIONS;
 const NAMES = Object.keys(SERVE_OPTIONS) as OptionName[];
 const envName = (name: string) => `${SERVE_ENV_PREFIX}_${name.toUpperCase().replace(/-/g, '_')}`;
 const KNOWN_ENV = new Set(NAMES.map(envName));
-/** The table as node:util reads it: every value a string (numbers and choices are checked below); tls apart. */
+/** serve's boolean options: taken as --x / --no-x only, by hand (parseArgs has no negation on Node 20). */
+const FLAGS = ['tls', 'as-microsoft'] as const;
+type Flag = (typeof FLAGS)[number];
+const isFlag = (n: string): n is Flag => (FLAGS as readonly string[]).includes(n);
+/** The table as node:util reads it: every value a string (numbers and choices are checked below); the flags apart. */
 const PARSE_OPTIONS = Object.fromEntries(
-  NAMES.filter((n) => n !== 'tls').map((n) => {
+  NAMES.filter((n) => !isFlag(n)).map((n) => {
     const o = SERVE_OPTIONS[n] as { alias?: string; array?: boolean };
     return [n, { type: 'string' as const, ...(o.alias ? { short: o.alias } : {}), ...(o.array ? { multiple: true } : {}) }];
   }),
@@ -26,13 +30,15 @@ const PORT = /^(0|[1-9]\d{0,4})$/;
 /** serve's arguments exactly as yargs would give them, or undefined when yargs should decide. */
 export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ServeArgs | undefined {
   if (argv[0] !== 'serve') return undefined;
-  // --tls / --no-tls are the only boolean forms taken (parseArgs has no negation on Node 20).
-  let tls: boolean | undefined;
+  // --x / --no-x are the only boolean forms taken (parseArgs has no negation on Node 20).
+  const flags: Partial<Record<Flag, boolean>> = {};
   const rest: string[] = [];
   for (const a of argv.slice(1)) {
-    if (a === '--tls' || a === '--no-tls') {
-      if (tls !== undefined) return undefined;
-      tls = a === '--tls';
+    const flag = /^--(no-)?([a-z-]+)$/.exec(a);
+    if (flag && isFlag(flag[2]!)) {
+      const name = flag[2] as Flag;
+      if (flags[name] !== undefined) return undefined;
+      flags[name] = !flag[1];
     } else if (a === '--' || /^--(help|version)(=|$)|^-h$/.test(a)) {
       return undefined;
     } else {
@@ -55,9 +61,11 @@ export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
   if (Object.values(values).some((v) => v === '' || (typeof v === 'string' && v.startsWith('-')))) return undefined;
   for (const key of Object.keys(env)) if (key.startsWith(`${SERVE_ENV_PREFIX}_`) && !KNOWN_ENV.has(key)) return undefined;
   const fromEnv = (name: OptionName) => (env[envName(name)] === '' ? undefined : env[envName(name)]);
-  // Booleans and lists from the environment: yargs' coercion rules are its own.
+  // Lists and booleans from the environment: yargs' coercion rules are its own (bar a plain true or false).
   if (fromEnv('tls') !== undefined || fromEnv('hostname') !== undefined) return undefined;
-  const str = (name: Exclude<OptionName, 'tls' | 'hostname' | 'port'>) => (values[name] as string | undefined) ?? fromEnv(name);
+  const asMicrosoftEnv = fromEnv('as-microsoft');
+  if (asMicrosoftEnv !== undefined && asMicrosoftEnv !== 'true' && asMicrosoftEnv !== 'false') return undefined;
+  const str = (name: Exclude<OptionName, Flag | 'hostname' | 'port'>) => (values[name] as string | undefined) ?? fromEnv(name);
   const port = (values.port as string | undefined) ?? fromEnv('port');
   if (port !== undefined && !PORT.test(port)) return undefined;
   const logFormat = str('log-format') ?? SERVE_OPTIONS['log-format'].default;
@@ -69,7 +77,8 @@ export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     scenario: str('scenario') ?? SERVE_OPTIONS.scenario.default,
     port: port === undefined ? SERVE_OPTIONS.port.default : Number(port),
     host: str('host') ?? SERVE_OPTIONS.host.default,
-    tls: tls ?? SERVE_OPTIONS.tls.default,
+    tls: flags.tls ?? SERVE_OPTIONS.tls.default,
+    'as-microsoft': flags['as-microsoft'] ?? (asMicrosoftEnv === undefined ? SERVE_OPTIONS['as-microsoft'].default : asMicrosoftEnv === 'true'),
     'certs-dir': str('certs-dir') ?? SERVE_OPTIONS['certs-dir'].default,
     hostname: (values.hostname as string[] | undefined) ?? [...SERVE_OPTIONS.hostname.default],
     'log-format': logFormat as ServeArgs['log-format'],

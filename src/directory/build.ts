@@ -1,7 +1,7 @@
 /** Scenario -> directory. Identifiers a scenario leaves out are derived from names, so they are stable across runs. */
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Scenario } from '../scenario/schema.js';
-import { DIRECTORY_ROLES, GRAPH } from '../entra/urls.js';
+import { ARM, DIRECTORY_ROLES, GRAPH } from '../entra/urls.js';
 import type { App, CertificateCredential, Directory, Group, Tenant, User } from './model.js';
 
 /** A name-based GUID (RFC 4122 version 5 layout) so derived IDs never change between runs. */
@@ -13,11 +13,12 @@ export function stableGuid(...parts: string[]): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
-function graphApp(tenantId: string): App {
+/** A first-party API every tenant has (Microsoft Graph, Azure Resource Manager): requestable as a resource, never a client. */
+function firstPartyApi(tenantId: string, fp: { name: string; appId: string; api: App['api'] }): App {
   return {
-    name: 'Microsoft Graph',
-    clientId: GRAPH.appId,
-    servicePrincipalId: stableGuid(tenantId, 'sp', GRAPH.appId),
+    name: fp.name,
+    clientId: fp.appId,
+    servicePrincipalId: stableGuid(tenantId, 'sp', fp.appId),
     secrets: [],
     certificates: [],
     redirectUris: [],
@@ -26,7 +27,7 @@ function graphApp(tenantId: string): App {
     postLogoutRedirectUris: [],
     publicClient: false,
     signInAudience: 'AzureADMultipleOrgs',
-    api: { identifierUri: GRAPH.resource, scopes: [...GRAPH.scopes], roles: [...GRAPH.roles], accessTokenVersion: 1 },
+    api: fp.api,
     permissions: new Map(),
     groupMembershipClaims: 'None',
     groupClaimNames: false,
@@ -102,7 +103,9 @@ export function buildDirectory(s: Scenario): Directory {
       saml: a.saml,
     };
   });
-  apps.push(graphApp(tid));
+  apps.push(firstPartyApi(tid, { name: GRAPH.name, appId: GRAPH.appId, api: { identifierUri: GRAPH.resource, scopes: [...GRAPH.scopes], roles: [...GRAPH.roles], accessTokenVersion: 1 } }));
+  // Azure Resource Manager (`az` asks for https://management.core.windows.net//.default): v1 tokens, like every Microsoft API.
+  apps.push(firstPartyApi(tid, { name: ARM.name, appId: ARM.appId, api: { identifierUri: ARM.resource, otherIdentifierUris: ARM.otherResources, scopes: [...ARM.scopes], roles: [...ARM.roles], accessTokenVersion: 1 } }));
   // Permissions and role assignments name APIs by app name in the file; the model keys them by client ID.
   const byName = (name: string) => apps.find((x) => x.name === name)!;
   s.apps.forEach((a, i) => {
@@ -123,6 +126,7 @@ export function buildDirectory(s: Scenario): Directory {
     users,
     groups,
     apps,
+    subscriptions: s.tenant.subscriptions.map((x) => ({ id: x.id.toLowerCase(), displayName: x.displayName, state: x.state })),
   };
   return { tenants: [tenant] };
 }

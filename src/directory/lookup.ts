@@ -19,9 +19,8 @@ export function findApp(tenant: Tenant, clientId: string | undefined): App | und
 /** An API by any identifier a client may use: App ID URI (with or without trailing slash) or client ID. */
 export function findResource(tenant: Tenant, identifier: string): App | undefined {
   const id = identifier.replace(/\/+$/, '').toLowerCase();
-  return tenant.apps.find(
-    (a) => a.api && (a.clientId === id || a.api.identifierUri.replace(/\/+$/, '').toLowerCase() === id),
-  );
+  const same = (uri: string) => uri.replace(/\/+$/, '').toLowerCase() === id;
+  return tenant.apps.find((a) => a.api && (a.clientId === id || same(a.api.identifierUri) || a.api.otherIdentifierUris?.some(same)));
 }
 
 export function findUser(tenant: Tenant, upnOrId: string | undefined): User | undefined {

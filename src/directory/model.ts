@@ -12,6 +12,15 @@ export interface Tenant {
   users: User[];
   groups: Group[];
   apps: App[];
+  /** Azure subscriptions ARM lists for the tenant (as-Microsoft mode); empty by default. */
+  subscriptions: Subscription[];
+}
+
+/** An Azure subscription of the tenant, as ARM lists it (`GET /subscriptions`, reference §14). */
+export interface Subscription {
+  id: string;
+  displayName: string;
+  state: 'Enabled' | 'Warned' | 'PastDue' | 'Disabled' | 'Deleted';
 }
 
 /** A user of the tenant: what its tokens and assertions say about it. */
@@ -59,6 +68,8 @@ export interface CertificateCredential {
 export interface Api {
   /** Application ID URI (api://…); tokens for v1 carry it as aud. */
   identifierUri: string;
+  /** More App ID URIs the same API answers to (ARM's https://management.azure.com/). */
+  otherIdentifierUris?: readonly string[];
   scopes: string[];
   roles: string[];
   accessTokenVersion: 1 | 2;

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { App, Tenant, User } from '../directory/model.js';
 import { DEFAULTS } from '../scenario/defaults.js';
-import { DEFAULT_MEMBER_ROLE, GRAPH, v1Issuer, v2Issuer } from './urls.js';
+import { DEFAULT_MEMBER_ROLE, GRAPH, v1Issuer, v2Issuer, type Origins } from './urls.js';
 
 export type Claims = Record<string, unknown>;
 
@@ -125,7 +125,7 @@ export function optionalClaims(names: readonly string[], tenant: Tenant, user: U
 }
 
 export interface IdTokenInput {
-  origin: string;
+  origin: Origins;
   tenant: Tenant;
   client: App;
   user: User;
@@ -197,7 +197,7 @@ export function idTokenV1(i: IdTokenInput): Claims {
 }
 
 export interface AccessTokenInput {
-  origin: string;
+  origin: Origins;
   tenant: Tenant;
   client: App;
   /** The API the token is for. */

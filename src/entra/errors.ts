@@ -74,6 +74,21 @@ export class GraphError extends Error {
   }
 }
 
+/**
+ * Azure Resource Manager's error envelope (`{ error: { code, message } }`), for the management
+ * routes of the as-Microsoft mode. A 401 carries ARM's WWW-Authenticate challenge (render.ts).
+ */
+export class ArmError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ArmError';
+  }
+}
+
 /** Entra's timestamp format in error bodies: `2023-05-06 06:03:00Z`. */
 export function entraTimestamp(d: Date): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')}Z`;

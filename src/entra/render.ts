@@ -5,7 +5,7 @@
  */
 import type { Context } from 'koa';
 import { errorPage, formPost } from '../ui/pages.js';
-import { EntraError, errorBody, encodeParams, GraphError, type RequestIds, redirectErrorParams } from './errors.js';
+import { ArmError, EntraError, errorBody, encodeParams, GraphError, type RequestIds, redirectErrorParams } from './errors.js';
 import { GRAPH, paths } from './urls.js';
 
 /** Where an error on this request goes; the route table gives the first, the front-end may refine it. */
@@ -13,6 +13,7 @@ export type ErrorChannel =
   | { kind: 'json' }
   | { kind: 'page' }
   | { kind: 'graph' }
+  | { kind: 'arm' }
   | {
       kind: 'redirect';
       /** A redirect URI registered on the app: only then does Entra send errors back to it. */
@@ -42,13 +43,25 @@ export function redirectLocation(redirectUri: string, responseMode: 'query' | 'f
   return `${redirectUri}${sep}${encodeParams(fields)}`;
 }
 
-export function renderError(ctx: Context, caught: EntraError | GraphError, channel: ErrorChannel, ids: RequestIds): void {
+export function renderError(ctx: Context, caught: EntraError | GraphError | ArmError, channel: ErrorChannel, ids: RequestIds): void {
   ctx.remove('Location');
   let err = caught;
   // On Graph's routes every error wears Graph's envelope, a fault's too (its AADSTS text as the message).
   const graphCodes: Record<number, string | undefined> = { 400: 'BadRequest', 401: 'InvalidAuthenticationToken', 403: 'Authorization_RequestDenied', 404: 'Request_ResourceNotFound', 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
   if (err instanceof EntraError && err.retryAfter !== undefined) ctx.set('Retry-After', String(err.retryAfter));
   if (channel.kind === 'graph' && err instanceof EntraError) err = new GraphError(err.status, graphCodes[err.status] ?? 'generalException', err.message);
+  // On ARM's routes likewise, in ARM's envelope.
+  if (channel.kind === 'arm' && !(err instanceof ArmError)) err = new ArmError(err.status, err.status === 429 ? 'TooManyRequests' : err.status >= 500 ? 'InternalServerError' : 'BadRequest', err.message);
+  if (err instanceof ArmError) {
+    ctx.status = err.status;
+    ctx.type = 'application/json; charset=utf-8';
+    // ARM's challenge (unverified beyond captures of `az` traces): the authority to get a token from, and why this one failed.
+    if (err.status === 401) ctx.set('WWW-Authenticate', `Bearer authorization_uri="${ids.origin}/", error="invalid_token", error_description="${err.message.replace(/"/g, "'")}"`);
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.set('x-ms-request-id', ids.traceId);
+    ctx.body = { error: { code: err.code, message: err.message } };
+    return;
+  }
   if (err instanceof GraphError) {
     ctx.status = err.status;
     ctx.type = 'application/json';
@@ -84,8 +97,8 @@ export function renderError(ctx: Context, caught: EntraError | GraphError, chann
 }
 
 /** Anything a handler threw, as the EntraError a client may see: never a stack trace. */
-export function asClientError(caught: unknown): { err: EntraError | GraphError; internal: boolean } {
-  if (caught instanceof EntraError || caught instanceof GraphError) return { err: caught, internal: false };
+export function asClientError(caught: unknown): { err: EntraError | GraphError | ArmError; internal: boolean } {
+  if (caught instanceof EntraError || caught instanceof GraphError || caught instanceof ArmError) return { err: caught, internal: false };
   const status = (caught as { status?: number }).status;
   // Koa's own client errors (bad URL encoding, …) are the request's fault: 400, not a server error.
   if (typeof status === 'number' && status >= 400 && status < 500) {

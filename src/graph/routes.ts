@@ -7,7 +7,7 @@ import type { User } from '../directory/model.js';
 import { findUser } from '../directory/lookup.js';
 import * as claims from '../entra/claims.js';
 import { GraphError } from '../entra/errors.js';
-import { DIRECTORY_ROLES } from '../entra/urls.js';
+import { DIRECTORY_ROLES, type Origins } from '../entra/urls.js';
 import type { Handlers } from '../server/routes.js';
 import { type GraphCaller, graphCaller, requirePermission } from './auth.js';
 
@@ -29,8 +29,8 @@ type GraphRoute =
   | 'userinfo'
   | 'userinfo.v1';
 
-export function graphHandlers(o: { origin: string }): Handlers<GraphRoute> {
-  const base = `${o.origin}/v1.0`;
+export function graphHandlers(o: { origin: Origins }): Handlers<GraphRoute> {
+  const base = `${o.origin.graph}/v1.0`;
 
   /** Every Graph call: a bearer token this server issued for Graph (errors in Graph's envelope, the route's channel). */
   const handle = (fn: (ctx: Context, caller: GraphCaller) => unknown) => async (ctx: Context) => {
@@ -110,7 +110,7 @@ export function graphHandlers(o: { origin: string }): Handlers<GraphRoute> {
     // Where the groups overage claim points (Azure AD Graph's path shape, reference §4).
     'graph.overage': handle((ctx, c) => {
       const u = someone(ctx, c, READ_MEMBERSHIP, READ_MEMBERSHIP);
-      return { 'odata.metadata': `${o.origin}/${c.tenant.id}/$metadata#Collection(Edm.String)`, value: u.groups.map((g) => g.id) };
+      return { 'odata.metadata': `${o.origin.graph}/${c.tenant.id}/$metadata#Collection(Edm.String)`, value: u.groups.map((g) => g.id) };
     }),
     userinfo,
     'userinfo.v1': userinfo,

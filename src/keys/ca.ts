@@ -121,6 +121,11 @@ export interface CaCertOptions {
   commonName?: string;
   /** Default CA_VALID_DAYS (two years). */
   validDays?: number;
+  /**
+   * Exclude the names below each DNS host name (excluded subtree `.name`), so the CA permits exactly
+   * those names and not their subdomains: the as-Microsoft CA, whose names are other people's. Default false.
+   */
+  exactNames?: boolean;
 }
 
 /**
@@ -139,18 +144,23 @@ export async function createCaCert(key: RsaKeyPair, opts: CaCertOptions = {}): P
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
     // forge reads nameConstraints but cannot write them: the DER is built here (RFC 5280 4.2.1.10).
-    { id: '2.5.29.30', name: 'nameConstraints', critical: true, value: nameConstraintsDer(forge, permittedNames(opts.hostnames ?? [])) },
+    { id: '2.5.29.30', name: 'nameConstraints', critical: true, value: nameConstraintsDer(forge, permittedNames(opts.hostnames ?? []), opts.exactNames ? excludedBelow(opts.hostnames ?? []) : []) },
   ]);
   cert.sign(toForgePrivate(forge, key.privateKey), forge.md.sha256.create());
   return toPem(forge, cert);
 }
 
-// NameConstraints ::= SEQUENCE { permittedSubtrees [0] IMPLICIT GeneralSubtrees }
+/** `.name` for each DNS host name (not loopback's, not IPs): the subtrees below them, for exactNames. */
+function excludedBelow(hostnames: string[]): string[] {
+  return [...new Set(hostnames.map(normalizeHost).filter((h) => h && !isIP(h) && !h.startsWith('*.') && h !== 'localhost').map((h) => `.${h}`))];
+}
+
+// NameConstraints ::= SEQUENCE { permittedSubtrees [0] IMPLICIT GeneralSubtrees, excludedSubtrees [1] IMPLICIT GeneralSubtrees OPTIONAL }
 // GeneralSubtree ::= SEQUENCE { base GeneralName } (minimum 0 and no maximum, as RFC 5280 requires)
 // GeneralName: [2] IMPLICIT IA5String dNSName, [7] IMPLICIT OCTET STRING iPAddress (address then mask).
-function nameConstraintsDer(forge: typeof Forge, permitted: string[]): Forge.asn1.Asn1 {
+function nameConstraintsDer(forge: typeof Forge, permitted: string[], excluded: string[] = []): Forge.asn1.Asn1 {
   const { asn1 } = forge;
-  const subtrees = permitted.map((p) => {
+  const subtrees = (names: string[]) => names.map((p) => {
     const slash = p.lastIndexOf('/');
     const ip = slash > 0 && isIP(p.slice(0, slash)) ? p.slice(0, slash) : undefined;
     const base = ip
@@ -158,7 +168,10 @@ function nameConstraintsDer(forge: typeof Forge, permitted: string[]): Forge.asn
       : asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, p);
     return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [base]);
   });
-  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, subtrees)]);
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, subtrees(permitted)),
+    ...(excluded.length ? [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 1, true, subtrees(excluded))] : []),
+  ]);
 }
 
 // In node-forge, missing from its type definitions.

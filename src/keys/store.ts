@@ -56,8 +56,10 @@ export interface LoadKeysOptions {
    * KeyFileError ('not-permitted') rather than issue a certificate clients would reject.
    */
   hostnames?: string[];
-  /** Default 2. */
+  /** Default 2; 0 for a directory that holds only a CA and TLS certificate (the as-Microsoft mode's). */
   signingKeyCount?: number;
+  /** A new CA permits the host names but not the names below them (see CaCertOptions.exactNames); the as-Microsoft CA. */
+  exactNames?: boolean;
   /** Told what is being made, one line each ("making the local CA …"); the CLI prints these, start() passes none. */
   onProgress?: (message: string) => void;
 }
@@ -74,7 +76,7 @@ const LEFTOVER = /^(.+\.pem\.\d+\.[0-9a-f]+\.tmp|\.lock(\.\d+\.[0-9a-f]+\.stale)
 
 interface Pair { certPem: string; keyPem: string; cert: X509Certificate; key: KeyObject }
 interface OnDisk { ca?: Pair; tls?: Pair; signing: (SigningKey | undefined)[] }
-interface Ctx { dir: string; hostnames: string[]; extra: string[]; progress: (m: string) => void }
+interface Ctx { dir: string; hostnames: string[]; extra: string[]; exactNames: boolean; progress: (m: string) => void }
 
 /**
  * The local CA, TLS certificate and token-signing keys of a certs directory, made where missing.
@@ -86,8 +88,8 @@ export async function loadKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
   const extra = [...new Set((opts.hostnames ?? []).map(normalizeHost).filter((h) => h !== ''))];
   const hostnames = [...new Set([...DEFAULT_HOSTNAMES, ...extra])];
   const count = opts.signingKeyCount ?? 2;
-  if (!Number.isInteger(count) || count < 1) throw new Error(`signingKeyCount must be a positive integer, got ${count}`);
-  const ctx: Ctx = { dir, hostnames, extra, progress: opts.onProgress ?? (() => {}) };
+  if (!Number.isInteger(count) || count < 0) throw new Error(`signingKeyCount must be a non-negative integer, got ${count}`);
+  const ctx: Ctx = { dir, hostnames, extra, exactNames: opts.exactNames ?? false, progress: opts.onProgress ?? (() => {}) };
 
   await ensureDir(dir);
   // Before any key exists, so private keys can't be committed even if certsDir is inside a repo.
@@ -112,6 +114,14 @@ export async function loadKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
     signing: signing as SigningKey[],
   };
 }
+
+/**
+ * The subdirectory of a certs directory with the as-Microsoft mode's own CA and TLS certificate
+ * (`<certs>/as-microsoft/ca.pem`): that CA permits Microsoft's host names, the everyday one never
+ * does, so trusting the everyday CA opens no Microsoft name. Token-signing keys stay in the certs
+ * directory itself: both modes sign with the same keys.
+ */
+export const AS_MICROSOFT_DIR = 'as-microsoft';
 
 /**
  * `mock-entra certs regenerate`: deletes every file mock-entra made in the certs directory (the CA,
@@ -340,7 +350,7 @@ async function generateMissing(ctx: Ctx, disk: OnDisk): Promise<OnDisk> {
   ]);
 
   let ca = disk.ca;
-  if (caKeys) ca = await writePair(dir, 'ca', await createCaCert(caKeys, { hostnames: ctx.extra }), caKeys);
+  if (caKeys) ca = await writePair(dir, 'ca', await createCaCert(caKeys, { hostnames: ctx.extra, exactNames: ctx.exactNames }), caKeys);
   let tls = disk.tls;
   if (tlsKeys && ca) {
     tls = await writePair(dir, 'tls', await createServerCert({ certPem: ca.certPem, privateKey: ca.key }, tlsKeys, hostnames), tlsKeys);

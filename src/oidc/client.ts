@@ -92,7 +92,7 @@ export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: 
     throw new EntraError(900144, { params: { param: 'client_assertion_type' } });
   }
   const spa = app.spaRedirectUris.length > 0 && (isSpaRedemption(app, ctx) || (body.grant_type === 'refresh_token' && !!ctx.get('origin')));
-  tx.clientAuth = authenticate(app, secret, body[CLIENT_ASSERTION], body.grant_type, tenant, tx.ids.origin, spa);
+  tx.clientAuth = authenticate(app, secret, body[CLIENT_ASSERTION], body.grant_type, tenant, tx.world.origin.asMicrosoft ? tx.world.origin.loginAliases() : [tx.ids.origin], spa);
 
   if (body.grant_type === 'client_credentials') {
     if (!body.scope) throw new EntraError(900144, { params: { param: 'scope' } });
@@ -110,12 +110,16 @@ export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: 
   return app;
 }
 
-/** A client assertion's aud is this token endpoint, under the tenant ID or its domain, v2 or v1. */
-const assertionAudiences = (tenant: Tenant, origin: string) => [tenant.id, tenant.domain].flatMap((t) => [url(origin, 'token.v2', { tenant: t }), url(origin, 'token.v1', { tenant: t })]);
+/**
+ * A client assertion's aud is this token endpoint, under the tenant ID or its domain, v2 or v1; as
+ * Microsoft, on any of the public cloud's login hosts (unverified: that Entra takes every alias).
+ */
+const assertionAudiences = (tenant: Tenant, origins: string[]) =>
+  origins.flatMap((origin) => [tenant.id, tenant.domain].flatMap((t) => [url(origin, 'token.v2', { tenant: t }), url(origin, 'token.v1', { tenant: t })]));
 
 /** Returns appidacr: '0' public client, '1' secret. */
-function authenticate(app: App, secret: string | undefined, assertion: string | undefined, grantType: string, tenant: Tenant, origin: string, spa: boolean): '0' | '1' | '2' {
-  if (assertion !== undefined) return checkClientAssertion(app, assertion, assertionAudiences(tenant, origin));
+function authenticate(app: App, secret: string | undefined, assertion: string | undefined, grantType: string, tenant: Tenant, origins: string[], spa: boolean): '0' | '1' | '2' {
+  if (assertion !== undefined) return checkClientAssertion(app, assertion, assertionAudiences(tenant, origins));
   if (secret === undefined || secret === '') {
     // Public clients, and SPAs redeeming from the browser, send no credentials.
     if ((app.publicClient || spa) && grantType !== 'client_credentials') return '0';

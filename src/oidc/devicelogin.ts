@@ -11,6 +11,7 @@ import type { Transaction } from '../server/transaction.js';
 import { esc, layout, loginPage } from '../ui/pages.js';
 import type { DeviceCode } from './device.js';
 import { resolveScopes } from './scopes.js';
+import type { Origins } from '../entra/urls.js';
 
 function codePage(ctx: Context, error?: string) {
   ctx.type = 'html';
@@ -35,7 +36,7 @@ function pendingCode(tx: Transaction, userCode: string): DeviceCode | undefined 
   return tx.tenant && tx.app ? code : undefined;
 }
 
-export function deviceHandlers(origin: string): Handlers<'devicecode.v2' | 'devicecode.v1' | 'deviceLogin' | 'deviceLogin.code' | 'deviceLogin.signIn'> {
+export function deviceHandlers(origin: Origins): Handlers<'devicecode.v2' | 'devicecode.v1' | 'deviceLogin' | 'deviceLogin.code' | 'deviceLogin.signIn'> {
   const issue = {
     channel(_ctx: Context, tx: Transaction) {
       const body = tx.body;

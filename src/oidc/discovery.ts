@@ -1,7 +1,7 @@
 /** Discovery documents and JWKS in Entra's shape (reference §2, §3), built from the directory, not by the provider. */
 import type { Tenant } from '../directory/model.js';
 import { TENANT_ALIASES } from '../directory/lookup.js';
-import { GRAPH, paths, v1Issuer, v2Issuer } from '../entra/urls.js';
+import { GRAPH, paths, v1Issuer, v2Issuer, type Origins } from '../entra/urls.js';
 import { pathUrl, url } from '../server/routes.js';
 import type { SigningKey } from '../keys/store.js';
 
@@ -17,7 +17,7 @@ function cloud(alias: boolean, tenant: Tenant) {
 }
 
 /** `segment` is what the client used; endpoints carry the tenant GUID unless it used an alias, as Entra does. */
-export function discoveryV2(origin: string, tenant: Tenant, segment: string) {
+export function discoveryV2(origin: Origins, tenant: Tenant, segment: string) {
   const alias = TENANT_ALIASES.has(segment.toLowerCase());
   const t = { tenant: alias ? segment.toLowerCase() : tenant.id };
   return {
@@ -43,7 +43,7 @@ export function discoveryV2(origin: string, tenant: Tenant, segment: string) {
   };
 }
 
-export function discoveryV1(origin: string, tenant: Tenant, segment: string) {
+export function discoveryV1(origin: Origins, tenant: Tenant, segment: string) {
   const alias = TENANT_ALIASES.has(segment.toLowerCase());
   const t = { tenant: alias ? segment.toLowerCase() : tenant.id };
   return {

@@ -10,7 +10,7 @@ import Provider, { type Configuration, interactionPolicy, type KoaContextWithOID
 import type { Tenant } from '../directory/model.js';
 import { findApp, findResource, findUser } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
-import { paths, v2Issuer } from '../entra/urls.js';
+import { paths, v2Issuer, type Origins } from '../entra/urls.js';
 import type { KeyMaterial } from '../keys/store.js';
 import { DEFAULTS } from '../scenario/defaults.js';
 import { pathUrl } from '../server/routes.js';
@@ -23,7 +23,7 @@ import { OFFLINE_MARKER, resolveScopes } from './scopes.js';
 import { providerHooks, renderProviderError } from './shape.js';
 
 export interface EngineOptions {
-  origin: string;
+  origin: Origins;
   tenant: Tenant;
   keys: KeyMaterial;
   /** Shared by every provider of one server: our client auth swaps the real secret for it. */

@@ -10,7 +10,7 @@ import { TENANT_ALIASES } from '../directory/lookup.js';
 import type { App } from '../directory/model.js';
 import { EntraError } from '../entra/errors.js';
 import { responseModeOf } from '../entra/render.js';
-import { paths } from '../entra/urls.js';
+import { paths, type Origins } from '../entra/urls.js';
 import { type Handlers, type RoutesOf } from '../server/routes.js';
 import type { Transaction } from '../server/transaction.js';
 import { checkAuthorizeClient, checkAuthorizeRequest, checkTokenRequest, isSpaRedemption } from './client.js';
@@ -23,7 +23,7 @@ import { OFFLINE_MARKER } from './scopes.js';
 import { appTokens, tokenResponse } from './tokens.js';
 
 export interface OidcHandlerOptions {
-  origin: string;
+  origin: Origins;
   internalSecret: string;
 }
 

@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import type { App, Tenant, User } from '../directory/model.js';
 import * as claims from '../entra/claims.js';
 import { noStore } from '../entra/render.js';
-import { GRAPH } from '../entra/urls.js';
+import { GRAPH, type Origins } from '../entra/urls.js';
 import { issueJwt } from '../issuance/funnel.js';
 import type { JwtSignOptions } from '../keys/signing.js';
 import { DEFAULTS } from '../scenario/defaults.js';
@@ -15,7 +15,7 @@ import type { Transaction } from '../server/transaction.js';
 import { delegatedScopes, grantedRoles, OFFLINE_MARKER, resolveScopes } from './scopes.js';
 
 export interface AccessTokenRequest {
-  origin: string;
+  origin: Origins;
   tenant: Tenant;
   client: App;
   /** Absent: an app-only token, whose scope must be `{resource}/.default`. */

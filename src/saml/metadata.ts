@@ -1,6 +1,6 @@
 /** Federation metadata in Entra's layout (reference §10.1): WS-Fed role descriptors, then the SAML IdP descriptor. */
 import type { Tenant } from '../directory/model.js';
-import { paths } from '../entra/urls.js';
+import { paths, type Origins } from '../entra/urls.js';
 import { pathUrl, url } from '../server/routes.js';
 import type { SigningKey } from '../keys/store.js';
 import { issuerOf, samlId } from './response.js';
@@ -42,7 +42,7 @@ const keyDescriptors = (certs: SigningKey[]) =>
 const address = (href: string) => el('wsa:EndpointReference', { 'xmlns:wsa': WSA }, [el('wsa:Address', {}, [href])]);
 
 export interface MetadataInput {
-  origin: string;
+  origin: Origins;
   tenant: Tenant;
   /** Certificates published as signing keys (an app's current and next, or the tenant's keys). */
   certs: SigningKey[];

@@ -6,6 +6,7 @@ import { encryptAssertion } from './encrypt.js';
 import { NAMEID_FORMATS, type NameIdFormat } from './request.js';
 import { SIG_ALGS, signElement, withChild } from './signing.js';
 import { el, wire, type XmlElement } from './tree.js';
+import type { Origins } from '../entra/urls.js';
 
 const P = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const A = 'urn:oasis:names:tc:SAML:2.0:assertion';
@@ -101,6 +102,6 @@ export async function buildStatusResponse(tenant: Tenant, app: App, acsUrl: stri
 }
 
 /** LogoutResponse (Success) for the app's Logout URL; Issuer as documented (reference §10.4). */
-export function buildLogoutResponse(origin: string, tenant: Tenant, destination: string, inResponseTo: string): string {
-  return wire(message('samlp:LogoutResponse', destination, inResponseTo, `${origin}/${tenant.id}/`, [el('samlp:Status', {}, [el('samlp:StatusCode', { Value: STATUS.success })])]));
+export function buildLogoutResponse(origin: Origins, tenant: Tenant, destination: string, inResponseTo: string): string {
+  return wire(message('samlp:LogoutResponse', destination, inResponseTo, `${origin.login}/${tenant.id}/`, [el('samlp:Status', {}, [el('samlp:StatusCode', { Value: STATUS.success })])]));
 }

@@ -22,9 +22,10 @@ import { buildLogoutResponse, buildStatusResponse, STATUS } from './response.js'
 import { appCerts, SIG_ALGS } from './signing.js';
 import { verifyPost, verifyRedirect } from './verify.js';
 import { decodeMessage, parseXml } from './xml.js';
+import type { Origins } from '../entra/urls.js';
 
 export interface SamlHandlerOptions {
-  origin: string;
+  origin: Origins;
   keys: KeyMaterial;
 }
 

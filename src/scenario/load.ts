@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import type { z } from 'zod';
-import { GRAPH } from '../entra/urls.js';
+import { ARM, GRAPH } from '../entra/urls.js';
 import { type Scenario, schemas } from './schema.js';
 
 /** An invalid scenario: `file` and `problems` (each "path: what was expected") say what to fix. */
@@ -164,7 +164,8 @@ function checkReferences(s: Scenario, source: string): void {
     unique('client ID', a.clientId, `apps[${i}].clientId`);
     unique('Identifier', a.saml?.identifier, `apps[${i}].saml.identifier`);
     for (const [api, perms] of Object.entries(a.permissions)) {
-      const target = api === GRAPH.name ? { api: { roles: [...GRAPH.roles] as string[], scopes: [...GRAPH.scopes] as string[] } } : s.apps.find((x) => x.name === api);
+      const firstParty = api === GRAPH.name ? GRAPH : api === ARM.name ? ARM : undefined;
+      const target = firstParty ? { api: { roles: [...firstParty.roles] as string[], scopes: [...firstParty.scopes] as string[] } } : s.apps.find((x) => x.name === api);
       if (!target?.api) {
         problems.push(`apps[${i}].permissions.${api}: no app named '${api}' with an api section`);
         continue;

@@ -184,6 +184,21 @@ function define(z: typeof Z) {
       domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'expected a domain like contoso.onmicrosoft.com'),
       name: z.string().optional().describe('organisation name; default from the domain'),
       region: z.string().default(DEFAULTS.region).describe('tenant_region_scope: WW, EU, NA…'),
+      /**
+       * Azure subscriptions of the tenant, as Azure Resource Manager lists them
+       * (https://management.azure.com/subscriptions, served in the as-Microsoft mode, so `az login` finds them).
+       * Every principal of the tenant sees every one. Default none: `az login` then needs --allow-no-subscriptions.
+       */
+      subscriptions: z
+        .array(
+          z.strictObject({
+            id: guid.describe('subscription ID'),
+            displayName: z.string().min(1).describe('name shown by az account list'),
+            state: z.enum(['Enabled', 'Warned', 'PastDue', 'Disabled', 'Deleted']).default('Enabled').describe('ARM subscription state'),
+          }),
+        )
+        .default([])
+        .describe('Azure subscriptions ARM lists for this tenant (as-Microsoft mode, az login); default none'),
     }),
     signIn: z
       .strictObject({

@@ -10,7 +10,7 @@ import Koa, { type Context } from 'koa';
 import { findTenant } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
 import { asClientError, renderError } from '../entra/render.js';
-import { TENANT_SEGMENT } from '../entra/urls.js';
+import { type HostClass, type Origins, TENANT_SEGMENT } from '../entra/urls.js';
 import { gate } from '../faults/gate.js';
 import type { KeyMaterial } from '../keys/store.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -25,7 +25,8 @@ import type { Transaction } from './transaction.js';
 import { buildWorld, type World } from './world.js';
 
 export interface AppOptions {
-  origin: string;
+  /** Where clients reach the server: its own origin, or Microsoft's hosts (as-Microsoft mode). */
+  origin: Origins;
   scenario: Scenario;
   source: string;
   keys: KeyMaterial;
@@ -75,8 +76,18 @@ type FrontEnds = { [F in FrontEnd]: () => Handlers<RoutesOf<F>> | Promise<Handle
  * The route step: matches the route table, then for the matched route reads the body, resolves
  * the tenant, asks the front-end what the request is about, runs the fault gate and the handler.
  */
-function routeStep(frontEnd: (f: FrontEnd) => Promise<Partial<Handlers>>): Koa.Middleware {
-  const match = routeMatcher(ROUTES);
+function routeStep(origins: Origins, frontEnd: (f: FrontEnd) => Promise<Partial<Handlers>>): Koa.Middleware {
+  const matchAny = routeMatcher(ROUTES);
+  // As Microsoft, a request to one of Microsoft's hosts reaches that host's routes only; any other Host reaches them all.
+  const byHost = new Map<HostClass, ReturnType<typeof routeMatcher>>(
+    (['login', 'graph', 'management'] as const).map((h) => [h, routeMatcher(ROUTES.filter((d: RouteDef) => (d.host ?? 'login') === h))]),
+  );
+  const match = origins.asMicrosoft
+    ? (ctx: Context) => {
+        const h = origins.classOf(ctx.hostname);
+        return (h ? byHost.get(h)! : matchAny)(ctx.method, ctx.path);
+      }
+    : (ctx: Context) => matchAny(ctx.method, ctx.path);
   /** Handlers by route name, once their front-end has loaded. */
   const handlers = new Map<string, Handler>();
   const run = async (ctx: Context, def: RouteDef) => {
@@ -101,7 +112,7 @@ function routeStep(frontEnd: (f: FrontEnd) => Promise<Partial<Handlers>>): Koa.M
     if (done instanceof Promise) await done;
   };
   return (ctx, next) => {
-    const m = match(ctx.method, ctx.path);
+    const m = match(ctx);
     if (!m) return next();
     ctx.params = m.params;
     return run(ctx, m.def);
@@ -149,6 +160,7 @@ export function createApp(o: AppOptions): MockApp {
     oidc: async () => (await import('../oidc/routes.js')).oidcHandlers({ origin: o.origin, internalSecret: deps.internalSecret }),
     saml: async () => (await import('../saml/sso.js')).samlHandlers({ origin: o.origin, keys: o.keys }),
     graph: async () => (await import('../graph/routes.js')).graphHandlers({ origin: o.origin }),
+    management: async () => (await import('../management/routes.js')).managementHandlers({ origin: o.origin }),
     ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: mock.recent, adminToken: o.adminToken }),
   };
   const loaded = new Map<FrontEnd, Promise<Partial<Handlers>>>();
@@ -200,7 +212,7 @@ export function createApp(o: AppOptions): MockApp {
       log.length = 0;
     },
     token: o.adminToken,
-    origin: o.origin,
+    origin: o.origin.login,
   });
 
   app
@@ -209,7 +221,7 @@ export function createApp(o: AppOptions): MockApp {
     .use(renderErrors)
     // The admin API's router only sees its own paths: other requests skip its matching.
     .use(underPrefix(ADMIN_PREFIX, admin.routes()))
-    .use(routeStep(frontEnd));
+    .use(routeStep(o.origin, frontEnd));
   app.on('error', (err: unknown) => {
     if (o.logFormat === 'silent') return;
     // A damaged key file is the user's to fix: its message names the file and how; no stack.

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import { findTenant, TENANT_ALIASES } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
-import { v1Issuer, v2Issuer } from '../entra/urls.js';
+import { type Origins, PUBLIC_CLOUD_METADATA, v1Issuer, v2Issuer } from '../entra/urls.js';
 import { discoveryV1, discoveryV2, jwks } from '../oidc/discovery.js';
 import { type Handlers, type RoutesOf, url } from './routes.js';
 import type { Transaction } from './transaction.js';
@@ -82,18 +82,20 @@ export function sendPrepared(ctx: Context, doc: Prepared): void {
 const tenantKey = (tx: Transaction) => (TENANT_ALIASES.has(tx.segment!.toLowerCase()) ? tx.segment!.toLowerCase() : tx.tenant!.id);
 
 /** The metadata front-end: documents built from the directory and keys, never by the provider. */
-export function documentHandlers(o: { origin: string }): Handlers<RoutesOf<'documents'>> {
+export function documentHandlers(o: { origin: Origins }): Handlers<RoutesOf<'documents'>> {
   const serve = (ctx: Context, tx: Transaction, key: string, build: () => Prepared | Promise<Prepared>) => {
     const doc = tx.world.documents.get(key, build);
     return doc instanceof Promise ? doc.then((d) => sendPrepared(ctx, d)) : sendPrepared(ctx, doc);
   };
-  const host = new URL(o.origin).host;
+  const host = new URL(o.origin.login).host;
+  // As Microsoft: Entra's own public-cloud metadata (reference §9); else this host as the only alias.
+  const metadata = o.origin.asMicrosoft ? PUBLIC_CLOUD_METADATA : [{ preferred_network: host, preferred_cache: host, aliases: [host] }];
   const keysFor = (tx: Transaction, issuer: (tid: string) => string) => {
     const t = tenantKey(tx);
     return jwks(tx.world.keys.signing, issuer(TENANT_ALIASES.has(t) ? '{tenantid}' : t));
   };
   return {
-    // MSAL's instance discovery: 200 for any tenant, naming this host as the only cloud alias.
+    // MSAL's instance discovery: 200 for any tenant, naming this host as the only cloud alias (as Microsoft: the public cloud's).
     // Kept by the query as sent: a client asks with the same one every time, and is answered without parsing it.
     instanceDiscovery: (ctx, tx) =>
       serve(ctx, tx, `instance?${ctx.querystring}`, () => {
@@ -103,7 +105,7 @@ export function documentHandlers(o: { origin: string }): Handlers<RoutesOf<'docu
         return prepareJson({
           tenant_discovery_endpoint: url(o.origin, 'discovery.v2', { tenant }),
           'api-version': version,
-          metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+          metadata,
         });
       }),
     // Home-realm discovery, asked by MSAL before ROPC: per user, so built each time. Body shape (unverified) after MSAL's and ADAL's readers.

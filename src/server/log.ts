@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { RequestIds } from '../entra/errors.js';
+import type { Origins } from '../entra/urls.js';
 import type { MockEvents } from './events.js';
 import { Transaction } from './transaction.js';
 import type { World } from './world.js';
@@ -55,10 +56,12 @@ const short = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, 256) : un
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** trace_id = x-ms-request-id; correlation_id = the client's client-request-id when it sent one (unverified, as Entra seems to). */
-function assignIds(ctx: Context, origin: string): RequestIds {
+function assignIds(ctx: Context, origins: Origins): RequestIds {
   // The query is parsed only when it can hold the ID: most requests carry it in a header or not at all.
   const q = ctx.querystring.includes('client-request-id') ? ctx.query['client-request-id'] : undefined;
   const sent = ctx.get('client-request-id') || (typeof q === 'string' ? q : '');
+  // As Microsoft, error_uri names the login alias the request was sent to (reference §1); ctx.hostname is read only then.
+  const origin = origins.asMicrosoft ? origins.loginFor(ctx.hostname) : origins.login;
   const ids: RequestIds = { traceId: randomUUID(), correlationId: GUID.test(sent) ? sent.toLowerCase() : randomUUID(), origin, at: new Date() };
   // Straight onto the response: koa's ctx.set adds nothing for headers set before the answer.
   ctx.res.setHeader('x-ms-request-id', ids.traceId);
@@ -149,7 +152,7 @@ function writeLine(line: string): void {
 }
 
 export interface RequestLogOptions {
-  origin: string;
+  origin: Origins;
   format: LogFormat;
   world(): World;
   events: MockEvents;

@@ -6,7 +6,7 @@
  * Per route: its name, methods, path, the channel errors go back on, the fault endpoint rules
  * name it by, where its tenant comes from, and its protocol version.
  */
-import { paths } from '../entra/urls.js';
+import { armPaths, type HostClass, type Origins, paths } from '../entra/urls.js';
 import type { Endpoint } from '../scenario/schema.js';
 
 export type Method = 'GET' | 'POST' | 'OPTIONS' | 'ALL';
@@ -14,15 +14,16 @@ export type Method = 'GET' | 'POST' | 'OPTIONS' | 'ALL';
 /**
  * Where a route's errors go before the front-end knows more: JSON (back channel), Entra's page
  * (browser-facing), 'redirect' (Entra's page until the app's redirect URI is trusted, then back to
- * the app per response_mode: query, fragment or form_post), or Microsoft Graph's envelope.
+ * the app per response_mode: query, fragment or form_post), Microsoft Graph's envelope, or Azure
+ * Resource Manager's (`arm`).
  */
-export type RouteChannel = 'json' | 'page' | 'redirect' | 'graph';
+export type RouteChannel = 'json' | 'page' | 'redirect' | 'graph' | 'arm';
 
 /**
  * Which front-end answers a route. Front-ends load on their route's first request, so a start
  * that only serves metadata never loads the provider, SAML's XML stack or the dashboard.
  */
-export type FrontEnd = 'documents' | 'oidc' | 'saml' | 'graph' | 'ui';
+export type FrontEnd = 'documents' | 'oidc' | 'saml' | 'graph' | 'ui' | 'management';
 
 export interface RouteDef {
   readonly name: string;
@@ -42,6 +43,11 @@ export interface RouteDef {
   readonly continues?: true;
   /** Not identity-provider traffic (the dashboard looking at itself): kept out of the request log. */
   readonly unlogged?: true;
+  /**
+   * Which of Microsoft's hosts serves the route (absent: login). Respected only in the as-Microsoft
+   * mode, and only on a request to one of Microsoft's host names: any other Host reaches every route.
+   */
+  readonly host?: HostClass;
 }
 
 const r = <const T extends RouteDef>(def: T) => def;
@@ -78,18 +84,21 @@ export const ROUTES = [
   r({ name: 'saml.launch', frontEnd: 'saml', methods: ['GET'], path: paths.samlLaunch, channel: 'page', endpoint: 'saml', tenant: 'query' }),
   r({ name: 'federationMetadata', frontEnd: 'documents', methods: ['GET'], path: paths.federationMetadata, channel: 'json', endpoint: 'metadata', tenant: 'path' }),
   // The small Microsoft Graph (reference §11): the caller's tenant comes from its token.
-  r({ name: 'graph.me', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/me', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.user', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/users/:id', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.me.memberOf', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/me/memberOf', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.user.memberOf', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/users/:id/memberOf', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.me.getMemberObjects', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/me/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.me.getMemberGroups', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/me/getMemberGroups', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.user.getMemberObjects', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/users/:id/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'graph.user.getMemberGroups', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/users/:id/getMemberGroups', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.me', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/me', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
+  r({ name: 'graph.user', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/users/:id', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
+  r({ name: 'graph.me.memberOf', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/me/memberOf', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
+  r({ name: 'graph.user.memberOf', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/users/:id/memberOf', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
+  r({ name: 'graph.me.getMemberObjects', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/me/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
+  r({ name: 'graph.me.getMemberGroups', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/me/getMemberGroups', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
+  r({ name: 'graph.user.getMemberObjects', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/users/:id/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
+  r({ name: 'graph.user.getMemberGroups', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/users/:id/getMemberGroups', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
   // Where the groups overage claim points (Azure AD Graph's path shape, reference §4).
-  r({ name: 'graph.overage', frontEnd: 'graph', methods: ['POST'], path: '/:tenant/users/:id/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
-  r({ name: 'userinfo', frontEnd: 'graph', methods: ['ALL'], path: paths.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
+  r({ name: 'graph.overage', frontEnd: 'graph', methods: ['POST'], path: '/:tenant/users/:id/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
+  r({ name: 'userinfo', frontEnd: 'graph', methods: ['ALL'], path: paths.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
   r({ name: 'userinfo.v1', frontEnd: 'graph', methods: ['ALL'], path: paths.v1.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none', protocol: 'v1' }),
+  // Azure Resource Manager, just enough for `az login` (reference §14): the caller's tenant comes from its token.
+  r({ name: 'arm.subscriptions', frontEnd: 'management', methods: ['GET'], path: armPaths.subscriptions, channel: 'arm', tenant: 'none', host: 'management' }),
+  r({ name: 'arm.tenants', frontEnd: 'management', methods: ['GET'], path: armPaths.tenants, channel: 'arm', tenant: 'none', host: 'management' }),
   // The dashboard: not Entra's, not faulted, not logged.
   r({ name: 'dashboard', frontEnd: 'ui', methods: ['GET'], path: '/', channel: 'page', tenant: 'none', unlogged: true }),
   r({ name: 'dashboard.requests', frontEnd: 'ui', methods: ['GET'], path: '/requests', channel: 'page', tenant: 'none', unlogged: true }),
@@ -111,19 +120,21 @@ export function route(name: RouteName): RouteDef {
  * A route's URL: `:name` segments filled from `params`, then `query` appended.
  * @example url('https://localhost:8443', 'token.v2', { tenant: tid }) // https://localhost:8443/{tid}/oauth2/v2.0/token
  */
-export function url(origin: string, name: RouteName, params: Record<string, string> = {}, query?: Record<string, string>): string {
-  return pathUrl(origin, route(name).path, params, query);
+export function url(origin: Origins | string, name: RouteName, params: Record<string, string> = {}, query?: Record<string, string>): string {
+  const def = route(name);
+  // Origins: the origin of the route's host (Graph's routes on graph.microsoft.com in the as-Microsoft mode).
+  return pathUrl(typeof origin === 'string' ? origin : origin.of(def.host ?? 'login'), def.path, params, query);
 }
 
-/** The same for an Entra path the mock advertises but does not serve (kerberos, check_session_iframe, wsfed). */
-export function pathUrl(origin: string, path: string, params: Record<string, string> = {}, query?: Record<string, string>): string {
+/** The same for an Entra path the mock advertises but does not serve (kerberos, check_session_iframe, wsfed): on the login host. */
+export function pathUrl(origin: Origins | string, path: string, params: Record<string, string> = {}, query?: Record<string, string>): string {
   const filled = path.replace(/:(\w+)/g, (m, k: string) => {
     const v = params[k];
     if (v === undefined) throw new Error(`${path}: no value for ${m}`);
     return encodeURIComponent(v).replace(/%40/g, '@');
   });
   const q = query && Object.keys(query).length ? `?${new URLSearchParams(query)}` : '';
-  return `${origin}${filled}${q}`;
+  return `${typeof origin === 'string' ? origin : origin.login}${filled}${q}`;
 }
 
 type Ctx = import('koa').Context;

@@ -7,6 +7,7 @@
 import { buildDirectory } from '../directory/build.js';
 import type { Directory } from '../directory/model.js';
 import { FaultState } from '../faults/state.js';
+import type { Origins } from '../entra/urls.js';
 import type { KeyMaterial } from '../keys/store.js';
 import type { Engine } from '../oidc/provider.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -25,14 +26,14 @@ export interface World {
   runtime: Runtime;
   /** The server's keys with this scenario's active signing key first. */
   keys: KeyMaterial;
-  /** The origin clients reach this server on. */
-  origin: string;
+  /** The origins clients reach this server on (its own, or Microsoft's hosts as Microsoft). */
+  origin: Origins;
   /** Static documents (discovery, JWKS, metadata) built from this world, as prepared bytes. */
   documents: Documents;
 }
 
 export interface WorldDeps {
-  origin: string;
+  origin: Origins;
   keys: KeyMaterial;
   internalSecret: string;
   cookieKeys: string[];

@@ -5,7 +5,7 @@
  */
 import type { App, Tenant, User } from '../directory/model.js';
 import { samlAttributes } from '../entra/claims.js';
-import { v1Issuer, v2Issuer } from '../entra/urls.js';
+import { v1Issuer, v2Issuer, type Origins } from '../entra/urls.js';
 import { route, url } from '../server/routes.js';
 import { describeRule } from '../faults/rules.js';
 import type { SigningKey } from '../keys/store.js';
@@ -71,7 +71,7 @@ const kv = (rows: string[]) => `<table class="kv">${rows.join('')}</table>`;
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /** The "Endpoints" blade of an app registration. */
-export function oidcEndpoints(origin: string, tid: string): Array<[string, string]> {
+export function oidcEndpoints(origin: Origins, tid: string): Array<[string, string]> {
   const t = { tenant: tid };
   return [
     ['OpenID Connect metadata document (v2)', url(origin, 'discovery.v2', t)],
@@ -85,8 +85,8 @@ export function oidcEndpoints(origin: string, tid: string): Array<[string, strin
   ];
 }
 
-export const appFederationMetadataUrl = (origin: string, tid: string, appId: string) => url(origin, 'federationMetadata', { tenant: tid }, { appid: appId });
-export const userAccessUrl = (origin: string, tid: string, appId: string) => url(origin, 'saml.launch', { appId }, { tenantId: tid });
+export const appFederationMetadataUrl = (origin: Origins, tid: string, appId: string) => url(origin, 'federationMetadata', { tenant: tid }, { appid: appId });
+export const userAccessUrl = (origin: Origins, tid: string, appId: string) => url(origin, 'saml.launch', { appId }, { tenantId: tid });
 
 /**
  * The claims the app's assertions carry, as "Attributes & Claims" lists them: name -> source.
@@ -129,7 +129,7 @@ function certRows(certs: AppCerts | undefined): string[] {
   });
 }
 
-function appCard(origin: string, tenant: Tenant, app: App, certs: AppCerts | undefined): string {
+function appCard(origin: Origins, tenant: Tenant, app: App, certs: AppCerts | undefined): string {
   const tid = tenant.id;
   const kind = app.saml ? 'Enterprise application (SAML)' : app.publicClient ? 'App registration (public client)' : app.api ? 'App registration (API)' : 'App registration (web)';
   const overview = [
@@ -195,7 +195,7 @@ function appCard(origin: string, tenant: Tenant, app: App, certs: AppCerts | und
 }
 
 export interface DashboardInput {
-  origin: string;
+  origin: Origins;
   world: World;
   caCertPath: string;
   /** SAML certificates of the SAML apps, by client ID. */
@@ -244,11 +244,11 @@ export function dashboardPage(i: DashboardInput): string {
 <h2>Applications</h2>${apps.map((a) => appCard(i.origin, t, a, i.certs.get(a.clientId))).join('\n')}`;
     })
     .join('\n');
-  const tls = i.origin.startsWith('https:') ? ` Clients trust its TLS certificate through the local CA at <code>${esc(i.caCertPath)}</code>.` : '';
+  const tls = i.origin.login.startsWith('https:') ? ` Clients trust its TLS certificate through the local CA at <code>${esc(i.caCertPath)}</code>.` : '';
   return layout(
     'Overview',
     'overview',
-    `<h1>Overview</h1><p>Serving <code>${esc(i.origin)}</code>.${tls} <a href="${url('', 'dashboard.requests')}">Recent requests</a></p>
+    `<h1>Overview</h1><p>Serving <code>${esc(i.origin.login)}</code>.${tls} <a href="${url('', 'dashboard.requests')}">Recent requests</a></p>
 ${scenarioSection(i)}
 ${tenants}`,
   );

@@ -10,9 +10,10 @@ import type { RequestRecord } from '../server/log.js';
 import type { Handler, Handlers } from '../server/routes.js';
 import type { Transaction } from '../server/transaction.js';
 import { dashboardPage, messagePage, notInLogPage, requestDetailPage, requestsPage } from './dashboard.js';
+import type { Origins } from '../entra/urls.js';
 
 export interface UiRoutesOptions {
-  origin: string;
+  origin: Origins;
   keys: KeyMaterial;
   recent(): readonly RequestRecord[];
   adminToken?: string;
@@ -27,7 +28,7 @@ function html(ctx: Context, body: string, status = 200): void {
 }
 
 export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboard.requests' | 'dashboard.request' | 'dashboard.switch'> {
-  const hostnames = [new URL(o.origin).hostname];
+  const hostnames = [new URL(o.origin.login).hostname];
   /**
    * The dashboard shows tokens and changes state: the admin API's rule guards every page. With an
    * admin token, browsers ask for it (Basic; any user name, the token as password).
@@ -35,7 +36,7 @@ export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboar
   const guarded =
     (page: (ctx: Context, tx: Transaction) => unknown): Handler =>
     (ctx: Context, tx: Transaction) => {
-      const refused = refuseAccess(accessRequest(ctx, o.origin, tx.body.adminToken), { adminToken: o.adminToken, hostnames });
+      const refused = refuseAccess(accessRequest(ctx, o.origin.login, tx.body.adminToken), { adminToken: o.adminToken, hostnames });
       if (!refused) return page(ctx, tx);
       if (o.adminToken && !ctx.get('origin')) ctx.set('WWW-Authenticate', 'Basic realm="mock-entra dashboard", charset="UTF-8"');
       html(ctx, messagePage('Not allowed', refused), o.adminToken && !ctx.get('origin') ? 401 : 403);

@@ -47,6 +47,11 @@ const taken: Array<[string[], Record<string, string>]> = [
   [['serve', '--tls'], {}],
   [['serve'], { MOCK_ENTRA_PORT: '9443', MOCK_ENTRA_PUBLIC_URL: 'https://idp.test', MOCK_ENTRA_ADMIN_TOKEN: 's3cret' }],
   [['serve', '--port', '7443'], { MOCK_ENTRA_PORT: '9443', MOCK_ENTRA_CERTS_DIR: '/certs', MOCK_ENTRA_LOG_FORMAT: 'json' }],
+  [['serve', '--as-microsoft', '--port', '443', '--host', '127.0.0.42'], {}],
+  [['serve', '--no-as-microsoft', '--no-tls'], {}],
+  [['serve'], { MOCK_ENTRA_AS_MICROSOFT: 'true' }],
+  [['serve', '--port', '443'], { MOCK_ENTRA_AS_MICROSOFT: 'false' }],
+  [['serve', '--no-as-microsoft'], { MOCK_ENTRA_AS_MICROSOFT: 'true' }],
 ];
 
 const declined: Array<[string[], Record<string, string>]> = [
@@ -68,6 +73,9 @@ const declined: Array<[string[], Record<string, string>]> = [
   [['serve'], { MOCK_ENTRA_HOSTNAME: 'idp.test' }],
   [['serve'], { MOCK_ENTRA_PORTT: '1' }],
   [['serve'], { MOCK_ENTRA_LOG_FORMAT: 'xml' }],
+  [['serve', '--as-microsoft', '--no-as-microsoft'], {}],
+  [['serve', '--as-microsoft=true'], {}],
+  [['serve'], { MOCK_ENTRA_AS_MICROSOFT: 'yes' }],
 ];
 
 describe('the serve fast path', () => {

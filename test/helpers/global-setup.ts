@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { generateRsaKeyPair } from '../../src/keys/ca.js';
-import { loadAltTls, loadKeys, loadSamlCert } from '../../src/keys/store.js';
+import { MICROSOFT_HOSTNAMES } from '../../src/entra/urls.js';
+import { AS_MICROSOFT_DIR, loadAltTls, loadKeys, loadSamlCert } from '../../src/keys/store.js';
 import { SAML_APP, OTHER_SAML_APP } from '../saml/support.js';
 
 export const TEST_CERTS_DIR = resolve('certs');
@@ -50,6 +51,8 @@ async function sharedCerts(): Promise<string> {
     saml(JASPER_APP_ID, 'current'),
     loadAltTls(TEST_CERTS_DIR, 'untrusted'),
     loadAltTls(TEST_CERTS_DIR, 'wrong-host'),
+    // The as-Microsoft mode's own CA and TLS certificate (start({ asMicrosoft: true }) reads them).
+    loadKeys({ certsDir: join(TEST_CERTS_DIR, AS_MICROSOFT_DIR), hostnames: [...MICROSOFT_HOSTNAMES], signingKeyCount: 0, exactNames: true }),
   ]);
   return keys.caCertPath;
 }

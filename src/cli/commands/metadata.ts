@@ -5,6 +5,7 @@ import { loadKeys } from '../../keys/store.js';
 import { federationMetadata } from '../../saml/metadata.js';
 import { appCerts } from '../../saml/signing.js';
 import { appByName, DEFAULT_ORIGIN, type CliIo, loadTenant, originOf } from '../common.js';
+import { Origins } from '../../entra/urls.js';
 
 interface MetadataArgs {
   app?: string;
@@ -25,7 +26,7 @@ export const metadataCommand = (io: CliIo): CommandModule<object, MetadataArgs> 
       .example('$0 metadata --app sample-saml > idp-metadata.xml', 'the metadata an SP imports for sample-saml')
       .example('$0 metadata --app 5d4c3b2a-9e8f-4a7b-8c6d-1e0f2a3b4c5d --origin https://idp.test:8443', 'by app ID, for a server reached under another name') as never,
   handler: async (args) => {
-    const origin = originOf(args.origin, 'origin');
+    const origin = Origins.local(originOf(args.origin, 'origin'));
     const { tenant } = await loadTenant(args.scenario);
     const keys = await loadKeys({ certsDir: args['certs-dir'] });
     let xml: string;

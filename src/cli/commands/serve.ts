@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
+import { MICROSOFT_HOSTNAMES } from '../../entra/urls.js';
 import { url } from '../../server/routes.js';
 import { DEFAULT_SCENARIO, start } from '../../start.js';
 import { type CliIo, scenarioPath, UsageError } from '../common.js';
@@ -22,6 +23,11 @@ export const SERVE_OPTIONS = {
     describe: 'the admin API (/_mock) and the dashboard then answer callers on any host that send Authorization: Bearer TOKEN (and only them); without it, loopback callers only. Visible in ps: prefer MOCK_ENTRA_ADMIN_TOKEN or --admin-token-file',
   },
   'admin-token-file': { type: 'string', describe: 'read the admin token from this file (its first line), so it does not show in ps' },
+  'as-microsoft': {
+    type: 'boolean',
+    default: false,
+    describe: 'answer as login.microsoftonline.com (and login.windows.net, login.microsoft.com), graph.microsoft.com and management.azure.com, with Entra\'s own URLs and issuers; reach it by name resolution on port 443 (hosts file, Compose alias) or a proxy; TLS from <certs-dir>/as-microsoft/ca.pem',
+  },
 } as const;
 
 /** The environment prefix of serve's options (MOCK_ENTRA_PORT…). */
@@ -38,6 +44,7 @@ export interface ServeArgs {
   'log-format': 'pretty' | 'json';
   'admin-token'?: string;
   'admin-token-file'?: string;
+  'as-microsoft': boolean;
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one, while stopping, ends the process the default way. */
@@ -68,6 +75,7 @@ export const serveCommand = (io: CliIo): CommandModule<object, ServeArgs> => ({
       .example('$0 serve -s my.yaml -p 9443 --hostname idp.test', 'your own scenario, another port and host name')
       .example('$0 serve --no-tls --port 8080', 'plain HTTP (MSAL refuses http authorities; openid-client allows it)')
       .example('MOCK_ENTRA_ADMIN_TOKEN=s3cret $0 serve --host 0.0.0.0', 'in a container: other hosts reach /_mock with the token')
+      .example('sudo $0 serve --as-microsoft --port 443 --host 127.0.0.42', 'as login.microsoftonline.com for apps whose /etc/hosts maps Microsoft\'s names to 127.0.0.42')
       .epilogue('Each option can also be set as MOCK_ENTRA_<OPTION>, e.g. MOCK_ENTRA_PORT=9443, MOCK_ENTRA_PUBLIC_URL, MOCK_ENTRA_ADMIN_TOKEN; options on the command line win.') as never,
   handler: (args) => serve(args, io),
 });
@@ -84,6 +92,8 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     }
     if (!adminToken) throw new UsageError(`--admin-token-file ${args['admin-token-file']} is empty: write the token on its first line`);
   }
+  if (args['as-microsoft'] && args['public-url']) throw new UsageError('--as-microsoft and --public-url exclude each other: as Microsoft, clients use https://login.microsoftonline.com. Drop --public-url.');
+  if (args['as-microsoft'] && !args.tls) throw new UsageError('--as-microsoft needs TLS (clients reach https://login.microsoftonline.com): drop --no-tls.');
   // Listening before the signal handlers are in place: a signal that early ends the process the default way.
   const idp = await start({
     scenario,
@@ -95,6 +105,7 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     publicUrl: args['public-url'],
     logFormat: args['log-format'],
     adminToken,
+    asMicrosoft: args['as-microsoft'],
     onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
   }).catch((err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
@@ -111,8 +122,15 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     `  tenant:    ${t.id} (${t.domain})`,
     `  discovery: ${url(idp.url, 'discovery.v2', { tenant: t.id })}`,
     ...(args.tls ? [`  CA:        ${idp.caCertPath}  (NODE_EXTRA_CA_CERTS=${idp.caCertPath})`] : []),
+    ...(idp.asMicrosoft
+      ? [
+          `  as Microsoft: answering as ${MICROSOFT_HOSTNAMES.join(', ')}`,
+          `  dashboard: ${idp.localUrl}/`,
+          `  reach it:  map those names to ${args.host === 'localhost' ? '127.0.0.1' : ['0.0.0.0', '::'].includes(args.host) ? "this machine's (or container's) address" : args.host} (hosts file, Compose alias) with --port 443, or use a forward proxy; trust the CA above (it permits only those names and loopback)`,
+        ]
+      : []),
   ];
-  if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath })}\n`);
+  if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath, ...(idp.asMicrosoft ? { localUrl: idp.localUrl, asMicrosoft: true } : {}) })}\n`);
   else io.stdout(`${lines.join('\n')}\n`);
   await stopped;
   await idp.stop();

@@ -15,6 +15,7 @@ import { accessTokenFor, idTokenClaims } from '../../oidc/tokens.js';
 import { resolveScopes } from '../../oidc/scopes.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { appByName, DEFAULT_ORIGIN, type CliIo, loadTenant, originOf, UsageError, userByUpn } from '../common.js';
+import { Origins } from '../../entra/urls.js';
 
 interface TokenArgs {
   user?: string;
@@ -35,7 +36,7 @@ export interface MintInput {
   user?: User;
   scope: string;
   type: 'id' | 'access';
-  origin: string;
+  origin: Origins;
   signing: SigningKey[];
   nonce?: string;
   now?: number;
@@ -100,7 +101,7 @@ export const tokenCommand = (io: CliIo): CommandModule<object, TokenArgs> => ({
       .example('$0 token -u ada@contoso.onmicrosoft.com -a sample-web --type id --issuer-origin https://localhost:53211 --json', 'for a mock on another port, with the decoded claims')
       .example('TOKEN=$($0 token -u ada@contoso.onmicrosoft.com -a sample-web --scope api://sample-api/access_as_user)', 'in a shell script') as never,
   handler: async (args) => {
-    const origin = originOf(args['issuer-origin'], 'issuer-origin');
+    const origin = Origins.local(originOf(args['issuer-origin'], 'issuer-origin'));
     const { scenario, tenant } = await loadTenant(args.scenario);
     const app = appByName(tenant, args.app);
     const user = args.user === undefined ? undefined : userByUpn(tenant, args.user);
