@@ -35,6 +35,7 @@ function graphApp(tenantId: string): App {
     assignedUserIds: new Set(),
     assignedGroupIds: new Set(),
     firstParty: true,
+    federatedCredentials: [],
   };
 }
 
@@ -100,6 +101,7 @@ export function buildDirectory(s: Scenario): Directory {
       assignedUserIds: new Set(a.assignments.flatMap((x) => userByUpn.get(x.toLowerCase())?.id ?? [])),
       assignedGroupIds: new Set(a.assignments.flatMap((x) => groupByName.get(x)?.id ?? [])),
       saml: a.saml,
+      federatedCredentials: a.federatedCredentials,
     };
   });
   apps.push(graphApp(tid));

@@ -90,6 +90,10 @@ export const ROUTES = [
   r({ name: 'graph.overage', frontEnd: 'graph', methods: ['POST'], path: '/:tenant/users/:id/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
   r({ name: 'userinfo', frontEnd: 'graph', methods: ['ALL'], path: paths.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none' }),
   r({ name: 'userinfo.v1', frontEnd: 'graph', methods: ['ALL'], path: paths.v1.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none', protocol: 'v1' }),
+  // The mock's own external issuers for workload identity federation (issuers/builtin.ts): what Entra fetches of an issuer.
+  r({ name: 'issuer.discovery', frontEnd: 'documents', methods: ['GET'], path: paths.issuerDiscovery, channel: 'json', endpoint: 'discovery', tenant: 'none' }),
+  r({ name: 'issuer.jwks.k8s', frontEnd: 'documents', methods: ['GET'], path: paths.issuerJwksK8s, channel: 'json', endpoint: 'jwks', tenant: 'none' }),
+  r({ name: 'issuer.jwks.github', frontEnd: 'documents', methods: ['GET'], path: paths.issuerJwksGithub, channel: 'json', endpoint: 'jwks', tenant: 'none' }),
   // The dashboard: not Entra's, not faulted, not logged.
   r({ name: 'dashboard', frontEnd: 'ui', methods: ['GET'], path: '/', channel: 'page', tenant: 'none', unlogged: true }),
   r({ name: 'dashboard.requests', frontEnd: 'ui', methods: ['GET'], path: '/requests', channel: 'page', tenant: 'none', unlogged: true }),

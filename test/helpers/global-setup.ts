@@ -4,7 +4,8 @@
  *
  * - TEST_CERTS_DIR, the certs directory the tests' servers share: the CA (trusted through
  *   NODE_EXTRA_CA_CERTS, exactly as a user trusts mock-entra's CA), the TLS and token-signing keys,
- *   the SAML certificates of the tests' SAML apps and the untrusted-tls scenario's TLS pairs, so no
+ *   the SAML certificates of the tests' SAML apps, the untrusted-tls scenario's TLS pairs and the
+ *   built-in external issuers' keys (workload identity federation), so no
  *   test makes them on first use (and no two workers wait on each other's lock to do so).
  * - A fixtures directory (inject('fixturesDir'), see keys.ts): two pristine certs directories that
  *   the key-store tests copy before damaging them, and spare RSA keys for clients and SPs.
@@ -14,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { generateRsaKeyPair } from '../../src/keys/ca.js';
-import { loadAltTls, loadKeys, loadSamlCert } from '../../src/keys/store.js';
+import { loadAltTls, loadIssuerKey, loadKeys, loadSamlCert } from '../../src/keys/store.js';
 import { SAML_APP, OTHER_SAML_APP } from '../saml/support.js';
 
 export const TEST_CERTS_DIR = resolve('certs');
@@ -50,6 +51,8 @@ async function sharedCerts(): Promise<string> {
     saml(JASPER_APP_ID, 'current'),
     loadAltTls(TEST_CERTS_DIR, 'untrusted'),
     loadAltTls(TEST_CERTS_DIR, 'wrong-host'),
+    loadIssuerKey(TEST_CERTS_DIR, 'k8s'),
+    loadIssuerKey(TEST_CERTS_DIR, 'github'),
   ]);
   return keys.caCertPath;
 }
