@@ -32,6 +32,8 @@ const MAX_KEYS = 100;
 const ENTRA_ISSUER = /^https:\/\/(?:login\.microsoftonline\.com|login\.windows\.net|login\.microsoft\.com|sts\.windows\.net)\//i;
 
 function isEntraIssued(iss: string, tx: Transaction): boolean {
+  // The mock's own external issuers live under its origin, which may be login.microsoftonline.com (--as-microsoft).
+  if (builtinIssuerOf(iss, tx.world.origin)) return false;
   if (ENTRA_ISSUER.test(iss)) return true;
   return tx.world.directory.tenants.some((t: Tenant) => iss === v2Issuer(tx.world.origin, t.id) || iss === v1Issuer(t.id));
 }

@@ -97,7 +97,7 @@ function define(z: typeof Z) {
       .max(1, 'Entra takes exactly one audience per federated credential')
       .default([DEFAULTS.federatedAudience])
       .describe(`the aud the external token must carry; default [${DEFAULTS.federatedAudience}]`),
-    description: z.string().max(600).optional(),
+    description: z.string().max(600).optional().describe('what the credential is for, as the portal shows it'),
   });
   const federatedCredentialsSchema = z
     .array(federatedCredentialSchema)
