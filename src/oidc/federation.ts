@@ -52,9 +52,11 @@ export async function checkFederatedAssertion(tx: Transaction, owner: FederatedO
   const byIssuer = owner.federatedCredentials.filter((c) => resolveIssuer(c.issuer, origin) === iss);
   if (byIssuer.length === 0) throw new EntraError(700211, { params: { iss } });
 
-  const keys = await issuerKeys(tx, iss);
   const kid = typeof a.header.kid === 'string' ? a.header.kid : undefined;
-  const candidates = kid !== undefined ? [keys.get(kid)].filter((k): k is KeyObject => k !== undefined) : [...keys.values()];
+  const pick = (keys: FederationKeys) => (kid !== undefined ? [keys.get(kid)].filter((k): k is KeyObject => k !== undefined) : [...keys.values()]);
+  let candidates = pick(await issuerKeys(tx, iss));
+  // A kid the kept keys do not have may be the issuer's new key: fetch them again once.
+  if (candidates.length === 0) candidates = pick(await issuerKeys(tx, iss, true));
   const shown = kid ?? '';
   // The reference names no code for an external assertion's bad signature; the certificate path's 700027 (unverified).
   if (candidates.length === 0) throw new EntraError(700027, { params: { reason: `The key was not found in the JWKS of issuer '${iss}'.`, thumbprint: shown, appId: owner.clientId } });
@@ -77,14 +79,14 @@ export async function checkFederatedAssertion(tx: Transaction, owner: FederatedO
 }
 
 /** The issuer's keys by kid: the built-in issuers' from the certs directory, others' over HTTPS (cached a few minutes). */
-async function issuerKeys(tx: Transaction, iss: string): Promise<FederationKeys> {
+async function issuerKeys(tx: Transaction, iss: string, fresh = false): Promise<FederationKeys> {
   const builtin = builtinIssuerOf(iss, tx.world.origin);
   if (builtin) {
     const key = await tx.runtime.issuerKey(tx.world.keys.certsDir, builtin);
     return new Map([[key.kid, key.publicKey]]);
   }
   const cache = tx.runtime.federationKeys;
-  let p = cache.get(iss);
+  let p = fresh ? undefined : cache.get(iss);
   if (!p) {
     p = fetchIssuerKeys(iss, tx.world.keys.caCertPem);
     cache.set(iss, p);
