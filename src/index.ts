@@ -12,6 +12,9 @@ export type { Scenario, ScenarioInput, Rule, RuleInput, Endpoint } from './scena
 export type { Directory, Tenant, App, User, Group, Api, SamlSettings, Secret, CertificateCredential } from './directory/model.js';
 export type { RequestRecord, Artifact, LogFormat } from './server/log.js';
 export { KeyFileError, type KeyFileProblem } from './keys/errors.js';
+export type { FederatedTokenOptions } from './issuers/mint.js';
+export type { BuiltinIssuerName } from './issuers/builtin.js';
+export type { FederatedCredential } from './directory/model.js';
 export {
   MockEvents,
   type MockEventMap,

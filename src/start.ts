@@ -2,10 +2,12 @@
 import { fileURLToPath } from 'node:url';
 import type { Directory } from './directory/model.js';
 import { join, resolve } from 'node:path';
-import { MICROSOFT_HOSTNAMES, Origins, v2Issuer } from './entra/urls.js';
+import { builtinIssuer, MICROSOFT_HOSTNAMES, Origins, v2Issuer } from './entra/urls.js';
+import { type BuiltinIssuerName, isBuiltinIssuer } from './issuers/builtin.js';
+import type { FederatedTokenOptions } from './issuers/mint.js';
 import { AS_MICROSOFT_DIR, type KeyMaterial, loadAltTls, loadKeys } from './keys/store.js';
 import { loadCompiledScenario, parseCompiledScenario, scenarioCacheDir } from './scenario/compiled.js';
-import type { RuleInput, Scenario, ScenarioInput } from './scenario/schema.js';
+import { BUILTIN_ISSUERS, type RuleInput, type Scenario, type ScenarioInput } from './scenario/schema.js';
 import { parseRule } from './server/admin.js';
 import { createApp } from './server/app.js';
 import type { MockEvents } from './server/events.js';
@@ -105,6 +107,15 @@ export interface MockEntra {
    * @example const { access_token } = await idp.clientCredentials({ app: 'sample-web', scope: 'api://sample-api/.default' })
    */
   clientCredentials(o: ClientCredentialsOptions): Promise<TokenResponse>;
+  /**
+   * A token from one of the mock's own external issuers (workload identity federation), signed
+   * with that issuer's key: write it to the file AZURE_FEDERATED_TOKEN_FILE names. Its iss is
+   * `issuerUrl(issuer)`, which a federated credential names as `builtin:k8s` (or the URL itself).
+   * @example writeFileSync(file, await idp.federatedToken({ subject: 'system:serviceaccount:default:workload' }))
+   */
+  federatedToken(o: FederatedTokenOptions): Promise<string>;
+  /** The iss of a built-in external issuer, default k8s: `${url}/_issuers/k8s`. */
+  issuerUrl(issuer?: BuiltinIssuerName): string;
   stop(): Promise<void>;
 }
 
@@ -210,6 +221,14 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     },
     signIn: (o) => client.signIn(o),
     clientCredentials: (o) => client.clientCredentials(o),
+    federatedToken: async (o) => {
+      const name = o.issuer ?? 'k8s';
+      if (!isBuiltinIssuer(name)) throw new Error(`no built-in issuer '${String(name)}': use one of ${BUILTIN_ISSUERS.join(', ')}`);
+      // The funnel (and SAML's XML stack behind it) loads on first use, not with the server.
+      const [{ mintFederatedToken }, key] = await Promise.all([import('./issuers/mint.js'), mock.runtime.issuerKey(keys.certsDir, name)]);
+      return mintFederatedToken(origin, key, o).token;
+    },
+    issuerUrl: (name = 'k8s') => builtinIssuer(origin, name),
     stop: async () => {
       await listening.close();
     },

@@ -36,6 +36,7 @@ function firstPartyApi(tenantId: string, fp: { name: string; appId: string; api:
     assignedUserIds: new Set(),
     assignedGroupIds: new Set(),
     firstParty: true,
+    federatedCredentials: [],
   };
 }
 
@@ -101,6 +102,7 @@ export function buildDirectory(s: Scenario): Directory {
       assignedUserIds: new Set(a.assignments.flatMap((x) => userByUpn.get(x.toLowerCase())?.id ?? [])),
       assignedGroupIds: new Set(a.assignments.flatMap((x) => groupByName.get(x)?.id ?? [])),
       saml: a.saml,
+      federatedCredentials: a.federatedCredentials,
     };
   });
   apps.push(firstPartyApi(tid, { name: GRAPH.name, appId: GRAPH.appId, api: { identifierUri: GRAPH.resource, scopes: [...GRAPH.scopes], roles: [...GRAPH.roles], accessTokenVersion: 1 } }));

@@ -101,6 +101,29 @@ export interface App {
   saml?: SamlSettings;
   /** Built-in first-party app (Microsoft Graph), not from the scenario. */
   firstParty?: boolean;
+  /** Federated identity credentials: external tokens accepted as client_assertion (workload identity federation). */
+  federatedCredentials: FederatedCredential[];
+}
+
+/**
+ * A federated identity credential (reference §13), on an app registration or a user-assigned
+ * managed identity: a token from `issuer` with exactly this `subject` and one of `audiences` stands
+ * in for a secret.
+ */
+export interface FederatedCredential {
+  name: string;
+  /** The external issuer's URL as the token's iss carries it, or `builtin:NAME` (the mock's own issuer, resolved against its origin). */
+  issuer: string;
+  subject: string;
+  audiences: string[];
+  description?: string;
+}
+
+/** Whoever federated credentials belong to (an app, a user-assigned managed identity): what the matching code needs of it. */
+export interface FederatedOwner {
+  clientId: string;
+  name: string;
+  federatedCredentials: FederatedCredential[];
 }
 
 /** An enterprise app's SAML single sign-on settings ("Basic SAML Configuration" and friends). */

@@ -70,7 +70,18 @@ export const paths = {
   login: '/:tenant/login/:uid',
   samlLogin: '/:tenant/saml2/login/:id',
   error: '/error',
+  /**
+   * Not Entra's: the mock's own external token issuers for workload identity federation
+   * (issuers/builtin.ts), each an OIDC issuer at {origin}/_issuers/{name}. Their JWKS sits where a
+   * Kubernetes API server (/openid/v1/jwks) or GitHub Actions (/.well-known/jwks) publishes it.
+   */
+  issuerDiscovery: '/_issuers/:issuer/.well-known/openid-configuration',
+  issuerJwksK8s: '/_issuers/:issuer/openid/v1/jwks',
+  issuerJwksGithub: '/_issuers/:issuer/.well-known/jwks',
 } as const;
+
+/** The iss of the mock's own external issuer `name` (a path under the origin, as a Kubernetes cluster's issuer URL can be). */
+export const builtinIssuer = (origin: Origins | string, name: string) => `${loginOrigin(origin)}/_issuers/${name}`;
 
 export const v2Issuer = (origin: Origins | string, tid: string) => `${loginOrigin(origin)}/${tid}/v2.0`;
 /** v1 tokens name Entra's STS whatever host served them, as the real service does. */

@@ -13,7 +13,7 @@ import { buildResponse, type ResponseInput } from '../saml/response.js';
 import type { Transaction } from '../server/transaction.js';
 
 export interface JwtToIssue {
-  kind: 'id_token' | 'access_token';
+  kind: 'id_token' | 'access_token' | 'federated_token';
   claims: Record<string, unknown>;
   /** v1 tokens carry x5t; Microsoft Graph's access tokens a header nonce. */
   sign?: JwtSignOptions;

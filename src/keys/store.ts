@@ -70,7 +70,7 @@ const DEFAULT_HOSTNAMES = ['localhost', '127.0.0.1', '::1'];
 const GITIGNORE = '*\n!README.md\n!.gitignore\n';
 
 /** Every file mock-entra makes in a certs directory (README.md and .gitignore are not among them). */
-export const GENERATED_FILE = /^(ca|tls|tls-untrusted|tls-wrong-host|signing-\d+|saml-[0-9a-f-]+-[a-z]+)(-key)?\.pem$/;
+export const GENERATED_FILE = /^(ca|tls|tls-untrusted|tls-wrong-host|signing-\d+|saml-[0-9a-f-]+-[a-z]+|issuer-[a-z0-9]+)(-key)?\.pem$/;
 // Left by a writer that died between writing a temp file and renaming it, or by a lock take-over.
 const LEFTOVER = /^(.+\.pem\.\d+\.[0-9a-f]+\.tmp|\.lock(\.\d+\.[0-9a-f]+\.stale)?)$/;
 
@@ -182,6 +182,33 @@ export async function loadSamlCert(o: SamlCertOptions): Promise<SigningKey> {
     const keys = await generateRsaKeyPair();
     const notAfter = o.notAfter ?? new Date(Date.now() + 3 * 365 * DAY);
     const pair = await writePair(dir, name, await createSigningCert(keys, { commonName: SAML_COMMON_NAME, notAfter }), keys);
+    return signingKeyFromPem(pair.certPem, pair.keyPem);
+  });
+}
+
+/**
+ * The signing key of one of the mock's own external issuers (workload identity federation: a
+ * Kubernetes-like service-account issuer, …), `issuer-{name}.pem` with its key (0600), made on first
+ * use and kept, so tokens minted earlier (a file a test wrote) keep verifying across restarts.
+ */
+export async function loadIssuerKey(certsDir: string, name: string): Promise<SigningKey> {
+  if (!/^[a-z0-9]+$/.test(name)) throw new Error(`issuer name must be lower-case letters and digits, got '${name}'`);
+  const dir = resolve(certsDir);
+  const file = `issuer-${name}`;
+  const fix = `Delete ${file}.pem and ${file}-key.pem to make a new key (tokens minted with the old one stop verifying; mint them again), or run ${regenerateCommand(dir)} to make every key anew`;
+  const read = async () => {
+    const pair = await readPair(dir, file, 'external issuer signing key', fix);
+    return pair && signingKey(dir, file, pair, fix);
+  };
+  const usable = (k: SigningKey | undefined) => k && k.notAfter.getTime() - Date.now() > RENEW_BEFORE;
+  const found = await read().catch(unlessDamaged);
+  if (usable(found)) return found!;
+  await ensureDir(dir);
+  return withLock(dir, async () => {
+    const again = await read();
+    if (usable(again)) return again!;
+    const keys = await generateRsaKeyPair();
+    const pair = await writePair(dir, file, await createSigningCert(keys, { commonName: `mock-entra external issuer ${name}` }), keys);
     return signingKeyFromPem(pair.certPem, pair.keyPem);
   });
 }

@@ -9,6 +9,9 @@ import type { App, Tenant } from '../directory/model.js';
 import { findApp } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
 import { url } from '../server/routes.js';
+import type { Transaction } from '../server/transaction.js';
+import { checkValidity, type ParsedAssertion, parseAssertion } from './assertion.js';
+import { checkFederatedAssertion } from './federation.js';
 import { resolveScopes } from './scopes.js';
 
 const CLIENT_ASSERTION = 'client_assertion';
@@ -30,55 +33,44 @@ function basicCredentials(ctx: Context): { id: string; secret: string } | undefi
 
 /** Token endpoint: authenticate the client as Entra does, then hand the provider a request it accepts. */
 const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** A JWT part as a JSON object; anything else (null, a number, not JSON) throws. */
-function b64json(part: string | undefined): Record<string, unknown> {
-  const v: unknown = JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'));
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
-  return v as Record<string, unknown>;
-}
 
 /**
  * Certificate credentials (reference §8): a JWT signed by a key whose certificate is registered on
  * the app, named by x5t or x5t#S256, RS256 or PS256, aud = the token endpoint, iss = sub = client ID.
  */
-function checkClientAssertion(app: App, assertion: string, audiences: string[]): '2' {
-  const parts = assertion.split('.');
-  if (parts.length !== 3) throw new EntraError(50027);
-  const [h, p, s] = parts;
-  let header: Record<string, unknown>;
-  let claims: Record<string, unknown>;
-  try {
-    header = b64json(h);
-    claims = b64json(p);
-  } catch {
-    throw new EntraError(50027);
-  }
+function checkCertificateAssertion(app: App, a: ParsedAssertion, audiences: string[]): '2' {
+  const { header, claims } = a;
   const x5t = typeof header.x5t === 'string' ? header.x5t : undefined;
   const x5tS256 = typeof header['x5t#S256'] === 'string' ? (header['x5t#S256'] as string) : undefined;
   const cert = app.certificates.find((c) => (x5tS256 && c.x5tS256 === x5tS256) || (x5t && c.x5t === x5t));
   const shown = x5t ? Buffer.from(x5t, 'base64url').toString('hex').toUpperCase() : (x5tS256 ?? '');
   if (!cert) throw new EntraError(700027, { params: { reason: 'The key was not found.', thumbprint: shown, appId: app.clientId } });
-  const data = Buffer.from(`${h}.${p}`);
-  const sig = Buffer.from(s ?? '', 'base64url');
   const ok =
     header.alg === 'RS256'
-      ? verify('sha256', data, cert.publicKey, sig)
-      : header.alg === 'PS256' && verify('sha256', data, { key: cert.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig);
+      ? verify('sha256', a.signed, cert.publicKey, a.signature)
+      : header.alg === 'PS256' && verify('sha256', a.signed, { key: cert.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, a.signature);
   if (!ok) throw new EntraError(700027, { params: { reason: 'The provided signature value did not match the expected signature value.', thumbprint: shown, appId: app.clientId } });
   if (claims.iss !== app.clientId || claims.sub !== app.clientId) throw new EntraError(700021);
   if (!audiences.includes(String(claims.aud))) throw new EntraError(700023);
-  const now = Math.floor(Date.now() / 1000);
-  const nbf = typeof claims.nbf === 'number' ? claims.nbf : now;
-  const exp = typeof claims.exp === 'number' ? claims.exp : 0;
-  // Entra allows five minutes of clock skew (unverified).
-  if (exp + 300 < now || nbf - 300 > now) {
-    const t = (n: number) => new Date(n * 1000).toISOString();
-    throw new EntraError(700024, { params: { now: t(now), nbf: t(nbf), exp: t(exp) } });
-  }
+  checkValidity(claims);
   return '2';
 }
 
-export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: string): App {
+/**
+ * A client_assertion: the app's own (iss = client ID: a certificate credential), or a token of an
+ * external issuer the app trusts through a federated credential (workload identity federation).
+ */
+async function checkClientAssertion(tx: Transaction, app: App, assertion: string, audiences: string[]): Promise<'2'> {
+  const parsed = parseAssertion(assertion);
+  const iss = parsed.claims.iss;
+  if (typeof iss === 'string' && iss !== '' && iss !== app.clientId) {
+    await checkFederatedAssertion(tx, app, parsed);
+    return '2';
+  }
+  return checkCertificateAssertion(app, parsed, audiences);
+}
+
+export async function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: string): Promise<App> {
   const tx = ctx.state.tx;
   const body = tx.body;
   const basic = basicCredentials(ctx);
@@ -92,7 +84,7 @@ export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: 
     throw new EntraError(900144, { params: { param: 'client_assertion_type' } });
   }
   const spa = app.spaRedirectUris.length > 0 && (isSpaRedemption(app, ctx) || (body.grant_type === 'refresh_token' && !!ctx.get('origin')));
-  tx.clientAuth = authenticate(app, secret, body[CLIENT_ASSERTION], body.grant_type, tenant, tx.world.origin.asMicrosoft ? tx.world.origin.loginAliases() : [tx.ids.origin], spa);
+  tx.clientAuth = await authenticate(tx, app, secret, body[CLIENT_ASSERTION], body.grant_type, tenant, spa);
 
   if (body.grant_type === 'client_credentials') {
     if (!body.scope) throw new EntraError(900144, { params: { param: 'scope' } });
@@ -117,9 +109,9 @@ export function checkTokenRequest(ctx: Context, tenant: Tenant, internalSecret: 
 const assertionAudiences = (tenant: Tenant, origins: string[]) =>
   origins.flatMap((origin) => [tenant.id, tenant.domain].flatMap((t) => [url(origin, 'token.v2', { tenant: t }), url(origin, 'token.v1', { tenant: t })]));
 
-/** Returns appidacr: '0' public client, '1' secret. */
-function authenticate(app: App, secret: string | undefined, assertion: string | undefined, grantType: string, tenant: Tenant, origins: string[], spa: boolean): '0' | '1' | '2' {
-  if (assertion !== undefined) return checkClientAssertion(app, assertion, assertionAudiences(tenant, origins));
+/** Returns appidacr: '0' public client, '1' secret, '2' certificate or federated credential. */
+async function authenticate(tx: Transaction, app: App, secret: string | undefined, assertion: string | undefined, grantType: string, tenant: Tenant, spa: boolean): Promise<'0' | '1' | '2'> {
+  if (assertion !== undefined) return checkClientAssertion(tx, app, assertion, assertionAudiences(tenant, tx.world.origin.asMicrosoft ? tx.world.origin.loginAliases() : [tx.ids.origin]));
   if (secret === undefined || secret === '') {
     // Public clients, and SPAs redeeming from the browser, send no credentials.
     if ((app.publicClient || spa) && grantType !== 'client_credentials') return '0';

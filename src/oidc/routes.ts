@@ -140,10 +140,10 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<RoutesOf<'oidc'>> 
   };
 
   const token = {
-    channel(ctx: Context, tx: Transaction) {
+    async channel(ctx: Context, tx: Transaction) {
       const body = tx.body;
       if (tx.protocol === 'v1') body.scope = v1Scope(tx, body, body.grant_type !== 'client_credentials');
-      const app = checkTokenRequest(ctx, tx.tenant!, o.internalSecret);
+      const app = await checkTokenRequest(ctx, tx.tenant!, o.internalSecret);
       tx.app = app;
       tx.grantType = body.grant_type;
       tx.userHint = body.username;

@@ -21,4 +21,10 @@ export const DEFAULTS = {
   deviceCodeSeconds: 900,
   /** Entra back-dates iat and nbf by five minutes. */
   backdateSeconds: 300,
+  /** Workload identity federation: the audience a federated credential expects unless it names one (Entra's recommended value). */
+  federatedAudience: 'api://AzureADTokenExchange',
+  /** Entra's limit of federated identity credentials per app (or user-assigned managed identity). */
+  maxFederatedCredentials: 20,
+  /** Lifetime of a token minted by the mock's own external issuer (Kubernetes projects service-account tokens for 1 h). */
+  federatedTokenSeconds: 3600,
 } as const;

@@ -13,6 +13,10 @@ import { DEFAULTS } from './defaults.js';
 
 export const SAML_SOURCES = ['user.userprincipalname', 'user.mail', 'user.givenname', 'user.surname', 'user.displayname', 'user.objectid', 'user.groups'] as const;
 export const OPTIONAL_CLAIMS = ['email', 'upn', 'family_name', 'given_name', 'login_hint', 'sid', 'acct', 'auth_time', 'ctry', 'tenant_ctry', 'tenant_region_scope', 'verified_primary_email', 'idtyp', 'ipaddr', 'preferred_username', 'wids'] as const;
+/** The mock's own external issuers (issuers/builtin.ts): a Kubernetes service-account issuer and a GitHub Actions-like one. */
+export const BUILTIN_ISSUERS = ['k8s', 'github'] as const;
+/** `builtin:NAME` in a federated credential: the mock's own issuer at {origin}/_issuers/NAME. */
+export const BUILTIN_ISSUER_REF = new RegExp(`^builtin:(${BUILTIN_ISSUERS.join('|')})$`);
 export const ENDPOINTS = ['authorize', 'token', 'saml', 'metadata', 'jwks', 'discovery', 'userinfo', 'logout'] as const;
 
 /** The schemas, built with zod once it is loaded. */
@@ -75,6 +79,47 @@ function define(z: typeof Z) {
 
   /** Optional claims mock-entra can add (reference §4). */
 
+  // ---- Workload identity federation (reference §13) ----
+  /** A federated identity credential ("Certificates & secrets > Federated credentials"): which external tokens stand in for a secret. */
+  const federatedCredentialSchema = z.strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/, 'expected a name of 3–120 letters, digits, - or _, starting with a letter or digit (as the portal requires)')
+      .describe('name of the credential, unique on its app'),
+    issuer: z
+      .string()
+      .refine((s) => BUILTIN_ISSUER_REF.test(s) || /^https:\/\/[^\s/?#]+[^\s?#]*$/.test(s), "expected the external issuer's https URL (the token's iss, e.g. https://token.actions.githubusercontent.com), or builtin:k8s / builtin:github for the mock's own issuers")
+      .describe("the external token's iss, exactly: an https URL, or builtin:NAME for the mock's own issuer at {origin}/_issuers/NAME (k8s, github)"),
+    subject: z.string().min(1).max(600).describe("the external token's sub, compared exactly (case-sensitive), e.g. system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT"),
+    audiences: z
+      .array(z.string().min(1))
+      .min(1)
+      .max(1, 'Entra takes exactly one audience per federated credential')
+      .default([DEFAULTS.federatedAudience])
+      .describe(`the aud the external token must carry; default [${DEFAULTS.federatedAudience}]`),
+    description: z.string().max(600).optional().describe('what the credential is for, as the portal shows it'),
+  });
+  const federatedCredentialsSchema = z
+    .array(federatedCredentialSchema)
+    .max(DEFAULTS.maxFederatedCredentials, `an app has at most ${DEFAULTS.maxFederatedCredentials} federated identity credentials (Entra's limit)`)
+    .superRefine((list, ctx) => {
+      const seen = new Map<string, number>();
+      list.forEach((c, i) => {
+        const key = c.name.toLowerCase();
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `the name '${c.name}' is already used by entry ${seen.get(key)}: each federated credential of an app needs its own name` });
+        else seen.set(key, i);
+      });
+      const pairs = new Map<string, number>();
+      list.forEach((c, i) => {
+        const key = `${c.issuer}\u0000${c.subject}`;
+        if (pairs.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'subject'], message: `entry ${pairs.get(key)} already has this issuer and subject: Entra allows one credential per issuer and subject` });
+        else pairs.set(key, i);
+      });
+    })
+    .default([])
+    .describe('federated identity credentials: external tokens (Kubernetes, GitHub Actions, …) the app may present as client_assertion instead of a secret');
+  // ---- end of workload identity federation ----
+
   const appSchema = z.strictObject({
     name: z.string().min(1).describe('display name; also how other entries refer to this app'),
     clientId: guid.optional().describe('Application (client) ID; default derived from the name'),
@@ -108,6 +153,7 @@ function define(z: typeof Z) {
     assignmentRequired: z.boolean().default(false).describe('"Assignment required?" on the enterprise app: unassigned users get AADSTS50105'),
     assignments: z.array(z.string()).default([]).describe('users (by UPN) and groups (by name) assigned to the app'),
     saml: samlSchema.optional().describe('SAML single sign-on settings of an enterprise app'),
+    federatedCredentials: federatedCredentialsSchema,
   });
 
   const userSchema = z.strictObject({
@@ -234,7 +280,7 @@ function define(z: typeof Z) {
     rules: z.array(ruleSchema).default([]).describe('fault rules, first match wins'),
     switches: z.record(z.string(), z.boolean()).default({}).describe('named switches rules can wait on (until), with their initial state'),
   });
-  return { secretSchema, apiSchema, samlSchema, appSchema, userSchema, groupSchema, ruleMatchSchema, ruleEffectSchema, occurrenceSchema, ruleSchema, scenarioSchema };
+  return { secretSchema, federatedCredentialSchema, apiSchema, samlSchema, appSchema, userSchema, groupSchema, ruleMatchSchema, ruleEffectSchema, occurrenceSchema, ruleSchema, scenarioSchema };
 }
 
 let built: ReturnType<typeof define> | undefined;

@@ -8,9 +8,10 @@ import { dirname, resolve } from 'node:path';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { EntraError } from '../entra/errors.js';
+import { isBuiltinIssuer } from '../issuers/builtin.js';
 import { describeRule } from '../faults/rules.js';
 import { loadScenarioFile, parseScenario, parseScenarioText, SHIPPED_SCENARIOS, ScenarioError } from '../scenario/load.js';
-import { type RuleInput, type Scenario, schemas } from '../scenario/schema.js';
+import { BUILTIN_ISSUERS, type RuleInput, type Scenario, schemas } from '../scenario/schema.js';
 import type { RequestRecord } from './log.js';
 import type { World } from './world.js';
 
@@ -253,6 +254,28 @@ export function adminRoutes(host: AdminHost): Router {
     const active = world.scenario.keys.active === 1 ? 2 : 1;
     await host.switchTo({ ...world.scenario, keys: { active } }, world.source);
     ctx.body = { active };
+  });
+
+  // A token of a built-in external issuer (workload identity federation), for AZURE_FEDERATED_TOKEN_FILE.
+  router.post('/issuers/:name/token', async (ctx) => {
+    const name = String(ctx.params.name);
+    if (!isBuiltinIssuer(name)) fail(404, 'unknown_issuer', `No built-in issuer '${name}': use one of ${BUILTIN_ISSUERS.join(', ')}.`);
+    const expected = '{ "subject": "system:serviceaccount:NAMESPACE:NAME", "audience"?: "api://AzureADTokenExchange", "lifetimeSeconds"?: 3600 }';
+    const body = await readJson<{ subject?: unknown; audience?: unknown; lifetimeSeconds?: unknown; claims?: unknown }>(ctx, expected);
+    if (typeof body?.subject !== 'string' || body.subject === '') fail(400, 'invalid_request', `"subject" is required: send ${expected}.`);
+    if (body.audience !== undefined && (typeof body.audience !== 'string' || body.audience === '')) fail(400, 'invalid_request', '"audience" must be a non-empty string.');
+    if (body.lifetimeSeconds !== undefined && !Number.isInteger(body.lifetimeSeconds)) fail(400, 'invalid_request', '"lifetimeSeconds" must be an integer (negative: already expired).');
+    if (body.claims !== undefined && (body.claims === null || typeof body.claims !== 'object' || Array.isArray(body.claims))) fail(400, 'invalid_request', '"claims" must be a JSON object of extra claims.');
+    const world = host.world();
+    const [{ mintFederatedToken }, key] = await Promise.all([import('../issuers/mint.js'), world.runtime.issuerKey(world.keys.certsDir, name)]);
+    const minted = mintFederatedToken(world.origin, key, {
+      issuer: name,
+      subject: body.subject,
+      ...(typeof body.audience === 'string' ? { audience: body.audience } : {}),
+      ...(typeof body.lifetimeSeconds === 'number' ? { lifetimeSeconds: body.lifetimeSeconds } : {}),
+      ...(body.claims ? { claims: body.claims as Record<string, unknown> } : {}),
+    });
+    ctx.body = { token: minted.token, claims: minted.claims };
   });
 
   router.delete('/rules/:id', (ctx) => {

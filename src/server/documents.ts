@@ -9,7 +9,9 @@ import type { Context } from 'koa';
 import { findTenant, TENANT_ALIASES } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
 import { type Origins, PUBLIC_CLOUD_METADATA, v1Issuer, v2Issuer } from '../entra/urls.js';
+import { type BuiltinIssuerName, isBuiltinIssuer, issuerDiscovery, issuerJwks } from '../issuers/builtin.js';
 import { discoveryV1, discoveryV2, jwks } from '../oidc/discovery.js';
+import { BUILTIN_ISSUERS } from '../scenario/schema.js';
 import { type Handlers, type RoutesOf, url } from './routes.js';
 import type { Transaction } from './transaction.js';
 
@@ -78,6 +80,12 @@ export function sendPrepared(ctx: Context, doc: Prepared): void {
 }
 
 
+/** A built-in issuer named in the path; another name is a path the mock does not serve. */
+function builtinIssuerNamed(name: string): BuiltinIssuerName {
+  if (isBuiltinIssuer(name)) return name;
+  throw new EntraError(90023, { status: 404, params: { detail: `No built-in issuer '${name}' at this path: the mock's own issuers are ${BUILTIN_ISSUERS.join(' and ')} (/_issuers/NAME).` } });
+}
+
 /** How the request named its tenant, as far as the documents differ by it: an alias (lower case) or the tenant's GUID. */
 const tenantKey = (tx: Transaction) => (TENANT_ALIASES.has(tx.segment!.toLowerCase()) ? tx.segment!.toLowerCase() : tx.tenant!.id);
 
@@ -93,6 +101,10 @@ export function documentHandlers(o: { origin: Origins }): Handlers<RoutesOf<'doc
   const keysFor = (tx: Transaction, issuer: (tid: string) => string) => {
     const t = tenantKey(tx);
     return jwks(tx.world.keys.signing, issuer(TENANT_ALIASES.has(t) ? '{tenantid}' : t));
+  };
+  const issuerKeys = (ctx: Context, tx: Transaction) => {
+    const name = builtinIssuerNamed(String(ctx.params.issuer));
+    return serve(ctx, tx, `issuer.jwks|${name}`, async () => prepareJson(issuerJwks(await tx.runtime.issuerKey(tx.world.keys.certsDir, name))));
   };
   return {
     // MSAL's instance discovery: 200 for any tenant, naming this host as the only cloud alias (as Microsoft: the public cloud's).
@@ -127,6 +139,13 @@ export function documentHandlers(o: { origin: Origins }): Handlers<RoutesOf<'doc
     'discovery.v1': (ctx, tx) => serve(ctx, tx, `v1|${tenantKey(tx)}`, () => prepareJson(discoveryV1(o.origin, tx.tenant!, tx.segment!))),
     'jwks.v2': (ctx, tx) => serve(ctx, tx, `jwks.v2|${tenantKey(tx)}`, () => prepareJson(keysFor(tx, (t) => v2Issuer(o.origin, t)))),
     'jwks.v1': (ctx, tx) => serve(ctx, tx, `jwks.v1|${tenantKey(tx)}`, () => prepareJson(keysFor(tx, v1Issuer))),
+    // The built-in external issuers: their key loads (or is made) on first use.
+    'issuer.discovery': (ctx, tx) => {
+      const name = builtinIssuerNamed(String(ctx.params.issuer));
+      return serve(ctx, tx, `issuer|${name}`, () => prepareJson(issuerDiscovery(o.origin, name)));
+    },
+    'issuer.jwks.k8s': (ctx, tx) => issuerKeys(ctx, tx),
+    'issuer.jwks.github': (ctx, tx) => issuerKeys(ctx, tx),
     // Signed XML: the SAML modules load on the first request for it. Per app with ?appid= (its own certificates, UTF-8 BOM).
     federationMetadata: (ctx, tx) => {
       const tenant = tx.tenant!;

@@ -34,7 +34,7 @@ export interface SignInEvent {
 /** A JWT the mock issued: after fault effects, signed once. */
 export interface TokenEvent {
   traceId: string;
-  kind: 'id_token' | 'access_token';
+  kind: 'id_token' | 'access_token' | 'federated_token';
   token: string;
   header: Record<string, unknown>;
   claims: Record<string, unknown>;

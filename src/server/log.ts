@@ -16,7 +16,7 @@ export type LogFormat = 'pretty' | 'json' | 'silent';
 
 /** A token or SAML message a request carried or answered with, kept for the dashboard's detail view. */
 export interface Artifact {
-  name: 'id_token' | 'access_token' | 'SAMLRequest' | 'SAMLResponse';
+  name: 'id_token' | 'access_token' | 'federated_token' | 'SAMLRequest' | 'SAMLResponse';
   kind: 'jwt' | 'saml';
   /** The compact JWT, or the SAML message's XML. */
   value: string;

@@ -99,6 +99,10 @@ export const ROUTES = [
   // Azure Resource Manager, just enough for `az login` (reference §14): the caller's tenant comes from its token.
   r({ name: 'arm.subscriptions', frontEnd: 'management', methods: ['GET'], path: armPaths.subscriptions, channel: 'arm', tenant: 'none', host: 'management' }),
   r({ name: 'arm.tenants', frontEnd: 'management', methods: ['GET'], path: armPaths.tenants, channel: 'arm', tenant: 'none', host: 'management' }),
+  // The mock's own external issuers for workload identity federation (issuers/builtin.ts): what Entra fetches of an issuer.
+  r({ name: 'issuer.discovery', frontEnd: 'documents', methods: ['GET'], path: paths.issuerDiscovery, channel: 'json', endpoint: 'discovery', tenant: 'none' }),
+  r({ name: 'issuer.jwks.k8s', frontEnd: 'documents', methods: ['GET'], path: paths.issuerJwksK8s, channel: 'json', endpoint: 'jwks', tenant: 'none' }),
+  r({ name: 'issuer.jwks.github', frontEnd: 'documents', methods: ['GET'], path: paths.issuerJwksGithub, channel: 'json', endpoint: 'jwks', tenant: 'none' }),
   // The dashboard: not Entra's, not faulted, not logged.
   r({ name: 'dashboard', frontEnd: 'ui', methods: ['GET'], path: '/', channel: 'page', tenant: 'none', unlogged: true }),
   r({ name: 'dashboard.requests', frontEnd: 'ui', methods: ['GET'], path: '/requests', channel: 'page', tenant: 'none', unlogged: true }),

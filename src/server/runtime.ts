@@ -60,6 +60,11 @@ export class BoundedMap<K, V> {
   }
 }
 
+/** An external issuer's public keys, by kid (oidc/federation.ts). */
+export type FederationKeys = Map<string, import('node:crypto').KeyObject>;
+/** How long fetched external issuer keys are used before they are fetched again. */
+const FEDERATION_KEYS_TTL_MS = 5 * 60 * 1000;
+
 /** A page-driven sign-in lives at most this long (the provider's interaction TTL is one hour). */
 const SIGN_IN_TTL_MS = 60 * 60 * 1000;
 const SAML_PENDING_TTL_MS = 15 * 60 * 1000;
@@ -89,6 +94,13 @@ export class Runtime {
   /** oidc-provider's models (sessions, interactions, codes, grants, refresh tokens), by tenant and model. */
   readonly models = new Map<string, ModelStore>();
   private readonly samlCerts = new Map<string, Promise<SigningKey>>();
+  /** Keys of the built-in external issuers (workload identity federation), by certs dir and name. */
+  private readonly issuerKeys = new Map<string, Promise<SigningKey>>();
+  /**
+   * External issuers' signing keys as fetched from their discovery document and JWKS, by issuer:
+   * kept a few minutes, so a rotated key is seen soon; failures are not kept (oidc/federation.ts).
+   */
+  readonly federationKeys = new BoundedMap<string, Promise<FederationKeys>>(256, FEDERATION_KEYS_TTL_MS);
   private rogue?: Promise<SigningKey>;
 
   model(name: string): ModelStore {
@@ -108,6 +120,18 @@ export class Runtime {
       return signingKeyFromPem(certPem, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     })();
     return this.rogue;
+  }
+
+  /** A built-in issuer's signing key, loaded (or made) once per server. */
+  issuerKey(certsDir: string, name: string): Promise<SigningKey> {
+    const key = `${certsDir}\u0000${name}`;
+    let p = this.issuerKeys.get(key);
+    if (!p) {
+      p = import('../keys/store.js').then((m) => m.loadIssuerKey(certsDir, name));
+      p.catch(() => this.issuerKeys.delete(key));
+      this.issuerKeys.set(key, p);
+    }
+    return p;
   }
 
   /** One load per certificate: concurrent first requests share it; a failed load is retried next time. */

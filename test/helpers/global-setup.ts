@@ -4,7 +4,8 @@
  *
  * - TEST_CERTS_DIR, the certs directory the tests' servers share: the CA (trusted through
  *   NODE_EXTRA_CA_CERTS, exactly as a user trusts mock-entra's CA), the TLS and token-signing keys,
- *   the SAML certificates of the tests' SAML apps and the untrusted-tls scenario's TLS pairs, so no
+ *   the SAML certificates of the tests' SAML apps, the untrusted-tls scenario's TLS pairs and the
+ *   built-in external issuers' keys (workload identity federation), so no
  *   test makes them on first use (and no two workers wait on each other's lock to do so).
  * - A fixtures directory (inject('fixturesDir'), see keys.ts): two pristine certs directories that
  *   the key-store tests copy before damaging them, and spare RSA keys for clients and SPs.
@@ -15,7 +16,7 @@ import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { generateRsaKeyPair } from '../../src/keys/ca.js';
 import { MICROSOFT_HOSTNAMES } from '../../src/entra/urls.js';
-import { AS_MICROSOFT_DIR, loadAltTls, loadKeys, loadSamlCert } from '../../src/keys/store.js';
+import { AS_MICROSOFT_DIR, loadAltTls, loadIssuerKey, loadKeys, loadSamlCert } from '../../src/keys/store.js';
 import { SAML_APP, OTHER_SAML_APP } from '../saml/support.js';
 
 export const TEST_CERTS_DIR = resolve('certs');
@@ -53,6 +54,8 @@ async function sharedCerts(): Promise<string> {
     loadAltTls(TEST_CERTS_DIR, 'wrong-host'),
     // The as-Microsoft mode's own CA and TLS certificate (start({ asMicrosoft: true }) reads them).
     loadKeys({ certsDir: join(TEST_CERTS_DIR, AS_MICROSOFT_DIR), hostnames: [...MICROSOFT_HOSTNAMES], signingKeyCount: 0, exactNames: true }),
+    loadIssuerKey(TEST_CERTS_DIR, 'k8s'),
+    loadIssuerKey(TEST_CERTS_DIR, 'github'),
   ]);
   return keys.caCertPath;
 }

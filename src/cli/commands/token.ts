@@ -14,6 +14,7 @@ import { loadKeys, type SigningKey } from '../../keys/store.js';
 import { accessTokenFor, idTokenClaims } from '../../oidc/tokens.js';
 import { resolveScopes } from '../../oidc/scopes.js';
 import type { Scenario } from '../../scenario/schema.js';
+import { federatedTokenCommand } from './token-federated.js';
 import { appByName, DEFAULT_ORIGIN, type CliIo, loadTenant, originOf, UsageError, userByUpn } from '../common.js';
 import { Origins } from '../../entra/urls.js';
 
@@ -84,22 +85,25 @@ function scopeHint(err: EntraError, tenant: Tenant): string {
 export const tokenCommand = (io: CliIo): CommandModule<object, TokenArgs> => ({
   command: 'token',
   describe: 'Mint an ID or access token offline (no server), signed with the mock\'s keys — for unit tests',
+  // The options are this command's own (global: false): `token federated` takes others.
   builder: (y) =>
     y
-      .option('user', { alias: 'u', type: 'string', describe: 'UPN of a scenario user (omit for an app-only access token)' })
-      .option('app', { alias: 'a', type: 'string', demandOption: 'name the client app: --app NAME or CLIENT_ID', describe: 'the client app: name or client ID' })
-      .option('scope', { type: 'string', array: true, default: [] as string[], describe: 'scopes, as a client sends them (repeat or space-separate); default openid profile email' })
-      .option('type', { alias: 't', choices: ['id', 'access'] as const, default: 'access' as const, describe: 'ID token or access token' })
-      .option('scenario', { alias: 's', type: 'string', describe: 'scenario file, or the name of a shipped one', defaultDescription: 'scenarios/default.yaml' })
-      .option('certs-dir', { type: 'string', default: 'certs', describe: 'where the signing keys are kept (made on first use), as for serve' })
-      .option('issuer-origin', { alias: 'origin', type: 'string', default: DEFAULT_ORIGIN, describe: 'the origin of the server whose issuer the token names' })
-      .option('nonce', { type: 'string', describe: 'nonce claim of an ID token' })
-      .option('json', { type: 'boolean', default: false, describe: 'print { token, header, claims } as JSON instead of the bare token' })
+      .command(federatedTokenCommand(io))
+      .option('user', { global: false, alias: 'u', type: 'string', describe: 'UPN of a scenario user (omit for an app-only access token)' })
+      .option('app', { global: false, alias: 'a', type: 'string', demandOption: 'name the client app: --app NAME or CLIENT_ID', describe: 'the client app: name or client ID' })
+      .option('scope', { global: false, type: 'string', array: true, default: [] as string[], describe: 'scopes, as a client sends them (repeat or space-separate); default openid profile email' })
+      .option('type', { global: false, alias: 't', choices: ['id', 'access'] as const, default: 'access' as const, describe: 'ID token or access token' })
+      .option('scenario', { global: false, alias: 's', type: 'string', describe: 'scenario file, or the name of a shipped one', defaultDescription: 'scenarios/default.yaml' })
+      .option('certs-dir', { global: false, type: 'string', default: 'certs', describe: 'where the signing keys are kept (made on first use), as for serve' })
+      .option('issuer-origin', { global: false, alias: 'origin', type: 'string', default: DEFAULT_ORIGIN, describe: 'the origin of the server whose issuer the token names' })
+      .option('nonce', { global: false, type: 'string', describe: 'nonce claim of an ID token' })
+      .option('json', { global: false, type: 'boolean', default: false, describe: 'print { token, header, claims } as JSON instead of the bare token' })
       .example('$0 token --user ada@contoso.onmicrosoft.com --app sample-web --scope api://sample-api/access_as_user', 'a v2 access token for sample-api (scp access_as_user)')
       .example('$0 token -u ada@contoso.onmicrosoft.com -a sample-web --type id', 'an ID token (openid profile email) for sample-web')
       .example('$0 token --app sample-web --scope api://sample-api/.default', 'an app-only token (roles Data.Read), as client credentials give')
       .example('$0 token -u ada@contoso.onmicrosoft.com -a sample-web --type id --issuer-origin https://localhost:53211 --json', 'for a mock on another port, with the decoded claims')
-      .example('TOKEN=$($0 token -u ada@contoso.onmicrosoft.com -a sample-web --scope api://sample-api/access_as_user)', 'in a shell script') as never,
+      .example('TOKEN=$($0 token -u ada@contoso.onmicrosoft.com -a sample-web --scope api://sample-api/access_as_user)', 'in a shell script')
+      .example('$0 token federated --subject system:serviceaccount:default:workload --out /tmp/token', 'a workload identity token (see mock-entra token federated --help)') as never,
   handler: async (args) => {
     const origin = Origins.local(originOf(args['issuer-origin'], 'issuer-origin'));
     const { scenario, tenant } = await loadTenant(args.scenario);
