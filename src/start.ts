@@ -10,6 +10,7 @@ import { parseRule } from './server/admin.js';
 import { createApp } from './server/app.js';
 import type { MockEvents } from './server/events.js';
 import { listen } from './server/listen.js';
+import { url } from './server/routes.js';
 import type { LogFormat, RequestRecord } from './server/log.js';
 import { type ClientCredentialsOptions, type SignInOptions, testClient, type TokenResponse } from './test-api.js';
 
@@ -37,6 +38,19 @@ export interface StartOptions {
   onKeyProgress?: (message: string) => void;
   /** Lets the admin API (/_mock/) answer non-loopback callers that present it as a Bearer token. */
   adminToken?: string;
+  /** IDENTITY_HEADER that App Service's managed identity endpoint checks (X-IDENTITY-HEADER). Default: a random GUID per server. */
+  identityHeader?: string;
+}
+
+/**
+ * The environment an unmodified app needs to get managed identity tokens from this server, per form
+ * (docs/managed-identity.md). Add NODE_EXTRA_CA_CERTS (or REQUESTS_CA_BUNDLE…) = caCertPath for HTTPS.
+ */
+export interface ManagedIdentityEnv {
+  /** App Service / Functions: ManagedIdentityCredential's "App Service" source. */
+  appService: { IDENTITY_ENDPOINT: string; IDENTITY_HEADER: string };
+  /** IMDS (VMs, AKS pod identity): its host replaces http://169.254.169.254. */
+  imds: { AZURE_POD_IDENTITY_AUTHORITY_HOST: string };
 }
 
 /** How long a run-time rule added with `idp.use()` stays. */
@@ -92,6 +106,11 @@ export interface MockEntra {
    * @example const { access_token } = await idp.clientCredentials({ app: 'sample-web', scope: 'api://sample-api/.default' })
    */
   clientCredentials(o: ClientCredentialsOptions): Promise<TokenResponse>;
+  /**
+   * The environment variables that point an unmodified app's managed identity credential at this server.
+   * @example const env = { ...idp.managedIdentityEnv().appService, NODE_EXTRA_CA_CERTS: idp.caCertPath }
+   */
+  managedIdentityEnv(): ManagedIdentityEnv;
   stop(): Promise<void>;
 }
 
@@ -127,7 +146,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const listenHost = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host) ? 'localhost' : host;
   const origin = (opts.publicUrl ?? `${tls ? 'https' : 'http'}://${listenHost}:${listening.port}`).replace(/\/+$/, '');
   const source = typeof opts.scenario === 'object' ? '<inline>' : (opts.scenario ?? DEFAULT_SCENARIO);
-  const mock = createApp({ origin, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', adminToken: opts.adminToken });
+  const mock = createApp({ origin, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', adminToken: opts.adminToken, identityHeader: opts.identityHeader });
   if (opts.onRequest) mock.events.on('request', opts.onRequest);
   listening.setHandler(mock.app.callback());
   // The untrusted-tls scenario swaps the certificate; any other goes back to the local CA's.
@@ -178,6 +197,10 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     },
     signIn: (o) => client.signIn(o),
     clientCredentials: (o) => client.clientCredentials(o),
+    managedIdentityEnv: () => ({
+      appService: { IDENTITY_ENDPOINT: url(origin, 'managedIdentity.appService'), IDENTITY_HEADER: mock.identityHeader },
+      imds: { AZURE_POD_IDENTITY_AUTHORITY_HOST: origin },
+    }),
     stop: async () => {
       await listening.close();
     },

@@ -1,8 +1,8 @@
 /** Scenario -> directory. Identifiers a scenario leaves out are derived from names, so they are stable across runs. */
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Scenario } from '../scenario/schema.js';
-import { DIRECTORY_ROLES, GRAPH } from '../entra/urls.js';
-import type { App, CertificateCredential, Directory, Group, Tenant, User } from './model.js';
+import { ARM, DIRECTORY_ROLES, GRAPH } from '../entra/urls.js';
+import type { App, CertificateCredential, Directory, Group, ManagedIdentity, Tenant, User } from './model.js';
 
 /** A name-based GUID (RFC 4122 version 5 layout) so derived IDs never change between runs. */
 export function stableGuid(...parts: string[]): string {
@@ -13,11 +13,12 @@ export function stableGuid(...parts: string[]): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
-function graphApp(tenantId: string): App {
+/** A service principal with nothing registered on it: the base of first-party apps and managed identities. */
+function bareApp(name: string, clientId: string, servicePrincipalId: string): App {
   return {
-    name: 'Microsoft Graph',
-    clientId: GRAPH.appId,
-    servicePrincipalId: stableGuid(tenantId, 'sp', GRAPH.appId),
+    name,
+    clientId,
+    servicePrincipalId,
     secrets: [],
     certificates: [],
     redirectUris: [],
@@ -25,8 +26,7 @@ function graphApp(tenantId: string): App {
     implicitGrant: { idTokens: false, accessTokens: false },
     postLogoutRedirectUris: [],
     publicClient: false,
-    signInAudience: 'AzureADMultipleOrgs',
-    api: { identifierUri: GRAPH.resource, scopes: [...GRAPH.scopes], roles: [...GRAPH.roles], accessTokenVersion: 1 },
+    signInAudience: 'AzureADMyOrg',
     permissions: new Map(),
     groupMembershipClaims: 'None',
     groupClaimNames: false,
@@ -34,8 +34,39 @@ function graphApp(tenantId: string): App {
     assignmentRequired: false,
     assignedUserIds: new Set(),
     assignedGroupIds: new Set(),
+  };
+}
+
+function graphApp(tenantId: string): App {
+  return {
+    ...bareApp('Microsoft Graph', GRAPH.appId, stableGuid(tenantId, 'sp', GRAPH.appId)),
+    signInAudience: 'AzureADMultipleOrgs',
+    api: { identifierUri: GRAPH.resource, scopes: [...GRAPH.scopes], roles: [...GRAPH.roles], accessTokenVersion: 1 },
     firstParty: true,
   };
+}
+
+/** Azure Resource Manager, a first-party resource: managed identities and az get tokens for it (issue 12). */
+function armApp(tenantId: string): App {
+  return {
+    ...bareApp(ARM.name, ARM.appId, stableGuid(tenantId, 'sp', ARM.appId)),
+    signInAudience: 'AzureADMultipleOrgs',
+    api: { identifierUri: ARM.resource, aliases: [...ARM.aliases], scopes: ['user_impersonation'], roles: [], accessTokenVersion: 1 },
+    firstParty: true,
+  };
+}
+
+/** Managed identities: service principals without an app registration, with their ARM IDs (reference §12.4). */
+function managedIdentities(s: Scenario, tid: string, byName: (name: string) => App): ManagedIdentity[] {
+  const subscription = (m: Scenario['managedIdentities'][number]) => (m.subscriptionId ?? stableGuid(tid, 'subscription')).toLowerCase();
+  return s.managedIdentities.map((m) => {
+    const clientId = (m.clientId ?? stableGuid(tid, 'managed identity', m.name)).toLowerCase();
+    const objectId = (m.objectId ?? stableGuid(tid, 'sp', clientId)).toLowerCase();
+    const provider = m.type === 'systemAssigned' ? `Microsoft.Web/sites/${m.name}` : `Microsoft.ManagedIdentity/userAssignedIdentities/${m.name}`;
+    const app = bareApp(m.name, clientId, objectId);
+    for (const [apiName, perms] of Object.entries(m.permissions)) app.permissions.set(byName(apiName).clientId, perms);
+    return { kind: m.type, name: m.name, clientId, objectId, resourceId: m.resourceId ?? `/subscriptions/${subscription(m)}/resourceGroups/${m.resourceGroup}/providers/${provider}`, app };
+  });
 }
 
 function certificateCredential(pem: string): CertificateCredential {
@@ -102,7 +133,7 @@ export function buildDirectory(s: Scenario): Directory {
       saml: a.saml,
     };
   });
-  apps.push(graphApp(tid));
+  apps.push(graphApp(tid), armApp(tid));
   // Permissions and role assignments name APIs by app name in the file; the model keys them by client ID.
   const byName = (name: string) => apps.find((x) => x.name === name)!;
   s.apps.forEach((a, i) => {
@@ -123,6 +154,7 @@ export function buildDirectory(s: Scenario): Directory {
     users,
     groups,
     apps,
+    managedIdentities: managedIdentities(s, tid, byName),
   };
   return { tenants: [tenant] };
 }

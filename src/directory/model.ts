@@ -12,6 +12,8 @@ export interface Tenant {
   users: User[];
   groups: Group[];
   apps: App[];
+  /** Managed identities; not in `apps`: they have no app registration and no credential of their own. */
+  managedIdentities: ManagedIdentity[];
 }
 
 /** A user of the tenant: what its tokens and assertions say about it. */
@@ -59,6 +61,8 @@ export interface CertificateCredential {
 export interface Api {
   /** Application ID URI (api://…); tokens for v1 carry it as aud. */
   identifierUri: string;
+  /** Other identifiers the API answers to (ARM: https://management.azure.com/ and https://management.core.windows.net/). */
+  aliases?: string[];
   scopes: string[];
   roles: string[];
   accessTokenVersion: 1 | 2;
@@ -108,6 +112,22 @@ export interface SamlSettings {
   /** The SP's request-signing certificates (PEM). */
   verificationCertificates: string[];
   signing: { option: 'assertion' | 'response' | 'both'; algorithm: 'sha256' | 'sha1'; expires?: Date; nextCertificateFrom?: Date };
+}
+
+/**
+ * A managed identity (system- or user-assigned): a service principal without an app registration.
+ * `app` is that service principal in the shape tokens and fault rules read (its name, client ID,
+ * object ID and granted app roles); it has no secrets, redirect URIs or API.
+ */
+export interface ManagedIdentity {
+  kind: 'systemAssigned' | 'userAssigned';
+  name: string;
+  clientId: string;
+  /** Object ID of its service principal: oid/sub of its tokens (= app.servicePrincipalId). */
+  objectId: string;
+  /** ARM resource ID: the xms_mirid claim; matched case-insensitively, as ARM IDs are. */
+  resourceId: string;
+  app: App;
 }
 
 /** Everything the scenario built: the one model every front-end reads. */
