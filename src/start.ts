@@ -4,13 +4,13 @@ import { fileURLToPath } from 'node:url';
 import type { Directory } from './directory/model.js';
 import { v2Issuer } from './entra/urls.js';
 import { loadAltTls, loadKeys } from './keys/store.js';
+import { type ManagedIdentityEnv, managedIdentityEnv } from './managed-identity/env.js';
 import { loadCompiledScenario, parseCompiledScenario, scenarioCacheDir } from './scenario/compiled.js';
 import type { RuleInput, Scenario, ScenarioInput } from './scenario/schema.js';
 import { parseRule } from './server/admin.js';
 import { createApp } from './server/app.js';
 import type { MockEvents } from './server/events.js';
 import { listen } from './server/listen.js';
-import { url } from './server/routes.js';
 import type { LogFormat, RequestRecord } from './server/log.js';
 import { type ClientCredentialsOptions, type SignInOptions, testClient, type TokenResponse } from './test-api.js';
 
@@ -42,16 +42,7 @@ export interface StartOptions {
   identityHeader?: string;
 }
 
-/**
- * The environment an unmodified app needs to get managed identity tokens from this server, per form
- * (docs/managed-identity.md). Add NODE_EXTRA_CA_CERTS (or REQUESTS_CA_BUNDLE…) = caCertPath for HTTPS.
- */
-export interface ManagedIdentityEnv {
-  /** App Service / Functions: ManagedIdentityCredential's "App Service" source. */
-  appService: { IDENTITY_ENDPOINT: string; IDENTITY_HEADER: string };
-  /** IMDS (VMs, AKS pod identity): its host replaces http://169.254.169.254. */
-  imds: { AZURE_POD_IDENTITY_AUTHORITY_HOST: string };
-}
+export type { ManagedIdentityEnv } from './managed-identity/env.js';
 
 /** How long a run-time rule added with `idp.use()` stays. */
 export interface UseOptions {
@@ -197,10 +188,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     },
     signIn: (o) => client.signIn(o),
     clientCredentials: (o) => client.clientCredentials(o),
-    managedIdentityEnv: () => ({
-      appService: { IDENTITY_ENDPOINT: url(origin, 'managedIdentity.appService'), IDENTITY_HEADER: mock.identityHeader },
-      imds: { AZURE_POD_IDENTITY_AUTHORITY_HOST: origin },
-    }),
+    managedIdentityEnv: () => managedIdentityEnv(origin, mock.identityHeader),
     stop: async () => {
       await listening.close();
     },

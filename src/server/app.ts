@@ -209,6 +209,7 @@ export function createApp(o: AppOptions): MockApp {
     },
     token: o.adminToken,
     origin: o.origin,
+    identityHeader,
   });
 
   app

@@ -47,6 +47,8 @@ const taken: Array<[string[], Record<string, string>]> = [
   [['serve', '--tls'], {}],
   [['serve'], { MOCK_ENTRA_PORT: '9443', MOCK_ENTRA_PUBLIC_URL: 'https://idp.test', MOCK_ENTRA_ADMIN_TOKEN: 's3cret' }],
   [['serve', '--port', '7443'], { MOCK_ENTRA_PORT: '9443', MOCK_ENTRA_CERTS_DIR: '/certs', MOCK_ENTRA_LOG_FORMAT: 'json' }],
+  [['serve', '--identity-header', 'f0e1d2c3-b4a5-4697-8877-665544332211'], {}],
+  [['serve'], { MOCK_ENTRA_IDENTITY_HEADER: 'f0e1d2c3-b4a5-4697-8877-665544332211' }],
 ];
 
 const declined: Array<[string[], Record<string, string>]> = [

@@ -9,6 +9,8 @@ import { resolve } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseScenario, ScenarioError } from '../../src/index.js';
+import { serve } from '../cli/spawn.js';
+import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
 import { API, TENANT_ID } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
 
@@ -249,6 +251,32 @@ describe('fault rules on the managed identity endpoints', () => {
     expect(res.status).toBe(500);
     expect(idp.requests().find((r) => r.traceId === res.headers.get('x-ms-request-id'))).toMatchObject({ aadsts: 7000222, rule: 'mi-secret-expired', app: SYSTEM.name });
   }, 60_000);
+});
+
+describe('where a user reads the environment from', () => {
+  it('the admin API serves it with the identities; mock-entra serve prints it, with --identity-header fixed', async () => {
+    const res = await raw('/_mock/managed-identity');
+    expect(await res.json()).toEqual({
+      ...idp.managedIdentityEnv(),
+      identities: [
+        { name: SYSTEM.name, type: 'systemAssigned', clientId: SYSTEM.clientId, objectId: SYSTEM.objectId, resourceId: SYSTEM.resourceId },
+        { name: USER.name, type: 'userAssigned', clientId: USER.clientId, objectId: USER.objectId, resourceId: USER.resourceId },
+      ],
+    });
+    const header = 'f0e1d2c3-b4a5-4697-8877-665544332211';
+    const served = await serve(['--certs-dir', TEST_CERTS_DIR, '--identity-header', header]);
+    try {
+      const listening = JSON.parse(served.output().split('\n').find((l) => l.includes('"listening"'))!) as { managedIdentity: unknown };
+      expect(listening.managedIdentity).toEqual({
+        appService: { IDENTITY_ENDPOINT: `${served.url}/MSI/token`, IDENTITY_HEADER: header },
+        imds: { AZURE_POD_IDENTITY_AUTHORITY_HOST: served.url },
+      });
+      const token = await fetch(`${served.url}/MSI/token?api-version=2019-08-01&resource=${encodeURIComponent(API.uri)}`, { headers: { 'X-IDENTITY-HEADER': header } });
+      expect(token.status).toBe(200);
+    } finally {
+      await served.stop();
+    }
+  }, 30_000);
 });
 
 describe('managed identities in the scenario', () => {

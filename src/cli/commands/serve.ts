@@ -22,6 +22,7 @@ export const SERVE_OPTIONS = {
     describe: 'the admin API (/_mock) and the dashboard then answer callers on any host that send Authorization: Bearer TOKEN (and only them); without it, loopback callers only. Visible in ps: prefer MOCK_ENTRA_ADMIN_TOKEN or --admin-token-file',
   },
   'admin-token-file': { type: 'string', describe: 'read the admin token from this file (its first line), so it does not show in ps' },
+  'identity-header': { type: 'string', describe: 'IDENTITY_HEADER that the App Service managed identity endpoint checks (default: a random GUID, printed at start); fix it when the app\'s environment is written before the mock starts (Compose)' },
 } as const;
 
 /** The environment prefix of serve's options (MOCK_ENTRA_PORT…). */
@@ -38,6 +39,7 @@ export interface ServeArgs {
   'log-format': 'pretty' | 'json';
   'admin-token'?: string;
   'admin-token-file'?: string;
+  'identity-header'?: string;
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one, while stopping, ends the process the default way. */
@@ -95,6 +97,7 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     publicUrl: args['public-url'],
     logFormat: args['log-format'],
     adminToken,
+    identityHeader: args['identity-header'],
     onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
   }).catch((err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
@@ -112,7 +115,15 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     `  discovery: ${url(idp.url, 'discovery.v2', { tenant: t.id })}`,
     ...(args.tls ? [`  CA:        ${idp.caCertPath}  (NODE_EXTRA_CA_CERTS=${idp.caCertPath})`] : []),
   ];
-  if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath })}\n`);
+  // Managed identity (docs/managed-identity.md): the environment an app's credential finds the endpoints by.
+  const mi = idp.managedIdentityEnv();
+  if (t.managedIdentities.length) {
+    lines.push(
+      `  managed identity, App Service: IDENTITY_ENDPOINT=${mi.appService.IDENTITY_ENDPOINT} IDENTITY_HEADER=${mi.appService.IDENTITY_HEADER}`,
+      `  managed identity, IMDS:        AZURE_POD_IDENTITY_AUTHORITY_HOST=${mi.imds.AZURE_POD_IDENTITY_AUTHORITY_HOST}`,
+    );
+  }
+  if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath, ...(t.managedIdentities.length ? { managedIdentity: mi } : {}) })}\n`);
   else io.stdout(`${lines.join('\n')}\n`);
   await stopped;
   await idp.stop();
