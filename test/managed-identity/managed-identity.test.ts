@@ -4,7 +4,7 @@
  * AZURE_POD_IDENTITY_AUTHORITY_HOST. The real clients (@azure/identity, msal-node) run unmodified in
  * a child process whose environment holds only those variables, PATH and NODE_EXTRA_CA_CERTS.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -251,6 +251,72 @@ describe('fault rules on the managed identity endpoints', () => {
     expect(res.status).toBe(500);
     expect(idp.requests().find((r) => r.traceId === res.headers.get('x-ms-request-id'))).toMatchObject({ aadsts: 7000222, rule: 'mi-secret-expired', app: SYSTEM.name });
   }, 60_000);
+});
+
+/** A private network namespace (root, unshare and ip): 169.254.169.254 can be bound there without touching the machine. */
+const netns = (() => {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && ip addr add 169.254.169.254/32 dev lo'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * In a new network namespace: 169.254.169.254 on its loopback, `mock-entra serve --no-tls --host
+ * 0.0.0.0 --port 80` (IMDS is plain HTTP; every address of the namespace, 169.254.169.254 among them),
+ * then the clients with no Azure variable at all.
+ */
+function runInNetns(jobs: Job[]): Promise<Record<string, Result>> {
+  const script = [
+    'set -e',
+    'ip link set lo up',
+    'ip addr add 169.254.169.254/32 dev lo',
+    'out=$(mktemp)',
+    `"$NODE" "$MAIN" serve --no-tls --host 0.0.0.0 --port 80 --certs-dir "$CERTS" --log-format json > "$out" 2>&1 &`,
+    'pid=$!',
+    'i=0',
+    // Bounded: 20 s at most for the server to listen.
+    'until grep -q listening "$out"; do i=$((i+1)); if [ $i -gt 200 ]; then cat "$out" >&2; kill $pid; exit 91; fi; sleep 0.1; done',
+    'set +e',
+    '"$NODE" "$CLIENT" "$JOBS"; code=$?',
+    'kill $pid; wait $pid 2>/dev/null; rm -f "$out"',
+    'exit $code',
+  ].join('\n');
+  return new Promise((done, fail) => {
+    const child = spawn('unshare', ['-n', 'sh', '-c', script], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE: process.execPath, MAIN: resolve('dist/cli/main.js'), CERTS: TEST_CERTS_DIR, CLIENT: resolve('test/managed-identity/client.mjs'), JOBS: JSON.stringify(jobs) },
+      timeout: 60_000,
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', fail);
+    child.once('close', (code) => {
+      try {
+        done(JSON.parse(out) as Record<string, Result>);
+      } catch {
+        fail(new Error(`namespace run exited with ${code}: ${out}${err}`));
+      }
+    });
+  });
+}
+
+describe.skipIf(!netns)('IMDS at http://169.254.169.254 (in a private network namespace: needs root, unshare and ip)', () => {
+  it('DefaultAzureCredential, ManagedIdentityCredential and msal-node find it with no Azure variable set', async () => {
+    const results = await runInNetns([
+      { name: 'dac', kind: 'dac', scope: ARM },
+      { name: 'user', kind: 'mi', options: { clientId: USER.clientId }, scope: `${API.uri}/.default` },
+      { name: 'msal', kind: 'msal', options: {}, scope: 'https://management.azure.com/' },
+    ]);
+    expect(decodeJwt(tokenOf(results.dac))).toMatchObject({ aud: 'https://management.azure.com', appid: SYSTEM.clientId, xms_mirid: SYSTEM.resourceId });
+    expect(decodeJwt(tokenOf(results.user))).toMatchObject({ aud: API.clientId, azp: USER.clientId, iss: `http://localhost:80/${TENANT_ID}/v2.0` });
+    expect(results.msal).toMatchObject({ source: 'DefaultToImds' });
+    expect(decodeJwt(tokenOf(results.msal)).appid).toBe(SYSTEM.clientId);
+  }, 90_000);
 });
 
 describe('where a user reads the environment from', () => {
