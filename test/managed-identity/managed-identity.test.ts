@@ -242,6 +242,18 @@ describe('fault rules on the managed identity endpoints', () => {
     expect(decodeJwt(tokenOf(results.system)).xms_mirid).toBe(SYSTEM.resourceId);
   }, 60_000);
 
+  it('a one-time outage (503, Retry-After 1) on App Service: the credential retries and gets its token', async () => {
+    const before = idp.requests().length;
+    idp.use({ name: 'mi-outage', when: { endpoint: 'managedIdentity', app: USER.clientId }, then: { status: 503, retryAfter: 1 } }, { once: true });
+    const results = await runClients(idp.managedIdentityEnv().appService, [{ name: 'user', kind: 'mi', options: { clientId: USER.clientId }, scope: ARM }]);
+    expect(decodeJwt(tokenOf(results.user)).appid).toBe(USER.clientId);
+    const tried = idp.requests().slice(before).filter((r) => r.app === USER.name);
+    expect(tried.map((r) => [r.status, r.rule])).toEqual([
+      [503, 'mi-outage'],
+      [200, undefined],
+    ]);
+  }, 60_000);
+
   it('a rule scoped by client ID fails the request: AADSTS code through IMDS, the generic 500 through App Service', async () => {
     idp.use({ name: 'mi-secret-expired', when: { endpoint: 'managedIdentity', app: SYSTEM.clientId }, then: { error: 7000222 } });
     const results = await runClients(idp.managedIdentityEnv().imds, [{ name: 'system', kind: 'mi', scope: ARM }]);
