@@ -332,7 +332,7 @@ describe.skipIf(!netns)('IMDS at http://169.254.169.254 (in a private network na
 });
 
 describe('where a user reads the environment from', () => {
-  it('the admin API serves it with the identities; mock-entra serve prints it, with --identity-header fixed', async () => {
+  it('the admin API serves it with the identities, the dashboard shows it, mock-entra serve prints it (--identity-header fixes the header)', async () => {
     const res = await raw('/_mock/managed-identity');
     expect(await res.json()).toEqual({
       ...idp.managedIdentityEnv(),
@@ -341,6 +341,9 @@ describe('where a user reads the environment from', () => {
         { name: USER.name, type: 'userAssigned', clientId: USER.clientId, objectId: USER.objectId, resourceId: USER.resourceId },
       ],
     });
+    const dashboard = await (await raw('/')).text();
+    expect(dashboard).toContain('<h2 id="managed-identities">Managed identities</h2>');
+    for (const value of [SYSTEM.clientId, USER.objectId, USER.resourceId, idp.managedIdentityEnv().appService.IDENTITY_HEADER]) expect(dashboard).toContain(value);
     const header = 'f0e1d2c3-b4a5-4697-8877-665544332211';
     const served = await serve(['--certs-dir', TEST_CERTS_DIR, '--identity-header', header]);
     try {
