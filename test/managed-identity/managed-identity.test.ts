@@ -8,7 +8,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseScenario, ScenarioError } from '../../src/index.js';
+import { DEFAULT_SCENARIO, loadScenarioFile, parseScenario, ScenarioError } from '../../src/index.js';
+import { explainScenario } from '../../src/scenario/explain.js';
 import { serve } from '../cli/spawn.js';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
 import { API, TENANT_ID } from '../helpers/ids.js';
@@ -374,6 +375,11 @@ describe('managed identities in the scenario', () => {
       return err.problems;
     }
   };
+
+  it('scenario explain lists them, with what each is granted', async () => {
+    const text = explainScenario(await loadScenarioFile(DEFAULT_SCENARIO), 'default');
+    expect(text).toContain('  - sample-webapp: system-assigned (requests naming no identity get it), granted sample-api: Data.Read.\n  - sample-identity: user-assigned.');
+  });
 
   it('derives stable IDs and the ARM resource ID from the name', () => {
     expect(problems([{ name: 'app1', type: 'systemAssigned' }, { name: 'id1', type: 'userAssigned', resourceGroup: 'rg1' }])).toEqual([]);
