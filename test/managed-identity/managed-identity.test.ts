@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SCENARIO, loadScenarioFile, parseScenario, ScenarioError } from '../../src/index.js';
+import { buildDirectory } from '../../src/directory/build.js';
 import { explainScenario } from '../../src/scenario/explain.js';
 import { serve } from '../cli/spawn.js';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
@@ -382,7 +383,12 @@ describe('managed identities in the scenario', () => {
   });
 
   it('derives stable IDs and the ARM resource ID from the name', () => {
-    expect(problems([{ name: 'app1', type: 'systemAssigned' }, { name: 'id1', type: 'userAssigned', resourceGroup: 'rg1' }])).toEqual([]);
+    const build = () => buildDirectory(parseScenario({ ...base, managedIdentities: [{ name: 'app1', type: 'systemAssigned' }, { name: 'id1', type: 'userAssigned', resourceGroup: 'rg1' }] })).tenants[0]!.managedIdentities;
+    const [system, user] = build();
+    expect(system!.resourceId).toMatch(/^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/mock-entra\/providers\/Microsoft\.Web\/sites\/app1$/);
+    expect(user!.resourceId).toMatch(/^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/rg1\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/id1$/);
+    expect(new Set([system!.clientId, system!.objectId, user!.clientId, user!.objectId]).size).toBe(4);
+    expect(build().map((m) => [m.clientId, m.objectId])).toEqual([system, user].map((m) => [m!.clientId, m!.objectId]));
   });
 
   it('allows one system-assigned identity, and application permissions (app roles) only', () => {
