@@ -3,13 +3,13 @@
  * @packageDocumentation
  */
 import * as nodeModule from 'node:module';
-export { start, DEFAULT_SCENARIO, type StartOptions, type MockEntra, type UseOptions } from './start.js';
-export { EntraError, GraphError, type RequestIds, type EntraErrorOptions } from './entra/errors.js';
+export { start, DEFAULT_SCENARIO, type StartOptions, type MockEntra, type UseOptions, type ManagedIdentityEnv } from './start.js';
+export { EntraError, GraphError, ManagedIdentityError, type RequestIds, type EntraErrorOptions } from './entra/errors.js';
 export { EntraResponseError, type SignInOptions, type ClientCredentialsOptions, type TokenResponse } from './test-api.js';
 export { AADSTS, type AadstsCode, type CatalogueEntry, type Channel } from './entra/aadsts.js';
 export { parseScenario, parseScenarioText, loadScenarioFile, ScenarioError } from './scenario/load.js';
 export type { Scenario, ScenarioInput, Rule, RuleInput, Endpoint } from './scenario/schema.js';
-export type { Directory, Tenant, App, User, Group, Api, SamlSettings, Secret, CertificateCredential } from './directory/model.js';
+export type { Directory, Tenant, App, User, Group, Api, SamlSettings, Secret, CertificateCredential, ManagedIdentity } from './directory/model.js';
 export type { RequestRecord, Artifact, LogFormat } from './server/log.js';
 export { KeyFileError, type KeyFileProblem } from './keys/errors.js';
 export type { FederatedTokenOptions } from './issuers/mint.js';

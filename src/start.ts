@@ -6,6 +6,7 @@ import { builtinIssuer, MICROSOFT_HOSTNAMES, Origins, v2Issuer } from './entra/u
 import { type BuiltinIssuerName, isBuiltinIssuer } from './issuers/builtin.js';
 import type { FederatedTokenOptions } from './issuers/mint.js';
 import { AS_MICROSOFT_DIR, type KeyMaterial, loadAltTls, loadKeys } from './keys/store.js';
+import { type ManagedIdentityEnv, managedIdentityEnv } from './managed-identity/env.js';
 import { loadCompiledScenario, parseCompiledScenario, scenarioCacheDir } from './scenario/compiled.js';
 import { BUILTIN_ISSUERS, type RuleInput, type Scenario, type ScenarioInput } from './scenario/schema.js';
 import { parseRule } from './server/admin.js';
@@ -48,7 +49,11 @@ export interface StartOptions {
    * Microsoft's hosts and loopback. Default false. Not with `publicUrl` or `tls: false`.
    */
   asMicrosoft?: boolean;
+  /** IDENTITY_HEADER that App Service's managed identity endpoint checks (X-IDENTITY-HEADER). Default: a random GUID per server. */
+  identityHeader?: string;
 }
+
+export type { ManagedIdentityEnv } from './managed-identity/env.js';
 
 /** How long a run-time rule added with `idp.use()` stays. */
 export interface UseOptions {
@@ -116,6 +121,11 @@ export interface MockEntra {
   federatedToken(o: FederatedTokenOptions): Promise<string>;
   /** The iss of a built-in external issuer, default k8s: `${url}/_issuers/k8s`. */
   issuerUrl(issuer?: BuiltinIssuerName): string;
+  /**
+   * The environment variables that point an unmodified app's managed identity credential at this server.
+   * @example const env = { ...idp.managedIdentityEnv().appService, NODE_EXTRA_CA_CERTS: idp.caCertPath }
+   */
+  managedIdentityEnv(): ManagedIdentityEnv;
   stop(): Promise<void>;
 }
 
@@ -167,7 +177,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const origins = asMicrosoft ? Origins.microsoft() : Origins.local((opts.publicUrl ?? localUrl).replace(/\/+$/, ''));
   const origin = origins.login;
   const source = typeof opts.scenario === 'object' ? '<inline>' : (opts.scenario ?? DEFAULT_SCENARIO);
-  const mock = createApp({ origin: origins, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', adminToken: opts.adminToken });
+  const mock = createApp({ origin: origins, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', adminToken: opts.adminToken, identityHeader: opts.identityHeader });
   if (opts.onRequest) mock.events.on('request', opts.onRequest);
   listening.setHandler(mock.app.callback());
   // The untrusted-tls scenario swaps the certificate; any other goes back to the local CA's.
@@ -229,6 +239,8 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
       return mintFederatedToken(origin, key, o).token;
     },
     issuerUrl: (name = 'k8s') => builtinIssuer(origin, name),
+    // On the listener's own origin: in the as-Microsoft mode, the login origin is Microsoft's, which an app's managed identity credential does not go to.
+    managedIdentityEnv: () => managedIdentityEnv(asMicrosoft ? localUrl : origin, mock.identityHeader),
     stop: async () => {
       await listening.close();
     },

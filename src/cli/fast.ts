@@ -73,6 +73,7 @@ export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
   const publicUrl = str('public-url');
   const adminToken = str('admin-token');
   const adminTokenFile = str('admin-token-file');
+  const identityHeader = str('identity-header');
   return {
     scenario: str('scenario') ?? SERVE_OPTIONS.scenario.default,
     port: port === undefined ? SERVE_OPTIONS.port.default : Number(port),
@@ -85,5 +86,6 @@ export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     ...(publicUrl !== undefined ? { 'public-url': publicUrl } : {}),
     ...(adminToken !== undefined ? { 'admin-token': adminToken } : {}),
     ...(adminTokenFile !== undefined ? { 'admin-token-file': adminTokenFile } : {}),
+    ...(identityHeader !== undefined ? { 'identity-header': identityHeader } : {}),
   };
 }

@@ -2,7 +2,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Scenario } from '../scenario/schema.js';
 import { ARM, DIRECTORY_ROLES, GRAPH } from '../entra/urls.js';
-import type { App, CertificateCredential, Directory, Group, Tenant, User } from './model.js';
+import type { App, CertificateCredential, Directory, Group, ManagedIdentity, Tenant, User } from './model.js';
 
 /** A name-based GUID (RFC 4122 version 5 layout) so derived IDs never change between runs. */
 export function stableGuid(...parts: string[]): string {
@@ -13,12 +13,12 @@ export function stableGuid(...parts: string[]): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
-/** A first-party API every tenant has (Microsoft Graph, Azure Resource Manager): requestable as a resource, never a client. */
-function firstPartyApi(tenantId: string, fp: { name: string; appId: string; api: App['api'] }): App {
+/** A service principal with nothing registered on it: the base of first-party APIs and managed identities. */
+function bareApp(name: string, clientId: string, servicePrincipalId: string): App {
   return {
-    name: fp.name,
-    clientId: fp.appId,
-    servicePrincipalId: stableGuid(tenantId, 'sp', fp.appId),
+    name,
+    clientId,
+    servicePrincipalId,
     secrets: [],
     certificates: [],
     redirectUris: [],
@@ -26,8 +26,7 @@ function firstPartyApi(tenantId: string, fp: { name: string; appId: string; api:
     implicitGrant: { idTokens: false, accessTokens: false },
     postLogoutRedirectUris: [],
     publicClient: false,
-    signInAudience: 'AzureADMultipleOrgs',
-    api: fp.api,
+    signInAudience: 'AzureADMyOrg',
     permissions: new Map(),
     groupMembershipClaims: 'None',
     groupClaimNames: false,
@@ -35,9 +34,26 @@ function firstPartyApi(tenantId: string, fp: { name: string; appId: string; api:
     assignmentRequired: false,
     assignedUserIds: new Set(),
     assignedGroupIds: new Set(),
-    firstParty: true,
     federatedCredentials: [],
   };
+}
+
+/** A first-party API every tenant has (Microsoft Graph, Azure Resource Manager): requestable as a resource, never a client. */
+function firstPartyApi(tenantId: string, fp: { name: string; appId: string; api: App['api'] }): App {
+  return { ...bareApp(fp.name, fp.appId, stableGuid(tenantId, 'sp', fp.appId)), signInAudience: 'AzureADMultipleOrgs', api: fp.api, firstParty: true };
+}
+
+/** Managed identities: service principals without an app registration, with their ARM IDs (reference §12.4). */
+function managedIdentities(s: Scenario, tid: string, byName: (name: string) => App): ManagedIdentity[] {
+  const subscription = (m: Scenario['managedIdentities'][number]) => (m.subscriptionId ?? stableGuid(tid, 'subscription')).toLowerCase();
+  return s.managedIdentities.map((m) => {
+    const clientId = (m.clientId ?? stableGuid(tid, 'managed identity', m.name)).toLowerCase();
+    const objectId = (m.objectId ?? stableGuid(tid, 'sp', clientId)).toLowerCase();
+    const provider = m.type === 'systemAssigned' ? `Microsoft.Web/sites/${m.name}` : `Microsoft.ManagedIdentity/userAssignedIdentities/${m.name}`;
+    const app = bareApp(m.name, clientId, objectId);
+    for (const [apiName, perms] of Object.entries(m.permissions)) app.permissions.set(byName(apiName).clientId, perms);
+    return { kind: m.type, name: m.name, clientId, objectId, resourceId: m.resourceId ?? `/subscriptions/${subscription(m)}/resourceGroups/${m.resourceGroup}/providers/${provider}`, app };
+  });
 }
 
 function certificateCredential(pem: string): CertificateCredential {
@@ -129,6 +145,7 @@ export function buildDirectory(s: Scenario): Directory {
     groups,
     apps,
     subscriptions: s.tenant.subscriptions.map((x) => ({ id: x.id.toLowerCase(), displayName: x.displayName, state: x.state })),
+    managedIdentities: managedIdentities(s, tid, byName),
   };
   return { tenants: [tenant] };
 }

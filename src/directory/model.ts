@@ -12,6 +12,8 @@ export interface Tenant {
   users: User[];
   groups: Group[];
   apps: App[];
+  /** Managed identities; not in `apps`: they have no app registration and no credential of their own. */
+  managedIdentities: ManagedIdentity[];
   /** Azure subscriptions ARM lists for the tenant (as-Microsoft mode); empty by default. */
   subscriptions: Subscription[];
 }
@@ -142,6 +144,22 @@ export interface SamlSettings {
   /** The SP's request-signing certificates (PEM). */
   verificationCertificates: string[];
   signing: { option: 'assertion' | 'response' | 'both'; algorithm: 'sha256' | 'sha1'; expires?: Date; nextCertificateFrom?: Date };
+}
+
+/**
+ * A managed identity (system- or user-assigned): a service principal without an app registration.
+ * `app` is that service principal in the shape tokens and fault rules read (its name, client ID,
+ * object ID and granted app roles); it has no secrets, redirect URIs or API.
+ */
+export interface ManagedIdentity {
+  kind: 'systemAssigned' | 'userAssigned';
+  name: string;
+  clientId: string;
+  /** Object ID of its service principal: oid/sub of its tokens (= app.servicePrincipalId). */
+  objectId: string;
+  /** ARM resource ID: the xms_mirid claim; matched case-insensitively, as ARM IDs are. */
+  resourceId: string;
+  app: App;
 }
 
 /** Everything the scenario built: the one model every front-end reads. */

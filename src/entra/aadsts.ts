@@ -111,6 +111,8 @@ export const AADSTS = {
   50000: { error: 'server_error', status: 500, text: 'There was an error issuing a token or an issue with our sign-in service. {detail}' },
   50196: { error: 'temporarily_unavailable', status: 429, channel: 'page', text: 'The server terminated an operation because it encountered a loop while processing a request.' }, // the reference pairs it with 429 + Retry-After
   90033: { error: 'temporarily_unavailable', status: 503, channel: 'page', text: 'A transient error has occurred. Please try again.' },
+  // Managed identity (reference §12.2): IMDS's answer for a resource that is not in the tenant. The text after the first sentence is 500011's (unverified).
+  50001: { error: 'invalid_resource', status: 400, text: "The application named {resource} wasn't found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant." },
 } as const satisfies Record<string, CatalogueEntry>;
 
 /** A code of the catalogue, e.g. 50105. */

@@ -215,6 +215,8 @@ export interface AccessTokenInput {
   now: number;
   lifetime: number;
   sid?: string;
+  /** A managed identity's ARM resource ID (xms_mirid, reference §12.4). */
+  mirid?: string;
 }
 
 export function accessToken(i: AccessTokenInput): Claims {
@@ -267,6 +269,7 @@ export function accessToken(i: AccessTokenInput): Claims {
   }
   c.uti = opaque.uti();
   c.ver = v2 ? '2.0' : '1.0';
+  if (i.mirid) c.xms_mirid = i.mirid;
   // wids: always in Graph's tokens; elsewhere when the API asks for directory roles (groupMembershipClaims All).
   if (user && (isGraph || i.resource.groupMembershipClaims === 'All')) c.wids = widsOf(user);
   if (user) add(c, optionalClaims(i.resource.optionalClaims.accessToken, i.tenant, user, i.now));

@@ -89,6 +89,23 @@ export class ArmError extends Error {
   }
 }
 
+/**
+ * An error of a managed identity endpoint that has no AADSTS code (reference §12): rendered as App
+ * Service's `{statusCode, message, correlationId}` or IMDS's `{error, error_description}`.
+ * @example throw new ManagedIdentityError(400, 'Identity not found')
+ */
+export class ManagedIdentityError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** IMDS's `error`. */
+    readonly error = 'invalid_request',
+  ) {
+    super(message);
+    this.name = 'ManagedIdentityError';
+  }
+}
+
 /** Entra's timestamp format in error bodies: `2023-05-06 06:03:00Z`. */
 export function entraTimestamp(d: Date): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')}Z`;

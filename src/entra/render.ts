@@ -5,7 +5,7 @@
  */
 import type { Context } from 'koa';
 import { errorPage, formPost } from '../ui/pages.js';
-import { ArmError, EntraError, errorBody, encodeParams, GraphError, type RequestIds, redirectErrorParams } from './errors.js';
+import { ArmError, EntraError, errorBody, errorDescription, encodeParams, GraphError, ManagedIdentityError, type RequestIds, redirectErrorParams } from './errors.js';
 import { GRAPH, paths } from './urls.js';
 
 /** Where an error on this request goes; the route table gives the first, the front-end may refine it. */
@@ -14,6 +14,9 @@ export type ErrorChannel =
   | { kind: 'page' }
   | { kind: 'graph' }
   | { kind: 'arm' }
+  /** The managed identity endpoints: App Service's (IDENTITY_ENDPOINT) and IMDS's, each with its own body. */
+  | { kind: 'appService' }
+  | { kind: 'imds' }
   | {
       kind: 'redirect';
       /** A redirect URI registered on the app: only then does Entra send errors back to it. */
@@ -43,12 +46,41 @@ export function redirectLocation(redirectUri: string, responseMode: 'query' | 'f
   return `${redirectUri}${sep}${encodeParams(fields)}`;
 }
 
-export function renderError(ctx: Context, caught: EntraError | GraphError | ArmError, channel: ErrorChannel, ids: RequestIds): void {
+/** App Service answers every failure to get a token from Entra this way, whatever Entra said (reference §12.1; sic). */
+export const APP_SERVICE_TOKEN_FAILURE = 'An unexpected error occured while fetching the AAD Token.';
+
+/**
+ * The managed identity endpoints' bodies. App Service: `{statusCode, message, correlationId}`; an
+ * Entra error (a fault, an unknown resource) becomes its generic 500, throttling and outages keep
+ * their status. IMDS: `{error, error_description}`, Entra's errors with their AADSTS description
+ * (its other members (unverified): IMDS documents only these two).
+ */
+function renderManagedIdentityError(ctx: Context, err: EntraError | ManagedIdentityError, kind: 'appService' | 'imds', ids: RequestIds): void {
+  ctx.type = 'application/json; charset=utf-8';
+  noStore(ctx);
+  if (kind === 'imds') {
+    ctx.status = err.status;
+    ctx.body = { error: err.error, error_description: err instanceof EntraError ? errorDescription(err, ids) : err.message };
+    return;
+  }
+  const status = err instanceof ManagedIdentityError || err.status === 429 || err.status >= 500 ? err.status : 500;
+  ctx.status = status;
+  ctx.set('X-CORRELATION-ID', ids.correlationId);
+  ctx.body = { statusCode: status, message: err instanceof ManagedIdentityError ? err.message : APP_SERVICE_TOKEN_FAILURE, correlationId: ids.correlationId };
+}
+
+export function renderError(ctx: Context, caught: EntraError | GraphError | ArmError | ManagedIdentityError, channel: ErrorChannel, ids: RequestIds): void {
   ctx.remove('Location');
-  let err = caught;
+  if (caught instanceof EntraError && caught.retryAfter !== undefined) ctx.set('Retry-After', String(caught.retryAfter));
+  if (channel.kind === 'appService' || channel.kind === 'imds') {
+    if (!(caught instanceof GraphError) && !(caught instanceof ArmError)) return renderManagedIdentityError(ctx, caught, channel.kind, ids);
+  } else if (caught instanceof ManagedIdentityError) {
+    // Only the managed identity front-end throws these, on its own channels; elsewhere, a generic Entra error.
+    return renderError(ctx, new EntraError(90023, { params: { detail: caught.message }, status: caught.status }), channel, ids);
+  }
+  let err = caught as EntraError | GraphError;
   // On Graph's routes every error wears Graph's envelope, a fault's too (its AADSTS text as the message).
   const graphCodes: Record<number, string | undefined> = { 400: 'BadRequest', 401: 'InvalidAuthenticationToken', 403: 'Authorization_RequestDenied', 404: 'Request_ResourceNotFound', 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
-  if (err instanceof EntraError && err.retryAfter !== undefined) ctx.set('Retry-After', String(err.retryAfter));
   if (channel.kind === 'graph' && err instanceof EntraError) err = new GraphError(err.status, graphCodes[err.status] ?? 'generalException', err.message);
   // On ARM's routes likewise, in ARM's envelope.
   if (channel.kind === 'arm' && !(err instanceof ArmError)) err = new ArmError(err.status, err.status === 429 ? 'TooManyRequests' : err.status >= 500 ? 'InternalServerError' : 'BadRequest', err.message);
@@ -97,8 +129,8 @@ export function renderError(ctx: Context, caught: EntraError | GraphError | ArmE
 }
 
 /** Anything a handler threw, as the EntraError a client may see: never a stack trace. */
-export function asClientError(caught: unknown): { err: EntraError | GraphError | ArmError; internal: boolean } {
-  if (caught instanceof EntraError || caught instanceof GraphError || caught instanceof ArmError) return { err: caught, internal: false };
+export function asClientError(caught: unknown): { err: EntraError | GraphError | ArmError | ManagedIdentityError; internal: boolean } {
+  if (caught instanceof EntraError || caught instanceof GraphError || caught instanceof ArmError || caught instanceof ManagedIdentityError) return { err: caught, internal: false };
   const status = (caught as { status?: number }).status;
   // Koa's own client errors (bad URL encoding, …) are the request's fault: 400, not a server error.
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -10,6 +10,18 @@ export const GRAPH = {
   name: 'Microsoft Graph',
 } as const;
 
+/**
+ * The managed identity endpoints (reference §12): App Service's (what IDENTITY_ENDPOINT points at;
+ * the docs' sample is http://localhost:4141/MSI/token) and IMDS's token path, with the api-version
+ * each speaks.
+ */
+export const MANAGED_IDENTITY = {
+  appServiceApiVersion: '2019-08-01',
+  imdsApiVersion: '2018-02-01',
+  /** The header App Service checks against IDENTITY_HEADER. */
+  appServiceHeader: 'x-identity-header',
+} as const;
+
 /** Directory role template IDs (the wids claim); every member also carries the default user role. */
 export const DIRECTORY_ROLES: Record<string, string> = {
   'Global Administrator': '62e90394-69f5-4237-9190-012177145e10',
@@ -66,6 +78,9 @@ export const paths = {
   samlLaunch: '/api/signin/:appId',
   /** Entra's is https://microsoft.com/devicelogin. */
   deviceLogin: '/devicelogin',
+  /** Managed identity: App Service's IDENTITY_ENDPOINT, and IMDS's path (http://169.254.169.254 there; AZURE_POD_IDENTITY_AUTHORITY_HOST here). */
+  appServiceIdentity: '/MSI/token',
+  imdsIdentity: '/metadata/identity/oauth2/token',
   /** Our sign-in pages (Entra's live under /common/login and friends). */
   login: '/:tenant/login/:uid',
   samlLogin: '/:tenant/saml2/login/:id',

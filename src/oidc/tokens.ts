@@ -24,6 +24,10 @@ export interface AccessTokenRequest {
   clientAuth: '0' | '1' | '2';
   now?: number;
   sid?: string;
+  /** Default: the tenant's access-token lifetime. */
+  lifetime?: number;
+  /** A managed identity's ARM resource ID (xms_mirid). */
+  mirid?: string;
 }
 
 /**
@@ -31,7 +35,7 @@ export interface AccessTokenRequest {
  * header nonce). `scopes`: the scope already resolved, when the caller has it.
  */
 export function accessTokenFor(r: AccessTokenRequest, scopes = resolveScopes(r.tenant, r.scope, { requireDefault: !r.user })): { payload: claims.Claims; sign: JwtSignOptions; lifetime: number } {
-  const lifetime = r.tenant.lifetimes.accessToken;
+  const lifetime = r.lifetime ?? r.tenant.lifetimes.accessToken;
   const payload = claims.accessToken({
     origin: r.origin,
     tenant: r.tenant,
@@ -43,6 +47,7 @@ export function accessTokenFor(r: AccessTokenRequest, scopes = resolveScopes(r.t
     now: r.now ?? Math.floor(Date.now() / 1000),
     lifetime,
     ...(r.sid ? { sid: r.sid } : {}),
+    ...(r.mirid ? { mirid: r.mirid } : {}),
   });
   return { payload, lifetime, sign: { x5t: scopes.resource.api?.accessTokenVersion !== 2, graphNonce: scopes.resource.clientId === GRAPH.appId } };
 }

@@ -19,6 +19,10 @@ export const DEFAULTS = {
   /** Device code flow: Entra's polling interval and code lifetime. */
   deviceCodeInterval: 5,
   deviceCodeSeconds: 900,
+  /** Managed identity tokens live 24 hours (reference §12.2: expires_on − not_before = 86700). */
+  managedIdentityTokenSeconds: 24 * 3600,
+  /** Resource group of a managed identity's ARM resource ID when the scenario names none. */
+  managedIdentityResourceGroup: 'mock-entra',
   /** Entra back-dates iat and nbf by five minutes. */
   backdateSeconds: 300,
   /** Workload identity federation: the audience a federated credential expects unless it names one (Entra's recommended value). */

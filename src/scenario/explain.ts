@@ -22,6 +22,14 @@ export function explainScenario(s: Scenario, file: string): string {
   if (s.tls.certificate !== 'trusted') notes.push(`TLS certificate: ${s.tls.certificate === 'untrusted' ? 'issued by a CA clients do not trust' : 'issued for another host name'}.`);
   if (!s.signIn.autoSignIn) notes.push('login_hint does not sign in by itself: every sign-in shows the login page.');
   if (notes.length) lines.push('', 'Configuration:', ...notes.map((n) => `  - ${n}`));
+  if (s.managedIdentities.length) {
+    const granted = (p: Record<string, string[]>) => Object.entries(p).map(([api, roles]) => `${api}: ${roles.join(', ')}`).join('; ');
+    lines.push(
+      '',
+      'Managed identities (docs/managed-identity.md):',
+      ...s.managedIdentities.map((m) => `  - ${m.name}: ${m.type === 'systemAssigned' ? 'system-assigned (requests naming no identity get it)' : 'user-assigned'}${Object.keys(m.permissions).length ? `, granted ${granted(m.permissions)}` : ''}.`),
+    );
+  }
   if (Object.keys(s.switches).length) {
     lines.push('', 'Switches:', ...Object.entries(s.switches).map(([k, v]) => `  - ${k}: ${v ? 'on' : 'off'} at start`));
   }

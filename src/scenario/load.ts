@@ -112,11 +112,11 @@ export async function loadScenarioFile(file: string, o: LoadOptions = {}): Promi
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 /** Lists whose entries merge by a key instead of being replaced: a scenario changes one app without restating the rest. */
-const KEYED_LISTS: Record<string, string> = { apps: 'name', users: 'upn', groups: 'name' };
+const KEYED_LISTS: Record<string, string> = { apps: 'name', users: 'upn', groups: 'name', managedIdentities: 'name' };
 
 /**
  * `extends: default.yaml` merges this file over the base: objects deep-merge, apps/users/groups
- * merge by name or UPN, rules are appended after the base's, other values replace.
+ * (and managed identities) merge by name or UPN, rules are appended after the base's, other values replace.
  */
 export function mergeScenario(base: unknown, over: unknown, key?: string, nested = false): unknown {
   if (key && KEYED_LISTS[key] && Array.isArray(base) && Array.isArray(over)) {
@@ -202,6 +202,26 @@ function checkReferences(s: Scenario, source: string): void {
       }
       for (const r of roles) {
         if (!target.api?.roles.includes(r)) problems.push(`users[${i}].appRoles.${appName}: '${r}' is not an app role of ${appName} (expected one of ${target.api?.roles.join(', ') || 'none'})`);
+      }
+    }
+  });
+  // Managed identities: their names and IDs are unique, one system-assigned at most (what a request naming none gets), grants name app roles.
+  s.managedIdentities.forEach((m, i) => {
+    const where = `managedIdentities[${i}]`;
+    unique('managed identity', m.name, `${where}.name`);
+    unique('client ID', m.clientId, `${where}.clientId`);
+    unique('object ID', m.objectId, `${where}.objectId`);
+    if (m.type === 'systemAssigned' && s.managedIdentities.findIndex((x) => x.type === 'systemAssigned') < i) {
+      problems.push(`${where}.type: only one systemAssigned identity is allowed (a resource has one); make this one userAssigned`);
+    }
+    for (const [api, roles] of Object.entries(m.permissions)) {
+      const target = api === GRAPH.name ? { api: { roles: [...GRAPH.roles] as string[] } } : s.apps.find((x) => x.name === api);
+      if (!target?.api) {
+        problems.push(`${where}.permissions.${api}: no app named '${api}' with an api section`);
+        continue;
+      }
+      for (const r of roles) {
+        if (!target.api.roles.includes(r)) problems.push(`${where}.permissions.${api}: '${r}' is not an app role of ${api} (managed identities get application permissions only; expected one of ${target.api.roles.join(', ') || 'none'})`);
       }
     }
   });

@@ -17,7 +17,7 @@ export const OPTIONAL_CLAIMS = ['email', 'upn', 'family_name', 'given_name', 'lo
 export const BUILTIN_ISSUERS = ['k8s', 'github'] as const;
 /** `builtin:NAME` in a federated credential: the mock's own issuer at {origin}/_issuers/NAME. */
 export const BUILTIN_ISSUER_REF = new RegExp(`^builtin:(${BUILTIN_ISSUERS.join('|')})$`);
-export const ENDPOINTS = ['authorize', 'token', 'saml', 'metadata', 'jwks', 'discovery', 'userinfo', 'logout'] as const;
+export const ENDPOINTS = ['authorize', 'token', 'saml', 'metadata', 'jwks', 'discovery', 'userinfo', 'logout', 'managedIdentity'] as const;
 
 /** The schemas, built with zod once it is loaded. */
 function define(z: typeof Z) {
@@ -174,12 +174,28 @@ function define(z: typeof Z) {
     id: guid.optional().describe('object ID; default derived from the name'),
   });
 
+  // Managed identities (issue 12): the identities an Azure resource's code gets tokens as, from the
+  // App Service / Functions endpoint (IDENTITY_ENDPOINT) or IMDS, without a secret of its own.
+  const armId = z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+/i, 'expected an Azure resource ID like /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Web/sites/{name}');
+  const managedIdentitySchema = z.strictObject({
+    name: z.string().min(1).describe('system-assigned: the name of the resource it belongs to (an App Service app, a VM); user-assigned: the identity\'s own name. Also how fault rules (when.app) name it'),
+    type: z.enum(['systemAssigned', 'userAssigned']).describe('systemAssigned (at most one: what the endpoints answer when no identity is named) or userAssigned'),
+    clientId: guid.optional().describe('client ID (appid of its tokens; client_id= picks it); default derived from the name'),
+    objectId: guid.optional().describe('object ID of its service principal (oid/sub of its tokens; object_id= / principal_id= picks it); default derived from the name'),
+    subscriptionId: guid.optional().describe('subscription of its resource ID; default derived from the tenant ID'),
+    resourceGroup: z.string().min(1).default(DEFAULTS.managedIdentityResourceGroup).describe('resource group of its resource ID'),
+    resourceId: armId
+      .optional()
+      .describe('ARM resource ID (xms_mirid of its tokens; mi_res_id= / msi_res_id= picks it). Default: …/providers/Microsoft.Web/sites/{name} (system-assigned), …/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name} (user-assigned)'),
+    permissions: z.record(z.string(), z.array(z.string())).default({}).describe('granted application permissions (app roles) by API name, as for apps: { sample-api: [Data.Read] }'),
+  });
+
   /** Where a fault rule can act: the endpoints a client meets. */
 
   const ruleMatchSchema = z.strictObject({
     endpoint: z.union([z.enum(ENDPOINTS), z.array(z.enum(ENDPOINTS)).min(1)]).optional().describe('endpoint(s) the rule applies to; default all'),
     tenant: z.string().optional().describe('tenant ID or domain'),
-    app: z.string().optional().describe('app name, client ID or SAML Identifier'),
+    app: z.string().optional().describe('app name, client ID or SAML Identifier; for managed identity requests, the identity\'s name or client ID'),
     user: z.string().optional().describe('user UPN (login_hint, username, or the signed-in user)'),
     grantType: z.string().optional().describe('token requests only: authorization_code, client_credentials, password, refresh_token…'),
     header: z.record(z.string(), z.string()).optional().describe('request headers that must have these values, e.g. { x-test-id: t1 }'),
@@ -277,10 +293,11 @@ function define(z: typeof Z) {
         certificate: z.enum(['trusted', 'untrusted', 'wrong-host']).default('trusted').describe('trusted: issued by the local CA; untrusted: self-signed by an unknown CA; wrong-host: the local CA, but for another host name'),
       })
       .default({ certificate: 'trusted' }),
+    managedIdentities: z.array(managedIdentitySchema).default([]).describe('managed identities (system- and user-assigned) the managed identity endpoints issue tokens for'),
     rules: z.array(ruleSchema).default([]).describe('fault rules, first match wins'),
     switches: z.record(z.string(), z.boolean()).default({}).describe('named switches rules can wait on (until), with their initial state'),
   });
-  return { secretSchema, federatedCredentialSchema, apiSchema, samlSchema, appSchema, userSchema, groupSchema, ruleMatchSchema, ruleEffectSchema, occurrenceSchema, ruleSchema, scenarioSchema };
+  return { secretSchema, federatedCredentialSchema, apiSchema, samlSchema, appSchema, userSchema, groupSchema, managedIdentitySchema, ruleMatchSchema, ruleEffectSchema, occurrenceSchema, ruleSchema, scenarioSchema };
 }
 
 let built: ReturnType<typeof define> | undefined;

@@ -10,6 +10,7 @@ import type { Context, Next } from 'koa';
 import { EntraError } from '../entra/errors.js';
 import { isBuiltinIssuer } from '../issuers/builtin.js';
 import { describeRule } from '../faults/rules.js';
+import { managedIdentityEnv } from '../managed-identity/env.js';
 import { loadScenarioFile, parseScenario, parseScenarioText, SHIPPED_SCENARIOS, ScenarioError } from '../scenario/load.js';
 import { BUILTIN_ISSUERS, type RuleInput, type Scenario, schemas } from '../scenario/schema.js';
 import type { RequestRecord } from './log.js';
@@ -27,6 +28,8 @@ export interface AdminHost {
   token?: string;
   /** The server's own origin: browsers may call the admin API from its dashboard only. */
   origin: string;
+  /** The server's IDENTITY_HEADER (App Service's managed identity endpoint). */
+  identityHeader: string;
 }
 
 export function isLoopback(address: string | undefined): boolean {
@@ -193,6 +196,15 @@ export function adminRoutes(host: AdminHost): Router {
       if (err instanceof SyntaxError) fail(400, 'invalid_scenario', `The body is not JSON (${err.message}): send YAML, or JSON with Content-Type application/json.`);
       throw err;
     }
+  });
+
+  // What an app's environment needs for managed identity tokens (IDENTITY_HEADER is per server), and the identities.
+  router.get('/managed-identity', (ctx) => {
+    const tenant = host.world().directory.tenants[0]!;
+    ctx.body = {
+      ...managedIdentityEnv(host.origin, host.identityHeader),
+      identities: tenant.managedIdentities.map((m) => ({ name: m.name, type: m.kind, clientId: m.clientId, objectId: m.objectId, resourceId: m.resourceId })),
+    };
   });
 
   router.post('/reset', (ctx) => {

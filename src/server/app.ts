@@ -4,7 +4,7 @@
  *   -> admin API -> for each route of the table (the dashboard's too): body -> tenant resolution
  *   -> channel (the front-end says what the request is about) -> fault gate -> handler.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import { findTenant } from '../directory/lookup.js';
@@ -33,6 +33,8 @@ export interface AppOptions {
   logFormat: LogFormat;
   /** When set, the admin API answers anyone presenting it (Bearer); otherwise loopback only. */
   adminToken?: string;
+  /** IDENTITY_HEADER: what App Service's managed identity endpoint expects in X-IDENTITY-HEADER. Default: a random GUID per server. */
+  identityHeader?: string;
 }
 
 export interface MockApp {
@@ -50,6 +52,8 @@ export interface MockApp {
   recent(): RequestRecord[];
   events: MockEvents;
   runtime: Runtime;
+  /** The server's IDENTITY_HEADER (App Service's managed identity endpoint). */
+  identityHeader: string;
 }
 
 const RECENT_LIMIT = 500;
@@ -130,6 +134,8 @@ export function createApp(o: AppOptions): MockApp {
   const app = new Koa({ keys: deps.cookieKeys });
   app.silent = true;
   const events = new MockEvents();
+  // App Service's IDENTITY_HEADER is a GUID, rotated; ours lives as long as the server.
+  const identityHeader = o.identityHeader ?? randomUUID();
   // Switches run one at a time, so the world and its TLS certificate always belong to the same scenario.
   let switching: Promise<unknown> = Promise.resolve();
   const mock: MockApp = {
@@ -147,6 +153,7 @@ export function createApp(o: AppOptions): MockApp {
     recent: () => log.slice(-RECENT_LIMIT),
     events,
     runtime,
+    identityHeader,
   };
   // Trimmed a hundred at a time, not one record a request: the log is read far less often than written.
   const log: RequestRecord[] = [];
@@ -161,7 +168,8 @@ export function createApp(o: AppOptions): MockApp {
     saml: async () => (await import('../saml/sso.js')).samlHandlers({ origin: o.origin, keys: o.keys }),
     graph: async () => (await import('../graph/routes.js')).graphHandlers({ origin: o.origin }),
     management: async () => (await import('../management/routes.js')).managementHandlers({ origin: o.origin }),
-    ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: mock.recent, adminToken: o.adminToken }),
+    managedIdentity: async () => (await import('../managed-identity/routes.js')).managedIdentityHandlers({ identityHeader }),
+    ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: mock.recent, adminToken: o.adminToken, identityHeader }),
   };
   const loaded = new Map<FrontEnd, Promise<Partial<Handlers>>>();
   const frontEnd = (f: FrontEnd) => {
@@ -213,6 +221,7 @@ export function createApp(o: AppOptions): MockApp {
     },
     token: o.adminToken,
     origin: o.origin.login,
+    identityHeader,
   });
 
   app

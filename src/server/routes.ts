@@ -14,16 +14,16 @@ export type Method = 'GET' | 'POST' | 'OPTIONS' | 'ALL';
 /**
  * Where a route's errors go before the front-end knows more: JSON (back channel), Entra's page
  * (browser-facing), 'redirect' (Entra's page until the app's redirect URI is trusted, then back to
- * the app per response_mode: query, fragment or form_post), Microsoft Graph's envelope, or Azure
- * Resource Manager's (`arm`).
+ * the app per response_mode: query, fragment or form_post), Microsoft Graph's envelope, Azure
+ * Resource Manager's (`arm`), or the managed identity endpoints' own bodies (App Service's, IMDS's).
  */
-export type RouteChannel = 'json' | 'page' | 'redirect' | 'graph' | 'arm';
+export type RouteChannel = 'json' | 'page' | 'redirect' | 'graph' | 'arm' | 'appService' | 'imds';
 
 /**
  * Which front-end answers a route. Front-ends load on their route's first request, so a start
  * that only serves metadata never loads the provider, SAML's XML stack or the dashboard.
  */
-export type FrontEnd = 'documents' | 'oidc' | 'saml' | 'graph' | 'ui' | 'management';
+export type FrontEnd = 'documents' | 'oidc' | 'saml' | 'graph' | 'ui' | 'management' | 'managedIdentity';
 
 export interface RouteDef {
   readonly name: string;
@@ -103,6 +103,10 @@ export const ROUTES = [
   r({ name: 'issuer.discovery', frontEnd: 'documents', methods: ['GET'], path: paths.issuerDiscovery, channel: 'json', endpoint: 'discovery', tenant: 'none' }),
   r({ name: 'issuer.jwks.k8s', frontEnd: 'documents', methods: ['GET'], path: paths.issuerJwksK8s, channel: 'json', endpoint: 'jwks', tenant: 'none' }),
   r({ name: 'issuer.jwks.github', frontEnd: 'documents', methods: ['GET'], path: paths.issuerJwksGithub, channel: 'json', endpoint: 'jwks', tenant: 'none' }),
+  // Managed identity (reference §12): App Service's IDENTITY_ENDPOINT and IMDS's token endpoint
+  // (AZURE_POD_IDENTITY_AUTHORITY_HOST); the identity is the first tenant's.
+  r({ name: 'managedIdentity.appService', frontEnd: 'managedIdentity', methods: ['GET'], path: paths.appServiceIdentity, channel: 'appService', endpoint: 'managedIdentity', tenant: 'first' }),
+  r({ name: 'managedIdentity.imds', frontEnd: 'managedIdentity', methods: ['GET'], path: paths.imdsIdentity, channel: 'imds', endpoint: 'managedIdentity', tenant: 'first' }),
   // The dashboard: not Entra's, not faulted, not logged.
   r({ name: 'dashboard', frontEnd: 'ui', methods: ['GET'], path: '/', channel: 'page', tenant: 'none', unlogged: true }),
   r({ name: 'dashboard.requests', frontEnd: 'ui', methods: ['GET'], path: '/requests', channel: 'page', tenant: 'none', unlogged: true }),

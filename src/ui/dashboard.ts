@@ -3,12 +3,13 @@
  * scenario with its switches and rules, and the request log with decoded tokens and assertions.
  * Server-rendered and complete without JavaScript; the script only adds copy buttons and auto-refresh.
  */
-import type { App, Tenant, User } from '../directory/model.js';
+import type { App, ManagedIdentity, Tenant, User } from '../directory/model.js';
 import { samlAttributes } from '../entra/claims.js';
 import { v1Issuer, v2Issuer, type Origins } from '../entra/urls.js';
 import { route, url } from '../server/routes.js';
 import { describeRule } from '../faults/rules.js';
 import type { SigningKey } from '../keys/store.js';
+import { managedIdentityEnv } from '../managed-identity/env.js';
 import type { AppCerts } from '../saml/signing.js';
 import type { RequestRecord } from '../server/log.js';
 import type { World } from '../server/world.js';
@@ -202,6 +203,22 @@ export interface DashboardInput {
   certs: ReadonlyMap<string, AppCerts>;
   /** Set when an admin token guards changes: the switch form asks for it. */
   tokenRequired: boolean;
+  /** The server's IDENTITY_HEADER (App Service's managed identity endpoint). */
+  identityHeader: string;
+}
+
+/** The tenant's managed identities as the portal's Identity blade shows them, and the environment an app needs (docs/managed-identity.md). */
+function managedIdentitiesSection(i: DashboardInput, t: Tenant): string {
+  if (!t.managedIdentities.length) return '';
+  const env = managedIdentityEnv(i.origin.login, i.identityHeader);
+  const roles = (m: ManagedIdentity) =>
+    [...m.app.permissions].map(([api, perms]) => `${esc(t.apps.find((a) => a.clientId === api)?.name ?? api)}: ${perms.map(esc).join(', ')}`).join('; ') || '<span class="muted">none</span>';
+  return `<h2 id="managed-identities">Managed identities</h2><section class="card" aria-labelledby="managed-identities">
+<table><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Client ID</th><th scope="col">Object (principal) ID</th><th scope="col">Resource ID</th><th scope="col">App roles</th></tr></thead><tbody>${t.managedIdentities
+    .map((m) => `<tr><td>${esc(m.name)}</td><td>${m.kind === 'systemAssigned' ? 'System assigned' : 'User assigned'}</td><td><code>${esc(m.clientId)}</code></td><td><code>${esc(m.objectId)}</code></td><td><code>${esc(m.resourceId)}</code></td><td>${roles(m)}</td></tr>`)
+    .join('')}</tbody></table>
+<h3>App Service form</h3>${kv([row('IDENTITY_ENDPOINT', env.appService.IDENTITY_ENDPOINT), row('IDENTITY_HEADER', env.appService.IDENTITY_HEADER)])}
+<h3>IMDS form</h3>${kv([row('AZURE_POD_IDENTITY_AUTHORITY_HOST', env.imds.AZURE_POD_IDENTITY_AUTHORITY_HOST)])}</section>`;
 }
 
 function scenarioSection(i: DashboardInput): string {
@@ -241,7 +258,8 @@ export function dashboardPage(i: DashboardInput): string {
         row('Federation metadata document', url(i.origin, 'federationMetadata', { tenant: t.id })),
         textRow('Users', t.users.map((u) => `<code>${esc(u.upn)}</code> (${esc(u.name)})`).join(', ')),
       ])}</section>
-<h2>Applications</h2>${apps.map((a) => appCard(i.origin, t, a, i.certs.get(a.clientId))).join('\n')}`;
+<h2>Applications</h2>${apps.map((a) => appCard(i.origin, t, a, i.certs.get(a.clientId))).join('\n')}
+${managedIdentitiesSection(i, t)}`;
     })
     .join('\n');
   const tls = i.origin.login.startsWith('https:') ? ` Clients trust its TLS certificate through the local CA at <code>${esc(i.caCertPath)}</code>.` : '';

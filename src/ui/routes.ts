@@ -17,6 +17,8 @@ export interface UiRoutesOptions {
   keys: KeyMaterial;
   recent(): readonly RequestRecord[];
   adminToken?: string;
+  /** The server's IDENTITY_HEADER, shown with the managed identities. */
+  identityHeader: string;
 }
 
 
@@ -48,7 +50,7 @@ export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboar
       for (const t of world.directory.tenants) {
         for (const app of t.apps) if (app.saml) certs.set(app.clientId, await appCerts(tx.runtime, o.keys.certsDir, app));
       }
-      html(ctx, dashboardPage({ origin: o.origin, world, caCertPath: o.keys.caCertPath, certs, tokenRequired: Boolean(o.adminToken) }));
+      html(ctx, dashboardPage({ origin: o.origin, world, caCertPath: o.keys.caCertPath, certs, tokenRequired: Boolean(o.adminToken), identityHeader: o.identityHeader }));
     }),
     'dashboard.requests': guarded((ctx) => html(ctx, requestsPage(o.recent()))),
     'dashboard.request': guarded((ctx) => {

@@ -52,6 +52,8 @@ const taken: Array<[string[], Record<string, string>]> = [
   [['serve'], { MOCK_ENTRA_AS_MICROSOFT: 'true' }],
   [['serve', '--port', '443'], { MOCK_ENTRA_AS_MICROSOFT: 'false' }],
   [['serve', '--no-as-microsoft'], { MOCK_ENTRA_AS_MICROSOFT: 'true' }],
+  [['serve', '--identity-header', 'f0e1d2c3-b4a5-4697-8877-665544332211'], {}],
+  [['serve'], { MOCK_ENTRA_IDENTITY_HEADER: 'f0e1d2c3-b4a5-4697-8877-665544332211' }],
 ];
 
 const declined: Array<[string[], Record<string, string>]> = [

@@ -70,6 +70,23 @@ function graphEnvelopeProblems(ct: string, body: string): string[] {
   return p;
 }
 
+/** The managed identity endpoints' own error bodies (reference §12): App Service's and IMDS's. */
+function managedIdentityProblems(kind: 'appService' | 'imds', status: number, ct: string, body: string): string[] {
+  const p: string[] = [];
+  if (!isJsonType(ct)) p.push(`content-type is ${JSON.stringify(ct)}, not JSON`);
+  const j = parseJson(body) as Record<string, unknown> | undefined;
+  if (!j || typeof j !== 'object' || Array.isArray(j)) return [...p, 'body is not a JSON object'];
+  if (kind === 'appService') {
+    if (j.statusCode !== status) p.push(`statusCode ${JSON.stringify(j.statusCode)} is not the HTTP status ${status}`);
+    if (typeof j.message !== 'string' || !j.message) p.push('no string "message"');
+    if (typeof j.correlationId !== 'string' || !j.correlationId) p.push('no "correlationId"');
+  } else {
+    if (typeof j.error !== 'string' || !j.error) p.push('no string "error"');
+    if (typeof j.error_description !== 'string' || !j.error_description) p.push('no string "error_description"');
+  }
+  return p;
+}
+
 /** The fields of a redirect's query or fragment (the part that carries `error`). */
 function redirectFields(location: string): { base: string; fields: URLSearchParams } | undefined {
   const m = /^([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/.exec(location);
@@ -170,6 +187,10 @@ export function answerProblems(req: FuzzRequest, a: Answer, expect: Expectation,
           if (!fromFault) p.push(...graph.map((x) => `Graph route error: ${x}`));
         }
       }
+      break;
+    case 'appService':
+    case 'imds':
+      if (error) p.push(...managedIdentityProblems(expect, a.status, ct, a.body).map((x) => `managed identity error: ${x}`));
       break;
     case 'unknown':
       if (a.status !== 404) p.push(`an unknown path answered ${a.status}, not 404`);

@@ -28,6 +28,7 @@ export const SERVE_OPTIONS = {
     default: false,
     describe: 'answer as login.microsoftonline.com (and login.windows.net, login.microsoft.com), graph.microsoft.com and management.azure.com, with Entra\'s own URLs and issuers; reach it by name resolution on port 443 (hosts file, Compose alias) or a proxy; TLS from <certs-dir>/as-microsoft/ca.pem',
   },
+  'identity-header': { type: 'string', describe: 'IDENTITY_HEADER that the App Service managed identity endpoint checks (default: a random GUID, printed at start); fix it when the app\'s environment is written before the mock starts (Compose)' },
 } as const;
 
 /** The environment prefix of serve's options (MOCK_ENTRA_PORT…). */
@@ -45,6 +46,7 @@ export interface ServeArgs {
   'admin-token'?: string;
   'admin-token-file'?: string;
   'as-microsoft': boolean;
+  'identity-header'?: string;
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one, while stopping, ends the process the default way. */
@@ -106,6 +108,7 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     logFormat: args['log-format'],
     adminToken,
     asMicrosoft: args['as-microsoft'],
+    identityHeader: args['identity-header'],
     onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
   }).catch((err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
@@ -130,7 +133,15 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
         ]
       : []),
   ];
-  if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath, ...(idp.asMicrosoft ? { localUrl: idp.localUrl, asMicrosoft: true } : {}) })}\n`);
+  // Managed identity (docs/managed-identity.md): the environment an app's credential finds the endpoints by.
+  const mi = idp.managedIdentityEnv();
+  if (t.managedIdentities.length) {
+    lines.push(
+      `  managed identity, App Service: IDENTITY_ENDPOINT=${mi.appService.IDENTITY_ENDPOINT} IDENTITY_HEADER=${mi.appService.IDENTITY_HEADER}`,
+      `  managed identity, IMDS:        AZURE_POD_IDENTITY_AUTHORITY_HOST=${mi.imds.AZURE_POD_IDENTITY_AUTHORITY_HOST}`,
+    );
+  }
+  if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath, ...(idp.asMicrosoft ? { localUrl: idp.localUrl, asMicrosoft: true } : {}), ...(t.managedIdentities.length ? { managedIdentity: mi } : {}) })}\n`);
   else io.stdout(`${lines.join('\n')}\n`);
   await stopped;
   await idp.stop();
