@@ -11,6 +11,7 @@ import { createApp } from './server/app.js';
 import type { MockEvents } from './server/events.js';
 import { listen } from './server/listen.js';
 import type { LogFormat, RequestRecord } from './server/log.js';
+import { listenProxy, type ProxyListening, servesNames } from './server/proxy.js';
 import { type ClientCredentialsOptions, type SignInOptions, testClient, type TokenResponse } from './test-api.js';
 
 /** Options of start(); every one has a default. */
@@ -37,6 +38,13 @@ export interface StartOptions {
   onKeyProgress?: (message: string) => void;
   /** Lets the admin API (/_mock/) answer non-loopback callers that present it as a Bearer token. */
   adminToken?: string;
+  /**
+   * Also listen on 127.0.0.1:proxyPort (0: any free port) as an HTTP forward proxy: apps run with
+   * `HTTPS_PROXY=http://127.0.0.1:PORT` and the CA trusted reach the mock at its served host names
+   * (the public URL's host and `hostnames`) on port 443; other hosts are tunnelled untouched. Needs TLS.
+   * See docs/proxy.md.
+   */
+  proxyPort?: number;
 }
 
 /** How long a run-time rule added with `idp.use()` stays. */
@@ -55,6 +63,8 @@ export interface MockEntra {
   issuer: string;
   /** PEM of the local CA; trust it with NODE_EXTRA_CA_CERTS or a client's `ca` option. */
   caCertPath: string;
+  /** With `proxyPort`: the proxy's URL, `http://127.0.0.1:PORT` (the value of HTTPS_PROXY). */
+  proxyUrl?: string;
   caCert: string;
   scenario: Scenario;
   directory: Directory;
@@ -109,6 +119,7 @@ export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/default.yaml
  */
 export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const tls = opts.tls ?? true;
+  if (opts.proxyPort !== undefined && !tls) throw new Error('proxyPort needs TLS: clients reach the mock through the proxy with HTTPS (CONNECT host:443); drop tls: false');
   const host = opts.host ?? 'localhost';
   const hostnames = [...(opts.hostnames ?? []), ...(opts.publicUrl ? [new URL(opts.publicUrl).hostname] : []), ...(host !== 'localhost' && !['0.0.0.0', '::'].includes(host) ? [host] : [])];
   const certsDir = resolve(opts.certsDir ?? 'certs');
@@ -129,7 +140,17 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const source = typeof opts.scenario === 'object' ? '<inline>' : (opts.scenario ?? DEFAULT_SCENARIO);
   const mock = createApp({ origin, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', adminToken: opts.adminToken });
   if (opts.onRequest) mock.events.on('request', opts.onRequest);
-  listening.setHandler(mock.app.callback());
+  const handle = mock.app.callback();
+  listening.setHandler(handle);
+  // The proxy answers for the public URL's host and the extra host names (the TLS certificate's names beyond loopback).
+  let proxy: ProxyListening | undefined;
+  if (opts.proxyPort !== undefined) {
+    const served = [...(opts.hostnames ?? []), ...(opts.publicUrl ? [new URL(opts.publicUrl).hostname] : [])];
+    proxy = await listenProxy({ port: opts.proxyPort, serves: servesNames(served), terminate: (s) => listening.accept(s), handle }).catch(async (err: unknown) => {
+      await listening.close();
+      throw err;
+    });
+  }
   // The untrusted-tls scenario swaps the certificate; any other goes back to the local CA's.
   const applyTls = async (s: Scenario) => {
     if (!tls) return;
@@ -148,6 +169,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     issuer: v2Issuer(origin, tenant.id),
     caCertPath: keys.caCertPath,
     caCert: keys.caCertPem,
+    ...(proxy ? { proxyUrl: `http://127.0.0.1:${proxy.port}` } : {}),
     get scenario() {
       return mock.world.scenario;
     },
@@ -179,6 +201,8 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     signIn: (o) => client.signIn(o),
     clientCredentials: (o) => client.clientCredentials(o),
     stop: async () => {
+      // The proxy first: its tunnels into the HTTPS listener close with it.
+      await proxy?.close();
       await listening.close();
     },
   };

@@ -57,9 +57,11 @@ export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
   const fromEnv = (name: OptionName) => (env[envName(name)] === '' ? undefined : env[envName(name)]);
   // Booleans and lists from the environment: yargs' coercion rules are its own.
   if (fromEnv('tls') !== undefined || fromEnv('hostname') !== undefined) return undefined;
-  const str = (name: Exclude<OptionName, 'tls' | 'hostname' | 'port'>) => (values[name] as string | undefined) ?? fromEnv(name);
+  const str = (name: Exclude<OptionName, 'tls' | 'hostname' | 'port' | 'proxy'>) => (values[name] as string | undefined) ?? fromEnv(name);
   const port = (values.port as string | undefined) ?? fromEnv('port');
   if (port !== undefined && !PORT.test(port)) return undefined;
+  const proxy = (values.proxy as string | undefined) ?? fromEnv('proxy');
+  if (proxy !== undefined && !PORT.test(proxy)) return undefined;
   const logFormat = str('log-format') ?? SERVE_OPTIONS['log-format'].default;
   if (!(SERVE_OPTIONS['log-format'].choices as readonly string[]).includes(logFormat)) return undefined;
   const publicUrl = str('public-url');
@@ -76,5 +78,6 @@ export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     ...(publicUrl !== undefined ? { 'public-url': publicUrl } : {}),
     ...(adminToken !== undefined ? { 'admin-token': adminToken } : {}),
     ...(adminTokenFile !== undefined ? { 'admin-token-file': adminTokenFile } : {}),
+    ...(proxy !== undefined ? { proxy: Number(proxy) } : {}),
   };
 }

@@ -47,6 +47,10 @@ const taken: Array<[string[], Record<string, string>]> = [
   [['serve', '--tls'], {}],
   [['serve'], { MOCK_ENTRA_PORT: '9443', MOCK_ENTRA_PUBLIC_URL: 'https://idp.test', MOCK_ENTRA_ADMIN_TOKEN: 's3cret' }],
   [['serve', '--port', '7443'], { MOCK_ENTRA_PORT: '9443', MOCK_ENTRA_CERTS_DIR: '/certs', MOCK_ENTRA_LOG_FORMAT: 'json' }],
+  [['serve', '--proxy', '8080'], {}],
+  [['serve', '--proxy=0', '-p', '9443'], {}],
+  [['serve'], { MOCK_ENTRA_PROXY: '3128' }],
+  [['serve', '--proxy', '8081'], { MOCK_ENTRA_PROXY: '3128' }],
 ];
 
 const declined: Array<[string[], Record<string, string>]> = [
@@ -68,6 +72,10 @@ const declined: Array<[string[], Record<string, string>]> = [
   [['serve'], { MOCK_ENTRA_HOSTNAME: 'idp.test' }],
   [['serve'], { MOCK_ENTRA_PORTT: '1' }],
   [['serve'], { MOCK_ENTRA_LOG_FORMAT: 'xml' }],
+  [['serve', '--proxy'], {}],
+  [['serve', '--proxy', 'abc'], {}],
+  [['serve', '--proxy', '1e3'], {}],
+  [['serve'], { MOCK_ENTRA_PROXY: '0x50' }],
 ];
 
 describe('the serve fast path', () => {

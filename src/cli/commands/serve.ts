@@ -22,6 +22,10 @@ export const SERVE_OPTIONS = {
     describe: 'the admin API (/_mock) and the dashboard then answer callers on any host that send Authorization: Bearer TOKEN (and only them); without it, loopback callers only. Visible in ps: prefer MOCK_ENTRA_ADMIN_TOKEN or --admin-token-file',
   },
   'admin-token-file': { type: 'string', describe: 'read the admin token from this file (its first line), so it does not show in ps' },
+  proxy: {
+    type: 'number',
+    describe: 'also listen on 127.0.0.1:PORT as an HTTP proxy (implies --as-microsoft): apps run with HTTPS_PROXY=http://127.0.0.1:PORT reach the mock at Microsoft\'s host names, other hosts are tunnelled untouched (docs/proxy.md)',
+  },
 } as const;
 
 /** The environment prefix of serve's options (MOCK_ENTRA_PORT…). */
@@ -38,6 +42,7 @@ export interface ServeArgs {
   'log-format': 'pretty' | 'json';
   'admin-token'?: string;
   'admin-token-file'?: string;
+  proxy?: number;
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one, while stopping, ends the process the default way. */
@@ -68,6 +73,7 @@ export const serveCommand = (io: CliIo): CommandModule<object, ServeArgs> => ({
       .example('$0 serve -s my.yaml -p 9443 --hostname idp.test', 'your own scenario, another port and host name')
       .example('$0 serve --no-tls --port 8080', 'plain HTTP (MSAL refuses http authorities; openid-client allows it)')
       .example('MOCK_ENTRA_ADMIN_TOKEN=s3cret $0 serve --host 0.0.0.0', 'in a container: other hosts reach /_mock with the token')
+      .example('$0 serve --proxy 8080', 'apps run with HTTPS_PROXY=http://127.0.0.1:8080 and the CA trusted reach the mock as login.microsoftonline.com')
       .epilogue('Each option can also be set as MOCK_ENTRA_<OPTION>, e.g. MOCK_ENTRA_PORT=9443, MOCK_ENTRA_PUBLIC_URL, MOCK_ENTRA_ADMIN_TOKEN; options on the command line win.') as never,
   handler: (args) => serve(args, io),
 });
@@ -84,6 +90,12 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     }
     if (!adminToken) throw new UsageError(`--admin-token-file ${args['admin-token-file']} is empty: write the token on its first line`);
   }
+  const proxyPort = args.proxy;
+  if (proxyPort !== undefined) {
+    if (!Number.isInteger(proxyPort) || proxyPort < 0 || proxyPort > 65535) throw new UsageError(`--proxy ${proxyPort} is not a port: give a number from 1 to 65535 (0: any free port)`);
+    if (proxyPort !== 0 && proxyPort === args.port) throw new UsageError(`--proxy ${proxyPort} is also the server's --port: give the proxy a port of its own (e.g. --proxy 8080)`);
+    if (!args.tls) throw new UsageError('--proxy needs TLS (clients reach the mock with HTTPS through CONNECT): drop --no-tls');
+  }
   // Listening before the signal handlers are in place: a signal that early ends the process the default way.
   const idp = await start({
     scenario,
@@ -95,11 +107,18 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     publicUrl: args['public-url'],
     logFormat: args['log-format'],
     adminToken,
+    // TODO(integrator): --proxy implies --as-microsoft: pass `asMicrosoft: true` here when proxyPort is set, and make
+    // start()'s served set (`served` beside listenProxy in start.ts) include Microsoft's hosts in that mode. Until then
+    // the proxy serves the --public-url host and the --hostname names (serve --proxy P --hostname login.microsoftonline.com
+    // --public-url https://login.microsoftonline.com).
+    ...(proxyPort !== undefined ? { proxyPort } : {}),
     onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
   }).catch((err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      throw new UsageError(`cannot listen on ${args.host}:${args.port} (${code}); choose another --port or --host`);
+      // The proxy binds after the server: its port is the one refused when the server's was free.
+      const which = (err as { port?: number }).port === proxyPort && proxyPort !== args.port ? `127.0.0.1:${proxyPort} for --proxy` : `${args.host}:${args.port}`;
+      throw new UsageError(`cannot listen on ${which} (${code}); choose another ${which.endsWith('--proxy') ? '--proxy port' : '--port or --host'}`);
     }
     throw err;
   });
@@ -111,9 +130,23 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     `  tenant:    ${t.id} (${t.domain})`,
     `  discovery: ${url(idp.url, 'discovery.v2', { tenant: t.id })}`,
     ...(args.tls ? [`  CA:        ${idp.caCertPath}  (NODE_EXTRA_CA_CERTS=${idp.caCertPath})`] : []),
+    ...(idp.proxyUrl ? proxyLines(idp.proxyUrl, idp.caCertPath) : []),
   ];
-  if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath })}\n`);
+  if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath, ...(idp.proxyUrl ? { proxyUrl: idp.proxyUrl } : {}) })}\n`);
   else io.stdout(`${lines.join('\n')}\n`);
   await stopped;
   await idp.stop();
+}
+
+/** What `serve --proxy` prints: the environment an unmodified app needs, ready to paste. */
+export function proxyLines(proxyUrl: string, caCertPath: string): string[] {
+  return [
+    `  proxy:     ${proxyUrl}  (loopback only; other hosts are tunnelled untouched)`,
+    '  run the app under test with:',
+    `    export HTTPS_PROXY=${proxyUrl} https_proxy=${proxyUrl}`,
+    '    export NO_PROXY=localhost,127.0.0.1,::1 no_proxy=localhost,127.0.0.1,::1   # add hosts the app should reach directly',
+    `    export NODE_EXTRA_CA_CERTS=${caCertPath}   # Node (adds to the built-in roots)`,
+    `    export REQUESTS_CA_BUNDLE=${caCertPath} SSL_CERT_FILE=${caCertPath}   # Python requests / MSAL Python / az; OpenSSL (replaces the roots)`,
+    '  (docs/proxy.md: which clients honour HTTPS_PROXY, and the CA bundle to use when the app also reaches other hosts)',
+  ];
 }
