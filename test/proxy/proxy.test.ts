@@ -8,6 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { createServer as createHttp, type Server as HttpServer } from 'node:http';
 import { createServer as createHttps, type Server as HttpsServer } from 'node:https';
 import { type AddressInfo, connect as netConnect, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAltTls } from '../../src/keys/store.js';
@@ -58,7 +59,7 @@ afterAll(async () => {
 });
 
 /** TLS over an established tunnel, then one HTTP/1.1 GET; the peer certificate and the whole answer. */
-async function getOverTunnel(socket: Socket, o: { servername: string; ca?: string; path: string; host: string }): Promise<{ cert: X509Certificate; authorized: boolean; answer: string }> {
+async function getOverTunnel(socket: Duplex, o: { servername: string; ca?: string; path: string; host: string }): Promise<{ cert: X509Certificate; authorized: boolean; answer: string }> {
   const secure: TLSSocket = await new Promise((resolve, reject) => {
     const s = tlsConnect({ socket, servername: o.servername, ...(o.ca ? { ca: o.ca } : { rejectUnauthorized: false }) }, () => resolve(s));
     s.once('error', reject);
@@ -91,6 +92,39 @@ describe('serve --proxy: CONNECT', () => {
     expect(reply.status).toBe(200);
     const { cert } = await getOverTunnel(reply.socket, { servername: MS_LOGIN, ca: idp.caCert, host: MS_LOGIN, path: '/common/discovery/instance?api-version=1.1' });
     expect(cert.checkIssued(new X509Certificate(idp.caCert))).toBe(true);
+  });
+
+  it('keeps TLS bytes a client sends together with the CONNECT (before the 200)', async () => {
+    // The TLS client writes into `wire`; its first flight goes out in one write with the CONNECT line.
+    const raw = netConnect({ host: '127.0.0.1', port: proxyPort });
+    await new Promise((r) => raw.once('connect', r));
+    let first = true;
+    let head = Buffer.alloc(0);
+    let inTunnel = false;
+    const wire = new Duplex({
+      write(chunk: Buffer, _enc, cb) {
+        raw.write(first ? Buffer.concat([Buffer.from(`CONNECT ${MS_LOGIN}:443 HTTP/1.1\r\n\r\n`), chunk]) : chunk);
+        first = false;
+        cb();
+      },
+      read() {},
+    });
+    let status = '';
+    raw.on('data', (c: Buffer) => {
+      if (inTunnel) return void wire.push(c);
+      head = Buffer.concat([head, c]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      status = head.subarray(0, end).toString('latin1');
+      inTunnel = true;
+      if (head.length > end + 4) wire.push(head.subarray(end + 4));
+    });
+    raw.on('end', () => wire.push(null));
+    const { cert, answer } = await getOverTunnel(wire, { servername: MS_LOGIN, ca: idp.caCert, host: MS_LOGIN, path: '/common/discovery/instance?api-version=1.1' });
+    raw.destroy();
+    expect(status).toBe('HTTP/1.1 200 Connection Established');
+    expect(cert.checkIssued(new X509Certificate(idp.caCert))).toBe(true);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
   });
 
   it('tunnels CONNECT to any other host untouched: that server\'s own certificate and bytes', async () => {

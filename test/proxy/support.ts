@@ -22,6 +22,12 @@ export function asMicrosoftBehindProxy(extra: StartOptions = {}): { opts: StartO
   };
 }
 
+/**
+ * Whether the mock behind the proxy answers for management.azure.com (the subscriptions list `az login`
+ * needs). TODO(integrator): true once asMicrosoftBehindProxy() uses helper A's asMicrosoft mode.
+ */
+export const SERVES_MANAGEMENT = false;
+
 export interface ProxyReply {
   /** The status line's code. */
   status: number;
@@ -60,16 +66,19 @@ export function ask(proxyPort: number, request: string | Buffer): Promise<ProxyR
   });
 }
 
-/** Everything left on the socket until the peer closes it (at most 10 s). */
+/** Everything left on the socket until the peer ends or closes it (at most 10 s; `closed` false then). */
 export function readToEnd(socket: Duplex, first: Buffer = Buffer.alloc(0)): Promise<{ body: string; closed: boolean }> {
   return new Promise((resolve) => {
     let body = first;
     const timer = setTimeout(() => resolve({ body: body.toString('utf8'), closed: false }), 10_000);
     socket.on('data', (d: Buffer) => (body = Buffer.concat([body, d])));
-    socket.once('close', () => {
+    const done = () => {
       clearTimeout(timer);
       resolve({ body: body.toString('utf8'), closed: true });
-    });
+    };
+    // The peer's FIN is enough: a TLS socket over a stream of the test's own may never emit 'close'.
+    socket.once('end', done);
+    socket.once('close', done);
     socket.once('error', () => undefined);
     socket.resume();
   });
