@@ -96,8 +96,12 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
+/** Sockets answered with an error: whatever the HTTP parser still reads from them is ignored. */
+const refused = new WeakSet<Duplex>();
+
 /** Writes a plain-text proxy error on a raw socket and closes it (after the bytes are out). */
 function refuse(socket: Duplex, status: number, message: string): void {
+  refused.add(socket);
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -163,6 +167,8 @@ export async function listenProxy(o: ProxyOptions): Promise<ProxyListening> {
   });
 
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // Already answered (503 past the connection limit): its end() is on the way, nothing more is sent.
+    if (refused.has(socket)) return;
     const target = parseAuthority(req.url ?? '');
     if (!target) {
       refuse(socket, 400, `CONNECT needs host:port (for example login.microsoftonline.com:443), not '${(req.url ?? '').slice(0, 100)}'`);
@@ -221,6 +227,7 @@ export async function listenProxy(o: ProxyOptions): Promise<ProxyListening> {
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (refused.has(req.socket)) return;
     const raw = req.url ?? '';
     let target: URL | undefined;
     try {

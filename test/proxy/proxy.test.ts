@@ -12,6 +12,7 @@ import { Duplex } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAltTls } from '../../src/keys/store.js';
+import { listenProxy } from '../../src/server/proxy.js';
 import { type MockEntra, start } from '../../src/index.js';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
 import { TENANT_ID } from '../helpers/ids.js';
@@ -256,5 +257,28 @@ describe('start({ proxyPort })', () => {
 
   it('needs TLS, and says so', async () => {
     await expect(start({ certsDir: TEST_CERTS_DIR, tls: false, proxyPort: 0 })).rejects.toThrow(/proxyPort needs TLS/);
+  });
+});
+
+describe('the proxy\'s limits (listenProxy with small ones)', () => {
+  it('refuses connections past maxConnections with 503, and closes an idle tunnel on both sides', async () => {
+    const upstream = createHttp();
+    const upstreamClosed: Promise<void>[] = [];
+    upstream.on('connection', (s: Socket) => upstreamClosed.push(new Promise((r) => s.once('close', () => r()))));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const small = await listenProxy({ port: 0, serves: () => false, terminate: (s) => s.destroy(), handle: (_q, res) => res.end(), limits: { maxConnections: 1, idleMs: 300 } });
+    try {
+      const first = await ask(small.port, `CONNECT 127.0.0.1:${port(upstream)} HTTP/1.1\r\n\r\n`);
+      expect(first.status).toBe(200);
+      const second = await ask(small.port, `CONNECT 127.0.0.1:${port(upstream)} HTTP/1.1\r\n\r\n`);
+      expect(second.status).toBe(503);
+      expect((await readToEnd(second.socket, second.rest)).body).toContain('more than 1 connections at once');
+      // Nobody sends anything: the idle limit closes the tunnel, the client's side and the upstream's.
+      expect((await readToEnd(first.socket)).closed).toBe(true);
+      await Promise.all(upstreamClosed);
+    } finally {
+      await small.close();
+      upstream.close();
+    }
   });
 });
