@@ -149,6 +149,9 @@ export async function listenProxy(o: ProxyOptions): Promise<ProxyListening> {
     clients++;
     socket.once('close', () => clients--);
     own(socket);
+    // The HTTP server drops its own error listener when it hands a CONNECT's socket over: a client's
+    // reset (ECONNRESET, EPIPE) must then still end here, never as an uncaught error.
+    socket.on('error', () => socket.destroy());
     if (clients > limits.maxConnections) {
       refuse(socket, 503, `more than ${limits.maxConnections} connections at once; close some and try again`);
       return;

@@ -234,6 +234,26 @@ describe('serve --proxy: bad requests', () => {
     });
   }
 
+  it('survives clients that reset the connection right after sending (refused, served and tunnelled CONNECTs, garbage)', async () => {
+    const requests = [`CONNECT ${MS_LOGIN} HTTP/1.1`, `CONNECT ${MS_LOGIN}:443 HTTP/1.1`, `CONNECT ${MS_LOGIN}:80 HTTP/1.1`, `CONNECT 127.0.0.1:${otherPort} HTTP/1.1`, 'GARBAGE'];
+    for (let i = 0; i < 25; i++) {
+      await new Promise<void>((done) => {
+        const s = netConnect({ host: '127.0.0.1', port: proxyPort }, () => {
+          s.write(`${requests[i % requests.length]}\r\n\r\n`);
+          setTimeout(() => {
+            s.resetAndDestroy();
+            done();
+          }, i % 3);
+        });
+        s.on('error', () => undefined);
+      });
+    }
+    // An uncaught ECONNRESET in the proxy would fail the run; it also still answers.
+    const reply = await ask(proxyPort, `CONNECT ${MS_LOGIN}:443 HTTP/1.1\r\n\r\n`);
+    expect(reply.status).toBe(200);
+    reply.socket.destroy();
+  });
+
   it('keeps serving after all of them', async () => {
     const reply = await ask(proxyPort, `CONNECT ${MS_LOGIN}:443 HTTP/1.1\r\n\r\n`);
     expect(reply.status).toBe(200);
