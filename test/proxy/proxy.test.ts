@@ -212,6 +212,18 @@ describe('serve --proxy: plain HTTP', () => {
   });
 });
 
+describe('serve --proxy: plain HTTP to an unreachable host', () => {
+  it('answers 502 with the reason', async () => {
+    const closed = createHttp();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const dead = port(closed);
+    await new Promise<void>((r) => closed.close(() => r()));
+    const reply = await ask(proxyPort, `GET http://127.0.0.1:${dead}/ HTTP/1.1\r\nHost: 127.0.0.1:${dead}\r\n\r\n`);
+    expect(reply.status).toBe(502);
+    expect((await readToEnd(reply.socket, reply.rest)).body).toContain(`cannot reach 127.0.0.1:${dead} (the connection was refused)`);
+  });
+});
+
 describe('serve --proxy: bad requests', () => {
   const cases: Array<[string, string | Buffer, string]> = [
     ['garbage', 'HELLO THERE\r\n\r\n', 'not an HTTP request it understands'],
