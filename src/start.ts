@@ -14,6 +14,7 @@ import { createApp } from './server/app.js';
 import type { MockEvents } from './server/events.js';
 import { listen } from './server/listen.js';
 import type { LogFormat, RequestRecord } from './server/log.js';
+import { listenProxy, type ProxyListening, servesNames } from './server/proxy.js';
 import { type ClientCredentialsOptions, type SignInOptions, testClient, type TokenResponse } from './test-api.js';
 
 /** Options of start(); every one has a default. */
@@ -51,6 +52,13 @@ export interface StartOptions {
   asMicrosoft?: boolean;
   /** IDENTITY_HEADER that App Service's managed identity endpoint checks (X-IDENTITY-HEADER). Default: a random GUID per server. */
   identityHeader?: string;
+  /**
+   * Also listen on 127.0.0.1:proxyPort (0: any free port) as an HTTP forward proxy: apps run with
+   * `HTTPS_PROXY=http://127.0.0.1:PORT` and the CA trusted reach the mock at its served host names
+   * (Microsoft's, as asMicrosoft — which a proxy implies unless asMicrosoft: false — plus `hostnames`
+   * and the public URL's host) on port 443; other hosts are tunnelled untouched. Needs TLS. See docs/proxy.md.
+   */
+  proxyPort?: number;
 }
 
 export type { ManagedIdentityEnv } from './managed-identity/env.js';
@@ -75,6 +83,8 @@ export interface MockEntra {
   issuer: string;
   /** PEM of the local CA; trust it with NODE_EXTRA_CA_CERTS or a client's `ca` option. */
   caCertPath: string;
+  /** With `proxyPort`: the proxy's URL, `http://127.0.0.1:PORT` (the value of HTTPS_PROXY). */
+  proxyUrl?: string;
   caCert: string;
   scenario: Scenario;
   directory: Directory;
@@ -143,8 +153,10 @@ export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/default.yaml
  */
 export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const tls = opts.tls ?? true;
+  if (opts.proxyPort !== undefined && !tls) throw new Error('proxyPort needs TLS: clients reach the mock through the proxy with HTTPS (CONNECT host:443); drop tls: false');
   const host = opts.host ?? 'localhost';
-  const asMicrosoft = opts.asMicrosoft ?? false;
+  // A forward proxy is the as-Microsoft mode's way in (serve --proxy implies --as-microsoft); asMicrosoft: false keeps the served names to hostnames and publicUrl.
+  const asMicrosoft = opts.asMicrosoft ?? opts.proxyPort !== undefined;
   if (asMicrosoft && opts.publicUrl) throw new Error('asMicrosoft and publicUrl exclude each other: as Microsoft, clients use https://login.microsoftonline.com. Drop publicUrl (or asMicrosoft).');
   if (asMicrosoft && !tls) throw new Error('asMicrosoft needs TLS: clients reach https://login.microsoftonline.com. Drop tls: false (--no-tls).');
   const hostnames = [...(opts.hostnames ?? []), ...(opts.publicUrl ? [new URL(opts.publicUrl).hostname] : []), ...(host !== 'localhost' && !['0.0.0.0', '::'].includes(host) ? [host] : [])];
@@ -179,7 +191,17 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const source = typeof opts.scenario === 'object' ? '<inline>' : (opts.scenario ?? DEFAULT_SCENARIO);
   const mock = createApp({ origin: origins, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', adminToken: opts.adminToken, identityHeader: opts.identityHeader });
   if (opts.onRequest) mock.events.on('request', opts.onRequest);
-  listening.setHandler(mock.app.callback());
+  const handle = mock.app.callback();
+  listening.setHandler(handle);
+  // The proxy answers for the public URL's host and the extra host names (the TLS certificate's names beyond loopback).
+  let proxy: ProxyListening | undefined;
+  if (opts.proxyPort !== undefined) {
+    const served = [...(asMicrosoft ? MICROSOFT_HOSTNAMES : []), ...(opts.hostnames ?? []), ...(opts.publicUrl ? [new URL(opts.publicUrl).hostname] : [])];
+    proxy = await listenProxy({ port: opts.proxyPort, serves: servesNames(served), terminate: (s) => listening.accept(s), handle }).catch(async (err: unknown) => {
+      await listening.close();
+      throw err;
+    });
+  }
   // The untrusted-tls scenario swaps the certificate; any other goes back to the local CA's.
   const applyTls = async (s: Scenario) => {
     if (!tls) return;
@@ -201,6 +223,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     issuer: v2Issuer(origin, tenant.id),
     caCertPath: keys.caCertPath,
     caCert: keys.caCertPem,
+    ...(proxy ? { proxyUrl: `http://127.0.0.1:${proxy.port}` } : {}),
     get scenario() {
       return mock.world.scenario;
     },
@@ -242,6 +265,8 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     // On the listener's own origin: in the as-Microsoft mode, the login origin is Microsoft's, which an app's managed identity credential does not go to.
     managedIdentityEnv: () => managedIdentityEnv(asMicrosoft ? localUrl : origin, mock.identityHeader),
     stop: async () => {
+      // The proxy first: its tunnels into the HTTPS listener close with it.
+      await proxy?.close();
       await listening.close();
     },
   };

@@ -65,9 +65,11 @@ export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
   if (fromEnv('tls') !== undefined || fromEnv('hostname') !== undefined) return undefined;
   const asMicrosoftEnv = fromEnv('as-microsoft');
   if (asMicrosoftEnv !== undefined && asMicrosoftEnv !== 'true' && asMicrosoftEnv !== 'false') return undefined;
-  const str = (name: Exclude<OptionName, Flag | 'hostname' | 'port'>) => (values[name] as string | undefined) ?? fromEnv(name);
+  const str = (name: Exclude<OptionName, Flag | 'hostname' | 'port' | 'proxy'>) => (values[name] as string | undefined) ?? fromEnv(name);
   const port = (values.port as string | undefined) ?? fromEnv('port');
   if (port !== undefined && !PORT.test(port)) return undefined;
+  const proxy = (values.proxy as string | undefined) ?? fromEnv('proxy');
+  if (proxy !== undefined && !PORT.test(proxy)) return undefined;
   const logFormat = str('log-format') ?? SERVE_OPTIONS['log-format'].default;
   if (!(SERVE_OPTIONS['log-format'].choices as readonly string[]).includes(logFormat)) return undefined;
   const publicUrl = str('public-url');
@@ -87,5 +89,6 @@ export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     ...(adminToken !== undefined ? { 'admin-token': adminToken } : {}),
     ...(adminTokenFile !== undefined ? { 'admin-token-file': adminTokenFile } : {}),
     ...(identityHeader !== undefined ? { 'identity-header': identityHeader } : {}),
+    ...(proxy !== undefined ? { proxy: Number(proxy) } : {}),
   };
 }

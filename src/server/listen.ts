@@ -15,6 +15,8 @@ export interface Listening {
   setHandler(handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void): void;
   /** Swaps the TLS certificate of every listener; new connections get it. */
   setTls(tls: { key: string; cert: string }): void;
+  /** Serves a connection accepted elsewhere (the proxy's CONNECT tunnels) as if it had connected to the first listener. */
+  accept(socket: import('node:stream').Duplex): void;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,9 @@ export async function listen(o: ListenOptions): Promise<Listening> {
     },
     setTls: (tls) => {
       for (const s of servers) if ('setSecureContext' in s) (s as import('node:https').Server).setSecureContext({ key: tls.key, cert: tls.cert });
+    },
+    accept: (socket) => {
+      servers[0]!.emit('connection', socket);
     },
     close: async () => {
       await Promise.all(

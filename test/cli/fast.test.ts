@@ -54,6 +54,10 @@ const taken: Array<[string[], Record<string, string>]> = [
   [['serve', '--no-as-microsoft'], { MOCK_ENTRA_AS_MICROSOFT: 'true' }],
   [['serve', '--identity-header', 'f0e1d2c3-b4a5-4697-8877-665544332211'], {}],
   [['serve'], { MOCK_ENTRA_IDENTITY_HEADER: 'f0e1d2c3-b4a5-4697-8877-665544332211' }],
+  [['serve', '--proxy', '8080'], {}],
+  [['serve', '--proxy=0', '-p', '9443'], {}],
+  [['serve'], { MOCK_ENTRA_PROXY: '3128' }],
+  [['serve', '--proxy', '8081'], { MOCK_ENTRA_PROXY: '3128' }],
 ];
 
 const declined: Array<[string[], Record<string, string>]> = [
@@ -78,6 +82,10 @@ const declined: Array<[string[], Record<string, string>]> = [
   [['serve', '--as-microsoft', '--no-as-microsoft'], {}],
   [['serve', '--as-microsoft=true'], {}],
   [['serve'], { MOCK_ENTRA_AS_MICROSOFT: 'yes' }],
+  [['serve', '--proxy'], {}],
+  [['serve', '--proxy', 'abc'], {}],
+  [['serve', '--proxy', '1e3'], {}],
+  [['serve'], { MOCK_ENTRA_PROXY: '0x50' }],
 ];
 
 describe('the serve fast path', () => {

@@ -29,6 +29,10 @@ export const SERVE_OPTIONS = {
     describe: 'answer as login.microsoftonline.com (and login.windows.net, login.microsoft.com), graph.microsoft.com and management.azure.com, with Entra\'s own URLs and issuers; reach it by name resolution on port 443 (hosts file, Compose alias) or a proxy; TLS from <certs-dir>/as-microsoft/ca.pem',
   },
   'identity-header': { type: 'string', describe: 'IDENTITY_HEADER that the App Service managed identity endpoint checks (default: a random GUID, printed at start); fix it when the app\'s environment is written before the mock starts (Compose)' },
+  proxy: {
+    type: 'number',
+    describe: 'also listen on 127.0.0.1:PORT as an HTTP proxy (implies --as-microsoft): apps run with HTTPS_PROXY=http://127.0.0.1:PORT reach the mock at Microsoft\'s host names, other hosts are tunnelled untouched (docs/proxy.md)',
+  },
 } as const;
 
 /** The environment prefix of serve's options (MOCK_ENTRA_PORT…). */
@@ -47,6 +51,7 @@ export interface ServeArgs {
   'admin-token-file'?: string;
   'as-microsoft': boolean;
   'identity-header'?: string;
+  proxy?: number;
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one, while stopping, ends the process the default way. */
@@ -78,6 +83,7 @@ export const serveCommand = (io: CliIo): CommandModule<object, ServeArgs> => ({
       .example('$0 serve --no-tls --port 8080', 'plain HTTP (MSAL refuses http authorities; openid-client allows it)')
       .example('MOCK_ENTRA_ADMIN_TOKEN=s3cret $0 serve --host 0.0.0.0', 'in a container: other hosts reach /_mock with the token')
       .example('sudo $0 serve --as-microsoft --port 443 --host 127.0.0.42', 'as login.microsoftonline.com for apps whose /etc/hosts maps Microsoft\'s names to 127.0.0.42')
+      .example('$0 serve --proxy 8080', 'apps run with HTTPS_PROXY=http://127.0.0.1:8080 and the CA trusted reach the mock as login.microsoftonline.com')
       .epilogue('Each option can also be set as MOCK_ENTRA_<OPTION>, e.g. MOCK_ENTRA_PORT=9443, MOCK_ENTRA_PUBLIC_URL, MOCK_ENTRA_ADMIN_TOKEN; options on the command line win.') as never,
   handler: (args) => serve(args, io),
 });
@@ -96,6 +102,12 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
   }
   if (args['as-microsoft'] && args['public-url']) throw new UsageError('--as-microsoft and --public-url exclude each other: as Microsoft, clients use https://login.microsoftonline.com. Drop --public-url.');
   if (args['as-microsoft'] && !args.tls) throw new UsageError('--as-microsoft needs TLS (clients reach https://login.microsoftonline.com): drop --no-tls.');
+  const proxyPort = args.proxy;
+  if (proxyPort !== undefined) {
+    if (!Number.isInteger(proxyPort) || proxyPort < 0 || proxyPort > 65535) throw new UsageError(`--proxy ${proxyPort} is not a port: give a number from 1 to 65535 (0: any free port)`);
+    if (proxyPort !== 0 && proxyPort === args.port) throw new UsageError(`--proxy ${proxyPort} is also the server's --port: give the proxy a port of its own (e.g. --proxy 8080)`);
+    if (!args.tls) throw new UsageError('--proxy needs TLS (clients reach the mock with HTTPS through CONNECT): drop --no-tls');
+  }
   // Listening before the signal handlers are in place: a signal that early ends the process the default way.
   const idp = await start({
     scenario,
@@ -107,13 +119,16 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     publicUrl: args['public-url'],
     logFormat: args['log-format'],
     adminToken,
-    asMicrosoft: args['as-microsoft'],
+    asMicrosoft: args['as-microsoft'] || proxyPort !== undefined,
     identityHeader: args['identity-header'],
+    ...(proxyPort !== undefined ? { proxyPort } : {}),
     onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
   }).catch((err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      throw new UsageError(`cannot listen on ${args.host}:${args.port} (${code}); choose another --port or --host`);
+      // The proxy binds after the server: its port is the one refused when the server's was free.
+      const which = (err as { port?: number }).port === proxyPort && proxyPort !== args.port ? `127.0.0.1:${proxyPort} for --proxy` : `${args.host}:${args.port}`;
+      throw new UsageError(`cannot listen on ${which} (${code}); choose another ${which.endsWith('--proxy') ? '--proxy port' : '--port or --host'}`);
     }
     throw err;
   });
@@ -132,6 +147,7 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
           `  reach it:  map those names to ${args.host === 'localhost' ? '127.0.0.1' : ['0.0.0.0', '::'].includes(args.host) ? "this machine's (or container's) address" : args.host} (hosts file, Compose alias) with --port 443, or use a forward proxy; trust the CA above (it permits only those names and loopback)`,
         ]
       : []),
+    ...(idp.proxyUrl ? proxyLines(idp.proxyUrl, idp.caCertPath) : []),
   ];
   // Managed identity (docs/managed-identity.md): the environment an app's credential finds the endpoints by.
   const mi = idp.managedIdentityEnv();
@@ -141,8 +157,21 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
       `  managed identity, IMDS:        AZURE_POD_IDENTITY_AUTHORITY_HOST=${mi.imds.AZURE_POD_IDENTITY_AUTHORITY_HOST}`,
     );
   }
-  if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath, ...(idp.asMicrosoft ? { localUrl: idp.localUrl, asMicrosoft: true } : {}), ...(t.managedIdentities.length ? { managedIdentity: mi } : {}) })}\n`);
+  if (args['log-format'] === 'json') io.stdout(`${JSON.stringify({ msg: 'listening', url: idp.url, tenantId: t.id, caCertPath: idp.caCertPath, ...(idp.asMicrosoft ? { localUrl: idp.localUrl, asMicrosoft: true } : {}), ...(idp.proxyUrl ? { proxyUrl: idp.proxyUrl } : {}), ...(t.managedIdentities.length ? { managedIdentity: mi } : {}) })}\n`);
   else io.stdout(`${lines.join('\n')}\n`);
   await stopped;
   await idp.stop();
+}
+
+/** What `serve --proxy` prints: the environment an unmodified app needs, ready to paste. */
+export function proxyLines(proxyUrl: string, caCertPath: string): string[] {
+  return [
+    `  proxy:     ${proxyUrl}  (loopback only; other hosts are tunnelled untouched)`,
+    '  run the app under test with:',
+    `    export HTTPS_PROXY=${proxyUrl} https_proxy=${proxyUrl}`,
+    '    export NO_PROXY=localhost,127.0.0.1,::1 no_proxy=localhost,127.0.0.1,::1   # add hosts the app should reach directly',
+    `    export NODE_EXTRA_CA_CERTS=${caCertPath}   # Node (adds to the built-in roots)`,
+    `    export REQUESTS_CA_BUNDLE=${caCertPath} SSL_CERT_FILE=${caCertPath}   # Python requests / MSAL Python / az; OpenSSL (replaces the roots)`,
+    '  (docs/proxy.md: which clients honour HTTPS_PROXY, and the CA bundle to use when the app also reaches other hosts)',
+  ];
 }
