@@ -9,7 +9,7 @@
  * they fail.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeJwt } from 'jose';
@@ -32,7 +32,8 @@ let idp: MockEntra;
 let cleanup: () => void;
 
 beforeAll(async () => {
-  const made = asMicrosoftBehindProxy();
+  // The default scenario plus an app with federated credentials (sample-workload), for the workload identity case.
+  const made = asMicrosoftBehindProxy({ scenario: resolve('docs/examples/workload-identity.yaml') });
   cleanup = made.cleanup;
   idp = await start(made.opts);
 });
@@ -134,6 +135,32 @@ console.log(JSON.stringify({ token: t.token }));
       { AZURE_TENANT_ID: TENANT_ID, AZURE_CLIENT_ID: WEB.clientId, AZURE_CLIENT_SECRET: WEB.secret, SCOPE: `${API.uri}/.default` },
     );
     expect(decodeJwt(out.token as string)).toMatchObject({ iss: V2_ISSUER, aud: API.clientId, azp: WEB.clientId, roles: [API.role] });
+  });
+});
+
+describe('@azure/identity workload identity through HTTPS_PROXY: only the environment, no AZURE_AUTHORITY_HOST', () => {
+  const WORKLOAD = '3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a98';
+
+  it('DefaultAzureCredential exchanges a Kubernetes-style service account token for an app-only token, as on AKS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mock-entra-wi-'));
+    try {
+      const file = join(dir, 'token');
+      writeFileSync(file, await idp.federatedToken({ subject: 'system:serviceaccount:default:workload' }), { mode: 0o600 });
+      // The same program an AKS pod runs: the credential reads AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE.
+      const out = await node(
+        `
+import { DefaultAzureCredential } from '@azure/identity';
+const t = await new DefaultAzureCredential().getToken(process.env.SCOPE);
+console.log(JSON.stringify({ token: t.token }));
+`,
+        { AZURE_TENANT_ID: TENANT_ID, AZURE_CLIENT_ID: WORKLOAD, AZURE_FEDERATED_TOKEN_FILE: file, SCOPE: `${API.uri}/.default` },
+      );
+      expect(decodeJwt(out.token as string)).toMatchObject({ iss: V2_ISSUER, aud: API.clientId, azp: WORKLOAD, azpacr: '2', idtyp: 'app', roles: [API.role] });
+      // The assertion came from the mock's own issuer, under Microsoft's login host in this mode.
+      expect(idp.issuerUrl()).toBe(`https://${MS_LOGIN}/_issuers/k8s`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
