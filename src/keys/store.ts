@@ -169,9 +169,18 @@ export async function loadSamlCert(o: SamlCertOptions): Promise<SigningKey> {
   const fix =
     `Put back the original, or delete ${name}.pem and ${name}-key.pem to make a new certificate ` +
     `(service providers that stored the old one must then be given the new one, e.g. from the App Federation Metadata URL), or run ${regenerateCommand(dir)} to make every key anew`;
+  return loadSelfSigned(dir, name, 'SAML signing certificate', fix, usable, async (keys) => createSigningCert(keys, { commonName: SAML_COMMON_NAME, notAfter: o.notAfter ?? new Date(Date.now() + 3 * 365 * DAY) }));
+}
+
+/**
+ * A self-signed key pair of the certs directory (`{file}.pem`, `{file}-key.pem` 0600): read when
+ * usable, else made under the directory's lock (another process may be making it too). A damaged
+ * one throws KeyFileError with `fix`.
+ */
+async function loadSelfSigned(dir: string, file: string, what: string, fix: string, usable: (k: SigningKey | undefined) => unknown, make: (keys: RsaKeyPair) => Promise<string>): Promise<SigningKey> {
   const read = async () => {
-    const pair = await readPair(dir, name, 'SAML signing certificate', fix);
-    return pair && signingKey(dir, name, pair, fix);
+    const pair = await readPair(dir, file, what, fix);
+    return pair && signingKey(dir, file, pair, fix);
   };
   const found = await read().catch(unlessDamaged);
   if (usable(found)) return found!;
@@ -180,8 +189,7 @@ export async function loadSamlCert(o: SamlCertOptions): Promise<SigningKey> {
     const again = await read();
     if (usable(again)) return again!;
     const keys = await generateRsaKeyPair();
-    const notAfter = o.notAfter ?? new Date(Date.now() + 3 * 365 * DAY);
-    const pair = await writePair(dir, name, await createSigningCert(keys, { commonName: SAML_COMMON_NAME, notAfter }), keys);
+    const pair = await writePair(dir, file, await make(keys), keys);
     return signingKeyFromPem(pair.certPem, pair.keyPem);
   });
 }
@@ -196,21 +204,8 @@ export async function loadIssuerKey(certsDir: string, name: string): Promise<Sig
   const dir = resolve(certsDir);
   const file = `issuer-${name}`;
   const fix = `Delete ${file}.pem and ${file}-key.pem to make a new key (tokens minted with the old one stop verifying; mint them again), or run ${regenerateCommand(dir)} to make every key anew`;
-  const read = async () => {
-    const pair = await readPair(dir, file, 'external issuer signing key', fix);
-    return pair && signingKey(dir, file, pair, fix);
-  };
   const usable = (k: SigningKey | undefined) => k && k.notAfter.getTime() - Date.now() > RENEW_BEFORE;
-  const found = await read().catch(unlessDamaged);
-  if (usable(found)) return found!;
-  await ensureDir(dir);
-  return withLock(dir, async () => {
-    const again = await read();
-    if (usable(again)) return again!;
-    const keys = await generateRsaKeyPair();
-    const pair = await writePair(dir, file, await createSigningCert(keys, { commonName: `mock-entra external issuer ${name}` }), keys);
-    return signingKeyFromPem(pair.certPem, pair.keyPem);
-  });
+  return loadSelfSigned(dir, file, 'external issuer signing key', fix, usable, (keys) => createSigningCert(keys, { commonName: `mock-entra external issuer ${name}` }));
 }
 
 /**

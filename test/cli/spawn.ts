@@ -1,29 +1,18 @@
 /** Runs the built CLI (dist/cli/main.js, built by `npm test`) as a user would. */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { type Ran, runProcess } from '../helpers/process.js';
 
 export const MAIN = resolve('dist/cli/main.js');
 
-export interface Ran {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { Ran } from '../helpers/process.js';
 
 /**
  * `mock-entra …` to completion. Asynchronous on purpose: a blocked event loop (spawnSync) keeps
  * fetch from noticing that a server closed an idle keep-alive connection, and the next request fails.
  */
 export function run(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: opts.env ?? process.env, cwd: opts.cwd, timeout: 30_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runProcess(process.execPath, [MAIN, ...args], { ...opts, timeoutMs: 30_000 });
 }
 
 export interface Served {

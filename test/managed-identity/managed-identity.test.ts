@@ -4,7 +4,7 @@
  * AZURE_POD_IDENTITY_AUTHORITY_HOST. The real clients (@azure/identity, msal-node) run unmodified in
  * a child process whose environment holds only those variables, PATH and NODE_EXTRA_CA_CERTS.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { serve } from '../cli/spawn.js';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
 import { API, TENANT_ID } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
+import { type Ran, runProcess } from '../helpers/process.js';
 
 /** The default scenario's managed identities (README, docs/managed-identity.md). */
 const SYSTEM = {
@@ -44,25 +45,18 @@ interface Job {
 type Result = { token: string; expiresOn: number; source?: string } | { error: { name: string; message: string } };
 
 /** Runs the jobs in one child process with exactly `env` (plus PATH and the CA), in job order. */
-function runClients(env: Record<string, string>, jobs: Job[]): Promise<Record<string, Result>> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [resolve('test/managed-identity/client.mjs'), JSON.stringify(jobs)], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_EXTRA_CA_CERTS: idp.caCertPath, ...env },
-      timeout: 60_000,
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('error', fail);
-    child.once('close', (code) => {
-      try {
-        done(JSON.parse(out) as Record<string, Result>);
-      } catch {
-        fail(new Error(`client exited with ${code}: ${out}${err}`));
-      }
-    });
-  });
+async function runClients(env: Record<string, string>, jobs: Job[]): Promise<Record<string, Result>> {
+  const ran = await runProcess(process.execPath, [resolve('test/managed-identity/client.mjs'), JSON.stringify(jobs)], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_EXTRA_CA_CERTS: idp.caCertPath, ...env } });
+  return resultsOf(ran, 'client');
+}
+
+/** The client's JSON results, or what it printed when it printed none. */
+function resultsOf(ran: Ran, what: string): Record<string, Result> {
+  try {
+    return JSON.parse(ran.stdout) as Record<string, Result>;
+  } catch {
+    throw new Error(`${what} exited with ${ran.status}: ${ran.stdout}${ran.stderr}`);
+  }
 }
 
 function tokenOf(r: Result | undefined): string {
@@ -283,7 +277,7 @@ const netns = (() => {
  * 0.0.0.0 --port 80` (IMDS is plain HTTP; every address of the namespace, 169.254.169.254 among them),
  * then the clients with no Azure variable at all.
  */
-function runInNetns(jobs: Job[]): Promise<Record<string, Result>> {
+async function runInNetns(jobs: Job[]): Promise<Record<string, Result>> {
   const script = [
     'set -e',
     'ip link set lo up',
@@ -299,24 +293,10 @@ function runInNetns(jobs: Job[]): Promise<Record<string, Result>> {
     'kill $pid; wait $pid 2>/dev/null; rm -f "$out"',
     'exit $code',
   ].join('\n');
-  return new Promise((done, fail) => {
-    const child = spawn('unshare', ['-n', 'sh', '-c', script], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE: process.execPath, MAIN: resolve('dist/cli/main.js'), CERTS: TEST_CERTS_DIR, CLIENT: resolve('test/managed-identity/client.mjs'), JOBS: JSON.stringify(jobs) },
-      timeout: 60_000,
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('error', fail);
-    child.once('close', (code) => {
-      try {
-        done(JSON.parse(out) as Record<string, Result>);
-      } catch {
-        fail(new Error(`namespace run exited with ${code}: ${out}${err}`));
-      }
-    });
+  const ran = await runProcess('unshare', ['-n', 'sh', '-c', script], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE: process.execPath, MAIN: resolve('dist/cli/main.js'), CERTS: TEST_CERTS_DIR, CLIENT: resolve('test/managed-identity/client.mjs'), JOBS: JSON.stringify(jobs) },
   });
+  return resultsOf(ran, 'namespace run');
 }
 
 describe.skipIf(!netns)('IMDS at http://169.254.169.254 (in a private network namespace: needs root, unshare and ip)', () => {

@@ -1,8 +1,8 @@
 /** What the forward-proxy tests share: the mock as login.microsoftonline.com, raw CONNECTs, clients' environments. */
-import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { MockEntra, StartOptions } from '../../src/index.js';
+import { type RunOptions, runProcess } from '../helpers/process.js';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
 
 export const MS_LOGIN = 'login.microsoftonline.com';
@@ -89,23 +89,6 @@ export function proxyEnv(idp: MockEntra, extra: Record<string, string> = {}): No
   };
 }
 
-export interface Exited {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a client program to completion (at most `timeoutMs`), asynchronously: the mock answers it from this process. */
-export function runClient(cmd: string, args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<Exited> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
-  });
-}
+/** Runs a client program to completion (at most `timeoutMs`) with exactly `env`. */
+export const runClient = (cmd: string, args: string[], env: NodeJS.ProcessEnv, opts: Omit<RunOptions, 'env'> = {}) => runProcess(cmd, args, { ...opts, env });
 

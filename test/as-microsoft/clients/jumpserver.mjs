@@ -1,6 +1,8 @@
 // Child process of hosts.test.ts: the JumpServer guide's sign-in (reference guide 001) with the URLs
 // of its endpoint table, as JumpServer's OIDC client makes it: authorize with state and nonce, the
 // code redeemed with Client Secret Basic, then userinfo with the access token. Prints one JSON line.
+import { followToRedirectUri } from './follow.mjs';
+
 const { TENANT_ID, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, USER } = process.env;
 const T = {
   provider: `https://login.microsoftonline.com/${TENANT_ID}/v2.0`,
@@ -15,19 +17,8 @@ const jwks = await (await fetch(T.jwks)).json();
 
 const auth = new URL(T.authorize);
 auth.search = new URLSearchParams({ client_id: CLIENT_ID, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid profile email', state: 'js-state', nonce: 'js-nonce', login_hint: USER }).toString();
-let url = auth;
 const cookies = new Map();
-for (let hop = 0; hop < 10 && !url.href.startsWith(REDIRECT_URI); hop++) {
-  const res = await fetch(url, { redirect: 'manual', headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
-  for (const c of res.headers.getSetCookie()) {
-    const [pair] = c.split(';');
-    const i = pair.indexOf('=');
-    cookies.set(pair.slice(0, i).trim(), pair.slice(i + 1).trim());
-  }
-  const location = res.headers.get('location');
-  if (!location) throw new Error(`authorize stopped at ${url.href} with HTTP ${res.status}`);
-  url = new URL(location, url);
-}
+const url = await followToRedirectUri(auth, REDIRECT_URI, cookies);
 const callback = url.href;
 const basic = Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(CLIENT_SECRET)}`).toString('base64');
 const tokenRes = await fetch(T.token, {
