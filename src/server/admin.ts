@@ -5,7 +5,7 @@
 import { realpath } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { EntraError } from '../entra/errors.js';
 import { isBuiltinIssuer } from '../issuers/builtin.js';
@@ -154,7 +154,9 @@ export function parseRule(input: RuleInput & { once?: boolean }) {
   return schemas().ruleSchema.parse(once ? { ...rule, times: { first: 1 } } : rule);
 }
 
-export function adminRoutes(host: AdminHost): Router {
+/** The admin API's router; @koa/router loads with it, on the first request under /_mock, not with the server. */
+export async function adminRoutes(host: AdminHost): Promise<Router> {
+  const { default: Router } = await import('@koa/router');
   const router = new Router({ prefix: ADMIN_PREFIX });
   router.use(async (ctx: Context, next: Next) => {
     const refused = refuseAccess(accessRequest(ctx, host.origin), { adminToken: host.token, hostnames: [new URL(host.origin).hostname] });

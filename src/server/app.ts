@@ -5,7 +5,7 @@
  *   -> channel (the front-end says what the request is about) -> fault gate -> handler.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import { findTenant } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
@@ -123,9 +123,14 @@ function routeStep(origins: Origins, frontEnd: (f: FrontEnd) => Promise<Partial<
   };
 }
 
-/** Runs `mw` for paths under `prefix` only. */
-function underPrefix(prefix: string, mw: ReturnType<Router['routes']>): Koa.Middleware {
-  return (ctx, next) => (ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? mw(ctx as Parameters<typeof mw>[0], next) : next());
+/** Runs the middleware `make` gives (made on the first request for it) for paths under `prefix` only. */
+function underPrefix(prefix: string, make: () => Promise<ReturnType<Router['routes']>>): Koa.Middleware {
+  let mw: Promise<ReturnType<Router['routes']>> | undefined;
+  return (ctx, next) => {
+    if (ctx.path !== prefix && !ctx.path.startsWith(`${prefix}/`)) return next();
+    mw ??= make();
+    return mw.then((m) => m(ctx as Parameters<typeof m>[0], next));
+  };
 }
 
 export function createApp(o: AppOptions): MockApp {
@@ -212,7 +217,7 @@ export function createApp(o: AppOptions): MockApp {
       renderError(ctx, err, tx.channel, tx.ids);
     }
   };
-  const admin = adminRoutes({
+  const admin = () => adminRoutes({
     world: () => mock.world,
     switchTo: (s, src) => mock.switchTo(s, src),
     recent: mock.recent,
@@ -222,14 +227,14 @@ export function createApp(o: AppOptions): MockApp {
     token: o.adminToken,
     origin: o.origin.login,
     identityHeader,
-  });
+  }).then((r) => r.routes());
 
   app
     .use(requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep }))
     .use(securityHeaders)
     .use(renderErrors)
     // The admin API's router only sees its own paths: other requests skip its matching.
-    .use(underPrefix(ADMIN_PREFIX, admin.routes()))
+    .use(underPrefix(ADMIN_PREFIX, admin))
     .use(routeStep(o.origin, frontEnd));
   app.on('error', (err: unknown) => {
     if (o.logFormat === 'silent') return;
