@@ -1,16 +1,16 @@
 import type { CommandModule } from 'yargs';
-import { readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { explainScenario } from '../../scenario/explain.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { DEFAULT_SCENARIO } from '../../start.js';
 import { scenarioJsonSchema } from '../../scenario/schema.js';
-import { type CliIo, scenarioPath } from '../common.js';
+import { type CliIo, scenarioPath, UsageError } from '../common.js';
 
 /** A bad file exits 2 with each problem's path (runCli prints the ScenarioError). */
 export const scenarioCommand = (io: CliIo): CommandModule => ({
   command: 'scenario <action>',
-  describe: 'Validate, explain and list scenario files; print their JSON Schema or reference',
+  describe: 'Validate, explain, import and list scenario files; print their JSON Schema or reference',
   builder: (y) =>
     y
       .command({
@@ -30,6 +30,35 @@ export const scenarioCommand = (io: CliIo): CommandModule => ({
         handler: async (args) => {
           const file = String(args.file);
           io.stdout(`${explainScenario(await loadScenarioFile(scenarioPath(file)), file)}\n`);
+        },
+      })
+      .command({
+        command: 'import <files..>',
+        describe: 'Write a scenario from what production exports: app registration manifests (Manifest JSON in either format, or az ad app show output)',
+        builder: (yy) =>
+          yy
+            .positional('files', { type: 'string', array: true, demandOption: true, describe: 'files to import; the kind of each is recognised from its content' })
+            .option('out', { alias: 'o', type: 'string', describe: 'write the scenario to this file instead of stdout' })
+            .option('force', { type: 'boolean', default: false, describe: 'overwrite the --out file if it exists' })
+            .option('standalone', { type: 'boolean', default: false, describe: 'a tenant and user of its own instead of extends of the default scenario' })
+            .example('$0 scenario import app.json --out my-app.yaml', 'then: $0 serve -s my-app.yaml')
+            .example('$0 scenario import web.json api.json', 'a client and the API it calls: its API permissions are granted'),
+        handler: async (args) => {
+          const { importScenario, ImportError } = await import('../../scenario/import/index.js');
+          const out = args.out === undefined ? undefined : resolve(String(args.out));
+          const r = await importScenario((args.files as string[]).map(String), { standalone: args.standalone === true, outDir: out ? dirname(out) : undefined }).catch((err: unknown) => {
+            throw err instanceof ImportError ? new UsageError(err.message) : err;
+          });
+          for (const u of r.unmapped) io.stderr(`not mapped: ${u}\n`);
+          if (!out) return io.stdout(r.text);
+          try {
+            await writeFile(out, r.text, { flag: args.force === true ? 'w' : 'wx' });
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            if (code === 'EEXIST') throw new UsageError(`${String(args.out)} exists: choose another --out file, or add --force to overwrite it`);
+            throw new UsageError(`cannot write ${String(args.out)} (${code ?? String(err)}): check the folder exists and is writable`);
+          }
+          io.stderr(`wrote ${String(args.out)}: serve it with mock-entra serve -s ${String(args.out)}\n`);
         },
       })
       .command({
@@ -63,6 +92,7 @@ export const scenarioCommand = (io: CliIo): CommandModule => ({
       .example('$0 scenario list', 'the shipped scenarios: one failure each')
       .example('$0 scenario validate my.yaml', 'exit 0 when valid, 2 with each problem\'s path when not')
       .example('$0 scenario explain scenarios/first-test-failure.yaml', 'what a scenario changes, in words')
-      .demandCommand(1, 'Name an action: validate, explain, list, reference or schema.'),
+      .example('$0 scenario import app.json -o my-app.yaml', 'a production app registration (its Manifest JSON) as a scenario')
+      .demandCommand(1, 'Name an action: validate, explain, import, list, reference or schema.'),
   handler: () => {},
 });
