@@ -121,6 +121,19 @@ describe('scenario import of app registration manifests', () => {
     expect(s.users.map((u) => u.upn)).toEqual([ADA.upn]);
   });
 
+  it('keeps an imported app apart from a default app of the same name, and reads az ad app show output', async () => {
+    const m = JSON.parse(readFileSync(API_MANIFEST, 'utf8')) as Record<string, unknown>;
+    const az = { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#applications/$entity', appId: API_ID, displayName: 'sample-api', signInAudience: 'AzureADMyOrg', identifierUris: m.identifierUris, web: { redirectUris: [], implicitGrantSettings: {} } };
+    const file = join(dir, 'az.json');
+    writeFileSync(file, JSON.stringify(az));
+    const out2 = join(dir, 'az.yaml');
+    const r = await cli(['scenario', 'import', file, '--out', out2]);
+    expect(r.status, r.stderr).toBe(0);
+    const s = await loadScenarioFile(out2);
+    expect(s.apps.find((a) => a.name === 'sample-api')?.clientId).toBe('7c1e4b2d-5a6f-4d8e-b9c0-2a3b4c5d6e7f');
+    expect(s.apps.find((a) => a.name === 'sample-api-imported')).toMatchObject({ clientId: API_ID, api: { identifierUri: 'api://expenses-api' } });
+  });
+
   it('exits 2 with what it reads for a file it does not recognise', async () => {
     const other = join(dir, 'package.json');
     writeFileSync(other, JSON.stringify({ name: 'x', version: '1.0.0' }));

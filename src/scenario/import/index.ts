@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { GRAPH } from '../../entra/urls.js';
-import { SCENARIO_FILE_LIMIT, SHIPPED_SCENARIOS } from '../load.js';
+import { loadScenarioFile, SCENARIO_FILE_LIMIT, SHIPPED_SCENARIOS } from '../load.js';
 import { manifestImporter, slugify } from './manifest.js';
 import type { ImportedApp, Importer } from './types.js';
 import { YamlOut } from './yaml-out.js';
@@ -78,10 +78,12 @@ export async function importScenario(files: string[], o: ImportOptions = {}): Pr
     apps.push(...r.apps);
     unmapped.push(...r.unmapped);
   }
-  // Two imported apps with one display name would merge into one: keep both.
-  const seen = new Set<string>();
+  // Two imported apps with one display name, or one named like an app of the default it extends,
+  // would merge into one (extends merges apps by name): keep each its own.
+  const taken = o.standalone ? [] : (await loadScenarioFile(join(SHIPPED_SCENARIOS, 'default.yaml'))).apps.map((a) => a.name);
+  const seen = new Set<string>(taken);
   for (const a of apps) {
-    let n = a.name;
+    let n = taken.includes(a.name) ? `${a.name}-imported` : a.name;
     for (let i = 2; seen.has(n); i++) n = `${a.name}-${i}`;
     a.name = n;
     seen.add(n);
