@@ -126,3 +126,73 @@ export function entryFor(code: AadstsCode): CatalogueEntry {
 export function formatText(template: string, params: Record<string, string | undefined> = {}): string {
   return template.replace(/\{(\w+)\}/g, (m, k: string) => params[k] ?? m);
 }
+
+// ---- Error lookup (`/error?code=N`, what `error_uri` points at): likely cause and fix per code ----
+
+/** What most often makes Entra answer a code, and what to change; the error lookup page shows it. */
+export interface Remediation {
+  cause: string;
+  fix: string;
+}
+
+/**
+ * Short remediation texts, in the mock's words (Entra's own lookup shows only the message): codes
+ * without one show their message, which for most codes already says what to do.
+ */
+export const REMEDIATION: Partial<Record<AadstsCode, Remediation>> = {
+  50011: { cause: 'The redirect_uri the app sent is not one of the app registration\'s redirect URIs (scheme, host, port, path and trailing slash must all match).', fix: 'Add the exact redirect URI to the app registration (Authentication > Platform configurations; redirectUris in the scenario), or make the app send one that is registered.' },
+  50058: { cause: 'A silent request (prompt=none) was sent but there is no session for the user.', fix: 'Fall back to an interactive sign-in (drop prompt=none) when a silent one answers login_required.' },
+  50105: { cause: 'The enterprise app has "Assignment required?" on, and the user is neither assigned nor in an assigned group.', fix: 'Assign the user (or a group they are in) to the app under Users and groups (assignments in the scenario), or turn off assignment required.' },
+  50126: { cause: 'The user name or password is wrong.', fix: 'Check the user name and password; in the mock, the users and their passwords are on the dashboard.' },
+  50148: { cause: 'The code_verifier sent to the token endpoint does not hash to the code_challenge of the authorization request.', fix: 'Send the code_verifier that belongs to the code_challenge of the same authorization request (check that the app keeps it per sign-in, not per session).' },
+  501481: { cause: 'The code_verifier does not match the code_challenge of the authorization request.', fix: 'Send the code_verifier made for this authorization request.' },
+  54005: { cause: 'The authorization code was already redeemed once (a retried or duplicated token request).', fix: 'Redeem each code once; get new tokens with the refresh token or a new sign-in.' },
+  65001: { cause: 'No one has consented to the permissions the app asks for.', fix: 'Grant admin consent for the permissions (API permissions > Grant admin consent; permissions in the scenario), or ask only for scopes already granted.' },
+  50076: { cause: 'A Conditional Access policy requires multi-factor authentication for this resource.', fix: 'Send an interactive request (with the claims challenge, if one came back) so the user can complete MFA.' },
+  50079: { cause: 'The user must register for multi-factor authentication before accessing this resource.', fix: 'Have the user sign in interactively and register an MFA method.' },
+  53003: { cause: 'A Conditional Access policy blocked the sign-in.', fix: 'Check the sign-in logs for the policy that applied, and sign in from a device, location or app the policy allows.' },
+  70016: { cause: 'The user has not finished the device code sign-in yet: not an error.', fix: 'Keep polling at the interval the devicecode response gave.' },
+  70020: { cause: 'The device code expired before the user finished signing in.', fix: 'Request a new device code and ask the user to sign in within its expires_in.' },
+  65004: { cause: 'The user declined the consent prompt.', fix: 'Ask the user to accept, or have an administrator grant consent for the tenant.' },
+  70008: { cause: 'The code or refresh token is too old or was unused too long.', fix: 'Start a new interactive sign-in.' },
+  70011: { cause: 'The scope parameter names a scope the resource does not expose or that is malformed.', fix: 'Request scopes in the form {App ID URI}/{scope} (or {App ID URI}/.default), as the API exposes them.' },
+  700016: { cause: 'The client_id is not an app of this tenant: a typo, the wrong tenant in the URL, or an app that was deleted.', fix: 'Use the Application (client) ID from the app registration\'s Overview, with that tenant\'s endpoints.' },
+  700022: { cause: 'One request asked for scopes of more than one resource.', fix: 'Ask for one resource\'s scopes per token request; get a second token for the other resource.' },
+  700025: { cause: 'A public client (mobile/desktop, device code) sent a client secret or assertion.', fix: 'Leave out client_secret and client_assertion, or make the app confidential (turn off "Allow public client flows").' },
+  7000215: { cause: 'The client_secret is not a current secret of the app: often the secret\'s ID was copied instead of its value, or the secret was rotated.', fix: 'Copy the secret\'s Value (shown once, when it is created) from Certificates & secrets, or create a new secret.' },
+  7000218: { cause: 'A confidential client sent neither client_secret nor client_assertion.', fix: 'Send the client secret or a client assertion, or mark the app as a public client if it cannot keep a secret.' },
+  7000222: { cause: 'The app\'s client secret has passed its expiry date.', fix: 'Create a new client secret under Certificates & secrets and configure the app with it.' },
+  70002: { cause: 'The client_id is not a known app, or the app is not enabled for this kind of sign-in.', fix: 'Check the client ID against the app registration.' },
+  7000112: { cause: 'The enterprise app is disabled ("Enabled for users to sign-in?" is No).', fix: 'Enable the enterprise app for sign-in.' },
+  50194: { cause: 'A single-tenant app signed in through /common.', fix: 'Use the tenant-specific endpoints (https://login.microsoftonline.com/{tenant ID}/…), or make the app multi-tenant.' },
+  90002: { cause: 'The tenant in the URL (ID or domain) does not exist, or is in another cloud.', fix: 'Use the Directory (tenant) ID from the app registration\'s Overview.' },
+  900023: { cause: 'The tenant segment of the URL is neither a tenant ID nor a domain name.', fix: 'Put the tenant ID, a verified domain, common or organizations in the URL.' },
+  700027: { cause: 'The client assertion is signed with a key whose certificate is not on the app registration.', fix: 'Upload the certificate under Certificates & secrets, or sign with the key of a certificate that is there (compare the thumbprints).' },
+  700024: { cause: 'The client assertion has expired or is not valid yet (clock skew, or a cached assertion).', fix: 'Make a fresh assertion for each request, with nbf and exp around the current time; check the machine\'s clock.' },
+  700021: { cause: 'The client assertion\'s iss/sub is not the client_id of the request.', fix: 'Set iss and sub of the assertion to the app\'s client ID.' },
+  700023: { cause: 'The client assertion\'s aud is not this tenant\'s token endpoint.', fix: 'Set aud to the token endpoint the request is sent to.' },
+  70021: { cause: 'No federated identity credential of the app matches the external token\'s issuer, subject and audience.', fix: 'Compare the token\'s iss, sub and aud with the app\'s federated credentials and fix the one that differs.' },
+  700211: { cause: 'No federated credential names the external token\'s issuer.', fix: 'Add a federated credential with this exact issuer URL.' },
+  700212: { cause: 'No federated credential names the external token\'s audience.', fix: 'Set the credential\'s audience to the token\'s aud (api://AzureADTokenExchange by default).' },
+  700213: { cause: 'No federated credential names the external token\'s subject.', fix: 'Set the credential\'s subject to the token\'s sub, exactly.' },
+  7002138: { cause: 'The external token\'s subject differs from the credential\'s only in case.', fix: 'Write the credential\'s subject with the same case as the token\'s sub.' },
+  70025: { cause: 'The app has no federated identity credentials.', fix: 'Add a federated credential for the external issuer.' },
+  900144: { cause: 'A required parameter is missing from the request.', fix: 'Send the parameter the message names.' },
+  500011: { cause: 'The scope or resource names an API that is not in the tenant.', fix: 'Check the App ID URI of the API (Expose an API), and that the API\'s enterprise app exists in this tenant.' },
+  500113: { cause: 'The app registration has no redirect URI (Reply URL) at all.', fix: 'Add a redirect URI to the app registration (redirectUris, or the SAML Reply URL).' },
+  1002012: { cause: 'A client credentials request asked for a delegated scope.', fix: 'Ask for {App ID URI}/.default in client credentials requests.' },
+  700082: { cause: 'The refresh token was not used for 90 days.', fix: 'Start a new interactive sign-in.' },
+  9002327: { cause: 'A SPA\'s code was redeemed without an Origin header (from a server).', fix: 'Redeem SPA codes from the browser, or register the redirect URI under Web instead of Single-page application.' },
+  9002326: { cause: 'A browser redeemed a code cross-origin for a redirect URI that is not registered as a SPA.', fix: 'Register the redirect URI under Single-page application (spa.redirectUris).' },
+  700054: { cause: 'The app asked for an ID token from /authorize, but ID tokens (implicit) are not enabled.', fix: 'Turn on "ID tokens" under Authentication > Implicit grant, or use the code flow.' },
+  700051: { cause: 'The app asked for an access token from /authorize, but access tokens (implicit) are not enabled.', fix: 'Turn on "Access tokens" under Authentication > Implicit grant, or use the code flow with PKCE.' },
+  9002325: { cause: 'A cross-origin (SPA) code redemption came without PKCE.', fix: 'Send code_challenge in the authorization request and code_verifier with the code.' },
+  700084: { cause: 'A SPA\'s refresh token reached its fixed 24-hour lifetime.', fix: 'Send a new sign-in request (MSAL.js does it silently when the session is still there).' },
+  75011: { cause: 'The SAML request\'s RequestedAuthnContext asks for a method the user did not sign in with.', fix: 'Leave out RequestedAuthnContext, or use Comparison="minimum" with PasswordProtectedTransport.' },
+  750054: { cause: 'A request to the SAML endpoint carried neither SAMLRequest nor SAMLResponse.', fix: 'Send the AuthnRequest as SAMLRequest (deflated and base64-encoded for the Redirect binding).' },
+  7500529: { cause: 'The AuthnRequest\'s ID starts with a digit, which XML IDs may not.', fix: 'Generate IDs that start with a letter or an underscore (for example _ plus a UUID).' },
+  76021: { cause: 'The enterprise app requires signed AuthnRequests and this one was not signed.', fix: 'Sign the AuthnRequest with the SP\'s key, or turn off the requirement (saml.requireSignedRequests).' },
+  50196: { cause: 'The app sent the user back to sign in again and again in a short time.', fix: 'Cache tokens instead of requesting new ones on every page; look for a redirect loop in the app.' },
+  90033: { cause: 'A transient failure on Entra\'s side.', fix: 'Retry after a short delay.' },
+};
+// ---- end of error lookup ----

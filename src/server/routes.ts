@@ -107,6 +107,8 @@ export const ROUTES = [
   // (AZURE_POD_IDENTITY_AUTHORITY_HOST); the identity is the first tenant's.
   r({ name: 'managedIdentity.appService', frontEnd: 'managedIdentity', methods: ['GET'], path: paths.appServiceIdentity, channel: 'appService', endpoint: 'managedIdentity', tenant: 'first' }),
   r({ name: 'managedIdentity.imds', frontEnd: 'managedIdentity', methods: ['GET'], path: paths.imdsIdentity, channel: 'imds', endpoint: 'managedIdentity', tenant: 'first' }),
+  // Entra's error lookup, where every error's `error_uri` points (reference §1): a page per catalogue code; not faulted.
+  r({ name: 'errorLookup', frontEnd: 'ui', methods: ['GET'], path: paths.error, channel: 'page', tenant: 'none' }),
   // The dashboard: not Entra's, not faulted, not logged.
   r({ name: 'dashboard', frontEnd: 'ui', methods: ['GET'], path: '/', channel: 'page', tenant: 'none', unlogged: true }),
   r({ name: 'dashboard.requests', frontEnd: 'ui', methods: ['GET'], path: '/requests', channel: 'page', tenant: 'none', unlogged: true }),

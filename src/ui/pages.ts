@@ -17,6 +17,7 @@ ul.accounts button{display:flex;align-items:center;gap:12px;background:none;colo
 ul.accounts button:hover,ul.accounts button:focus-visible{background:#e6e6e6}ul.accounts .who{display:flex;flex-direction:column}ul.accounts .upn{color:#5e5e5e;font-size:.85rem}
 .avatar{flex:none;width:40px;height:40px;border-radius:50%;background:#004e8c;color:#fff;display:flex;align-items:center;justify-content:center;font-weight:600}
 .error{color:#c50f1f}dl{font-size:.85rem;color:#404040;margin:0}dt{font-weight:600}dd{margin:0 0 8px;overflow-wrap:anywhere}
+var{font-style:normal;font-family:Consolas,monospace;background:#f2f2f2;padding:0 2px}ul#codes{padding-left:20px;font-size:.85rem}
 footer{max-width:440px;margin:0 auto;font-size:.75rem;color:#5e5e5e;text-align:right;padding:0 4px}`;
 
 /**

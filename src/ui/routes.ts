@@ -1,5 +1,5 @@
 /**
- * Dashboard routes: `/`, `/requests` and `/requests/{traceId}` read; the switch form under
+ * Dashboard routes: `/`, `/requests` and `/requests/{traceId}` read; `/error` is Entra's error lookup; the switch form under
  * /_mock/ changes state and is guarded like the admin API (admin token, else loopback only).
  */
 import type { Context } from 'koa';
@@ -9,6 +9,7 @@ import { accessRequest, refuseAccess } from '../server/admin.js';
 import type { RequestRecord } from '../server/log.js';
 import type { Handler, Handlers } from '../server/routes.js';
 import type { Transaction } from '../server/transaction.js';
+import { errorLookupPage } from './lookup.js';
 import { dashboardPage, messagePage, notInLogPage, requestDetailPage, requestsPage } from './dashboard.js';
 import type { Origins } from '../entra/urls.js';
 
@@ -29,7 +30,7 @@ function html(ctx: Context, body: string, status = 200): void {
   ctx.body = body;
 }
 
-export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboard.requests' | 'dashboard.request' | 'dashboard.switch'> {
+export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboard.requests' | 'dashboard.request' | 'dashboard.switch' | 'errorLookup'> {
   const hostnames = [new URL(o.origin.login).hostname];
   /**
    * The dashboard shows tokens and changes state: the admin API's rule guards every page. With an
@@ -59,6 +60,8 @@ export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboar
       if (record) html(ctx, requestDetailPage(record));
       else html(ctx, notInLogPage(id), 404);
     }),
+    // Public, as Entra's is: it shows the catalogue and the scenario's rules, no tokens or secrets.
+    errorLookup: (ctx, tx) => html(ctx, errorLookupPage(tx.param('code'), tx.world)),
     // Body (form): on=<switch> or off=<switch>, and adminToken when the server has one.
     'dashboard.switch': guarded((ctx, tx) => {
       const body = tx.body;

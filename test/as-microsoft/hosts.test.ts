@@ -137,14 +137,18 @@ describe.skipIf(!canMapHosts)(`as Microsoft, by name resolution on ${ADDRESS}:44
   });
 
   it("serves SAML metadata with Entra's entity ID and endpoints, and errors whose error_uri names the host asked", async () => {
-    const [metadata, badToken] = await fetchAll([
+    const [metadata, badToken, lookup] = await fetchAll([
       { url: `${LOGIN}/${TENANT_ID}/federationmetadata/2007-06/federationmetadata.xml` },
       { url: `https://login.windows.net/${TENANT_ID}/oauth2/v2.0/token`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&client_id=${WEB.clientId}&client_secret=wrong&scope=api%3A%2F%2Fsample-api%2F.default` },
+      { url: 'https://login.windows.net/error?code=7000215' },
     ]);
     expect(metadata!.body).toContain(`entityID="https://sts.windows.net/${TENANT_ID}/"`);
     expect(metadata!.body).toContain(`Location="${LOGIN}/${TENANT_ID}/saml2"`);
     expect(badToken!.status).toBe(401);
     expect(JSON.parse(badToken!.body)).toMatchObject({ error: 'invalid_client', error_codes: [7000215], error_uri: 'https://login.windows.net/error?code=7000215' });
+    // ... and that error_uri answers, on the login host: the error lookup page.
+    expect(lookup!.status).toBe(200);
+    expect(lookup!.body).toContain('<h1>AADSTS7000215</h1>');
   });
 
   it("lists the scenario's subscriptions and tenant on management.azure.com for an ARM token, in ARM's shape", async () => {

@@ -280,3 +280,18 @@ describe('the dashboard', () => {
     expect(state.switches).toEqual({ 'sso-enabled': true });
   });
 });
+
+describe('the error lookup', () => {
+  it("a code's page renders with its heading and links back to the list of codes, which links to it again", async () => {
+    const page = await newPage();
+    await page.goto(`${idp.url}/error?code=7000215`);
+    expect(await h1(page)).toBe('AADSTS7000215');
+    expect(await page.locator('[data-field="fix"]').textContent()).toContain('Certificates & secrets');
+    await shot(page, 'error-lookup');
+    await page.getByRole('link', { name: 'All error codes' }).click();
+    expect(await h1(page)).toBe('Error codes');
+    expect(new URL(page.url()).pathname).toBe('/error');
+    await page.getByRole('link', { name: 'AADSTS50011', exact: true }).click();
+    expect(await h1(page)).toBe('AADSTS50011');
+  });
+});
