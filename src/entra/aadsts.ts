@@ -126,3 +126,22 @@ export function entryFor(code: AadstsCode): CatalogueEntry {
 export function formatText(template: string, params: Record<string, string | undefined> = {}): string {
   return template.replace(/\{(\w+)\}/g, (m, k: string) => params[k] ?? m);
 }
+
+/**
+ * What to fix, per code, as the sign-in log's additional details say it (Entra's own troubleshooting
+ * texts, shortened; a code without one gets the generic pointer to the catalogue). Issue 13: the
+ * error lookup page (item 2) may carry richer texts; these are the sign-in log's.
+ */
+export const REMEDIATION: Partial<Record<AadstsCode, string>> = {
+  50126: 'The user typed a wrong password, or the username is not the one in the directory. Check the user\'s password in the scenario (users[].password) or reset it; for ROPC, check the username and password the client sends.',
+  50105: 'Assign the user (or a group they are in) to the app: the app requires assignment. In the scenario: the app\'s assignments, or turn assignment required off.',
+  53003: 'A Conditional Access policy blocked the sign-in. Check the policy named under Conditional Access (the scenario rule) and what it requires (location, device state, app).',
+  50076: 'The user must complete multi-factor authentication: sign in interactively (not ROPC or a silent request) so the user can satisfy MFA.',
+  50079: 'The user must register for multi-factor authentication: sign in interactively and complete the registration.',
+  65001: 'Grant consent: an admin grants the app the permissions it asks for (admin consent), or the user consents in an interactive sign-in.',
+  50058: 'No user is signed in for a silent request: send an interactive request (prompt=select_account or none removed).',
+  50011: 'Add the redirect URI the app sends to the app registration\'s redirect URIs (exactly: scheme, host, port, path, trailing slash).',
+  7000215: 'The client secret is wrong: send the secret\'s value (not its ID), or create a new secret for the app.',
+  7000222: 'The client secret has expired: create a new secret for the app and update the application\'s configuration.',
+  700016: 'The app is not in this tenant: check the client ID and the tenant the request is sent to.',
+};
