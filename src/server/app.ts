@@ -220,6 +220,7 @@ export function createApp(o: AppOptions): MockApp {
       if (err instanceof EntraError) {
         tx.aadsts = err.code;
         tx.failureReason = err.text;
+        tx.answered = err;
       }
       renderError(ctx, err, tx.channel, tx.ids);
     }

@@ -83,12 +83,16 @@ const INTERRUPTED = new Set<number>([50058, 50072, 50074, 50076, 50079, 50140, 6
 const CONDITIONAL_ACCESS = new Set<number>([50076, 50079, 53000, 53001, 53002, 53003, 53004]);
 /** Polling answers of the device code flow are not sign-in attempts. */
 const NOT_ATTEMPTS = new Set<number>([70016]);
+/** Errors already in the log (held weakly: they go when their request and device code do). */
+const LOGGED = new WeakSet<object>();
 
 const TOKEN_GRANTS: Record<string, SignInFlowKind> = {
   authorization_code: 'authorizationCode',
   password: 'ropc',
   client_credentials: 'clientCredentials',
   refresh_token: 'refreshToken',
+  // MSAL sends device_code; RFC 8628's clients the URN (Entra takes both).
+  device_code: 'deviceCode',
   'urn:ietf:params:oauth:grant-type:device_code': 'deviceCode',
   'urn:ietf:params:oauth:grant-type:jwt-bearer': 'onBehalfOf',
 };
@@ -159,6 +163,11 @@ export function signInOf(tx: Transaction, ipAddress: string): SignInRecord | und
   if (NOT_ATTEMPTS.has(code)) return undefined;
   const ok = !code && succeeded(tx, flow);
   if (!code && !ok) return undefined;
+  // One failed attempt, one record: a device polling gets the error its user already saw on the page.
+  if (tx.answered) {
+    if (LOGGED.has(tx.answered)) return undefined;
+    LOGGED.add(tx.answered);
+  }
   const tenant = tx.tenant;
   const app: App | undefined = tx.app && !tx.app.firstParty ? tx.app : tenant ? findApp(tenant, tx.param('client_id')) : undefined;
   const appOnly = flow === 'clientCredentials';

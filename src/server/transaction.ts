@@ -87,6 +87,8 @@ export class Transaction {
   unlogged = false;
   /** The text of the error this request answered with (the sign-in log's failure reason). */
   failureReason?: string;
+  /** The error this request answered with: the device code flow hands the page's error to the polling device, one attempt. */
+  answered?: object;
   /** An authorize request answered the app with its code or tokens: the interactive sign-in ended here. */
   signedIn = false;
 

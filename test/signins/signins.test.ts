@@ -6,7 +6,7 @@ import { ConfidentialClientApplication } from '@azure/msal-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SignInRecord } from '../../src/index.js';
 import { follow } from '../helpers/browserless.js';
-import { ADA, API, GRACE, TENANT_ID, WEB } from '../helpers/ids.js';
+import { ADA, API, CLI, GRACE, TENANT_ID, WEB } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
 
 const idp = useMockEntra();
@@ -173,5 +173,26 @@ describe("Graph's GET /v1.0/auditLogs/signIns", () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'BadRequest', message: expect.stringContaining('Invalid filter clause') } });
     expect((await graph('/v1.0/auditLogs/signIns?$top=5000', token)).status).toBe(400);
+  });
+});
+
+describe('device code sign-ins', () => {
+  const devicecode = (body: Record<string, string>) => fetch(`${idp.url}/${TENANT_ID}/oauth2/v2.0/devicecode`, { method: 'POST', body: new URLSearchParams(body) });
+  const poll = (device_code: string) => fetch(`${idp.url}/${TENANT_ID}/oauth2/v2.0/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'device_code', client_id: CLI.clientId, device_code }) });
+
+  it('a device code sign-in blocked at /devicelogin is one failed record, though the device gets the error on its next poll', async () => {
+    idp.use({ name: 'block-grace-devices', when: { endpoint: 'authorize', app: 'sample-cli', user: GRACE.upn }, then: { error: 53003 } });
+    const { device_code, user_code } = (await (await devicecode({ client_id: CLI.clientId, scope: 'User.Read' })).json()) as Record<string, string>;
+    const login = await (await fetch(`${idp.url}/devicelogin`, { method: 'POST', body: new URLSearchParams({ otc: user_code! }) })).text();
+    const action = /<form method="post" action="([^"]+)"/.exec(login)![1]!;
+    const page = await (await fetch(new URL(action, idp.url), { method: 'POST', body: new URLSearchParams({ username: GRACE.upn, password: GRACE.password }) })).text();
+    expect(page).toContain('AADSTS53003');
+    const polled = (await (await poll(device_code!)).json()) as { error_codes: number[] };
+    expect(polled.error_codes).toEqual([53003]);
+    // Every record of the app with that code, whoever it names: the poll must not add a second.
+    const records = idp.signIns({ app: CLI.clientId, code: 53003 });
+    expect(records).toHaveLength(1);
+    expect(records[0]!.userPrincipalName).toBe(GRACE.upn);
+    expect(records[0]).toMatchObject({ mockEntra: { flow: 'deviceCode', outcome: 'Failure', rule: 'block-grace-devices' }, appliedConditionalAccessPolicies: [{ displayName: 'block-grace-devices' }] });
   });
 });
