@@ -8,6 +8,7 @@ import type { SignInRecord } from '../../src/index.js';
 import { follow } from '../helpers/browserless.js';
 import { ADA, API, CLI, GRACE, TENANT_ID, WEB } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
+import { browse, pageCode, SAML_APP } from '../saml/support.js';
 
 const idp = useMockEntra();
 
@@ -194,5 +195,18 @@ describe('device code sign-ins', () => {
     expect(records).toHaveLength(1);
     expect(records[0]!.userPrincipalName).toBe(GRACE.upn);
     expect(records[0]).toMatchObject({ mockEntra: { flow: 'deviceCode', outcome: 'Failure', rule: 'block-grace-devices' }, appliedConditionalAccessPolicies: [{ displayName: 'block-grace-devices' }] });
+  });
+});
+
+describe('SAML sign-ins', () => {
+  const testSignIn = (upn: string) => browse(`${idp.url}/api/signin/${SAML_APP.clientId}?${new URLSearchParams({ tenantId: TENANT_ID, login_hint: upn })}`);
+
+  it("the portal's Test sign-in (IdP-initiated) is a Success for ada and a Failure with 50105 for grace, who is not assigned", async () => {
+    expect((await testSignIn(ADA.upn)).samlResponse).toBeDefined();
+    expect(idp.signIns({ user: ADA.upn, app: SAML_APP.clientId, top: 1 })[0]).toMatchObject({ status: { errorCode: 0 }, clientAppUsed: 'Browser', resourceId: SAML_APP.clientId, mockEntra: { flow: 'samlIdpInitiated', outcome: 'Success' } });
+    expect(pageCode((await testSignIn(GRACE.upn)).html)).toBe('50105');
+    const [r] = idp.signIns({ user: GRACE.upn, app: SAML_APP.clientId, top: 1 });
+    expect(r).toMatchObject({ status: { errorCode: 50105, failureReason: expect.stringContaining('block users unless they are specifically granted') }, mockEntra: { flow: 'samlIdpInitiated', outcome: 'Failure' } });
+    expect(r!.status.additionalDetails).toMatch(/^Assign the user/);
   });
 });
