@@ -11,6 +11,7 @@ export { parseScenario, parseScenarioText, loadScenarioFile, ScenarioError } fro
 export type { Scenario, ScenarioInput, Rule, RuleInput, Endpoint } from './scenario/schema.js';
 export type { Directory, Tenant, App, User, Group, Api, SamlSettings, Secret, CertificateCredential, ManagedIdentity } from './directory/model.js';
 export type { RequestRecord, Artifact, LogFormat } from './server/log.js';
+export type { SignInRecord, SignInQuery, SignInFlowKind, AuthenticationDetail } from './server/signins.js';
 export { KeyFileError, type KeyFileProblem } from './keys/errors.js';
 export type { FederatedTokenOptions } from './issuers/mint.js';
 export type { BuiltinIssuerName } from './issuers/builtin.js';

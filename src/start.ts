@@ -14,6 +14,7 @@ import { createApp } from './server/app.js';
 import type { MockEvents } from './server/events.js';
 import { listen } from './server/listen.js';
 import type { LogFormat, RequestRecord } from './server/log.js';
+import type { SignInQuery, SignInRecord } from './server/signins.js';
 import { listenProxy, type ProxyListening, servesNames } from './server/proxy.js';
 import { type ClientCredentialsOptions, type SignInOptions, testClient, type TokenResponse } from './test-api.js';
 
@@ -107,6 +108,12 @@ export interface MockEntra {
   useScenario(scenario: string | ScenarioInput): Promise<void>;
   /** Recent requests, oldest first, with the AADSTS code and the rule that fired. */
   requests(): RequestRecord[];
+  /**
+   * The sign-in log, newest first (at most 1,000): one record per sign-in attempt, in Graph's
+   * `signIn` shape plus `mockEntra` (flow, outcome, rule, remediation).
+   * @example expect(idp.signIns({ user: 'ada@contoso.onmicrosoft.com', app: 'sample-web' })[0]?.status.errorCode).toBe(50126)
+   */
+  signIns(query?: SignInQuery): SignInRecord[];
   /** Signing-key rollover: the other published key signs from now on. Returns its index (1 or 2). */
   rotateKeys(): 1 | 2;
   /** Completes a pending device code as `user` (a UPN) would at /devicelogin. */
@@ -240,6 +247,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
       await mock.switchTo(typeof next === 'object' ? () => parseCompiledScenario(next, cacheDir) : () => loadCompiledScenario(next, cacheDir), typeof next === 'object' ? '<inline>' : next);
     },
     requests: () => mock.recent(),
+    signIns: (q) => mock.signIns.query(q),
     rotateKeys: () => {
       const active = mock.world.scenario.keys.active === 1 ? 2 : 1;
       void mock.switchTo({ ...mock.world.scenario, keys: { active } }, mock.world.source);

@@ -4,9 +4,10 @@ export const GRAPH = {
   appId: '00000003-0000-0000-c000-000000000000',
   resource: 'https://graph.microsoft.com',
   /** Delegated permissions our Graph exposes; any app may ask for them (user consent). */
-  scopes: ['User.Read', 'User.ReadBasic.All', 'User.Read.All', 'GroupMember.Read.All', 'Directory.Read.All', 'openid', 'profile', 'email', 'offline_access'],
+  scopes: ['User.Read', 'User.ReadBasic.All', 'User.Read.All', 'GroupMember.Read.All', 'Directory.Read.All', 'AuditLog.Read.All', 'openid', 'profile', 'email', 'offline_access'],
   /** Application permissions an admin can grant on our Graph. */
-  roles: ['User.Read.All', 'GroupMember.Read.All', 'Directory.Read.All'],
+  /** AuditLog.Read.All (the sign-in logs) is granted to no app by default: grant it in the scenario's `permissions`. */
+  roles: ['User.Read.All', 'GroupMember.Read.All', 'Directory.Read.All', 'AuditLog.Read.All'],
   name: 'Microsoft Graph',
 } as const;
 
@@ -30,6 +31,8 @@ export const DIRECTORY_ROLES: Record<string, string> = {
   'Cloud Application Administrator': '158c047a-c907-4556-b7ef-446551a6b5f7',
   'Global Reader': 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
   'Security Administrator': '194ae4cb-b126-40b2-bd5b-6091b380977d',
+  'Reports Reader': '4a5d8f65-41da-4de4-8968-e035b65339cf',
+  'Security Reader': '5d6b6bb7-de71-4623-b4af-96380a352509',
 };
 export const DEFAULT_MEMBER_ROLE = 'b79fbf4d-3ef9-4689-8143-76b194e85509';
 

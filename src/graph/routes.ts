@@ -9,7 +9,9 @@ import * as claims from '../entra/claims.js';
 import { GraphError } from '../entra/errors.js';
 import { DIRECTORY_ROLES, type Origins } from '../entra/urls.js';
 import type { Handlers } from '../server/routes.js';
+import type { SignInLog } from '../server/signins.js';
 import { type GraphCaller, graphCaller, requirePermission } from './auth.js';
+import { parseFilter, parseTop, requireAuditLogReader } from './signins.js';
 
 const READ_SELF = ['User.Read', 'User.ReadBasic.All', 'User.Read.All', 'Directory.Read.All'];
 const READ_USERS = ['User.ReadBasic.All', 'User.Read.All', 'Directory.Read.All'];
@@ -26,10 +28,12 @@ type GraphRoute =
   | 'graph.user.getMemberObjects'
   | 'graph.user.getMemberGroups'
   | 'graph.overage'
+  | 'graph.signIns'
+  | 'graph.signIn'
   | 'userinfo'
   | 'userinfo.v1';
 
-export function graphHandlers(o: { origin: Origins }): Handlers<GraphRoute> {
+export function graphHandlers(o: { origin: Origins; signIns: SignInLog }): Handlers<GraphRoute> {
   const base = `${o.origin.graph}/v1.0`;
 
   /** Every Graph call: a bearer token this server issued for Graph (errors in Graph's envelope, the route's channel). */
@@ -111,6 +115,23 @@ export function graphHandlers(o: { origin: Origins }): Handlers<GraphRoute> {
     'graph.overage': handle((ctx, c) => {
       const u = someone(ctx, c, READ_MEMBERSHIP, READ_MEMBERSHIP);
       return { 'odata.metadata': `${o.origin.graph}/${c.tenant.id}/$metadata#Collection(Edm.String)`, value: u.groups.map((g) => g.id) };
+    }),
+    // Sign-in logs (reference §15): the caller's tenant's records, newest first.
+    'graph.signIns': handle((ctx, c) => {
+      requireAuditLogReader(c);
+      const one = (n: string) => (typeof ctx.query[n] === 'string' ? (ctx.query[n] as string) : undefined);
+      const top = parseTop(one('$top'));
+      const filter = one('$filter');
+      const test = filter ? parseFilter(filter) : () => true;
+      const value = o.signIns.newest().filter((r) => r.mockEntra.tenantId === c.tenant.id && test(r)).slice(0, top);
+      return { '@odata.context': `${base}/$metadata#auditLogs/signIns`, value };
+    }),
+    'graph.signIn': handle((ctx, c) => {
+      requireAuditLogReader(c);
+      const id = String(ctx.params.id);
+      const r = o.signIns.newest().find((s) => s.id === id && s.mockEntra.tenantId === c.tenant.id);
+      if (!r) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+      return { '@odata.context': `${base}/$metadata#auditLogs/signIns/$entity`, ...r };
     }),
     userinfo,
     'userinfo.v1': userinfo,

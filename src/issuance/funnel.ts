@@ -75,6 +75,7 @@ export async function issueSamlResponse(i: SamlResponseToIssue): Promise<string>
   const { xml: signed } = await buildResponse({ ...i, attributes, now, key: effects?.rogueKey ?? i.key });
   const xml = effects?.breakSignature ? breakXmlSignature(signed) : signed;
   recordSamlResponse(i.tx, { xml, app: i.app, user: i.user, acsUrl: i.acsUrl, inResponseTo: i.inResponseTo, status: 'Success' });
+  i.tx.signedIn = true;
   return xml;
 }
 

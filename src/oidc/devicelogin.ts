@@ -95,7 +95,11 @@ export function deviceHandlers(origin: Origins): Handlers<'devicecode.v2' | 'dev
       };
       if (!user) return again(username ? 'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.' : undefined);
       if (password === undefined) return again();
-      if (user.password !== password) return again("Your account or password is incorrect. If you don't remember your password, reset it now.");
+      if (user.password !== password) {
+        tx.userHint = user.upn;
+        tx.showedError(50126);
+        return again("Your account or password is incorrect. If you don't remember your password, reset it now.");
+      }
       try {
         await tx.identify(user, 'password');
         if (!isAssigned(app, user)) throw new EntraError(50105, { params: { appName: app.name, appId: app.clientId } });

@@ -130,6 +130,8 @@ export async function submitLogin(ctx: Context, tx: Transaction, engine: Engine)
     return page(ctx, tenant, d, { user });
   }
   if (!user || user.password !== password) {
+    tx.userHint = username;
+    tx.showedError(50126);
     return page(ctx, tenant, d, { username, error: 'Your account or password is incorrect. If you don\'t remember your password, reset it now.' });
   }
   return finish(ctx, tx, engine, user, 'password');

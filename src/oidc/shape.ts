@@ -62,6 +62,7 @@ function frontChannel(provider: Engine, ctx: KoaContextWithOIDC, out: Record<str
   if (!user || !client) return;
   tx.user = user;
   tx.app = client;
+  tx.signedIn = true;
   const asked = (tx.flow.authorize?.responseType ?? 'code').split(' ');
   const code = typeof out.code === 'string' ? out.code : undefined;
   // The provider made a code for every request; implicit (no `code` asked for) gets none.

@@ -191,7 +191,11 @@ export function samlHandlers(o: SamlHandlerOptions): Handlers<RoutesOf<'saml'>> 
       };
       if (!username || !user) return again(username ? { error: 'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.' } : {});
       if (password === undefined) return again({ user });
-      if (user.password !== password) return again({ user, error: "Your account or password is incorrect. If you don't remember your password, reset it now." });
+      if (user.password !== password) {
+        tx.userHint = user.upn;
+        tx.showedError(50126);
+        return again({ user, error: "Your account or password is incorrect. If you don't remember your password, reset it now." });
+      }
       tx.runtime.samlPending.delete(id);
       const now = Date.now();
       writeSso(ctx, tenant, user, now);

@@ -14,6 +14,7 @@ import { managedIdentityEnv } from '../managed-identity/env.js';
 import { loadScenarioFile, parseScenario, parseScenarioText, SHIPPED_SCENARIOS, ScenarioError } from '../scenario/load.js';
 import { BUILTIN_ISSUERS, type RuleInput, type Scenario, schemas } from '../scenario/schema.js';
 import type { RequestRecord } from './log.js';
+import { type SignInLog, SIGN_IN_LIMIT } from './signins.js';
 import type { World } from './world.js';
 
 export const ADMIN_PREFIX = '/_mock';
@@ -24,7 +25,9 @@ export interface AdminHost {
   /** Validates, builds and switches; throws ScenarioError and leaves the running scenario in force. */
   switchTo(scenario: Scenario | (() => Promise<Scenario>), source: string): Promise<void>;
   recent(): RequestRecord[];
+  /** Clears the request log and the sign-in log. */
   clearRecent(): void;
+  signIns: SignInLog;
   token?: string;
   /** The server's own origin: browsers may call the admin API from its dashboard only. */
   origin: string;
@@ -218,6 +221,28 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
   router.get('/requests', (ctx) => {
     const limit = Math.min(Number(ctx.query.limit) || 100, 1000);
     ctx.body = { requests: host.recent().slice(-limit) };
+  });
+
+  // The sign-in log, newest first, in Graph's signIn shape: ?user=UPN&app=clientId|name&status=success|failure|interrupted&code=50126&top=N
+  router.get('/signins', (ctx) => {
+    const one = (name: string) => (typeof ctx.query[name] === 'string' ? (ctx.query[name] as string) : undefined);
+    const status = one('status')?.toLowerCase();
+    if (status !== undefined && status !== 'success' && status !== 'failure' && status !== 'interrupted') fail(400, 'invalid_request', `status must be success, failure or interrupted, not '${status.slice(0, 40)}'.`);
+    const code = one('code');
+    if (code !== undefined && !/^\d{1,9}$/.test(code.replace(/^AADSTS/i, ''))) fail(400, 'invalid_request', `code must be an AADSTS number such as 50126, not '${code.slice(0, 40)}'.`);
+    const top = one('top');
+    if (top !== undefined && !(/^\d{1,4}$/.test(top) && Number(top) >= 1 && Number(top) <= SIGN_IN_LIMIT)) fail(400, 'invalid_request', `top must be a number from 1 to ${SIGN_IN_LIMIT}.`);
+    const user = one('user');
+    const app = one('app');
+    ctx.body = {
+      signIns: host.signIns.query({
+        ...(user ? { user } : {}),
+        ...(app ? { app } : {}),
+        ...(status ? { status } : {}),
+        ...(code !== undefined ? { code: Number(code.replace(/^AADSTS/i, '')) } : {}),
+        ...(top !== undefined ? { top: Number(top) } : {}),
+      }),
+    };
   });
 
   router.post('/switches/:name', async (ctx) => {

@@ -21,6 +21,7 @@ import { MockEvents } from './events.js';
 import { type LogFormat, type RequestRecord, requestLog } from './log.js';
 import { type FrontEnd, type Handler, type Handlers, ROUTES, type RouteDef, type RoutesOf, routeMatcher } from './routes.js';
 import { Runtime } from './runtime.js';
+import { SignInLog } from './signins.js';
 import type { Transaction } from './transaction.js';
 import { buildWorld, type World } from './world.js';
 
@@ -50,6 +51,8 @@ export interface MockApp {
   onSwitch?: (scenario: Scenario) => Promise<void>;
   /** The most recent requests (at most 500), oldest first: a copy. */
   recent(): RequestRecord[];
+  /** The sign-in log: one record per sign-in attempt, the newest 1,000. */
+  signIns: SignInLog;
   events: MockEvents;
   runtime: Runtime;
   /** The server's IDENTITY_HEADER (App Service's managed identity endpoint). */
@@ -156,6 +159,7 @@ export function createApp(o: AppOptions): MockApp {
       return run;
     },
     recent: () => log.slice(-RECENT_LIMIT),
+    signIns: new SignInLog(),
     events,
     runtime,
     identityHeader,
@@ -171,7 +175,7 @@ export function createApp(o: AppOptions): MockApp {
     documents: () => documentHandlers({ origin: o.origin }),
     oidc: async () => (await import('../oidc/routes.js')).oidcHandlers({ origin: o.origin, internalSecret: deps.internalSecret }),
     saml: async () => (await import('../saml/sso.js')).samlHandlers({ origin: o.origin, keys: o.keys }),
-    graph: async () => (await import('../graph/routes.js')).graphHandlers({ origin: o.origin }),
+    graph: async () => (await import('../graph/routes.js')).graphHandlers({ origin: o.origin, signIns: mock.signIns }),
     management: async () => (await import('../management/routes.js')).managementHandlers({ origin: o.origin }),
     managedIdentity: async () => (await import('../managed-identity/routes.js')).managedIdentityHandlers({ identityHeader }),
     ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: mock.recent, adminToken: o.adminToken, identityHeader }),
@@ -213,7 +217,11 @@ export function createApp(o: AppOptions): MockApp {
       const tx = ctx.state.tx;
       const { err, internal } = asClientError(caught);
       if (internal) ctx.app.emit('error', caught, ctx);
-      if (err instanceof EntraError) tx.aadsts = err.code;
+      if (err instanceof EntraError) {
+        tx.aadsts = err.code;
+        tx.failureReason = err.text;
+        tx.answered = err;
+      }
       renderError(ctx, err, tx.channel, tx.ids);
     }
   };
@@ -223,14 +231,16 @@ export function createApp(o: AppOptions): MockApp {
     recent: mock.recent,
     clearRecent: () => {
       log.length = 0;
+      mock.signIns.clear();
     },
+    signIns: mock.signIns,
     token: o.adminToken,
     origin: o.origin.login,
     identityHeader,
   }).then((r) => r.routes());
 
   app
-    .use(requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep }))
+    .use(requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep, keepSignIn: (r) => mock.signIns.add(r) }))
     .use(securityHeaders)
     .use(renderErrors)
     // The admin API's router only sees its own paths: other requests skip its matching.

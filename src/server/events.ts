@@ -3,6 +3,7 @@
  * @example idp.events.on('token', (e) => console.log(e.kind, e.claims.aud))
  */
 import type { RequestRecord } from './log.js';
+import type { SignInRecord } from './signins.js';
 
 /** How the user behind a sign-in was identified. */
 export type IdentifiedBy =
@@ -77,6 +78,8 @@ export interface MockEventMap {
   token: TokenEvent;
   'saml.response': SamlResponseEvent;
   fault: FaultEvent;
+  /** A sign-in attempt ended: its sign-in log record (Graph's signIn shape). */
+  signInLog: SignInRecord;
 }
 
 export type MockEventName = keyof MockEventMap;

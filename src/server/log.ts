@@ -8,6 +8,7 @@ import type { Context, Next } from 'koa';
 import type { RequestIds } from '../entra/errors.js';
 import type { Origins } from '../entra/urls.js';
 import type { MockEvents } from './events.js';
+import { type SignInRecord, signInOf } from './signins.js';
 import { Transaction } from './transaction.js';
 import type { World } from './world.js';
 
@@ -158,6 +159,8 @@ export interface RequestLogOptions {
   events: MockEvents;
   /** Keeps the record (the dashboard's recent requests). */
   keep(r: RequestRecord): void;
+  /** Keeps the record of a sign-in attempt the request ended (the sign-in log). */
+  keepSignIn(r: SignInRecord): void;
 }
 
 export function requestLog(o: RequestLogOptions) {
@@ -168,6 +171,12 @@ export function requestLog(o: RequestLogOptions) {
     try {
       await next();
     } finally {
+      // One sign-in attempt = one record, written where it ended (signins.ts decides from the transaction).
+      const signIn = signInOf(tx, ctx.ip);
+      if (signIn) {
+        o.keepSignIn(signIn);
+        o.events.emit('signInLog', signIn);
+      }
       if (!tx.unlogged) {
         const record = recordOf(ctx, tx, started);
         o.keep(record);

@@ -94,6 +94,9 @@ export const ROUTES = [
   r({ name: 'graph.user.getMemberGroups', frontEnd: 'graph', methods: ['POST'], path: '/v1.0/users/:id/getMemberGroups', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
   // Where the groups overage claim points (Azure AD Graph's path shape, reference §4).
   r({ name: 'graph.overage', frontEnd: 'graph', methods: ['POST'], path: '/:tenant/users/:id/getMemberObjects', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
+  // Sign-in logs (reference §15): the mock's sign-in log in Graph's shape.
+  r({ name: 'graph.signIns', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/auditLogs/signIns', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
+  r({ name: 'graph.signIn', frontEnd: 'graph', methods: ['GET'], path: '/v1.0/auditLogs/signIns/:id', channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
   r({ name: 'userinfo', frontEnd: 'graph', methods: ['ALL'], path: paths.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none', host: 'graph' }),
   r({ name: 'userinfo.v1', frontEnd: 'graph', methods: ['ALL'], path: paths.v1.userinfo, channel: 'graph', endpoint: 'userinfo', tenant: 'none', protocol: 'v1' }),
   // Azure Resource Manager, just enough for `az login` (reference §14): the caller's tenant comes from its token.

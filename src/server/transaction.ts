@@ -4,6 +4,7 @@
  * effects, and the artifacts issued. Every layer reads and writes this, never an untyped bag.
  */
 import type { App, Tenant, User } from '../directory/model.js';
+import { type AadstsCode, entryFor, formatText } from '../entra/aadsts.js';
 import type { RequestIds } from '../entra/errors.js';
 import type { ErrorChannel } from '../entra/render.js';
 import { reevaluateFor } from '../faults/gate.js';
@@ -36,6 +37,8 @@ export interface SignInFlow {
   decidedFor?: string;
   /** The authorize request as the client sent it, before the provider saw it (it only runs the code flow). */
   authorize?: { responseType: string; protocol: 'v1' | 'v2' };
+  /** How the user of this sign-in was first identified (the sign-in log's authentication details). */
+  by?: IdentifiedBy;
 }
 
 export interface TransactionInit {
@@ -82,6 +85,12 @@ export class Transaction {
   /** v1 token requests name the resource they want (reference §5). */
   v1Resource?: string;
   unlogged = false;
+  /** The text of the error this request answered with (the sign-in log's failure reason). */
+  failureReason?: string;
+  /** The error this request answered with: the device code flow hands the page's error to the polling device, one attempt. */
+  answered?: object;
+  /** An authorize request answered the app with its code or tokens: the interactive sign-in ended here. */
+  signedIn = false;
 
   constructor(i: TransactionInit) {
     this.ids = i.ids;
@@ -117,11 +126,21 @@ export class Transaction {
   }
 
   /**
+   * The page told the user of an error it answers without throwing (a wrong password on the
+   * sign-in page is AADSTS50126 in Entra's sign-in log, though the page answers 200).
+   */
+  showedError(code: AadstsCode, params?: Record<string, string>): void {
+    this.aadsts = code;
+    this.failureReason = formatText(entryFor(code).text, params);
+  }
+
+  /**
    * A front-end learned who the user is: say so once. User-scoped fault rules are evaluated
    * again for them (they may fail the request now, or shape what is issued).
    */
   async identify(user: User, by: IdentifiedBy): Promise<void> {
     this.user = user;
+    this.flow.by ??= by;
     if (by === 'password' || by === 'login_hint' || by === 'session') {
       this.events.emit('signin', {
         traceId: this.ids.traceId,

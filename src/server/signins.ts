@@ -1,0 +1,261 @@
+/**
+ * The sign-in log: one record per sign-in attempt (not per HTTP request), in Microsoft Graph's
+ * `signIn` resource shape (reference §15), written from the transaction of the request where the
+ * attempt ended (an error answered, the authorize response to the app, tokens from the token
+ * endpoint, a SAML Response), never from response bodies. The admin API (`GET /_mock/signins`),
+ * `idp.signIns()`, the `signInLog` event and Graph's `GET /v1.0/auditLogs/signIns` read it.
+ */
+import type { App, Tenant, User } from '../directory/model.js';
+import { findApp, findResource, findUser } from '../directory/lookup.js';
+import { REMEDIATION, type AadstsCode } from '../entra/aadsts.js';
+import { GRAPH, isGraphAudience } from '../entra/urls.js';
+import { describeRule } from '../faults/rules.js';
+import type { Transaction } from './transaction.js';
+
+/** The flow a sign-in used (the mock's extension: Entra's log shows it only partly, as "Authentication Protocol"). */
+export type SignInFlowKind =
+  | 'authorizationCode'
+  | 'implicit'
+  | 'ropc'
+  | 'deviceCode'
+  | 'samlSpInitiated'
+  | 'samlIdpInitiated'
+  | 'clientCredentials'
+  | 'onBehalfOf'
+  | 'refreshToken';
+
+/** One step of how the user (or app) authenticated, as Graph's authenticationDetails. */
+export interface AuthenticationDetail {
+  authenticationStepDateTime: string;
+  /** Password, Previously satisfied, Client secret, Client certificate. */
+  authenticationMethod: string;
+  authenticationMethodDetail: string | null;
+  succeeded: boolean;
+  authenticationStepResultDetail: string;
+  authenticationStepRequirement: string;
+}
+
+/** One sign-in attempt, as Graph's `signIn` resource (reference §15) plus the mock's `mockEntra` member. */
+export interface SignInRecord {
+  id: string;
+  createdDateTime: string;
+  userDisplayName: string | null;
+  userPrincipalName: string | null;
+  userId: string | null;
+  appId: string | null;
+  appDisplayName: string | null;
+  ipAddress: string;
+  clientAppUsed: 'Browser' | 'Mobile Apps and Desktop clients' | 'Other clients';
+  correlationId: string;
+  /** success / failure / notApplied (Graph's conditionalAccessStatus). */
+  conditionalAccessStatus: 'success' | 'failure' | 'notApplied';
+  isInteractive: boolean;
+  resourceDisplayName: string | null;
+  resourceId: string | null;
+  /** Beta's signInEventTypes: interactiveUser, nonInteractiveUser, servicePrincipal. */
+  signInEventTypes: ('interactiveUser' | 'nonInteractiveUser' | 'servicePrincipal')[];
+  /** For app-only sign-ins (client credentials): the service principal (beta's members). */
+  servicePrincipalId: string | null;
+  servicePrincipalName: string | null;
+  status: { errorCode: number; failureReason: string | null; additionalDetails: string | null };
+  authenticationDetails: AuthenticationDetail[];
+  authenticationMethodsUsed: string[];
+  appliedConditionalAccessPolicies: { id: string; displayName: string; enforcedGrantControls: string[]; enforcedSessionControls: string[]; result: 'success' | 'failure' | 'notApplied' }[];
+  /** The mock's own member (not in Graph): the flow, the outcome in one word, the rule that fired and what to fix. */
+  mockEntra: {
+    flow: SignInFlowKind;
+    outcome: 'Success' | 'Failure' | 'Interrupted';
+    traceId: string;
+    tenantId: string;
+    rule: string | null;
+    ruleDescription: string | null;
+    remediation: string | null;
+  };
+}
+
+/**
+ * Codes that interrupt a sign-in rather than fail it: the user has more to do (MFA, consent,
+ * "stay signed in", an interactive sign-in for a silent request). Entra's log shows these as
+ * "Interrupted" (unverified for each code: the portal's documentation names MFA and consent).
+ */
+const INTERRUPTED = new Set<number>([50058, 50072, 50074, 50076, 50079, 50140, 65001]);
+/** Conditional Access outcomes: the rule that produced one is shown as the policy that applied. */
+const CONDITIONAL_ACCESS = new Set<number>([50076, 50079, 53000, 53001, 53002, 53003, 53004]);
+/** Polling answers of the device code flow are not sign-in attempts. */
+const NOT_ATTEMPTS = new Set<number>([70016]);
+/** Errors already in the log (held weakly: they go when their request and device code do). */
+const LOGGED = new WeakSet<object>();
+
+const TOKEN_GRANTS: Record<string, SignInFlowKind> = {
+  authorization_code: 'authorizationCode',
+  password: 'ropc',
+  client_credentials: 'clientCredentials',
+  refresh_token: 'refreshToken',
+  // MSAL sends device_code; RFC 8628's clients the URN (Entra takes both).
+  device_code: 'deviceCode',
+  'urn:ietf:params:oauth:grant-type:device_code': 'deviceCode',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer': 'onBehalfOf',
+};
+
+function flowOf(tx: Transaction): SignInFlowKind | undefined {
+  const route = tx.route;
+  if (!route) return undefined;
+  if (route.endpoint === 'saml') return route.name === 'saml.launch' ? 'samlIdpInitiated' : 'samlSpInitiated';
+  if (route.name === 'deviceLogin.signIn') return 'deviceCode';
+  if (route.endpoint === 'authorize') return (tx.flow.authorize?.responseType ?? (tx.param('response_type') || 'code')).split(' ').includes('code') ? 'authorizationCode' : 'implicit';
+  if (route.endpoint === 'token' && route.name.startsWith('token.')) return TOKEN_GRANTS[tx.grantType ?? tx.body.grant_type ?? ''];
+  return undefined;
+}
+
+/** Whether this request ended a sign-in attempt successfully. */
+function succeeded(tx: Transaction, flow: SignInFlowKind): boolean {
+  if (tx.route?.endpoint === 'token') {
+    // The code's redemption completes the sign-in logged at authorize; Entra logs no second one.
+    if (flow === 'authorizationCode') return false;
+    return tx.artifacts.some((a) => a.direction === 'response' && a.name === 'access_token');
+  }
+  return tx.signedIn;
+}
+
+/** The API a request asked a token for: the v1 resource, else the first scope naming one; plain scopes are Graph's. */
+function resourceOf(tx: Transaction, tenant: Tenant | undefined, app: App | undefined, flow: SignInFlowKind): { id: string; name: string } | undefined {
+  if (flow === 'samlSpInitiated' || flow === 'samlIdpInitiated') return app ? { id: app.clientId, name: app.name } : undefined;
+  const named = tx.v1Resource || tx.param('resource');
+  const scopes = tx.param('scope').split(' ').filter(Boolean);
+  const identifier = named || scopes.find((s) => s.includes('/'))?.replace(/\/[^/]*$/, '');
+  if (identifier && !isGraphAudience(identifier)) {
+    const api = tenant && findResource(tenant, identifier);
+    return api ? { id: api.clientId, name: api.name } : undefined;
+  }
+  return identifier || scopes.length ? { id: GRAPH.appId, name: GRAPH.name } : undefined;
+}
+
+function authenticationOf(tx: Transaction, flow: SignInFlowKind, at: string, ok: boolean, code: number): AuthenticationDetail[] {
+  const step = (method: string, detail: string | null, success: boolean, result: string): AuthenticationDetail => ({
+    authenticationStepDateTime: at,
+    authenticationMethod: method,
+    authenticationMethodDetail: detail,
+    succeeded: success,
+    authenticationStepResultDetail: result,
+    authenticationStepRequirement: 'Primary authentication',
+  });
+  if (flow === 'clientCredentials' || (flow === 'onBehalfOf' && !tx.user)) {
+    const method = tx.clientAuth === '2' ? 'Client certificate' : 'Client secret';
+    return [step(method, null, ok || code !== 7000215, ok ? 'Correct client credential' : 'Invalid client credential')];
+  }
+  const by = tx.flow.by;
+  if (code === 50126) return [step('Password', 'Password in the cloud', false, 'Invalid username or password or Invalid on-premise username or password.')];
+  if (!by) return [];
+  if (by === 'session') return [step('Previously satisfied', 'Single sign-on session', true, 'First factor requirement satisfied by claim in the token')];
+  if (by === 'refresh_token' || by === 'on_behalf_of' || by === 'authorization_code') return [step('Previously satisfied', by === 'refresh_token' ? 'Refresh token' : by === 'on_behalf_of' ? 'On-behalf-of assertion' : 'Authorization code', true, 'First factor requirement satisfied by claim in the token')];
+  // login_hint auto sign-in is the mock's stand-in for typing the password (CI needs no page).
+  return [step('Password', by === 'login_hint' ? 'Password in the cloud (mock auto sign-in with login_hint)' : by === 'device_code' ? 'Password in the cloud (device code)' : 'Password in the cloud', true, 'Correct password')];
+}
+
+/**
+ * The record of the sign-in attempt this request ended, or undefined when it ended none (documents,
+ * a sign-in page shown, a code redeemed, a device code still pending).
+ */
+export function signInOf(tx: Transaction, ipAddress: string): SignInRecord | undefined {
+  const flow = flowOf(tx);
+  if (!flow) return undefined;
+  const code = tx.aadsts ?? 0;
+  if (NOT_ATTEMPTS.has(code)) return undefined;
+  const ok = !code && succeeded(tx, flow);
+  if (!code && !ok) return undefined;
+  // One failed attempt, one record: a device polling gets the error its user already saw on the page.
+  if (tx.answered) {
+    if (LOGGED.has(tx.answered)) return undefined;
+    LOGGED.add(tx.answered);
+  }
+  const tenant = tx.tenant;
+  const app: App | undefined = tx.app && !tx.app.firstParty ? tx.app : tenant ? findApp(tenant, tx.param('client_id')) : undefined;
+  const appOnly = flow === 'clientCredentials';
+  const user: User | undefined = appOnly ? undefined : (tx.user ?? (tenant ? findUser(tenant, tx.userHint) : undefined));
+  const typed = appOnly ? undefined : (user?.upn ?? (tx.userHint ? tx.userHint.slice(0, 256) : undefined));
+  const at = tx.ids.at.toISOString();
+  const outcome = ok ? 'Success' : INTERRUPTED.has(code) ? 'Interrupted' : 'Failure';
+  const fired = tx.fired ?? tx.flow.fault;
+  const rule = fired && code ? fired : undefined;
+  const ruleName = rule ? (rule.name ?? rule.id) : null;
+  const ruleDescription = rule ? (rule.rule.description ?? describeRule(rule.rule)) : null;
+  const known = code ? REMEDIATION[code as AadstsCode] : undefined;
+  const remediation = code ? (known ? `${known.cause} ${known.fix}` : `See the error's page (error_uri) for AADSTS${code}: what it means and what to fix.`) : null;
+  const additional = code ? [remediation, rule ? `Scenario rule '${ruleName}' produced this error: ${ruleDescription}` : undefined].filter(Boolean).join(' ') : null;
+  const ca = rule && CONDITIONAL_ACCESS.has(code);
+  const resource = resourceOf(tx, tenant, app, flow);
+  const browser = flow === 'implicit' || flow === 'samlSpInitiated' || flow === 'samlIdpInitiated' || (flow === 'authorizationCode' && !app?.publicClient);
+  const interactive = !appOnly && flow !== 'refreshToken' && flow !== 'onBehalfOf';
+  const details = authenticationOf(tx, flow, at, ok, code);
+  return {
+    id: tx.ids.traceId,
+    createdDateTime: at,
+    userDisplayName: user?.name ?? null,
+    userPrincipalName: typed ?? null,
+    userId: user?.id ?? null,
+    appId: app?.clientId ?? (tx.param('client_id').slice(0, 64) || null),
+    appDisplayName: app?.name ?? null,
+    ipAddress,
+    clientAppUsed: browser ? 'Browser' : appOnly || flow === 'onBehalfOf' ? 'Other clients' : 'Mobile Apps and Desktop clients',
+    correlationId: tx.ids.correlationId,
+    conditionalAccessStatus: ca ? 'failure' : 'notApplied',
+    isInteractive: interactive,
+    resourceDisplayName: resource?.name ?? null,
+    resourceId: resource?.id ?? null,
+    signInEventTypes: [appOnly ? 'servicePrincipal' : interactive ? 'interactiveUser' : 'nonInteractiveUser'],
+    servicePrincipalId: appOnly && app ? app.clientId : null,
+    servicePrincipalName: appOnly && app ? app.name : null,
+    status: { errorCode: code, failureReason: code ? (tx.failureReason ?? null) : null, additionalDetails: additional },
+    authenticationDetails: details,
+    authenticationMethodsUsed: [...new Set(details.filter((d) => d.succeeded).map((d) => d.authenticationMethod))],
+    appliedConditionalAccessPolicies: ca && rule ? [{ id: rule.id, displayName: ruleName ?? rule.id, enforcedGrantControls: code === 53003 ? ['Block'] : ['Mfa'], enforcedSessionControls: [], result: 'failure' }] : [],
+    mockEntra: { flow, outcome, traceId: tx.ids.traceId, tenantId: tenant?.id ?? '', rule: ruleName, ruleDescription, remediation },
+  };
+}
+
+/** How the admin API and `idp.signIns()` narrow the log. */
+export interface SignInQuery {
+  /** UPN (case-insensitive). */
+  user?: string;
+  /** The app's client ID or name. */
+  app?: string;
+  status?: 'success' | 'failure' | 'interrupted';
+  code?: number;
+  /** At most this many (newest first). */
+  top?: number;
+}
+
+/** The log keeps the newest 1,000 sign-ins (Graph's page limit); older ones are dropped. */
+export const SIGN_IN_LIMIT = 1000;
+
+export class SignInLog {
+  private readonly records: SignInRecord[] = [];
+
+  add(r: SignInRecord): void {
+    this.records.push(r);
+    // Trimmed a hundred at a time, as the request log is.
+    if (this.records.length >= SIGN_IN_LIMIT + 100) this.records.splice(0, this.records.length - SIGN_IN_LIMIT);
+  }
+
+  clear(): void {
+    this.records.length = 0;
+  }
+
+  /** Newest first, at most 1,000. */
+  newest(): SignInRecord[] {
+    return this.records.slice(-SIGN_IN_LIMIT).reverse();
+  }
+
+  query(q: SignInQuery = {}): SignInRecord[] {
+    const user = q.user?.toLowerCase();
+    const app = q.app?.toLowerCase();
+    const out = this.newest().filter(
+      (r) =>
+        (!user || r.userPrincipalName?.toLowerCase() === user) &&
+        (!app || r.appId?.toLowerCase() === app || r.appDisplayName?.toLowerCase() === app) &&
+        (!q.status || r.mockEntra.outcome.toLowerCase() === q.status) &&
+        (q.code === undefined || r.status.errorCode === q.code),
+    );
+    return q.top === undefined ? out : out.slice(0, Math.max(0, q.top));
+  }
+}
