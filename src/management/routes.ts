@@ -8,13 +8,14 @@
 import type { Context } from 'koa';
 import type { Tenant } from '../directory/model.js';
 import { ArmError } from '../entra/errors.js';
-import { isArmAudience, type Origins } from '../entra/urls.js';
+import { ARM, isArmAudience, type Origins } from '../entra/urls.js';
 import { verifyOwnJwt } from '../keys/signing.js';
 import type { Handlers } from '../server/routes.js';
 
 type ManagementRoute = 'arm.subscriptions' | 'arm.tenants';
 
-const ALLOWED_AUDIENCES = "'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'";
+/** ARM's list in its 401 text: each App ID URI with and without its trailing slash. */
+const ALLOWED_AUDIENCES = [ARM.resource, ...ARM.otherResources].flatMap((r) => [r, r.replace(/\/+$/, '')]).map((r) => `'${r}'`).join(',');
 
 /** The caller's tenant: a bearer access token this server issued for ARM, unexpired. */
 function callerTenant(ctx: Context): Tenant {

@@ -16,7 +16,7 @@ import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { FederatedOwner, Tenant } from '../directory/model.js';
 import { EntraError } from '../entra/errors.js';
-import { v1Issuer, v2Issuer } from '../entra/urls.js';
+import { MICROSOFT_HOSTS, v1Issuer, v2Issuer } from '../entra/urls.js';
 import { builtinIssuerOf, resolveIssuer } from '../issuers/builtin.js';
 import type { FederationKeys } from '../server/runtime.js';
 import type { Transaction } from '../server/transaction.js';
@@ -29,12 +29,20 @@ const FETCH_MAX_BYTES = 512 * 1024;
 const MAX_KEYS = 100;
 
 /** Hosts of Entra's public cloud: tokens they issue are refused for federation (700222). */
-const ENTRA_ISSUER = /^https:\/\/(?:login\.microsoftonline\.com|login\.windows\.net|login\.microsoft\.com|sts\.windows\.net)\//i;
+const ENTRA_HOSTS = new Set<string>(MICROSOFT_HOSTS.login);
+const isEntraHost = (iss: string) => {
+  try {
+    const u = new URL(iss);
+    return u.protocol === 'https:' && ENTRA_HOSTS.has(u.hostname.toLowerCase());
+  } catch {
+    return false;
+  }
+};
 
 function isEntraIssued(iss: string, tx: Transaction): boolean {
   // The mock's own external issuers live under its origin, which may be login.microsoftonline.com (--as-microsoft).
   if (builtinIssuerOf(iss, tx.world.origin)) return false;
-  if (ENTRA_ISSUER.test(iss)) return true;
+  if (isEntraHost(iss)) return true;
   return tx.world.directory.tenants.some((t: Tenant) => iss === v2Issuer(tx.world.origin, t.id) || iss === v1Issuer(t.id));
 }
 

@@ -20,6 +20,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, isIP, connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { normalizeHost } from '../keys/ca.js';
 
 export interface ProxyOptions {
   /** Default 0: any free port. */
@@ -56,15 +57,9 @@ export interface ProxyListening {
   close(): Promise<void>;
 }
 
-/** `host`, lower case, without a trailing dot or IPv6 brackets: the form `serves()` is asked about. */
-export function normalizeProxyHost(host: string): string {
-  const h = host.toLowerCase().replace(/\.$/, '');
-  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
-}
-
 /** A served-host predicate for a list of names (matched exactly, case-insensitively). */
 export function servesNames(names: readonly string[]): (host: string) => boolean {
-  const set = new Set(names.map(normalizeProxyHost));
+  const set = new Set(names.map(normalizeHost));
   return (host) => set.has(host);
 }
 
@@ -74,7 +69,7 @@ const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9
 export function parseAuthority(authority: string): { host: string; port: number } | undefined {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]/@\s]+):(\d{1,5})$/.exec(authority);
   if (!m) return undefined;
-  const host = normalizeProxyHost(m[1]!);
+  const host = normalizeHost(m[1]!);
   const port = Number(m[2]);
   if (port < 1 || port > 65535) return undefined;
   if (m[1]!.startsWith('[') ? isIP(host) !== 6 : isIP(host) !== 4 && !HOST_NAME.test(host)) return undefined;
@@ -243,7 +238,7 @@ export async function listenProxy(o: ProxyOptions): Promise<ProxyListening> {
       refuseResponse(res, 400, `${what}; ${TAKES}`);
       return;
     }
-    const host = normalizeProxyHost(target.hostname);
+    const host = normalizeHost(target.hostname);
     const port = Number(target.port || SERVED_HTTP_PORT);
     if (o.serves(host)) {
       if (port !== SERVED_HTTP_PORT) {
@@ -265,7 +260,7 @@ export async function listenProxy(o: ProxyOptions): Promise<ProxyListening> {
   const forward = (req: IncomingMessage, res: ServerResponse, target: URL) => {
     const name = target.host;
     const up = httpRequest({
-      host: normalizeProxyHost(target.hostname),
+      host: normalizeHost(target.hostname),
       port: Number(target.port || SERVED_HTTP_PORT),
       method: req.method,
       path: `${target.pathname}${target.search}`,
