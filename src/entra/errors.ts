@@ -8,7 +8,9 @@ export interface RequestIds {
   correlationId: string;
   origin: string;
   /** Request time, so every rendering of one error shows the same timestamp. */
-  at: Date;
+  readonly at: Date;
+  /** The same, in milliseconds since the epoch. */
+  readonly time: number;
 }
 
 /** How an EntraError differs from its catalogue entry on one endpoint. */

@@ -1,6 +1,6 @@
 /**
  * The request pipeline, each step once, in this order:
- *   request log (opens the transaction) -> security headers -> error rendering (everything below, admin API included)
+ *   request log (opens the transaction) -> error rendering and security headers (everything below, admin API included)
  *   -> admin API -> for each route of the table (the dashboard's too): body -> tenant resolution
  *   -> channel (the front-end says what the request is about) -> fault gate -> handler.
  */
@@ -192,21 +192,13 @@ export function createApp(o: AppOptions): MockApp {
   };
 
   /**
-   * No answer is sniffed as another type; no page of ours can be framed (clickjacking of the
-   * sign-in form) — except the auto-posting forms that deliver tokens and SAML Responses, which
-   * silent sign-in may run in a hidden frame.
+   * Around everything below (admin API included): errors rendered in the request's channel, and
+   * the security headers. No answer is sniffed as another type; no page of ours can be framed
+   * (clickjacking of the sign-in form) — except the auto-posting forms that deliver tokens and
+   * SAML Responses, which silent sign-in may run in a hidden frame.
    */
-  const securityHeaders = async (ctx: Context, next: Koa.Next) => {
-    ctx.res.setHeader('X-Content-Type-Options', 'nosniff');
-    await next();
-    // The header as set, not ctx.response.is('html'): that parses a media type on every request.
-    const type = ctx.response.get('Content-Type');
-    if (typeof type === 'string' && type.startsWith('text/html') && !(typeof ctx.body === 'string' && ctx.body.includes('document.forms[0].submit()'))) {
-      ctx.set('X-Frame-Options', 'DENY');
-      ctx.set('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
-    }
-  };
   const renderErrors = async (ctx: Context, next: Koa.Next) => {
+    ctx.res.setHeader('X-Content-Type-Options', 'nosniff');
     try {
       await next();
       // Nothing matched: Entra answers unknown paths with a 404; keep it Entra-shaped.
@@ -223,6 +215,12 @@ export function createApp(o: AppOptions): MockApp {
         tx.answered = err;
       }
       renderError(ctx, err, tx.channel, tx.ids);
+    }
+    // The header as set, not ctx.response.is('html'): that parses a media type on every request.
+    const type = ctx.res.getHeader('Content-Type');
+    if (typeof type === 'string' && type.startsWith('text/html') && !(typeof ctx.body === 'string' && ctx.body.includes('document.forms[0].submit()'))) {
+      ctx.set('X-Frame-Options', 'DENY');
+      ctx.set('Content-Security-Policy', "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
     }
   };
   const admin = () => adminRoutes({
@@ -241,7 +239,6 @@ export function createApp(o: AppOptions): MockApp {
 
   app
     .use(requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep, keepSignIn: (r) => mock.signIns.add(r) }))
-    .use(securityHeaders)
     .use(renderErrors)
     // The admin API's router only sees its own paths: other requests skip its matching.
     .use(underPrefix(ADMIN_PREFIX, admin))

@@ -44,8 +44,18 @@ function readRaw(ctx: Context): Promise<Buffer> {
   });
 }
 
+/** The request's media type, lower case, without parameters ('' when none). */
+export function mediaType(ctx: Context): string {
+  const type = ctx.req.headers['content-type'];
+  if (!type) return '';
+  const semi = type.indexOf(';');
+  return (semi < 0 ? type : type.slice(0, semi)).trim().toLowerCase();
+}
+
+/** Reads a urlencoded POST body (any other type is left unread; the route then sees no parameters). */
 export async function readForm(ctx: Context): Promise<void> {
-  if (ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded')) {
+  // The header compared as it is, not through type-is: it parses the media type each time.
+  if (ctx.method === 'POST' && mediaType(ctx) === 'application/x-www-form-urlencoded') {
     const raw = await readRaw(ctx);
     const body: Record<string, string> = {};
     for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) body[k] = v;

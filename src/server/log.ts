@@ -56,6 +56,27 @@ const short = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, 256) : un
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A request's IDs. The correlation ID, when the client sent none, is made on first read: most answers never show it. */
+class Ids implements RequestIds {
+  readonly traceId = randomUUID();
+  /** Milliseconds since the epoch; `at` is made from it when read. */
+  readonly time = Date.now();
+  private correlation: string | undefined;
+  private date: Date | undefined;
+  constructor(
+    readonly origin: string,
+    sent: string | undefined,
+  ) {
+    this.correlation = sent;
+  }
+  get correlationId(): string {
+    return (this.correlation ??= randomUUID());
+  }
+  get at(): Date {
+    return (this.date ??= new Date(this.time));
+  }
+}
+
 /** trace_id = x-ms-request-id; correlation_id = the client's client-request-id when it sent one (unverified, as Entra seems to). */
 function assignIds(ctx: Context, origins: Origins): RequestIds {
   // The query is parsed only when it can hold the ID: most requests carry it in a header or not at all.
@@ -63,7 +84,7 @@ function assignIds(ctx: Context, origins: Origins): RequestIds {
   const sent = ctx.get('client-request-id') || (typeof q === 'string' ? q : '');
   // As Microsoft, error_uri names the login alias the request was sent to (reference §1); ctx.hostname is read only then.
   const origin = origins.asMicrosoft ? origins.loginFor(ctx.hostname) : origins.login;
-  const ids: RequestIds = { traceId: randomUUID(), correlationId: GUID.test(sent) ? sent.toLowerCase() : randomUUID(), origin, at: new Date() };
+  const ids = new Ids(origin, GUID.test(sent) ? sent.toLowerCase() : undefined);
   // Straight onto the response: koa's ctx.set adds nothing for headers set before the answer.
   ctx.res.setHeader('x-ms-request-id', ids.traceId);
   // Echoed to a client that sent one (unverified: Entra's answers to requests without it carry none
@@ -76,11 +97,10 @@ function assignIds(ctx: Context, origins: Origins): RequestIds {
 /** ISO time of a request: requests of the same millisecond share one string (toISOString is not cheap at this rate). */
 let lastMs = Number.NaN;
 let lastIso = '';
-function isoTime(at: Date): string {
-  const ms = at.getTime();
+function isoTime(ms: number): string {
   if (ms !== lastMs) {
     lastMs = ms;
-    lastIso = at.toISOString();
+    lastIso = new Date(ms).toISOString();
   }
   return lastIso;
 }
@@ -103,7 +123,7 @@ function recordOf(ctx: Context, tx: Transaction, started: number): RequestRecord
   const clientId = app?.clientId ?? short(tx.body.client_id) ?? (ctx.querystring.includes('client_id') ? short(ctx.query.client_id) : undefined);
   const user = tx.user?.upn ?? short(tx.userHint);
   const record: RequestRecord = {
-    time: isoTime(tx.ids.at),
+    time: isoTime(tx.ids.time),
     method: ctx.method,
     path: ctx.path,
     status: ctx.status,
@@ -172,7 +192,7 @@ export function requestLog(o: RequestLogOptions) {
       await next();
     } finally {
       // One sign-in attempt = one record, written where it ended (signins.ts decides from the transaction).
-      const signIn = signInOf(tx, ctx.ip);
+      const signIn = signInOf(tx, () => ctx.ip);
       if (signIn) {
         o.keepSignIn(signIn);
         o.events.emit('signInLog', signIn);

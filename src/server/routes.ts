@@ -236,7 +236,7 @@ export function routeMatcher(defs: readonly RouteDef[]): (method: string, path: 
     }
     return params ?? {};
   };
-  return (method, path) => {
+  const find = (method: string, path: string): RouteMatch | undefined => {
     const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
     const parts = trimmed.split('/').slice(1);
     const lower = trimmed.toLowerCase().split('/').slice(1);
@@ -260,4 +260,21 @@ export function routeMatcher(defs: readonly RouteDef[]): (method: string, path: 
     }
     return first;
   };
+  // The paths a deployment asks for are few and asked again and again: answers are kept (params
+  // frozen, as every request with that path shares them). A path of a tenant GUID or an ID in it
+  // varies, so the cache is bounded and emptied when full: cost, never correctness.
+  const cache = new Map<string, RouteMatch | null>();
+  return (method, path) => {
+    const key = `${method} ${path}`;
+    const hit = path.length > 512 ? undefined : cache.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const found = find(method, path);
+    if (path.length > 512) return found;
+    if (cache.size >= MATCH_CACHE) cache.clear();
+    if (found) Object.freeze(found.params);
+    cache.set(key, found ?? null);
+    return found;
+  };
 }
+/** How many method-and-path answers a matcher keeps. */
+const MATCH_CACHE = 1024;

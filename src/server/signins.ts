@@ -156,7 +156,7 @@ function authenticationOf(tx: Transaction, flow: SignInFlowKind, at: string, ok:
  * The record of the sign-in attempt this request ended, or undefined when it ended none (documents,
  * a sign-in page shown, a code redeemed, a device code still pending).
  */
-export function signInOf(tx: Transaction, ipAddress: string): SignInRecord | undefined {
+export function signInOf(tx: Transaction, ipAddress: () => string): SignInRecord | undefined {
   const flow = flowOf(tx);
   if (!flow) return undefined;
   const code = tx.aadsts ?? 0;
@@ -195,7 +195,7 @@ export function signInOf(tx: Transaction, ipAddress: string): SignInRecord | und
     userId: user?.id ?? null,
     appId: app?.clientId ?? (tx.param('client_id').slice(0, 64) || null),
     appDisplayName: app?.name ?? null,
-    ipAddress,
+    ipAddress: ipAddress(),
     clientAppUsed: browser ? 'Browser' : appOnly || flow === 'onBehalfOf' ? 'Other clients' : 'Mobile Apps and Desktop clients',
     correlationId: tx.ids.correlationId,
     conditionalAccessStatus: ca ? 'failure' : 'notApplied',

@@ -34,6 +34,18 @@ describe('route matcher', () => {
     expect(name('OPTIONS', `/${TENANT_ID}/oauth2/v2.0/token`)).toBe('token.preflight');
   });
 
+  it('answers a path asked again the same, with parameters no request can change for the next, past its cache filling up', () => {
+    const first = match('GET', '/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration');
+    expect(first?.params).toEqual({ tenant: 'contoso.onmicrosoft.com' });
+    expect(Object.isFrozen(first?.params)).toBe(true);
+    // More distinct paths than the matcher keeps: answers stay right while it empties and refills.
+    for (let i = 0; i < 3000; i++) expect(match('GET', `/tenant-${i}/discovery/v2.0/keys`)?.params.tenant).toBe(`tenant-${i}`);
+    expect(match('GET', '/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration')).toEqual(first);
+    expect(name('GET', '/no/such/path/at/all')).toBeUndefined();
+    expect(name('GET', '/no/such/path/at/all')).toBeUndefined();
+    expect(name('GET', `/${TENANT_ID}/${'x'.repeat(600)}`)).toBeUndefined();
+  });
+
   it('decodes parameters, keeps an undecodable one as sent, and refuses an empty one', () => {
     expect(match('GET', '/common/userrealm/ada%40contoso.com')?.params).toEqual({ user: 'ada@contoso.com' });
     expect(match('GET', '/common/userrealm/%E0%A4%A')?.params).toEqual({ user: '%E0%A4%A' });

@@ -51,7 +51,7 @@ describe('password form', () => {
 
 describe('error page', () => {
   it('shows the code, trace ID, correlation ID and timestamp under headings in order', () => {
-    const ids = { traceId: '11111111-1111-4111-8111-111111111111', correlationId: '22222222-2222-4222-8222-222222222222', origin: 'https://x', at: new Date('2030-01-02T03:04:05.678Z') };
+    const ids = { traceId: '11111111-1111-4111-8111-111111111111', correlationId: '22222222-2222-4222-8222-222222222222', origin: 'https://x', at: new Date('2030-01-02T03:04:05.678Z'), time: Date.parse('2030-01-02T03:04:05.678Z') };
     const html = errorPage(new EntraError(50011, { params: { uri: 'https://evil.example/<cb>', appId: 'app' } }), ids);
     expect(headings(html)).toEqual([1, 2]);
     expect(html).toMatch(/<p class="error" id="message" role="alert">AADSTS50011: /);
