@@ -189,6 +189,17 @@ export async function stop(child) {
   clearTimeout(force);
 }
 
+/** Clock ticks per second of /proc's CPU times. */
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** CPU seconds a process has used, all its threads together (libuv's pool included): user + system, from /proc (Linux). */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name, which may itself hold spaces: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
 export const tail = (file, lines = 15) => readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
 export const rssMb = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 export const logFile = (dir, name) => join(dir, `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`);

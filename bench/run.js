@@ -1,10 +1,12 @@
 // `npm run bench`: issue 11's figures, each as a ratio to a reference server measured in the same
-// run. Per round, every figure measures the mock and its reference back to back (the mock first in
-// odd rounds, the reference in even ones), the servers pinned to one CPU and autocannon to another
-// where the machine has two (BENCH_PIN=0: no pinning); the table
-// gives the median over rounds and the min–max of the per-round ratios, so a neighbour's burst on
-// a shared machine moves one round, not the result. Writes bench/results.json (with the machine's
-// facts); `--readme` also writes README.md's performance section from it (bench/readme.js).
+// run. Cold starts take turns (mock, references, mock, ...). The throughput figures load the mock
+// and its reference side by side, at the same time, both servers pinned to one CPU and the load
+// generator to the other where the machine has two (BENCH_PIN=0: no pinning): each side's figure
+// is its answers per CPU second (all its threads, from /proc), so a change in the machine's speed
+// during a measurement lands on both sides alike. SAML latency is measured with each server alone
+// on its CPU. The table gives the median over rounds and the min–max of the per-round ratios.
+// Writes bench/results.json (with the machine's facts); `--readme` also writes README.md's
+// performance section from it (bench/readme.js).
 //
 // Figures (numbered as in issue 11; results.json's rows carry the same numbers):
 //   1 cold start (spawn -> first discovery 2xx): the CLI and start() vs a bare oidc-provider 9; node:http hello as the floor
@@ -28,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { API, ADA, TENANT } from './ids.js';
-import { checkTokens, codeFrom, drive, followToApp, freePort, httpClient, launch, live, logFile, machine, median, pinLoadGenerator, plainSignIn, ROOT, rssMb, spread, stop, tail, unpinLoadGenerator } from './lib.js';
+import { checkTokens, codeFrom, cpuSeconds, drive, followToApp, freePort, httpClient, launch, live, logFile, machine, median, pinLoadGenerator, plainSignIn, ROOT, rssMb, spread, stop, tail, unpinLoadGenerator } from './lib.js';
 import { msalSignIn, recordMsalShape } from './msal.js';
 import { verdict, writeReadme } from './readme.js';
 import { checkSamlPage, SAML_APP, samlSignInUrl, unsignedTemplate } from './saml.js';
@@ -268,32 +270,47 @@ async function probeSaml(server) {
 
 const loopback = (base) => base.replace('//localhost:', '//127.0.0.1:');
 
-/** autocannon at BENCH_CONNECTIONS over HTTPS: warm-up, then the measurement; only 2xx count. */
 // The servers stay up from round to round: after the first, a second of warm-up is enough for the
 // new connections (and for a neighbour's burst to pass).
 let warmupS = CFG.warmupS;
 
-async function cannon(server, { path, method = 'GET', body, headers }) {
-  const opts = {
-    url: loopback(server.base) + path, method, body, headers, connections: CFG.connections, pipelining: 1, excludeErrorStats: true,
+/** autocannon at BENCH_CONNECTIONS over HTTPS for `seconds`: only 2xx count. */
+async function cannon(server, seconds, { path, method = 'GET', body, headers }) {
+  const r = await autocannon({
+    url: loopback(server.base) + path, method, body, headers, connections: CFG.connections, pipelining: 1, excludeErrorStats: true, duration: seconds,
     tlsOptions: { ca: ca(), servername: 'localhost' },
-  };
-  if (warmupS > 0) await autocannon({ ...opts, duration: warmupS });
-  const r = await autocannon({ ...opts, duration: CFG.seconds });
-  return { perSec: r['2xx'] / r.duration, p50Ms: r.latency.p50, p99Ms: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts };
+  });
+  return { ok: r['2xx'], seconds: r.duration, p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts };
 }
 
-/** BENCH_FLOWS sign-ins at once, each a fresh browser, over a keep-alive pool: completed flows per second. */
-async function flowLoad(server, flow) {
+/** BENCH_FLOWS sign-ins at once for `seconds`, each a fresh browser, over a keep-alive pool. */
+async function flowLoad(server, seconds, flow) {
   const client = httpClient({ ca: ca(), pool: CFG.flows });
   try {
-    const op = () => flow(client, server.base);
-    if (warmupS > 0) await drive({ concurrency: CFG.flows, seconds: warmupS, op });
-    const r = await drive({ concurrency: CFG.flows, seconds: CFG.seconds, op });
-    return { perSec: r.perSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ok: r.done, non2xx: 0, errors: r.errors, timeouts: 0, firstErrors: r.firstErrors };
+    const r = await drive({ concurrency: CFG.flows, seconds, op: () => flow(client, server.base) });
+    return { ok: r.done, seconds: r.seconds, p50Ms: r.p50Ms, p99Ms: r.p99Ms, non2xx: 0, errors: r.errors, timeouts: 0, firstErrors: r.firstErrors };
   } finally {
     client.close();
   }
+}
+
+/**
+ * One figure's round, side by side: the mock and its reference loaded at the same time, the two
+ * on the same CPU (pinned), so a change in the machine's speed or a neighbour's burst lands on both.
+ * Each side's figure is its answers per CPU second it used (all its threads: /proc): what it
+ * answers per second when it has a core to itself, unmoved by how the scheduler shares the core.
+ */
+async function sideBySide(f, mock, ref) {
+  if (warmupS > 0) await Promise.all([f.load(mock, warmupS), f.load(ref, warmupS)]);
+  const before = [cpuSeconds(mock.child.pid), cpuSeconds(ref.child.pid)];
+  const [m, b] = await Promise.all([f.load(mock, CFG.seconds), f.load(ref, CFG.seconds)]);
+  const after = [cpuSeconds(mock.child.pid), cpuSeconds(ref.child.pid)];
+  for (const [x, i] of [[m, 0], [b, 1]]) {
+    x.cpuSeconds = after[i] - before[i];
+    x.perSec = x.ok / x.seconds;
+    x.perCpuSecond = x.cpuSeconds > 0 ? x.ok / x.cpuSeconds : Number.NaN;
+  }
+  return [m, b];
 }
 
 async function throughputFigures() {
@@ -311,14 +328,14 @@ async function throughputFigures() {
       servers.koa = await up('koa');
       await probeKoa(servers.koa, answered);
       for (const doc of DOCUMENTS) {
-        figures.push({ figure: 4, id: `static.${doc.id}`, label: `GET ${doc.label}`, ref: 'koa', goal: { text: '>= 0.85x', test: (r) => r >= 0.85 }, measure: (s) => cannon(s, { path: docUrl(doc, s.base) }) });
+        figures.push({ figure: 4, id: `static.${doc.id}`, label: `GET ${doc.label}`, ref: 'koa', goal: { text: '>= 0.85x', test: (r) => r >= 0.85 }, load: (s, secs) => cannon(s, secs, { path: docUrl(doc, s.base) }) });
       }
     }
     if (want('token')) {
       await probeClientCredentials(servers.mock);
       servers.jose = await up('jose');
       await probeClientCredentials(servers.jose);
-      figures.push({ figure: 5, id: 'token.clientCredentials', label: `client credentials (${CFG.connections} conn.)`, ref: 'jose', goal: { text: '>= 0.9x', test: (r) => r >= 0.9 }, measure: (s) => cannon(s, { path: `/${TENANT}/oauth2/v2.0/token`, method: 'POST', headers: FORM, body: CC_BODY }) });
+      figures.push({ figure: 5, id: 'token.clientCredentials', label: `client credentials (${CFG.connections} conn.)`, ref: 'jose', goal: { text: '>= 0.9x', test: (r) => r >= 0.9 }, load: (s, secs) => cannon(s, secs, { path: `/${TENANT}/oauth2/v2.0/token`, method: 'POST', headers: FORM, body: CC_BODY }) });
     }
     if (want('signin')) {
       const shape = await recordShape(servers.mock);
@@ -326,38 +343,46 @@ async function throughputFigures() {
       await probeSignIns(servers.mock, shape);
       servers.provider = await up('provider');
       await probeSignIns(servers.provider, shape);
-      figures.push({ figure: 6, id: 'signin.plain', label: `sign-ins, login_hint -> code -> token (${CFG.flows} parallel)`, ref: 'provider', goal: { text: '> 1x', test: (r) => r > 1 }, measure: (s) => flowLoad(s, (c, base) => plainSignIn(c, base, `/${TENANT}`)) });
-      figures.push({ figure: 6, id: 'signin.msalPkce', label: `sign-ins, msal-node PKCE shape (${CFG.flows} parallel)`, ref: 'provider', goal: { text: '> 1x', test: (r) => r > 1 }, measure: (s) => flowLoad(s, (c, base) => msalShapedSignIn(c, base, shape)) });
+      figures.push({ figure: 6, id: 'signin.plain', label: `sign-ins, login_hint -> code -> token (${CFG.flows} parallel)`, ref: 'provider', goal: { text: '> 1x', test: (r) => r > 1 }, load: (s, secs) => flowLoad(s, secs, (c, base) => plainSignIn(c, base, `/${TENANT}`)) });
+      figures.push({ figure: 6, id: 'signin.msalPkce', label: `sign-ins, msal-node PKCE shape (${CFG.flows} parallel)`, ref: 'provider', goal: { text: '> 1x', test: (r) => r > 1 }, load: (s, secs) => flowLoad(s, secs, (c, base) => msalShapedSignIn(c, base, shape)) });
     }
     if (want('saml')) {
       writeFileSync(samlTemplate, unsignedTemplate(await probeSaml(servers.mock)));
       servers['xml-crypto'] = await up('xml-crypto');
       await probeSaml(servers['xml-crypto']);
-      figures.push({ figure: 7, id: 'saml.responses', label: `signed SAML responses, SP-initiated POST form (${CFG.connections} conn.)`, ref: 'xml-crypto', goal: { text: '>= 0.85x', test: (r) => r >= 0.85 }, measure: (s) => cannon(s, { path: new URL(samlSignInUrl(s.base, TENANT)).pathname + new URL(samlSignInUrl(s.base, TENANT)).search }) });
+      figures.push({ figure: 7, id: 'saml.responses', label: `signed SAML responses, SP-initiated POST form (${CFG.connections} conn.)`, ref: 'xml-crypto', goal: { text: '>= 0.85x', test: (r) => r >= 0.85 }, load: (s, secs) => cannon(s, secs, { path: new URL(samlSignInUrl(s.base, TENANT)).pathname + new URL(samlSignInUrl(s.base, TENANT)).search }), alone: true });
     }
-    const estimate = Math.round((figures.length * 2 * (CFG.warmupS + CFG.seconds + (CFG.rounds - 1) * (Math.min(CFG.warmupS, 1) + CFG.seconds))) / 60);
-    say(`probes passed; ${CFG.rounds} round(s) of ${figures.length} figure(s), ${CFG.warmupS} s warm-up + ${CFG.seconds} s each, mock and reference back to back, taking turns to go first (about ${estimate} min)`);
+    const solo = figures.filter((f) => f.alone).length;
+    const estimate = Math.round(((figures.length + 2 * solo) * (CFG.warmupS + CFG.seconds + (CFG.rounds - 1) * (Math.min(CFG.warmupS, 1) + CFG.seconds))) / 60);
+    say(`probes passed; ${CFG.rounds} round(s) of ${figures.length} figure(s), ${CFG.warmupS} s warm-up + ${CFG.seconds} s each, mock and reference side by side (about ${estimate} min)`);
 
-    const runs = Object.fromEntries(figures.map((f) => [f.id, { mock: [], ref: [] }]));
+    const runs = Object.fromEntries(figures.map((f) => [f.id, { mock: [], ref: [], mockAlone: [], refAlone: [] }]));
+    const exited = () => {
+      for (const s of Object.values(servers)) {
+        if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`${s.name} exited (${s.child.exitCode ?? s.child.signalCode}):\n${tail(s.log)}`);
+      }
+    };
     for (let r = 0; r < CFG.rounds; r++) {
       warmupS = r === 0 ? CFG.warmupS : Math.min(CFG.warmupS, 1);
       for (const f of figures) {
-        // Mock first in odd rounds, reference first in even ones: a drift within a round favours neither.
-        let m;
-        let b;
-        if (r % 2 === 0) {
-          m = await f.measure(servers.mock);
-          b = await f.measure(servers[f.ref]);
-        } else {
-          b = await f.measure(servers[f.ref]);
-          m = await f.measure(servers.mock);
-        }
-        for (const s of [servers.mock, servers[f.ref]]) {
-          if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`${s.name} exited during ${f.id} (${s.child.exitCode ?? s.child.signalCode}):\n${tail(s.log)}`);
-        }
+        const [m, b] = await sideBySide(f, servers.mock, servers[f.ref]);
+        exited();
         runs[f.id].mock.push(m);
         runs[f.id].ref.push(b);
-        say(`round ${r + 1}/${CFG.rounds} ${f.id}: mock ${m.perSec.toFixed(0)}/s, ${f.ref} ${b.perSec.toFixed(0)}/s (${(m.perSec / b.perSec).toFixed(2)}x)`);
+        say(`round ${r + 1}/${CFG.rounds} ${f.id}: mock ${m.perCpuSecond.toFixed(0)}/CPU s (${m.perSec.toFixed(0)}/s), ${f.ref} ${b.perCpuSecond.toFixed(0)}/CPU s (${b.perSec.toFixed(0)}/s): ${(m.perCpuSecond / b.perCpuSecond).toFixed(2)}x`);
+        // Latency is a server's own: measured with nothing else on its CPU, mock and reference in turn.
+        if (f.alone) {
+          const one = async (s) => {
+            if (warmupS > 0) await f.load(s, Math.min(warmupS, 1));
+            return f.load(s, CFG.seconds);
+          };
+          const ma = await one(servers.mock);
+          const ba = await one(servers[f.ref]);
+          exited();
+          runs[f.id].mockAlone.push(ma);
+          runs[f.id].refAlone.push(ba);
+          say(`round ${r + 1}/${CFG.rounds} ${f.id}, each alone: mock p50 ${ma.p50Ms} ms p99 ${ma.p99Ms} ms (${(ma.p99Ms / ma.p50Ms).toFixed(2)}x), ${f.ref} p50 ${ba.p50Ms} ms p99 ${ba.p99Ms} ms`);
+        }
         for (const [who, x] of [['mock', m], [SERVERS[f.ref].label, b]]) {
           if (x.non2xx || x.errors || x.timeouts) {
             results.warnings.push(`${f.id} round ${r + 1}: ${who} had ${x.non2xx} non-2xx, ${x.errors} errors, ${x.timeouts} timeouts (not counted)${x.firstErrors?.length ? `: ${x.firstErrors.join(' | ')}` : ''}`);
@@ -366,18 +391,18 @@ async function throughputFigures() {
       }
     }
     for (const f of figures) {
-      const m = runs[f.id].mock.map((x) => x.perSec);
-      const b = runs[f.id].ref.map((x) => x.perSec);
+      const m = runs[f.id].mock.map((x) => x.perCpuSecond);
+      const b = runs[f.id].ref.map((x) => x.perCpuSecond);
       const ratio = ratioSpread(m, b);
-      const latency = (xs) => ({ p50Ms: median(xs.map((x) => x.p50Ms)), p99Ms: median(xs.map((x) => x.p99Ms)) });
+      const side = (xs) => ({ perSec: median(xs.map((x) => x.perSec)), p50Ms: median(xs.map((x) => x.p50Ms)), p99Ms: median(xs.map((x) => x.p99Ms)) });
       row({
-        figure: f.figure, id: f.id, label: f.label, unit: '/s', measured: { ...spread(m), ...latency(runs[f.id].mock) }, reference: { name: SERVERS[f.ref].label, ...spread(b), ...latency(runs[f.id].ref) },
+        figure: f.figure, id: f.id, label: f.label, unit: '/CPU s', measured: { ...spread(m), ...side(runs[f.id].mock) }, reference: { name: SERVERS[f.ref].label, ...spread(b), ...side(runs[f.id].ref) },
         ratio, goal: { text: f.goal.text, pass: f.goal.test(ratio.median) },
       });
       if (f.id === 'saml.responses') {
         const tails = (xs) => xs.map((x) => x.p99Ms / x.p50Ms);
-        const measured = spread(tails(runs[f.id].mock));
-        row({ figure: 7, id: 'saml.p99OverP50', label: 'SAML latency p99 / p50 (mock\'s own)', unit: 'x', measured, reference: { name: SERVERS[f.ref].label, ...spread(tails(runs[f.id].ref)) }, ratio: null, goal: { text: 'p99 <= 2 x p50', pass: measured.median <= 2 } });
+        const measured = spread(tails(runs[f.id].mockAlone));
+        row({ figure: 7, id: 'saml.p99OverP50', label: `SAML latency p99 / p50, each server alone on its CPU (${CFG.connections} conn.)`, unit: 'x', measured, reference: { name: SERVERS[f.ref].label, ...spread(tails(runs[f.id].refAlone)) }, ratio: null, goal: { text: 'p99 <= 2 x p50', pass: measured.median <= 2 } });
       }
     }
   } finally {
@@ -411,7 +436,7 @@ const fmt = (x, unit) => (x === undefined || x === null || Number.isNaN(x) ? '-'
 function table(rows) {
   const lines = [['#', 'figure', 'measured', 'reference', 'ratio', 'min-max', 'goal', 'result']];
   for (const r of rows) {
-    const u = r.unit === 'x' ? '' : r.unit === '/s' ? '/s' : ` ${r.unit}`;
+    const u = r.unit === 'x' ? '' : r.unit.startsWith('/') ? r.unit : ` ${r.unit}`;
     lines.push([
       String(r.figure), r.label, `${fmt(r.measured.median, r.unit)}${u}`, `${fmt(r.reference.median, r.unit)}${u} ${r.reference.name}`,
       r.ratio ? r.ratio.median.toFixed(2) : '', r.ratio && r.ratio.values.length > 1 ? `${r.ratio.min.toFixed(2)}-${r.ratio.max.toFixed(2)}` : '', r.goal?.text ?? '', verdict(r),

@@ -37,18 +37,20 @@ function finish(t: JwtToIssue, claims: Record<string, unknown>, signed: SignedJw
   tx.artifacts.push({ name: t.kind, kind: 'jwt', value: token, direction: 'response' });
   const fault = tx.flow.effects ? tx.flow.fault : undefined;
   const upn = tx.user?.upn;
-  tx.events.emit('token', {
-    traceId: tx.ids.traceId,
-    kind: t.kind,
-    token,
-    // A copy: the signer's header object is shared by every token of its key.
-    header: { ...signed.header },
-    claims,
-    ...(tx.app ? { appId: tx.app.clientId } : {}),
-    ...(upn ? { upn } : {}),
-    ...(tx.route?.endpoint ? { endpoint: tx.route.endpoint } : {}),
-    ...(fault ? { rule: fault.name ?? fault.id } : {}),
-  });
+  if (tx.events.listened('token')) {
+    tx.events.emit('token', {
+      traceId: tx.ids.traceId,
+      kind: t.kind,
+      token,
+      // A copy: the signer's header object is shared by every token of its key.
+      header: { ...signed.header },
+      claims,
+      ...(tx.app ? { appId: tx.app.clientId } : {}),
+      ...(upn ? { upn } : {}),
+      ...(tx.route?.endpoint ? { endpoint: tx.route.endpoint } : {}),
+      ...(fault ? { rule: fault.name ?? fault.id } : {}),
+    });
+  }
   return token;
 }
 

@@ -103,6 +103,11 @@ export class MockEvents {
     this.listeners.get(name)?.delete(handler as (payload: never) => void);
   }
 
+  /** Whether anyone listens to this kind: an event's payload is built only then. */
+  listened(name: MockEventName): boolean {
+    return (this.listeners.get(name)?.size ?? 0) > 0;
+  }
+
   /** Internal: the server emits. */
   emit<K extends MockEventName>(name: K, payload: MockEventMap[K]): void {
     const set = this.listeners.get(name);

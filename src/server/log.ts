@@ -144,11 +144,11 @@ function recordOf(ctx: Context, tx: Transaction, started: number): RequestRecord
 }
 
 /**
- * Log lines go out together, at most 10 ms after the first of them or once 64 KB are pending
+ * Log lines go out together, at most 50 ms after the first of them or once 64 KB are pending
  * (stdout to a file or pipe is a synchronous write per call); whatever is pending is written
  * before the process exits.
  */
-const FLUSH_MS = 10;
+const FLUSH_MS = 50;
 const FLUSH_BYTES = 64 * 1024;
 let pending = '';
 let timer: NodeJS.Timeout | undefined;

@@ -141,7 +141,7 @@ export class Transaction {
   async identify(user: User, by: IdentifiedBy): Promise<void> {
     this.user = user;
     this.flow.by ??= by;
-    if (by === 'password' || by === 'login_hint' || by === 'session') {
+    if ((by === 'password' || by === 'login_hint' || by === 'session') && this.events.listened('signin')) {
       this.events.emit('signin', {
         traceId: this.ids.traceId,
         tenantId: this.tenant?.id ?? '',
