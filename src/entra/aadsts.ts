@@ -31,6 +31,8 @@ export interface CatalogueEntry {
 /** Every AADSTS code the mock can answer with, keyed by number; rules' `then.error` must name one. */
 export const AADSTS = {
   50011: { error: 'invalid_request', status: 400, channel: 'page', text: "The redirect URI '{uri}' specified in the request does not match the redirect URIs configured for the application '{appId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this." },
+  // (unverified) Entra's text for an account its directory does not have, as ROPC answers it and the sign-in log records a username typed on the sign-in page.
+  50034: { error: 'invalid_grant', status: 400, text: "The user account {EmailHidden} does not exist in the {tenant} directory. To sign into this application, the account must be added to the directory." },
   50058: { error: 'login_required', status: 400, text: 'A silent sign-in request was sent but no user is signed in. The cookies used to represent the user\'s session were not sent in the request to Azure AD. This can happen if the user is using Internet Explorer or Edge, and the web app sending the silent sign-in request is in different IE security zone than the Azure AD endpoint (login.microsoftonline.com).' },
   50105: { error: 'interaction_required', status: 400, channel: 'page', text: "Your administrator has configured the application {appName} ('{appId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '{EmailHidden}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application." },
   50126: { error: 'invalid_grant', status: 400, text: 'Error validating credentials due to invalid username or password.' },
@@ -141,6 +143,7 @@ export interface Remediation {
  */
 export const REMEDIATION: Partial<Record<AadstsCode, Remediation>> = {
   50011: { cause: 'The redirect_uri the app sent is not one of the app registration\'s redirect URIs (scheme, host, port, path and trailing slash must all match).', fix: 'Add the exact redirect URI to the app registration (Authentication > Platform configurations; redirectUris in the scenario), or make the app send one that is registered.' },
+  50034: { cause: 'The user name is not an account of this tenant (a typo, a user of another tenant, or a user the scenario does not have).', fix: 'Sign in with an account of the tenant (the users are on the dashboard), or add the user to the scenario (users:).' },
   50058: { cause: 'A silent request (prompt=none) was sent but there is no session for the user.', fix: 'Fall back to an interactive sign-in (drop prompt=none) when a silent one answers login_required.' },
   50105: { cause: 'The enterprise app has "Assignment required?" on, and the user is neither assigned nor in an assigned group.', fix: 'Assign the user (or a group they are in) to the app under Users and groups (assignments in the scenario), or turn off assignment required.' },
   50126: { cause: 'The user name or password is wrong.', fix: 'Check the user name and password; in the mock, the users and their passwords are on the dashboard.' },
@@ -196,3 +199,12 @@ export const REMEDIATION: Partial<Record<AadstsCode, Remediation>> = {
   90033: { cause: 'A transient failure on Entra\'s side.', fix: 'Retry after a short delay.' },
 };
 // ---- end of error lookup ----
+
+/** What Entra's sign-in page says under the form, one text per situation (every sign-in page of the mock uses these). */
+export const SIGN_IN_PAGE_TEXT = {
+  /** AADSTS50034: the account does not exist. */
+  unknownUser: 'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.',
+  /** AADSTS50126. */
+  wrongPassword: "Your account or password is incorrect. If you don't remember your password, reset it now.",
+  noUsername: 'Enter a valid email address, phone number, or Skype name.',
+} as const;

@@ -4,6 +4,7 @@
  */
 import type { Context } from 'koa';
 import { findApp, findUser, isAssigned } from '../directory/lookup.js';
+import { SIGN_IN_PAGE_TEXT } from '../entra/aadsts.js';
 import { EntraError } from '../entra/errors.js';
 import { noStore } from '../entra/render.js';
 import { type Handlers, url } from '../server/routes.js';
@@ -93,12 +94,17 @@ export function deviceHandlers(origin: Origins): Handlers<'devicecode.v2' | 'dev
         ctx.type = 'html';
         ctx.body = loginPage({ tenant, action: ctx.path, appName: app.name, ...(user ? { user } : {}), ...(error ? { error } : {}) });
       };
-      if (!user) return again(username ? 'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.' : undefined);
+      if (!user) {
+        if (!username) return again();
+        tx.userHint = username;
+        tx.showedError(50034, { EmailHidden: username, tenant: tenant.domain });
+        return again(SIGN_IN_PAGE_TEXT.unknownUser);
+      }
       if (password === undefined) return again();
       if (user.password !== password) {
         tx.userHint = user.upn;
         tx.showedError(50126);
-        return again("Your account or password is incorrect. If you don't remember your password, reset it now.");
+        return again(SIGN_IN_PAGE_TEXT.wrongPassword);
       }
       try {
         await tx.identify(user, 'password');

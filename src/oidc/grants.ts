@@ -107,7 +107,8 @@ async function passwordGrant(g: GrantRequest): Promise<void> {
   const { engine, params, client } = g;
   require(params, 'username', 'password', 'scope');
   const user = findUser(engine.tenant, params.username);
-  if (!user || user.password !== params.password) throw new EntraError(50126);
+  if (!user) throw new EntraError(50034, { params: { EmailHidden: params.username, tenant: engine.tenant.domain } });
+  if (user.password !== params.password) throw new EntraError(50126);
   await g.tx.identify(user, 'password');
   if (!isAssigned(client, user)) {
     throw new EntraError(50105, { error: 'invalid_grant', params: { appName: client.name, appId: client.clientId } });

@@ -6,6 +6,7 @@
 import type { Context } from 'koa';
 import type { Tenant, User } from '../directory/model.js';
 import { findApp, findUser, isAssigned } from '../directory/lookup.js';
+import { SIGN_IN_PAGE_TEXT } from '../entra/aadsts.js';
 import { EntraError } from '../entra/errors.js';
 import type { IdentifiedBy } from '../server/events.js';
 import { readSso, writeSso } from '../server/session.js';
@@ -123,16 +124,18 @@ export async function submitLogin(ctx: Context, tx: Transaction, engine: Engine)
   const d = await details(ctx, tx, engine);
   const tenant = engine.tenant;
   const { username, password } = tx.body;
-  if (!username) return page(ctx, tenant, d, { error: 'Enter a valid email address, phone number, or Skype name.' });
+  if (!username) return page(ctx, tenant, d, { error: SIGN_IN_PAGE_TEXT.noUsername });
   const user = findUser(tenant, username);
-  if (password === undefined) {
-    if (!user) return page(ctx, tenant, d, { error: "This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin." });
-    return page(ctx, tenant, d, { user });
+  if (!user) {
+    tx.userHint = username;
+    tx.showedError(50034, { EmailHidden: username, tenant: tenant.domain });
+    return page(ctx, tenant, d, { error: SIGN_IN_PAGE_TEXT.unknownUser });
   }
-  if (!user || user.password !== password) {
+  if (password === undefined) return page(ctx, tenant, d, { user });
+  if (user.password !== password) {
     tx.userHint = username;
     tx.showedError(50126);
-    return page(ctx, tenant, d, { username, error: 'Your account or password is incorrect. If you don\'t remember your password, reset it now.' });
+    return page(ctx, tenant, d, { username, error: SIGN_IN_PAGE_TEXT.wrongPassword });
   }
   return finish(ctx, tx, engine, user, 'password');
 }

@@ -6,6 +6,7 @@
  * funnel (shape.ts), and its errors are rendered as Entra's by the one error renderer.
  */
 import './quiet.js';
+import './no-async-storage.js';
 import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Tenant } from '../directory/model.js';
 import { findApp, findResource, findUser } from '../directory/lookup.js';

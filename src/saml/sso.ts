@@ -8,6 +8,7 @@ import { deflateRawSync } from 'node:zlib';
 import type { Context } from 'koa';
 import { findUser, isAssigned } from '../directory/lookup.js';
 import type { App, Tenant, User } from '../directory/model.js';
+import { SIGN_IN_PAGE_TEXT } from '../entra/aadsts.js';
 import { EntraError } from '../entra/errors.js';
 import { issueSamlResponse, recordSamlResponse } from '../issuance/funnel.js';
 import type { KeyMaterial } from '../keys/store.js';
@@ -189,12 +190,17 @@ export function samlHandlers(o: SamlHandlerOptions): Handlers<RoutesOf<'saml'>> 
         ctx.type = 'html';
         ctx.body = loginPage({ tenant, action: ctx.path, appName: app.name, ...extra });
       };
-      if (!username || !user) return again(username ? { error: 'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.' } : {});
+      if (!username) return again({});
+      if (!user) {
+        tx.userHint = username;
+        tx.showedError(50034, { EmailHidden: username, tenant: tenant.domain });
+        return again({ error: SIGN_IN_PAGE_TEXT.unknownUser });
+      }
       if (password === undefined) return again({ user });
       if (user.password !== password) {
         tx.userHint = user.upn;
         tx.showedError(50126);
-        return again({ user, error: "Your account or password is incorrect. If you don't remember your password, reset it now." });
+        return again({ user, error: SIGN_IN_PAGE_TEXT.wrongPassword });
       }
       tx.runtime.samlPending.delete(id);
       const now = Date.now();
