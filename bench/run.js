@@ -472,7 +472,7 @@ results.rows.sort((a, b) => a.figure - b.figure);
 const m = results.machine;
 console.log(`\nmock-entra bench, ${m.date}: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node} (load average at start ${m.loadAverageAtStart.join(' ')})`);
 if (Object.keys(overrides).length) console.log(`settings from the environment: ${Object.entries(overrides).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-console.log(`${CFG.rounds} round(s); each throughput figure ${CFG.warmupS} s warm-up (then ${Math.min(CFG.warmupS, 1)} s) + ${CFG.seconds} s, mock then reference; ratio = mock / reference per round, median and min-max over rounds (measured, reference: each side's median)\n`);
+console.log(`${CFG.rounds} round(s); each throughput figure ${CFG.warmupS} s warm-up (then ${Math.min(CFG.warmupS, 1)} s) + ${CFG.seconds} s, mock and reference side by side, each side's answers per CPU second; ratio = mock / reference per round, median and min-max over rounds (measured, reference: each side's median)\n`);
 console.log(table(results.rows));
 if (results.soak) {
   const s = results.soak;
