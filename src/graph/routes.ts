@@ -11,7 +11,7 @@ import { DIRECTORY_ROLES, type Origins } from '../entra/urls.js';
 import type { Handlers } from '../server/routes.js';
 import type { SignInLog } from '../server/signins.js';
 import { type GraphCaller, graphCaller, requirePermission } from './auth.js';
-import { parseFilter, parseTop, requireAuditLogReader } from './signins.js';
+import { forGraph, requireAuditLogReader, signInsPage } from './signins.js';
 
 const READ_SELF = ['User.Read', 'User.ReadBasic.All', 'User.Read.All', 'Directory.Read.All'];
 const READ_USERS = ['User.ReadBasic.All', 'User.Read.All', 'Directory.Read.All'];
@@ -120,18 +120,15 @@ export function graphHandlers(o: { origin: Origins; signIns: SignInLog }): Handl
     'graph.signIns': handle((ctx, c) => {
       requireAuditLogReader(c);
       const one = (n: string) => (typeof ctx.query[n] === 'string' ? (ctx.query[n] as string) : undefined);
-      const top = parseTop(one('$top'));
-      const filter = one('$filter');
-      const test = filter ? parseFilter(filter) : () => true;
-      const value = o.signIns.newest().filter((r) => r.mockEntra.tenantId === c.tenant.id && test(r)).slice(0, top);
-      return { '@odata.context': `${base}/$metadata#auditLogs/signIns`, value };
+      const records = o.signIns.newest().filter((r) => r.mockEntra.tenantId === c.tenant.id);
+      return signInsPage(records, { $filter: one('$filter'), $top: one('$top'), $skiptoken: one('$skiptoken') }, base);
     }),
     'graph.signIn': handle((ctx, c) => {
       requireAuditLogReader(c);
       const id = String(ctx.params.id);
       const r = o.signIns.newest().find((s) => s.id === id && s.mockEntra.tenantId === c.tenant.id);
       if (!r) throw new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
-      return { '@odata.context': `${base}/$metadata#auditLogs/signIns/$entity`, ...r };
+      return { '@odata.context': `${base}/$metadata#auditLogs/signIns/$entity`, ...forGraph(r) };
     }),
     userinfo,
     'userinfo.v1': userinfo,

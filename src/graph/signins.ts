@@ -98,3 +98,69 @@ export function parseTop(top: string | undefined): number {
   if (!/^\d{1,4}$/.test(top) || Number(top) < 1 || Number(top) > SIGN_IN_LIMIT) throw new GraphError(400, 'BadRequest', `Invalid $top value '${top.slice(0, 20)}': give a number from 1 to ${SIGN_IN_LIMIT}.`);
   return Number(top);
 }
+
+/**
+ * The page size when `$top` is absent: 1,000, Graph's maximum for signIns and the log's size (the
+ * reference says `$top` defaults to it), so an unpaged call reads the whole log in one page.
+ */
+export const DEFAULT_PAGE_SIZE = SIGN_IN_LIMIT;
+
+const badSkipToken = (sent: string) =>
+  // Graph's text for a skiptoken it cannot read (unverified: the envelope is Graph's, the words ours).
+  new GraphError(400, 'BadRequest', `Invalid $skiptoken '${sent.slice(0, 60)}': use the @odata.nextLink of the previous page as it is; a token goes stale once its records leave the log (it keeps the newest ${SIGN_IN_LIMIT}).`);
+
+/** A `$skiptoken`: the ID of the last record of the previous page, base64url (opaque to callers, as Graph's are). */
+export const skipTokenOf = (lastId: string) => Buffer.from(`after:${lastId}`, 'utf8').toString('base64url');
+
+function afterOf(token: string): string {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(token)) throw badSkipToken(token);
+  const text = Buffer.from(token, 'base64url').toString('utf8');
+  const m = /^after:([0-9a-f-]{36})$/.exec(text);
+  if (!m) throw badSkipToken(token);
+  return m[1]!;
+}
+
+/** The query of a signIns list request, each parameter as sent (undefined when absent). */
+export interface SignInsListQuery {
+  $filter?: string;
+  $top?: string;
+  $skiptoken?: string;
+}
+
+/**
+ * One page of a signIns list: the records that match, newest first, from after the skiptoken's
+ * record, at most `$top`; `@odata.nextLink` (same $filter and $top, a new $skiptoken) when more match.
+ * A skiptoken naming a record no longer in the matching list answers 400, as a stale one would.
+ */
+export function signInsPage(records: readonly SignInRecord[], q: SignInsListQuery, base: string): { '@odata.context': string; '@odata.nextLink'?: string; value: SignInRecord[] } {
+  const top = q.$top === undefined ? DEFAULT_PAGE_SIZE : parseTop(q.$top);
+  const test = q.$filter ? parseFilter(q.$filter) : () => true;
+  const matching = records.filter(test);
+  let start = 0;
+  if (q.$skiptoken !== undefined) {
+    const after = afterOf(q.$skiptoken);
+    const at = matching.findIndex((r) => r.id === after);
+    if (at < 0) throw badSkipToken(q.$skiptoken);
+    start = at + 1;
+  }
+  const value = matching.slice(start, start + top).map(forGraph);
+  const page: { '@odata.context': string; '@odata.nextLink'?: string; value: SignInRecord[] } = { '@odata.context': `${base}/$metadata#auditLogs/signIns`, value };
+  const last = value.at(-1);
+  if (last && start + top < matching.length) {
+    const next = new URLSearchParams();
+    if (q.$filter) next.set('$filter', q.$filter);
+    if (q.$top !== undefined) next.set('$top', String(top));
+    next.set('$skiptoken', skipTokenOf(last.id));
+    page['@odata.nextLink'] = `${base}/auditLogs/signIns?${next.toString().replace(/%24/g, '$')}`;
+  }
+  return page;
+}
+
+/**
+ * A record as Graph answers it: the mock's member without the tokens and SAML messages issued
+ * (a Graph caller with AuditLog.Read.All must not read other people's tokens; the dashboard and
+ * the admin API, loopback or admin-token only, show them).
+ */
+export function forGraph(r: SignInRecord): SignInRecord {
+  return { ...r, mockEntra: { ...r.mockEntra, artifacts: [] } };
+}

@@ -178,7 +178,7 @@ export function createApp(o: AppOptions): MockApp {
     graph: async () => (await import('../graph/routes.js')).graphHandlers({ origin: o.origin, signIns: mock.signIns }),
     management: async () => (await import('../management/routes.js')).managementHandlers({ origin: o.origin }),
     managedIdentity: async () => (await import('../managed-identity/routes.js')).managedIdentityHandlers({ identityHeader }),
-    ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: mock.recent, adminToken: o.adminToken, identityHeader }),
+    ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: mock.recent, signIns: mock.signIns, adminToken: o.adminToken, identityHeader }),
   };
   const loaded = new Map<FrontEnd, Promise<Partial<Handlers>>>();
   const frontEnd = (f: FrontEnd) => {

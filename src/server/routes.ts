@@ -116,6 +116,9 @@ export const ROUTES = [
   r({ name: 'dashboard', frontEnd: 'ui', methods: ['GET'], path: '/', channel: 'page', tenant: 'none', unlogged: true }),
   r({ name: 'dashboard.requests', frontEnd: 'ui', methods: ['GET'], path: '/requests', channel: 'page', tenant: 'none', unlogged: true }),
   r({ name: 'dashboard.request', frontEnd: 'ui', methods: ['GET'], path: '/requests/:traceId', channel: 'page', tenant: 'none', unlogged: true }),
+  // Sign-in logs: one row per sign-in attempt, filters in the query (?format=json downloads them); one record's detail.
+  r({ name: 'dashboard.signIns', frontEnd: 'ui', methods: ['GET'], path: '/signins', channel: 'page', tenant: 'none', unlogged: true }),
+  r({ name: 'dashboard.signIn', frontEnd: 'ui', methods: ['GET'], path: '/signins/:id', channel: 'page', tenant: 'none', unlogged: true }),
   r({ name: 'dashboard.switch', frontEnd: 'ui', methods: ['POST'], path: '/_mock/ui/switches', channel: 'page', tenant: 'none' }),
 ] as const;
 

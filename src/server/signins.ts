@@ -10,7 +10,8 @@ import { findApp, findResource, findUser } from '../directory/lookup.js';
 import { REMEDIATION, type AadstsCode } from '../entra/aadsts.js';
 import { GRAPH, isGraphAudience } from '../entra/urls.js';
 import { describeRule } from '../faults/rules.js';
-import type { Transaction } from './transaction.js';
+import type { Artifact } from './log.js';
+import type { SignInFlow, Transaction } from './transaction.js';
 
 /** The flow a sign-in used (the mock's extension: Entra's log shows it only partly, as "Authentication Protocol"). */
 export type SignInFlowKind =
@@ -33,6 +34,25 @@ export interface AuthenticationDetail {
   succeeded: boolean;
   authenticationStepResultDetail: string;
   authenticationStepRequirement: string;
+}
+
+/** One request of a sign-in as the detail pane shows it: method, path and parameters, secrets redacted. */
+export interface SignInRequestParams {
+  method: string;
+  path: string;
+  /** Query and form parameters (the form's win on a clash), each value capped; secrets read "(redacted)". */
+  parameters: Record<string, string>;
+}
+
+/** A token or SAML message of the request that ended the attempt; one too large to keep has no value. */
+export interface SignInArtifact {
+  name: Artifact['name'];
+  kind: Artifact['kind'];
+  direction: Artifact['direction'];
+  /** The compact JWT or the SAML XML; absent when it was larger than the record keeps (see `omitted`). */
+  value?: string;
+  /** Why the value is not kept. */
+  omitted?: string;
 }
 
 /** One sign-in attempt, as Graph's `signIn` resource (reference §15) plus the mock's `mockEntra` member. */
@@ -70,8 +90,93 @@ export interface SignInRecord {
     rule: string | null;
     ruleDescription: string | null;
     remediation: string | null;
+    /**
+     * The request that ended the attempt, and (when another request ended it: the sign-in page,
+     * the resumed authorize) the authorize or SAML request that started it. Secrets redacted.
+     */
+    request: { ended: SignInRequestParams; started?: SignInRequestParams };
+    /** The tokens or SAML messages of the request that ended the attempt (bounded: see SIGN_IN_ARTIFACT_BYTES). */
+    artifacts: SignInArtifact[];
   };
 }
+
+/** What the sign-in log reads of the HTTP request besides the transaction. */
+export interface SignInRequest {
+  ip(): string;
+  method: string;
+  path: string;
+  /** The parsed query string (read only when the request is part of a sign-in). */
+  query(): Record<string, string | string[] | undefined>;
+}
+
+/**
+ * Parameters whose values are secrets (or bearer credentials): kept by name, valued "(redacted)".
+ * Codes, refresh tokens and assertions let whoever reads them sign in; passwords and client
+ * secrets are the user's and the app's. SAMLResponse carries a signed assertion (shown decoded
+ * under the artifacts when this server issued it). Cookies are never read (headers are not kept).
+ */
+export const REDACTED_PARAMS: ReadonlySet<string> = new Set([
+  'client_secret',
+  'password',
+  'code',
+  'refresh_token',
+  'client_assertion',
+  'code_verifier',
+  'assertion',
+  'samlresponse',
+  'device_code',
+  'id_token',
+  'access_token',
+  'admintoken',
+  'cookie',
+]);
+export const REDACTED = '(redacted)';
+/** Bounds of one record's parameters: the log holds 1,000 records. */
+const PARAM_COUNT = 40;
+const PARAM_NAME_CHARS = 64;
+const PARAM_VALUE_CHARS = 1024;
+/** Bytes of tokens and SAML messages one record keeps (a signed SAML Response is a few KB, a JWT one or two). */
+export const SIGN_IN_ARTIFACT_BYTES = 24 * 1024;
+
+/**
+ * A request's parameters for the sign-in log: secrets redacted (by name, case-insensitive), at
+ * most 40 of them, names and values capped (a capped value ends with "… (truncated)").
+ */
+export function redactParams(...sources: Array<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const source of sources) {
+    for (const [rawName, raw] of Object.entries(source)) {
+      const name = rawName.slice(0, PARAM_NAME_CHARS);
+      if (!(name in out) && n >= PARAM_COUNT) continue;
+      const value = Array.isArray(raw) ? raw.map(String).join(', ') : raw === undefined || raw === null ? '' : String(raw);
+      if (!(name in out)) n++;
+      out[name] = REDACTED_PARAMS.has(name.toLowerCase()) ? REDACTED : value.length > PARAM_VALUE_CHARS ? `${value.slice(0, PARAM_VALUE_CHARS)}… (truncated)` : value;
+    }
+  }
+  return out;
+}
+
+function requestParams(req: SignInRequest, tx: Transaction): SignInRequestParams {
+  return { method: req.method, path: req.path.slice(0, 512), parameters: redactParams(req.query(), tx.body) };
+}
+
+/** The artifacts a record keeps: in order, while they fit the budget; the rest are named without their value. */
+export function boundedArtifacts(artifacts: readonly Artifact[]): SignInArtifact[] {
+  let left = SIGN_IN_ARTIFACT_BYTES;
+  return artifacts.slice(0, 8).map((a) => {
+    const base = { name: a.name, kind: a.kind, direction: a.direction };
+    if (a.value.length > left) return { ...base, omitted: `${a.value.length} characters, more than the sign-in log keeps per record (${SIGN_IN_ARTIFACT_BYTES}); the request log may have it.` };
+    left -= a.value.length;
+    return { ...base, value: a.value };
+  });
+}
+
+/**
+ * The request that started each flow (authorize, a SAML request), for the record of the request
+ * that ends it. Held weakly by the flow: it goes when the pending sign-in does (runtime.ts bounds those).
+ */
+const STARTED = new WeakMap<SignInFlow, SignInRequestParams>();
 
 /**
  * Codes that interrupt a sign-in rather than fail it: the user has more to do (MFA, consent,
@@ -156,13 +261,18 @@ function authenticationOf(tx: Transaction, flow: SignInFlowKind, at: string, ok:
  * The record of the sign-in attempt this request ended, or undefined when it ended none (documents,
  * a sign-in page shown, a code redeemed, a device code still pending).
  */
-export function signInOf(tx: Transaction, ipAddress: () => string): SignInRecord | undefined {
+export function signInOf(tx: Transaction, req: SignInRequest): SignInRecord | undefined {
   const flow = flowOf(tx);
   if (!flow) return undefined;
   const code = tx.aadsts ?? 0;
   if (NOT_ATTEMPTS.has(code)) return undefined;
   const ok = !code && succeeded(tx, flow);
-  if (!code && !ok) return undefined;
+  const starts = !tx.route?.continues && (tx.route?.endpoint === 'authorize' || tx.route?.endpoint === 'saml');
+  if (!code && !ok) {
+    // A sign-in page shown: the request that ends this flow later reports what started it.
+    if (starts) STARTED.set(tx.flow, requestParams(req, tx));
+    return undefined;
+  }
   // One failed attempt, one record: a device polling gets the error its user already saw on the page.
   if (tx.answered) {
     if (LOGGED.has(tx.answered)) return undefined;
@@ -195,7 +305,7 @@ export function signInOf(tx: Transaction, ipAddress: () => string): SignInRecord
     userId: user?.id ?? null,
     appId: app?.clientId ?? (tx.param('client_id').slice(0, 64) || null),
     appDisplayName: app?.name ?? null,
-    ipAddress: ipAddress(),
+    ipAddress: req.ip(),
     clientAppUsed: browser ? 'Browser' : appOnly || flow === 'onBehalfOf' ? 'Other clients' : 'Mobile Apps and Desktop clients',
     correlationId: tx.ids.correlationId,
     conditionalAccessStatus: ca ? 'failure' : 'notApplied',
@@ -209,8 +319,24 @@ export function signInOf(tx: Transaction, ipAddress: () => string): SignInRecord
     authenticationDetails: details,
     authenticationMethodsUsed: [...new Set(details.filter((d) => d.succeeded).map((d) => d.authenticationMethod))],
     appliedConditionalAccessPolicies: ca && rule ? [{ id: rule.id, displayName: ruleName ?? rule.id, enforcedGrantControls: code === 53003 ? ['Block'] : ['Mfa'], enforcedSessionControls: [], result: 'failure' }] : [],
-    mockEntra: { flow, outcome, traceId: tx.ids.traceId, tenantId: tenant?.id ?? '', rule: ruleName, ruleDescription, remediation },
+    mockEntra: {
+      flow,
+      outcome,
+      traceId: tx.ids.traceId,
+      tenantId: tenant?.id ?? '',
+      rule: ruleName,
+      ruleDescription,
+      remediation,
+      request: requestsOf(tx, req, starts),
+      artifacts: boundedArtifacts(tx.artifacts),
+    },
   };
+}
+
+function requestsOf(tx: Transaction, req: SignInRequest, starts: boolean): SignInRecord['mockEntra']['request'] {
+  const ended = requestParams(req, tx);
+  const started = starts ? undefined : STARTED.get(tx.flow);
+  return started ? { ended, started } : { ended };
 }
 
 /** How the admin API and `idp.signIns()` narrow the log. */
@@ -221,12 +347,18 @@ export interface SignInQuery {
   app?: string;
   status?: 'success' | 'failure' | 'interrupted';
   code?: number;
+  /** Sign-ins at or after this time. */
+  from?: Date;
+  /** Sign-ins at or before this time. */
+  to?: Date;
   /** At most this many (newest first). */
   top?: number;
 }
 
 /** The log keeps the newest 1,000 sign-ins (Graph's page limit); older ones are dropped. */
 export const SIGN_IN_LIMIT = 1000;
+
+const inRange = (t: number, from: number, to: number) => t >= from && t <= to;
 
 export class SignInLog {
   private readonly records: SignInRecord[] = [];
@@ -249,12 +381,15 @@ export class SignInLog {
   query(q: SignInQuery = {}): SignInRecord[] {
     const user = q.user?.toLowerCase();
     const app = q.app?.toLowerCase();
+    const from = q.from?.getTime() ?? Number.NEGATIVE_INFINITY;
+    const to = q.to?.getTime() ?? Number.POSITIVE_INFINITY;
     const out = this.newest().filter(
       (r) =>
         (!user || r.userPrincipalName?.toLowerCase() === user) &&
         (!app || r.appId?.toLowerCase() === app || r.appDisplayName?.toLowerCase() === app) &&
         (!q.status || r.mockEntra.outcome.toLowerCase() === q.status) &&
-        (q.code === undefined || r.status.errorCode === q.code),
+        (q.code === undefined || r.status.errorCode === q.code) &&
+        (q.from === undefined && q.to === undefined ? true : inRange(Date.parse(r.createdDateTime), from, to)),
     );
     return q.top === undefined ? out : out.slice(0, Math.max(0, q.top));
   }

@@ -44,17 +44,18 @@ const auto=document.getElementById('auto');if(!auto)return;auto.closest('p').hid
 setInterval(async()=>{if(!auto.checked||document.hidden)return;try{const r=await fetch(location.pathname,{cache:'no-store'});
 const fresh=new DOMParser().parseFromString(await r.text(),'text/html').querySelector('#log tbody');const old=document.querySelector('#log tbody');if(fresh&&old)old.replaceWith(fresh)}catch{}},2000)})();`;
 
-type Page = 'overview' | 'requests';
+export type Page = 'overview' | 'requests' | 'signins';
 
-function layout(title: string, current: Page, body: string): string {
+/** The dashboard's page frame: header, navigation (the current page marked), the copy-button script. */
+export function layout(title: string, current: Page, body: string): string {
   const link = (href: string, page: Page, text: string) => `<a href="${href}"${page === current ? ' aria-current="page"' : ''}>${text}</a>`;
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)} - mock-entra</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
-<body><header><span class="name">mock-entra</span><nav aria-label="Dashboard">${link('/', 'overview', 'Overview')}${link(url('', 'dashboard.requests'), 'requests', 'Requests')}</nav></header>
+<body><header><span class="name">mock-entra</span><nav aria-label="Dashboard">${link('/', 'overview', 'Overview')}${link(url('', 'dashboard.requests'), 'requests', 'Requests')}${link(url('', 'dashboard.signIns'), 'signins', 'Sign-in logs')}</nav></header>
 <main>${body}</main><div id="status" class="sr-only" role="status"></div><script>${SCRIPT}</script></body></html>`;
 }
 
 /** A label / value row with a copy button for the value. */
-function row(label: string, value: string | undefined): string {
+export function row(label: string, value: string | undefined): string {
   if (value === undefined || value === '') return `<tr><th scope="row">${esc(label)}</th><td class="muted">not set</td></tr>`;
   return `<tr><th scope="row">${esc(label)}</th><td><code>${esc(value)}</code><button type="button" class="copy" data-copy="${esc(value)}" aria-label="Copy ${esc(label)}" hidden>Copy</button></td></tr>`;
 }
@@ -67,8 +68,8 @@ function listRow(label: string, values: string[]): string {
   return `<tr><th scope="row">${esc(label)}</th><td><ul class="plain">${items}</ul></td></tr>`;
 }
 
-const textRow = (label: string, html: string) => `<tr><th scope="row">${esc(label)}</th><td>${html}</td></tr>`;
-const kv = (rows: string[]) => `<table class="kv">${rows.join('')}</table>`;
+export const textRow = (label: string, html: string) => `<tr><th scope="row">${esc(label)}</th><td>${html}</td></tr>`;
+export const kv = (rows: string[]) => `<table class="kv">${rows.join('')}</table>`;
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /** The "Endpoints" blade of an app registration. */
@@ -295,10 +296,11 @@ export function requestsPage(records: readonly RequestRecord[]): string {
   );
 }
 
-const json = (v: unknown) => `<pre>${esc(JSON.stringify(v, null, 2))}</pre>`;
+export const json = (v: unknown) => `<pre>${esc(JSON.stringify(v, null, 2))}</pre>`;
 const TIME_CLAIMS = ['iat', 'nbf', 'exp'];
 
-function artifactHtml(a: NonNullable<RequestRecord['artifacts']>[number], n: number): string {
+/** A token (header and claims decoded, times in words) or a SAML message (indented), under its own heading. */
+export function artifactHtml(a: NonNullable<RequestRecord['artifacts']>[number], n: number): string {
   const heading = `<h2 id="artifact-${n}">${esc(a.name)} <span class="muted">(${a.direction === 'request' ? 'sent by the client' : 'issued'})</span></h2>`;
   if (a.kind === 'saml') {
     return `${heading}<pre>${esc(prettyXml(a.value))}</pre><details><summary>As sent (unindented)</summary><pre>${esc(a.value)}</pre></details>`;

@@ -1,5 +1,5 @@
 /**
- * Dashboard routes: `/`, `/requests` and `/requests/{traceId}` read; `/error` is Entra's error lookup; the switch form under
+ * Dashboard routes: `/`, `/requests` and `/requests/{traceId}`, `/signins` and `/signins/{id}` read; `/error` is Entra's error lookup; the switch form under
  * /_mock/ changes state and is guarded like the admin API (admin token, else loopback only).
  */
 import type { Context } from 'koa';
@@ -7,16 +7,20 @@ import type { KeyMaterial } from '../keys/store.js';
 import { type AppCerts, appCerts } from '../saml/signing.js';
 import { accessRequest, refuseAccess } from '../server/admin.js';
 import type { RequestRecord } from '../server/log.js';
+import type { SignInLog } from '../server/signins.js';
 import type { Handler, Handlers } from '../server/routes.js';
 import type { Transaction } from '../server/transaction.js';
 import { errorLookupPage } from './lookup.js';
 import { dashboardPage, messagePage, notInLogPage, requestDetailPage, requestsPage } from './dashboard.js';
+import { parseFilters, signInDetailPage, signInNotFoundPage, signInsPage } from './signins.js';
 import type { Origins } from '../entra/urls.js';
 
 export interface UiRoutesOptions {
   origin: Origins;
   keys: KeyMaterial;
   recent(): readonly RequestRecord[];
+  /** The sign-in log (Sign-in logs pages). */
+  signIns: SignInLog;
   adminToken?: string;
   /** The server's IDENTITY_HEADER, shown with the managed identities. */
   identityHeader: string;
@@ -30,7 +34,7 @@ function html(ctx: Context, body: string, status = 200): void {
   ctx.body = body;
 }
 
-export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboard.requests' | 'dashboard.request' | 'dashboard.switch' | 'errorLookup'> {
+export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboard.requests' | 'dashboard.request' | 'dashboard.signIns' | 'dashboard.signIn' | 'dashboard.switch' | 'errorLookup'> {
   const hostnames = [new URL(o.origin.login).hostname];
   /**
    * The dashboard shows tokens and changes state: the admin API's rule guards every page. With an
@@ -59,6 +63,26 @@ export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboar
       const record = o.recent().find((r) => r.traceId === id);
       if (record) html(ctx, requestDetailPage(record));
       else html(ctx, notInLogPage(id), 404);
+    }),
+    // ?user=&app=&status=&code=&from=&to= filter; &format=json downloads the filtered records (as the portal's Download JSON: an array).
+    'dashboard.signIns': guarded((ctx, tx) => {
+      const { filters, query, problems } = parseFilters(tx.param);
+      const all = o.signIns.newest();
+      const records = problems.length ? [] : o.signIns.query(query);
+      if (tx.param('format') === 'json' && !problems.length) {
+        ctx.set('Content-Disposition', 'attachment; filename="signins.json"');
+        ctx.set('Cache-Control', 'no-store');
+        ctx.type = 'json';
+        ctx.body = JSON.stringify(records, null, 2);
+        return;
+      }
+      html(ctx, signInsPage(records, all, filters, problems), problems.length ? 400 : 200);
+    }),
+    'dashboard.signIn': guarded((ctx, tx) => {
+      const id = String(ctx.params.id);
+      const record = o.signIns.newest().find((r) => r.id === id);
+      if (record) html(ctx, signInDetailPage(record, parseFilters(tx.param).filters));
+      else html(ctx, signInNotFoundPage(id.slice(0, 100)), 404);
     }),
     // Public, as Entra's is: it shows the catalogue and the scenario's rules, no tokens or secrets.
     errorLookup: (ctx, tx) => html(ctx, errorLookupPage(tx.param('code'), tx.world)),
