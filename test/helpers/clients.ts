@@ -122,10 +122,10 @@ export class Visitor {
   }
 
   /** GETs `start`, follows redirects, signs in on the mock's page and posts form_post answers on, until a page that is none of these. */
-  async go(start: string): Promise<Page> {
+  async go(start: string, opts: { method?: string; body?: URLSearchParams } = {}): Promise<Page> {
     let url = new URL(start);
-    let method = 'GET';
-    let body: URLSearchParams | undefined;
+    let method = opts.method ?? 'GET';
+    let body = opts.body;
     const trail: string[] = [];
     for (let hop = 0; hop < 20; hop++) {
       trail.push(`${method} ${url.href}`);
