@@ -60,17 +60,20 @@ export function freePort(): Promise<number> {
 
 export interface RunningApp {
   output(): string;
+  /** Writes one line to its standard input. */
+  type(line: string): void;
   stop(): Promise<void>;
 }
 
 /** Starts `cmd args` and resolves once its output matches `ready` (rejects with the output if it exits or takes over 15 s). */
 export function startApp(cmd: string, args: string[], opts: { ready: RegExp; env?: NodeJS.ProcessEnv }): Promise<RunningApp> {
   return new Promise((done, fail) => {
-    const child: ChildProcess = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let ready = false;
     const app: RunningApp = {
       output: () => out,
+      type: (line) => child.stdin!.write(`${line}\n`),
       stop: () =>
         new Promise((stopped) => {
           if (child.exitCode !== null || child.signalCode !== null) return stopped();
@@ -122,12 +125,14 @@ export class Visitor {
   }
 
   /** GETs `start`, follows redirects, signs in on the mock's page and posts form_post answers on, until a page that is none of these. */
-  async go(start: string, opts: { method?: string; body?: URLSearchParams } = {}): Promise<Page> {
+  /** `stopAt`: an origin where nothing listens (a script's redirect URI): the URL it was sent to is the answer. */
+  async go(start: string, opts: { method?: string; body?: URLSearchParams; stopAt?: string } = {}): Promise<Page> {
     let url = new URL(start);
     let method = opts.method ?? 'GET';
     let body = opts.body;
     const trail: string[] = [];
     for (let hop = 0; hop < 20; hop++) {
+      if (opts.stopAt && url.origin === opts.stopAt) return { url, status: 0, html: '', trail };
       trail.push(`${method} ${url.href}`);
       const jar = this.jar(url);
       const res = await fetch(url, { method, body, redirect: 'manual', headers: { cookie: jar.header() }, signal: AbortSignal.timeout(10_000) });
