@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { DEFAULT_SCENARIO } from '../../src/index.js';
 import { CookieJar } from './browserless.js';
 import { ADA, WEB } from './ids.js';
@@ -39,9 +39,8 @@ export function writeSnippet(file: string, code: string, subs: Record<string, st
     out = out.split(from).join(to);
   }
   // Inside the repository, so that `import 'express'` resolves to its node_modules.
-  const dir = resolve('test-results/clients');
-  mkdirSync(dir, { recursive: true });
-  const path = resolve(dir, file);
+  const path = resolve('test-results/clients', file);
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, out);
   return path;
 }
