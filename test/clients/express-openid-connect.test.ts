@@ -4,20 +4,31 @@ import { DOC_APP, DOC_MOCK, freePort, type RunningApp, snippet, startApp, Visito
 import { ADA, TENANT_ID } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
 
-const port = await freePort();
+const CODE_FLOW = "  authorizationParams: { response_type: 'code', scope: 'openid profile email' },\n";
+const [port, defaultsPort] = [await freePort(), await freePort()];
 const appOrigin = `http://localhost:${port}`;
-const idp = useMockEntra({ scenario: withRedirectUris('express-openid-connect', `${appOrigin}/auth/callback`) });
+const defaultsOrigin = `http://localhost:${defaultsPort}`;
+const idp = useMockEntra({ scenario: withRedirectUris('express-openid-connect', `${appOrigin}/auth/callback`, `${defaultsOrigin}/auth/callback`) });
+const apps: RunningApp[] = [];
 let app: RunningApp;
 
-beforeAll(async () => {
-  const file = writeSnippet('express-openid-connect.mjs', snippet('docs/clients/express-openid-connect.md', 'express-openid-connect'), {
+/** The guide's app on `p`, with `more` replacements. */
+async function run(name: string, p: number, more: Record<string, string> = {}): Promise<RunningApp> {
+  const file = writeSnippet(`${name}.mjs`, snippet('docs/clients/express-openid-connect.md', 'express-openid-connect'), {
     [DOC_MOCK]: idp.url,
-    [DOC_APP]: appOrigin,
-    'app.listen(3000': `app.listen(${port}`,
+    [DOC_APP]: `http://localhost:${p}`,
+    'app.listen(3000': `app.listen(${p}`,
+    ...more,
   });
-  app = await startApp(process.execPath, [file], { ready: /listening on/ });
+  const started = await startApp(process.execPath, [file], { ready: /listening on/ });
+  apps.push(started);
+  return started;
+}
+
+beforeAll(async () => {
+  app = await run('express-openid-connect', port);
 });
-afterAll(() => app?.stop());
+afterAll(() => Promise.all(apps.map((a) => a.stop())));
 
 it('signs Ada in with the authorization code flow and shows her claims', async () => {
   const page = await new Visitor().go(`${appOrigin}/`);
@@ -30,4 +41,16 @@ it('signs Ada in with the authorization code flow and shows her claims', async (
   // The code went to the mock's token endpoint of the guide's tenant, from the app (not the browser).
   const token = idp.requests().find((r) => r.path === `/${TENANT_ID}/oauth2/v2.0/token`);
   expect(token?.status).toBe(200);
+});
+
+it("without the guide's authorizationParams, the library's default (an ID token by form_post) meets AADSTS700054, as the guide warns", async () => {
+  const defaults = await run('express-openid-connect-defaults', defaultsPort, { [CODE_FLOW]: '' });
+  const page = await new Visitor().go(`${defaultsOrigin}/`);
+  const authorize = page.trail.find((t) => t.includes('/oauth2/v2.0/authorize'));
+  expect(new URL(authorize!.split(' ')[1]!).searchParams.get('response_type')).toBe('id_token');
+  // The mock's answer, posted to the app's callback (the app shows only "authorization response from the server is an error").
+  const posted = page.trail.find((t) => t.startsWith(`POST ${defaultsOrigin}/auth/callback `));
+  const answer = new URLSearchParams(posted!.split(' ')[2]);
+  expect(answer.get('error'), page.trail.join('\n') + defaults.output()).toBe('invalid_request');
+  expect(answer.get('error_description')).toMatch(/^AADSTS700054: response_type 'id_token' is not enabled for the application\./);
 });

@@ -106,7 +106,7 @@ export interface Page {
   url: URL;
   status: number;
   html: string;
-  /** Every URL requested, in order. */
+  /** Every request, in order: method, URL and, for a POST, its form body. */
   trail: string[];
 }
 
@@ -132,7 +132,7 @@ export class Visitor {
     const trail: string[] = [];
     for (let hop = 0; hop < 20; hop++) {
       if (opts.stopAt && url.origin === opts.stopAt) return { url, status: 0, html: '', trail };
-      trail.push(`${method} ${url.href}`);
+      trail.push(`${method} ${url.href}${body ? ` ${body.toString()}` : ''}`);
       const jar = this.jar(url);
       const res = await fetch(url, { method, body, redirect: 'manual', headers: { cookie: jar.header() }, signal: AbortSignal.timeout(10_000) });
       jar.store(res);
