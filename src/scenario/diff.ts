@@ -246,7 +246,7 @@ function fmt(v: unknown, unset = '(not set)'): string {
     const leadKey = ['value', 'name', 'id'].find((k) => v[k] !== undefined);
     if (leadKey) {
       const body = Object.entries(v).filter(([k, x]) => x !== undefined && k !== leadKey).map(([k, x]) => `${k} ${fmt(x)}`).join(', ');
-      return body ? `${fmt(v[leadKey])} (${body})` : fmt(v[leadKey]);
+      return body ? `${fmt(v[leadKey])} [${body}]` : fmt(v[leadKey]);
     }
     return Object.entries(v).map(([k, x]) => `${k}: ${fmt(x)}`).join(', ') || '(none)';
   }
@@ -289,7 +289,7 @@ function fromTo(from: unknown, to: unknown, unset?: string): string {
 export function describeChange(c: Change): string {
   const effect = c.effect ? ` (${c.effect})` : '';
   const what = c.kind === 'managedIdentity' ? 'managed identity' : c.kind;
-  if (c.kind === 'rule') return `rule ${c.name} added: ${c.effect ?? ''}`;
+  if (c.kind === 'rule') return `rule added: ${c.effect ?? c.name}`;
   if (c.kind === 'switch') return `switch ${c.name}: ${c.from === null ? 'added' : `was ${fmt(c.from)} at start`}, ${fmt(c.to)} at start${effect}`;
   if (c.field === null) return c.to === null ? `${what} ${c.name} removed${effect}` : `${what} ${c.name} added${summary(c.kind, c.to as Obj)}${effect}`;
   const key = c.kind === 'setting' ? `setting.${c.name}.${c.field}` : `${c.kind}.${c.field}`;
@@ -346,7 +346,7 @@ function effectOf(kind: ChangeKind, name: string, field: string, from: unknown, 
         return to ? 'users not assigned get AADSTS50105' : 'every user may sign in';
       case 'assignments':
         if (!app?.assignmentRequired) return 'no effect while assignment required is off';
-        return gone.length ? `${gone.join(', ')} (unless in an assigned group) get AADSTS50105` : null;
+        return gone.length ? `${gone.join(', ')} now get${gone.length === 1 ? 's' : ''} AADSTS50105, unless in an assigned group` : null;
       case 'publicClient':
         return to ? 'device code and ROPC work without a secret' : 'requests without a secret get AADSTS7000218';
       case 'signInAudience':
@@ -356,11 +356,11 @@ function effectOf(kind: ChangeKind, name: string, field: string, from: unknown, 
       case 'implicitGrant.accessTokens':
         return to ? null : 'response_type token at /authorize gets AADSTS700051';
       case 'groupMembershipClaims':
-        return to === 'None' ? 'tokens carry no groups claim' : 'tokens carry the groups claim (group object IDs)';
+        return to === 'None' ? 'tokens carry no groups claim' : 'tokens carry the groups claim, with group object IDs';
       case 'saml.requireSignedRequests':
         return to ? 'unsigned AuthnRequests get AADSTS76021' : null;
       case 'saml.groups':
-        return to === 'none' ? 'assertions carry no groups attribute' : `assertions carry the groups attribute (group ${to === 'names' ? 'names' : 'object IDs'})`;
+        return to === 'none' ? 'assertions carry no groups attribute' : `assertions carry the groups attribute, with group ${to === 'names' ? 'names' : 'object IDs'}`;
       case 'saml.encryptionCertificate':
         return to ? 'assertions are encrypted for this certificate' : 'assertions are not encrypted';
       case 'saml.signing.nextCertificateFrom': {
