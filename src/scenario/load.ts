@@ -45,7 +45,8 @@ export function parseScenario(value: unknown, source = '<inline>'): Scenario {
 /** yaml, like zod, loads on first use (synchronously, its CommonJS build): compiled scenarios need neither. */
 let yaml: typeof Yaml | undefined;
 
-function parseYaml(text: string, source: string): unknown {
+/** Parses YAML (or JSON) text without validating it; syntax errors throw ScenarioError naming `source`. */
+export function parseYaml(text: string, source: string): unknown {
   yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
   const doc = yaml.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {

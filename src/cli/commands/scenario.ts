@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { explainScenario } from '../../scenario/explain.js';
+import { explainFile, renderExplanation } from '../../scenario/explain.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { DEFAULT_SCENARIO } from '../../start.js';
 import { scenarioJsonSchema } from '../../scenario/schema.js';
@@ -25,11 +25,19 @@ export const scenarioCommand = (io: CliIo): CommandModule => ({
       })
       .command({
         command: 'explain <file>',
-        describe: 'Say in plain words what a scenario changes and what each fault rule does',
-        builder: (yy) => yy.positional('file', { type: 'string', demandOption: true }).example('$0 scenario explain first-test-failure', 'a shipped scenario, by name'),
+        describe: 'Say in plain words what a scenario file changes from what it extends (its header, apps, users, settings, rules, switches) and what each fault rule does',
+        builder: (yy) =>
+          yy
+            .positional('file', { type: 'string', demandOption: true })
+            .option('json', { type: 'boolean', default: false, describe: 'print it as JSON: header, extends, changes [{kind, name, field, from, to, effect}], notes, rules' })
+            .option('full', { type: 'boolean', default: false, describe: 'also describe the whole merged scenario (tenant, managed identities, switches)' })
+            .example('$0 scenario explain first-test-failure', 'a shipped scenario, by name')
+            .example('$0 scenario explain my.yaml --json', 'the same for tools'),
         handler: async (args) => {
           const file = String(args.file);
-          io.stdout(`${explainScenario(await loadScenarioFile(scenarioPath(file)), file)}\n`);
+          const { explanation, scenario } = await explainFile(scenarioPath(file), file);
+          if (args.json === true) return io.stdout(`${JSON.stringify(explanation, null, 2)}\n`);
+          io.stdout(`${renderExplanation(explanation, scenario, args.full === true)}\n`);
         },
       })
       .command({
