@@ -77,7 +77,7 @@ const QUIET = new Set(['Extensions', 'KeyDescriptor', 'SingleLogoutService', 'Na
 
 export const samlMetadataImporter: Importer = {
   kind: "an SP's SAML metadata (EntityDescriptor with SPSSODescriptor)",
-  detect: (doc) => typeof doc === 'string' && /<(?:\w+:)?EntityDescriptor[\s>]/.test(doc) && /<(?:\w+:)?SPSSODescriptor[\s>]/.test(doc),
+  detect: (doc) => typeof doc === 'string' && /<(?:\w+:)?EntityDescriptor[\s>/]/.test(doc) && /<(?:\w+:)?SPSSODescriptor[\s>/]/.test(doc),
   map(doc, file) {
     const xml = String(doc).replace(/^\uFEFF/, '');
     if (xml.length > SAML_MESSAGE_LIMIT) throw new ImportError(`${file}: SAML metadata larger than ${SAML_MESSAGE_LIMIT / 1024} KB: import the EntityDescriptor of the one service provider you need`);
