@@ -7,13 +7,13 @@
  */
 import { GRAPH } from '../../entra/urls.js';
 import { OPTIONAL_CLAIMS } from '../schema.js';
-import type { ImportedApp, Importer } from './types.js';
+import { blankApp, type ImportedApp, type Importer } from './types.js';
 
-type J = Record<string, unknown>;
-const isObj = (v: unknown): v is J => typeof v === 'object' && v !== null && !Array.isArray(v);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export type J = Record<string, unknown>;
+export const isObj = (v: unknown): v is J => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Keys of either format that say an object is an app registration, not some other JSON with an appId. */
 const APP_KEYS = ['signInAudience', 'requiredResourceAccess', 'identifierUris', 'web', 'spa', 'publicClient', 'replyUrlsWithType', 'oauth2Permissions', 'appRoles', 'keyCredentials', 'passwordCredentials'];
@@ -54,7 +54,7 @@ export function slugify(s: string): string {
   return s.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'imported-app';
 }
 
-const isUrl = (s: string) => {
+export const isUrl = (s: string) => {
   try {
     new URL(s);
     return true;
@@ -72,28 +72,7 @@ export const manifestImporter: Importer = {
     const skip = (field: string, why: string) => unmapped.push(`${file}: ${field}: ${why}`);
     const aad = 'replyUrlsWithType' in m || 'oauth2Permissions' in m || ('name' in m && !('displayName' in m));
     const displayName = str(m.displayName) ?? str(m.name) ?? String(m.appId);
-    const app: ImportedApp = {
-      source: file,
-      format: aad ? 'Azure AD Graph manifest' : 'Microsoft Graph manifest',
-      displayName,
-      name: slugify(displayName),
-      clientId: String(m.appId),
-      redirectUris: [],
-      spaRedirectUris: [],
-      publicClientRedirectUris: [],
-      implicitGrant: { idTokens: false, accessTokens: false },
-      publicClient: false,
-      signInAudience: 'AzureADMyOrg',
-      scopes: [],
-      roles: [],
-      userRoles: [],
-      requiredResourceAccess: [],
-      groupMembershipClaims: 'None',
-      groupClaimNames: false,
-      optionalClaims: { idToken: [], accessToken: [] },
-      passwordCredentials: [],
-      keyCredentials: [],
-    };
+    const app: ImportedApp = blankApp(file, aad ? 'Azure AD Graph manifest' : 'Microsoft Graph manifest', displayName, slugify(displayName), String(m.appId));
 
     // Redirect URIs by platform.
     const add = (list: string[], uri: unknown, platform: string) => {

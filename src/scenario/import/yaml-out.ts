@@ -32,6 +32,12 @@ export class YamlOut {
     this.lines.push(`${' '.repeat(indent)}- ${scalar(value)}${note ? ` # ${note}` : ''}`);
     return this;
   }
+  /** `lead |` and the text's lines indented under it (a literal block scalar: PEM certificates). */
+  block(indent: number, lead: string, text: string): this {
+    this.lines.push(`${' '.repeat(indent)}${lead} |`);
+    for (const l of text.replace(/\n$/, '').split('\n')) this.lines.push(`${' '.repeat(indent + 2)}${l}`);
+    return this;
+  }
   toString(): string {
     return `${this.lines.join('\n')}\n`;
   }
