@@ -128,7 +128,7 @@ await idp.stop();
     const docs = readFileSync(resolve('docs/testing.md'), 'utf8');
     expect(docs).toContain('npm pkg set type=module');
     // The blocks that name their file on the first line: vitest.config.ts, test/trust-mock-entra.ts, test/login.test.ts.
-    const files = new Map([...docs.matchAll(/```ts\n\/\/ (\S+)[^\n]*\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!]));
+    const files = new Map([...docs.matchAll(/```ts\n\/\/ ([\w./-]*\w)[^\n]*\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!]));
     for (const name of ['vitest.config.ts', 'test/trust-mock-entra.ts', 'test/login.test.ts']) {
       expect(files.has(name), `docs/testing.md has a block for ${name}`).toBe(true);
       mkdirSync(dirname(join(project, name)), { recursive: true });
