@@ -1,15 +1,18 @@
 /**
- * The package as users get it: `npm pack`, installed into an empty project from the tarball, then
- * the installed bin serves HTTPS that a client trusting only the freshly generated CA accepts, and
- * `import { start } from 'mock-entra'` works. The same steps the Docker image takes, without Docker.
+ * The package as users get it: `npm pack`, installed into a fresh project (`npm init -y`, then the
+ * `"type": "module"` docs/testing.md asks for) from the tarball, offline (npm's cache holds the
+ * dependencies), with no warning; then the installed bin serves HTTPS that a client trusting only
+ * the freshly generated CA accepts, `mock-entra --version` is the package's, `import { start } from
+ * 'mock-entra'` works, and docs/testing.md's vitest setup runs there as written, without a warning.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
 import { TENANT_ID } from '../helpers/ids.js';
 import { serve } from '../cli/spawn.js';
 
@@ -19,17 +22,26 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 let tmp: string;
 let project: string;
-let packed: { filename: string; files: Array<{ path: string }> };
+let packed: { filename: string; version: string; files: Array<{ path: string }> };
+/** What `npm install <tarball>` printed. */
+let installed: string;
+
+/** The environment of a user's shell: none of this suite's own settings (vitest's, the CA it trusts). */
+const userEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VITEST|TEST$|NODE_EXTRA_CA_CERTS$|NODE_ENV$)/.test(k)));
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'mock-entra-pack-'));
   project = join(tmp, 'project');
-  // dist is built by `npm test`; --ignore-scripts skips a second build by "prepare".
+  // dist is built by `npm test`; --ignore-scripts skips a second build by "prepack".
   const { stdout } = await exec(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: resolve('.'), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
   packed = (JSON.parse(stdout) as Array<typeof packed>)[0]!;
   mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-mock-entra', private: true, type: 'module' }));
-  await exec(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(tmp, packed.filename)], { cwd: project, timeout: INSTALL_TIMEOUT, maxBuffer: 16 * 1024 * 1024 });
+  const opts = { cwd: project, env: userEnv(), timeout: INSTALL_TIMEOUT, maxBuffer: 16 * 1024 * 1024 };
+  await exec(npm, ['init', '-y'], opts);
+  await exec(npm, ['pkg', 'set', 'type=module'], opts);
+  // --offline: the dependencies come from npm's cache (this machine has no network).
+  const r = await exec(npm, ['install', '--offline', '--no-audit', '--no-fund', join(tmp, packed.filename)], opts);
+  installed = `${r.stdout}${r.stderr}`;
 }, INSTALL_TIMEOUT + 60_000);
 
 afterAll(() => {
@@ -55,6 +67,30 @@ describe('the npm package', () => {
     expect(paths).toEqual(expect.arrayContaining(['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'dist/start.js', 'scenarios/default.yaml', 'scenarios/first-test-failure.yaml', 'package.json', 'README.md']));
     expect(paths.filter((p) => p.endsWith('.pem'))).toEqual([]);
     expect(paths.filter((p) => p.startsWith('src/') || p.startsWith('test/'))).toEqual([]);
+  });
+
+  it('installs from the tarball without a warning: dist is shipped built, no install-time script runs', () => {
+    expect(installed.split('\n').filter((l) => /\bwarn/i.test(l))).toEqual([]);
+    const pkg = JSON.parse(readFileSync(join(project, 'node_modules', 'mock-entra', 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+    expect(Object.keys(pkg.scripts ?? {}).filter((s) => ['preinstall', 'install', 'postinstall', 'prepare'].includes(s))).toEqual([]);
+    expect(existsSync(join(project, 'node_modules', 'mock-entra', 'dist', 'cli', 'main.js'))).toBe(true);
+  });
+
+  it('ships a LICENSE with the MIT text package.json names, and the CHANGELOG', () => {
+    const paths = packed.files.map((f) => f.path);
+    expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'CHANGELOG.md']));
+    const installedDir = join(project, 'node_modules', 'mock-entra');
+    expect((JSON.parse(readFileSync(join(installedDir, 'package.json'), 'utf8')) as { license: string }).license).toBe('MIT');
+    const license = readFileSync(join(installedDir, 'LICENSE'), 'utf8');
+    expect(license).toMatch(/^MIT License\n\nCopyright \(c\) 2026 mock-entra contributors\n/);
+    expect(license).toContain('THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND');
+  });
+
+  it('`npx mock-entra --version` in the project prints mock-entra\'s version, not the project\'s', async () => {
+    const project_ = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { version: string };
+    expect(project_.version).not.toBe(packed.version);
+    const { stdout } = await exec('npx', ['--offline', 'mock-entra', '--version'], { cwd: project, env: userEnv(), timeout: 30_000 });
+    expect(stdout.trim()).toBe(packed.version);
   });
 
   it('installs from the tarball; its bin serves discovery over HTTPS trusted through the CA it generated', async () => {
@@ -87,4 +123,25 @@ await idp.stop();
     const { stdout } = await exec(process.execPath, ['smoke.mjs'], { cwd: project, timeout: 30_000 });
     expect(JSON.parse(stdout)).toEqual({ tenantId: TENANT_ID, preferred_username: 'ada@contoso.onmicrosoft.com', defineScenario: 'function' });
   });
+
+  it("docs/testing.md's vitest setup (global setup trusting the CA, a test file) passes there without a warning", async () => {
+    const docs = readFileSync(resolve('docs/testing.md'), 'utf8');
+    expect(docs).toContain('npm pkg set type=module');
+    // The blocks that name their file on the first line: vitest.config.ts, test/trust-mock-entra.ts, test/login.test.ts.
+    const files = new Map([...docs.matchAll(/```ts\n\/\/ ([\w./-]*\w)[^\n]*\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!]));
+    for (const name of ['vitest.config.ts', 'test/trust-mock-entra.ts', 'test/login.test.ts']) {
+      expect(files.has(name), `docs/testing.md has a block for ${name}`).toBe(true);
+      mkdirSync(dirname(join(project, name)), { recursive: true });
+      writeFileSync(join(project, name), files.get(name)!);
+    }
+    // vitest as the user would have it (a dev dependency), from this checkout; the keys the suite made
+    // as ./certs, as a later run finds them.
+    symlinkSync(resolve('node_modules/vitest'), join(project, 'node_modules', 'vitest'), 'dir');
+    symlinkSync(TEST_CERTS_DIR, join(project, 'certs'), 'dir');
+    const r = await exec(process.execPath, [join(project, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=verbose'], { cwd: project, env: { ...userEnv(), NO_COLOR: '1' }, timeout: 60_000 });
+    const out = `${r.stdout}${r.stderr}`;
+    expect(out).toMatch(/✓ test\/login\.test\.ts > signs ada in/);
+    expect(out).toContain('1 passed');
+    expect(out.split('\n').filter((l) => /warn|\(!\)|deprecat/i.test(l))).toEqual([]);
+  }, 90_000);
 });
