@@ -3,6 +3,7 @@
  * process. Commands write through `io` and never exit the process; whatever they throw becomes the
  * exit code (0 success, 2 bad input with a message that says what to fix, 1 anything else).
  */
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { certsCommand } from './commands/certs.js';
 import { metadataCommand } from './commands/metadata.js';
@@ -12,6 +13,9 @@ import { tokenCommand } from './commands/token.js';
 import { CliExit, type CliIo, exitCodeFor, processIo } from './common.js';
 
 export type { CliIo } from './common.js';
+
+/** mock-entra's own version: its package.json, two levels above this module (dist/cli or src/cli), not the working directory's. */
+const OWN_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Runs `mock-entra …argv`; resolves with the exit code once the command is done (serve: once it has stopped). */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -42,7 +46,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         throw new CliExit(`${usage.help()}\n\n${msg}`, 2);
       })
       .help()
-      .version()
+      .version(OWN_VERSION)
       .parseAsync(argv, {}, (_err, _argv, output) => {
         shown = output;
       });
