@@ -70,16 +70,28 @@ export function describeRule(rule: Rule): string {
     t.breakSignature && 'break the signature',
     t.swapKey && 'sign with a key that is not published',
   ].filter(Boolean);
-  const times = rule.times;
-  const when =
-    times === 'always'
-      ? 'every time'
-      : 'first' in times
-        ? `the first ${times.first} time(s)`
-        : 'every' in times
-          ? `every ${times.every}th time`
-          : 'after' in times
-            ? `after the first ${times.after} time(s)`
-            : `until switch '${times.until}' is turned on`;
-  return `${rule.name ? `${rule.name}: ` : ''}${where.join(' ')}: ${what.join(', then ')}, ${when}.`;
+  return `${rule.name ? `${rule.name}: ` : ''}${where.join(' ')}: ${what.join(', then ')}, ${describeTimes(rule.times)}.`;
+}
+
+/** How often a rule fires, in words: "every 2nd time", "the first 3 times only", "after the first time". */
+function describeTimes(times: Rule['times']): string {
+  if (times === 'always') return 'every time';
+  if ('first' in times) return `the first ${times.first === 1 ? 'time' : plural(times.first, 'time')} only`;
+  if ('every' in times) return times.every === 1 ? 'every time' : `every ${ordinal(times.every)} time`;
+  if ('after' in times) return times.after === 0 ? 'every time' : `after the first ${times.after === 1 ? 'time' : plural(times.after, 'time')}`;
+  return `until switch '${times.until}' is turned on`;
+}
+
+/** 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 101st: for counts printed as ordinals (here, `scenario explain`, the CLI). */
+export function ordinal(n: number): string {
+  const tens = Math.abs(n) % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][Math.abs(n) % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
+/** "1 group", "2 groups", "2 entries", "2 switches": a count with its noun (the plural given, or the English rule). */
+export function plural(n: number, noun: string, nouns?: string): string {
+  if (n === 1) return `${n} ${noun}`;
+  const many = nouns ?? (/[^aeiou]y$/.test(noun) ? `${noun.slice(0, -1)}ies` : /(s|x|z|ch|sh)$/.test(noun) ? `${noun}es` : `${noun}s`);
+  return `${n} ${many}`;
 }

@@ -309,7 +309,7 @@ describe('admin API: reset, requests, switches, rules', () => {
     expect(id).toMatch(UUID);
     expect(explain).toContain('token requests for app sample-web');
     expect(explain).toContain('fail with AADSTS7000222');
-    expect(explain).toContain('the first 1 time');
+    expect(explain).toContain('the first time only');
     expect((await state()).rules).toEqual([expect.objectContaining({ id, source: 'runtime', matched: 0, fired: 0 })]);
 
     expect((await answer(await clientCredentials())).body.error_codes).toEqual([7000222]);
