@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile, ScenarioError } from '../../src/index.js';
+import { loadCompiledScenario } from '../../src/scenario/compiled.js';
 import { cli } from '../cli/in-process.js';
 import { runProcess } from '../helpers/process.js';
 import { TENANT_ID } from '../helpers/ids.js';
@@ -69,6 +70,15 @@ describe('extends', () => {
     const s = await loadScenarioFile(write('copy/default.yaml', 'extends: default\ndescription: my default\n'));
     expect(s.description).toBe('my default');
     expect(s.tenant.id).toBe(TENANT_ID);
+  });
+
+  it('the compiled-scenario cache notices an own base created where `extends` looked first', async () => {
+    const child = write('cached/child.yaml', 'extends: default\n');
+    const cache = join(tmp, 'cached-cache');
+    expect((await loadCompiledScenario(child, cache)).tenant.id).toBe(TENANT_ID);
+    expect((await loadCompiledScenario(child, cache)).tenant.id).toBe(TENANT_ID);
+    write('cached/default.yaml', 'tenant: { id: 11111111-2222-4333-8444-555555555555, domain: fabrikam.onmicrosoft.com }\n');
+    expect((await loadCompiledScenario(child, cache)).tenant.domain).toBe('fabrikam.onmicrosoft.com');
   });
 
   it('a missing base says where relative paths are looked up, which names are shipped, and the nearest one', async () => {

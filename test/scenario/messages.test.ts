@@ -76,14 +76,15 @@ describe('an unknown key', () => {
   });
 
   it('inside a union (a secret as an object) points at the key and what is missing', () => {
-    expect(problems(`${TENANT}apps:\n  - { name: web, secrets: [{ valu: s }] }\n`)).toEqual(["apps[0].secrets[0]: unknown key 'valu': did you mean 'value'?", 'apps[0].secrets[0].value: missing: expected a string']);
+    expect(problems(`${TENANT}apps:\n  - { name: web, secrets: [{ valu: s }] }\n`)).toEqual(['apps[0].secrets[0].value: missing: expected a string', "apps[0].secrets[0]: unknown key 'valu': did you mean 'value'?"]);
   });
 });
 
 describe('a value of the wrong type', () => {
   it('says what was expected and what was found', () => {
     expect(problems(`${TENANT}apps:\n  - { name: web, publicClient: sure }\n`)).toEqual(["apps[0].publicClient: expected a boolean (true or false), got the string 'sure'"]);
-    expect(problems('tenant:\n')).toEqual(['tenant: missing: expected an object']);
+    expect(problems('tenant:\n')).toEqual(['tenant: empty: expected an object']);
+    expect(problems(`description: x\n`)).toEqual(['tenant: missing: expected an object']);
   });
 });
 
@@ -136,7 +137,7 @@ describe('redirect URIs follow Entra\'s rules', () => {
 
   it('applies to SPA and post-logout redirect URIs too; SPA URIs take no custom scheme', () => {
     expect(redirect('http://app.example.com/', 'postLogoutRedirectUris')[0]).toMatch(/^apps\[0\]\.postLogoutRedirectUris\[0\]: .*Must start with "HTTPS"/);
-    expect(redirect('myapp://auth', 'spaRedirectUris')[0]).toMatch(/^apps\[0\]\.spaRedirectUris\[0\]: .*https/);
+    expect(redirect('myapp://auth', 'spaRedirectUris')[0]).toMatch(/^apps\[0\]\.spaRedirectUris\[0\]: 'myapp:\/\/auth': .*Must start with "HTTPS"/);
   });
 });
 
