@@ -3,7 +3,8 @@
  * (`scenario-cache/`), so later starts skip YAML and zod (about a fifth of a cold start).
  *
  * An entry is used only when every file it was built from (the file and what it `extends`) still
- * has the same bytes, and the schema, loader and defaults modules are the same as when it was
+ * has the same bytes, no file has appeared where `extends` looked first and found none (an own
+ * default.yaml created beside a file that extends the shipped `default`), and the schema, loader and defaults modules are the same as when it was
  * written. Anything else, or an unreadable or damaged entry, loads the scenario in full; writing is
  * best effort (a read-only certs directory just means no cache).
  */
@@ -47,6 +48,8 @@ function revive(text: string): unknown {
 interface Entry {
   fingerprint: string;
   files: Array<{ file: string; sha: string }>;
+  /** Where `extends` looked and found nothing: a file there now would be read instead. */
+  absent?: string[];
   scenario: string;
 }
 
@@ -78,11 +81,14 @@ async function writeEntry(cacheDir: string, path: string, entry: Entry): Promise
   }
 }
 
-/** Each file the entry was built from still has the same bytes. */
+/** Each file the entry was built from still has the same bytes, and `extends` would still resolve to them. */
 async function stillValid(e: Entry): Promise<boolean> {
   for (const f of e.files) {
     const text = await readFile(f.file, 'utf8').catch(() => undefined);
     if (text === undefined || sha(text) !== f.sha) return false;
+  }
+  for (const file of e.absent ?? []) {
+    if (await stat(file).then(() => true, () => false)) return false;
   }
   return true;
 }
@@ -95,8 +101,9 @@ export async function loadCompiledScenario(file: string, cacheDir?: string): Pro
   const cached = await readEntry(path);
   if (cached && (await stillValid(cached))) return revive(cached.scenario) as Scenario;
   const files: Array<{ file: string; text: string }> = [];
-  const scenario = await loadScenarioFile(file, { files });
-  await writeEntry(cacheDir, path, { fingerprint: codeFingerprint(), files: files.map((f) => ({ file: f.file, sha: sha(f.text) })), scenario: serialize(scenario) });
+  const absent: string[] = [];
+  const scenario = await loadScenarioFile(file, { files, absent });
+  await writeEntry(cacheDir, path, { fingerprint: codeFingerprint(), files: files.map((f) => ({ file: f.file, sha: sha(f.text) })), absent, scenario: serialize(scenario) });
   return scenario;
 }
 

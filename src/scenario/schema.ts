@@ -19,12 +19,60 @@ export const BUILTIN_ISSUERS = ['k8s', 'github'] as const;
 export const BUILTIN_ISSUER_REF = new RegExp(`^builtin:(${BUILTIN_ISSUERS.join('|')})$`);
 export const ENDPOINTS = ['authorize', 'token', 'saml', 'metadata', 'jwks', 'discovery', 'userinfo', 'logout', 'managedIdentity'] as const;
 
+/** Entra's limit on a redirect URI's length ("a maximum of 256 characters for each redirect URI"). */
+export const REDIRECT_URI_MAX = 256;
+/** Entra's portal, for a redirect URI that is neither https nor http on localhost (its words). */
+const MUST_START = 'Entra: Must start with "HTTPS" or "http://localhost"';
+/** Hosts Entra allows plain http for (the loopback names; [::1] is not supported). */
+const HTTP_HOSTS = new Set(['localhost', '127.0.0.1']);
+
+/**
+ * Why Entra would refuse `uri` as a redirect URI (undefined when it would not), after its rules
+ * (learn.microsoft.com/entra/identity-platform/reply-url, and the portal's own message): a scheme is
+ * required; http only for localhost and 127.0.0.1, https otherwise, or (`customSchemes`: mobile and
+ * desktop apps) a scheme of the app's own such as msal{clientId}://auth; no fragment; no wildcard;
+ * none of the characters ! $ ' ( ) , ; and at most 256 characters. The wording for the fragment and
+ * the wildcard is ours (unverified: the portal's text for them is not recorded).
+ */
+export function redirectUriProblem(uri: string, o: { customSchemes: boolean }): string | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1]?.toLowerCase();
+  if (!scheme) {
+    const host = /^([a-z0-9.-]+)(:\d+)?(\/|$)/i.exec(uri);
+    if (host && (host[1]!.includes('.') || host[2] || HTTP_HOSTS.has(host[1]!.toLowerCase()))) {
+      return `'${uri}' has no scheme. ${MUST_START}; write ${HTTP_HOSTS.has(host[1]!.toLowerCase()) ? 'http' : 'https'}://${uri}`;
+    }
+    return `'${uri}' is not an absolute URI. ${MUST_START}, e.g. https://app.example.com/signin-oidc${o.customSchemes ? ' (or, for a mobile or desktop app, a scheme of its own such as myapp://auth)' : ''}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return `'${uri}' is not a valid URI: check the host name and port`;
+  }
+  if (scheme === 'http' && !HTTP_HOSTS.has(url.hostname)) return `'${uri}': ${MUST_START} (http is allowed only for localhost and 127.0.0.1); write https${uri.slice(4)}`;
+  if (scheme !== 'http' && scheme !== 'https' && !o.customSchemes) return `'${uri}': ${MUST_START} (a custom scheme such as ${scheme}:// is for mobile and desktop apps: list it under redirectUris with publicClient)`;
+  const hash = uri.indexOf('#');
+  if (hash >= 0) return `'${uri}': Entra does not allow a fragment in a redirect URI; remove '${uri.slice(hash)}'`;
+  if (uri.includes('*')) return `'${uri}': Entra does not support wildcards in redirect URIs of apps for work or school accounts; list each URI in full`;
+  const special = [...new Set(uri.match(/[!$'(),;]/g) ?? [])];
+  if (special.length) return `'${uri}': Redirect URIs do not support special characters ! $ ' ( ) , ; (found ${special.join(' ')}): remove them or percent-encode them`;
+  if (uri.length > REDIRECT_URI_MAX) return `'${uri.slice(0, 40)}…' is ${uri.length} characters long: Entra allows at most ${REDIRECT_URI_MAX} characters for each redirect URI`;
+  return undefined;
+}
+
 /** The schemas, built with zod once it is loaded. */
 function define(z: typeof Z) {
   const guid = z
     .string()
     .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'expected a GUID like 4b7d3a2e-6c1f-4e8a-9b5d-0f2c8e1a7d36');
   const url = z.string().url('expected an absolute URL');
+  /** A redirect URI (or SAML Reply URL) as Entra's portal accepts it: see redirectUriProblem. */
+  const redirectUri = (customSchemes: boolean) =>
+    z.string().superRefine((uri, ctx) => {
+      const problem = redirectUriProblem(uri, { customSchemes });
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+  const RULES = 'https, or http for localhost and 127.0.0.1; no fragment (#); at most 256 characters';
   /** YAML turns unquoted dates into Date objects; accept both. */
   const date = z.union([z.date(), z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected a date like 2030-01-31')]).transform((d) => new Date(d));
 
@@ -48,7 +96,8 @@ function define(z: typeof Z) {
 
   const samlSchema = z.strictObject({
     identifier: z.string().min(1).describe('Identifier (Entity ID) of the service provider'),
-    replyUrls: z.array(url).min(1).describe('Reply URLs (Assertion Consumer Service URLs); the first is the default'),
+    // Entra's Reply URL rules for SAML are taken to be its redirect URI rules without custom schemes (unverified).
+    replyUrls: z.array(redirectUri(false)).min(1).describe(`Reply URLs (Assertion Consumer Service URLs); the first is the default. ${RULES}`),
     logoutUrl: url.optional().describe('Logout URL: where LogoutResponses go'),
     relayState: z.string().optional().describe('Relay State sent with IdP-initiated sign-in'),
     nameIdFormat: z.enum(['emailAddress', 'persistent', 'transient', 'unspecified']).default('emailAddress').describe('Name identifier format'),
@@ -125,15 +174,21 @@ function define(z: typeof Z) {
     clientId: guid.optional().describe('Application (client) ID; default derived from the name'),
     secrets: z.array(secretSchema).default([]).describe('client secrets: a string, or { value, expires }'),
     certificates: z.array(z.string().regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate')).default([]).describe('certificate credentials (PEM): clients sign client_assertion with the matching key'),
-    redirectUris: z.array(url).default([]).describe('Web platform redirect URIs'),
-    spaRedirectUris: z.array(url).default([]).describe('Single-page application redirect URIs: PKCE required, CORS at the token endpoint, 24-hour refresh tokens'),
+    redirectUris: z
+      .array(redirectUri(true))
+      .default([])
+      .describe(`Web platform redirect URIs (and, with publicClient, mobile and desktop ones, which may use a scheme of their own such as myapp://auth). ${RULES}`),
+    spaRedirectUris: z
+      .array(redirectUri(false))
+      .default([])
+      .describe(`Single-page application redirect URIs: PKCE required, CORS at the token endpoint, 24-hour refresh tokens. ${RULES}`),
     implicitGrant: z
       .strictObject({
         idTokens: z.boolean().default(false).describe('"ID tokens (used for implicit and hybrid flows)"'),
         accessTokens: z.boolean().default(false).describe('"Access tokens (used for implicit flows)"'),
       })
       .default({ idTokens: false, accessTokens: false }),
-    postLogoutRedirectUris: z.array(url).default([]),
+    postLogoutRedirectUris: z.array(redirectUri(false)).default([]).describe(`where logout may redirect to (post_logout_redirect_uri). ${RULES}`),
     signInAudience: z
       .enum(['AzureADMyOrg', 'AzureADMultipleOrgs'])
       .default('AzureADMyOrg')
@@ -239,7 +294,10 @@ function define(z: typeof Z) {
 
   const scenarioSchema = z.strictObject({
     $schema: z.string().optional(),
-    extends: z.string().optional().describe('a scenario file (relative path) this one changes: apps/users/groups merge by name, rules are appended'),
+    extends: z
+      .string()
+      .optional()
+      .describe('the scenario this one changes: a shipped one by name (default, or default.yaml; mock-entra scenario list), or a file by a path relative to this one (looked up first). apps/users/groups merge by name, rules are appended'),
     description: z.string().optional().describe('what this scenario reproduces'),
     tenant: z.strictObject({
       id: guid,

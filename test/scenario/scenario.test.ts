@@ -53,7 +53,7 @@ describe('scenario validation', () => {
   it('names the path inside the file and what was expected', () => {
     const p = problems(`tenant: { id: not-a-guid, domain: contoso.onmicrosoft.com }\napps:\n  - name: web\n    redirectUris: [callback]\n    secrets: [{ value: s, expires: someday }]\n`);
     expect(p).toContain('tenant.id: expected a GUID like 4b7d3a2e-6c1f-4e8a-9b5d-0f2c8e1a7d36');
-    expect(p).toContain('apps[0].redirectUris[0]: expected an absolute URL');
+    expect(p).toContain(`apps[0].redirectUris[0]: 'callback' is not an absolute URI. Entra: Must start with "HTTPS" or "http://localhost", e.g. https://app.example.com/signin-oidc (or, for a mobile or desktop app, a scheme of its own such as myapp://auth)`);
     expect(p.some((x) => x.startsWith('apps[0].secrets[0]'))).toBe(true);
   });
 
@@ -68,8 +68,8 @@ describe('scenario validation', () => {
     expect(p).toContain("apps[0].assignments[0]: 'b@x.com' is neither a user UPN nor a group name");
   });
 
-  it('reports YAML syntax errors with their line', () => {
-    expect(problems('tenant: {\n  id: [\n').join('\n')).toMatch(/line \d+/);
+  it('reports YAML syntax errors with their line and column', () => {
+    expect(problems('tenant: {\n  id: [\n').join('\n')).toMatch(/^my\.yaml:3:1: /);
   });
 
   it('names a file it cannot read', async () => {
