@@ -338,7 +338,9 @@ function mapCapture(exchanges: Exchange[], file: string, format: string): Import
 
   if (failure && code !== undefined) {
     const entry = known ? entryFor(code as AadstsCode) : undefined;
-    const text = entry ? formatText(entry.text, { appId: appRef, appName: apps[0]?.name, uri: flow.redirectUri ?? flow.acsUrl, tenant: flow.tenant }) : undefined;
+    const requested = flow.authnContext.map((c) => c.split(':').pop()).join(', ');
+    // Placeholders the capture cannot fill (the user's name, a thumbprint) become an ellipsis.
+    const text = entry ? formatText(entry.text, { appId: appRef, uri: flow.redirectUri ?? flow.acsUrl, tenant: flow.tenant, actual: 'Password', requested }).replace(/\{\w+\}/g, '…') : undefined;
     notes.unshift(
       `What the user sees: ${failure.seen}, at ${failure.endpoint === 'saml' ? 'the SAML endpoint (/saml2)' : `the ${failure.endpoint} endpoint`}.`,
       `Code: AADSTS${code}${text ? ` "${text}"` : ' (not in the mock\'s catalogue)'}`,

@@ -137,9 +137,13 @@ function writeScenario(apps: ImportedApp[], parts: ImportedPart[], unmapped: str
   const notes = parts.flatMap((p) => p.notes ?? []);
   for (const n of notes) y.comment(n);
   if (notes.length) y.comment('');
-  if (apps.some((a) => !a.noSecret)) {
+  const withSecret = apps.filter((a) => !a.noSecret);
+  if (withSecret.length && withSecret.every(fromManifest)) {
     y.comment('Written by `mock-entra scenario import` from what production exports. Secrets are never in a');
     y.comment('manifest: each app gets a generated secret below; use it as client_secret against the mock.');
+  } else if (withSecret.length) {
+    y.comment('Written by `mock-entra scenario import` from what production exports. Secrets are never in');
+    y.comment('what it reads: each app gets a generated secret below; use it as client_secret against the mock.');
   } else y.comment('Written by `mock-entra scenario import` from what production exports.');
   y.comment(`Serve it: mock-entra serve -s THIS_FILE; read it: mock-entra scenario explain THIS_FILE.`);
   if (unmapped.length) {
@@ -207,15 +211,17 @@ function writeApp(y: YamlOut, a: ImportedApp, perms: Record<string, string[]>): 
   if (a.saml) writeSaml(y, a.saml);
 }
 
+const fromManifest = (a: ImportedApp) => a.format.endsWith('manifest');
+
 function writeSecrets(y: YamlOut, a: ImportedApp): void {
   // Secrets: generated; the first passwordCredential gives the name and expiry, so an expired secret in production is expired here too.
   const first = a.passwordCredentials[0];
   const secret = `${first?.hint ?? 'mck'}8Q~${randomBytes(24).toString('base64url')}`;
-  y.open(4, 'secrets', 'GENERATED: a manifest never holds secret values; use this one against the mock');
+  y.open(4, 'secrets', `GENERATED: ${fromManifest(a) ? 'a manifest' : 'a capture'} never holds secret values; use this one against the mock`);
   const name = [first?.displayName, first?.hint && `hint ${first.hint}`].filter(Boolean).join(', ') || 'imported';
   const fields: Record<string, string> = { value: secret, name };
   if (first?.endDateTime) fields.expires = first.endDateTime;
-  y.entry(6, fields, first ? `from passwordCredentials[0]${first.endDateTime ? ': same expiry as production' : ''}` : 'the manifest has no client secret');
+  y.entry(6, fields, first ? `from ${fromManifest(a) ? 'passwordCredentials[0]' : 'the capture'}${first.endDateTime ? ': same expiry as production' : ''}` : fromManifest(a) ? 'the manifest has no client secret' : 'the input holds no secret');
   for (const p of a.passwordCredentials.slice(1)) y.comment(`another secret in production: ${p.displayName ?? '(no name)'}${p.hint ? `, hint ${p.hint}` : ''}${p.endDateTime ? `, expires ${p.endDateTime}` : ''}`, 6);
   if (a.keyCredentials.length) {
     y.comment('certificates in production (a manifest has no certificate content; add the PEM under certificates: to use one):', 4);
