@@ -10,7 +10,7 @@ import { EntraError } from '../entra/errors.js';
 import type { User } from '../directory/model.js';
 import type { Transaction } from '../server/transaction.js';
 import type { RequestFacts } from './rules.js';
-import { describeRule } from './rules.js';
+import { codeForStatus, describeRule } from './rules.js';
 import type { Fired } from './state.js';
 
 function facts(tx: Transaction, user?: User): RequestFacts {
@@ -66,7 +66,7 @@ async function apply(tx: Transaction, fired: Fired | undefined): Promise<void> {
   });
   const t = fired.rule.then;
   if (t.delayMs) await new Promise((r) => setTimeout(r, t.delayMs));
-  if (t.status !== undefined) throw new EntraError(t.status === 429 ? 50196 : 90033, { status: t.status, retryAfter: t.retryAfter });
+  if (t.status !== undefined) throw new EntraError(codeForStatus(t.status), { status: t.status, retryAfter: t.retryAfter });
   if (t.error !== undefined) {
     const app = tx.app;
     throw new EntraError(t.error as AadstsCode, {

@@ -1,6 +1,10 @@
 /** Fault rules as data: which requests a rule matches, and whether this occurrence fires. */
 import type { App, Tenant, User } from '../directory/model.js';
+import type { AadstsCode } from '../entra/aadsts.js';
 import type { Endpoint, Rule } from '../scenario/schema.js';
+
+/** The AADSTS code a rule's bare `status` answers with: 429 is Entra's throttling (50196), anything else its service error (90033). */
+export const codeForStatus = (status: number): AadstsCode => (status === 429 ? 50196 : 90033);
 
 /** What the front-ends know about a request when they consult the fault layer. */
 export interface RequestFacts {

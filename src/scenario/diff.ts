@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { AADSTS, type AadstsCode, formatText, REMEDIATION } from '../entra/aadsts.js';
 import { JWT_GROUPS_LIMIT, SAML_GROUPS_LIMIT } from '../entra/claims.js';
-import { describeRule } from '../faults/rules.js';
+import { codeForStatus, describeRule } from '../faults/rules.js';
 import type { Rule, Scenario } from './schema.js';
 
 export type ChangeKind = 'app' | 'user' | 'group' | 'managedIdentity' | 'setting' | 'rule' | 'switch';
@@ -65,10 +65,10 @@ export function addedRules(base: Scenario, s: Scenario): Rule[] {
   return s.rules.slice(base.rules.length);
 }
 
-/** The code a rule answers with: its error, or what the gate answers 429 / 503 with (faults/gate.ts). */
+/** The code a rule answers with: its error, or the one the gate answers its status with. */
 export function ruleCode(r: Rule): AadstsCode | null {
   if (r.then.error !== undefined) return r.then.error as AadstsCode;
-  if (r.then.status !== undefined) return r.then.status === 429 ? 50196 : 90033;
+  if (r.then.status !== undefined) return codeForStatus(r.then.status);
   return null;
 }
 

@@ -192,7 +192,7 @@ export function requestLog(o: RequestLogOptions) {
       await next();
     } finally {
       // One sign-in attempt = one record, written where it ended (signins.ts decides from the transaction).
-      const signIn = signInOf(tx, { ip: () => ctx.ip, method: ctx.method, path: ctx.path, query: () => ctx.query });
+      const signIn = signInOf(tx, ctx);
       if (signIn) {
         o.keepSignIn(signIn);
         o.events.emit('signInLog', signIn);

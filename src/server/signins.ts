@@ -100,13 +100,15 @@ export interface SignInRecord {
   };
 }
 
-/** What the sign-in log reads of the HTTP request besides the transaction. */
+/**
+ * What the sign-in log reads of the HTTP request besides the transaction: koa's context as it is
+ * (`ip` and `query` are getters, read only when the request is part of a sign-in).
+ */
 export interface SignInRequest {
-  ip(): string;
-  method: string;
-  path: string;
-  /** The parsed query string (read only when the request is part of a sign-in). */
-  query(): Record<string, string | string[] | undefined>;
+  readonly ip: string;
+  readonly method: string;
+  readonly path: string;
+  readonly query: Record<string, string | string[] | undefined>;
 }
 
 /**
@@ -158,7 +160,7 @@ export function redactParams(...sources: Array<Record<string, unknown>>): Record
 }
 
 function requestParams(req: SignInRequest, tx: Transaction): SignInRequestParams {
-  return { method: req.method, path: req.path.slice(0, 512), parameters: redactParams(req.query(), tx.body) };
+  return { method: req.method, path: req.path.slice(0, 512), parameters: redactParams(req.query, tx.body) };
 }
 
 /** The artifacts a record keeps: in order, while they fit the budget; the rest are named without their value. */
@@ -305,7 +307,7 @@ export function signInOf(tx: Transaction, req: SignInRequest): SignInRecord | un
     userId: user?.id ?? null,
     appId: app?.clientId ?? (tx.param('client_id').slice(0, 64) || null),
     appDisplayName: app?.name ?? null,
-    ipAddress: req.ip(),
+    ipAddress: req.ip,
     clientAppUsed: browser ? 'Browser' : appOnly || flow === 'onBehalfOf' ? 'Other clients' : 'Mobile Apps and Desktop clients',
     correlationId: tx.ids.correlationId,
     conditionalAccessStatus: ca ? 'failure' : 'notApplied',
