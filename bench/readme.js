@@ -37,6 +37,9 @@ export function section(results) {
     const s = results.soak;
     lines.push('', `Soak (figure 3): ${s.requests.toLocaleString('en-US')} requests (discovery, JWKS, client credentials, auth code sign-ins, SAML) in ${s.seconds.toFixed(0)} s at ${s.concurrency} clients, ${s.errors} errors; RSS ${s.rss.beforeIdle.toFixed(1)} MB before, ${s.rss.peak.toFixed(1)} MB at peak, ${s.rss.afterIdle.toFixed(1)} MB after${s.rss.afterGc !== null ? ` (after a forced GC: ${s.rss.beforeGc.toFixed(1)} MB before, ${s.rss.afterGc.toFixed(1)} MB after)` : ''}.`);
   }
+  if (results.rows.some((r) => r.figure === 9)) {
+    lines.push('', 'Shared store (figure 9, issue 15): the same sign-ins through 1, 2 and 3 instances on one Redis (behind a round-robin TCP balancer under one public URL, so a sign-in begun on one instance is often finished on another) against one instance in memory, the configurations taking turns. The instances and redis-server share one CPU, so more instances add no CPU here: sign-ins per CPU second, the instances\' and Redis\'s CPU counted, is the cost of sharing the store.');
+  }
   if (results.probes?.etag) {
     const e = Object.entries(results.probes.etag).map(([id, p]) => `${id}: ${p.etag ? (p.notModified ? 'ETag, 304 on If-None-Match' : `ETag, If-None-Match answers ${p.ifNoneMatchStatus}`) : 'no ETag'}`);
     lines.push('', `Conditional GET, probed: ${e.join('; ')}.`);

@@ -17,12 +17,13 @@
 //     answering the same token (bench/koa-token-server.js) as the framework's floor (no goal)
 //   6 full sign-ins (plain, and msal-node's PKCE shape) vs the bare oidc-provider
 //   7 signed SAML responses vs xml-crypto alone (bench/baseline-saml-server.js); the mock's p99/p50
+//   9 sign-ins through 1, 2 and 3 instances on one Redis vs one in-memory instance (bench/store.js; no goal)
 //
 // Environment: BENCH_ROUNDS (5), BENCH_WARMUP (2 s; at most 1 s after the first round, the servers
 // staying up between rounds), BENCH_SECONDS (5 s) per measurement, BENCH_CONNECTIONS (32) for
 // autocannon, BENCH_FLOWS (16) parallel sign-ins, BENCH_COLD_STARTS (2)
 // starts per server per round, BENCH_IDLE_MS (1000), SOAK_REQUESTS (100000), SOAK_CONCURRENCY
-// (64), BENCH_ONLY (comma list of cold,static,token,signin,saml,soak). Exit code 0 even when goals
+// (64), BENCH_ONLY (comma list of cold,static,token,signin,saml,soak,store). Exit code 0 even when goals
 // are missed (it is a report); 1 when a server does not start or a probe finds a wrong answer.
 import autocannon from 'autocannon';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,7 @@ import { msalSignIn, recordMsalShape } from './msal.js';
 import { verdict, writeReadme } from './readme.js';
 import { checkSamlPage, SAML_APP, samlSignInUrl, unsignedTemplate } from './saml.js';
 import { soak } from './soak.js';
+import { REDIS_SERVER, storeFigures } from './store.js';
 
 const num = (name, fallback) => {
   const v = process.env[name];
@@ -55,7 +57,7 @@ const CFG = {
   soakRequests: Math.round(num('SOAK_REQUESTS', 100_000)),
   soakConcurrency: Math.max(1, Math.round(num('SOAK_CONCURRENCY', 64))),
 };
-const GROUPS = ['cold', 'static', 'token', 'signin', 'saml', 'soak'];
+const GROUPS = ['cold', 'static', 'token', 'signin', 'saml', 'soak', 'store'];
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 for (const g of ONLY) if (!GROUPS.includes(g)) throw new Error(`BENCH_ONLY: unknown group ${g} (one of ${GROUPS.join(', ')})`);
 const want = (g) => ONLY.length === 0 || ONLY.includes(g);
@@ -467,6 +469,19 @@ try {
   if (want('cold')) await timed('cold start', coldStartFigures);
   if (['static', 'token', 'signin', 'saml'].some(want)) await timed('throughput', throughputFigures);
   if (want('soak') && CFG.soakRequests > 0) await timed('soak', soakFigures);
+  if (want('store')) {
+    if (!existsSync(REDIS_SERVER)) results.warnings.push(`store: ${REDIS_SERVER} is not installed (apt-get install redis-server): figure 9 skipped`);
+    else {
+      await timed('store', async () => {
+        const cpu = pinLoadGenerator();
+        try {
+          await storeFigures({ CFG, certsDir, tmp, ca, say, row, results, cpu });
+        } finally {
+          if (cpu !== undefined) unpinLoadGenerator();
+        }
+      });
+    }
+  }
 } catch (err) {
   exitCode = 1;
   results.failure = err.message;
@@ -479,6 +494,7 @@ results.rows.sort((a, b) => a.figure - b.figure);
 const m = results.machine;
 console.log(`\nmock-entra bench, ${m.date}: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node} (load average at start ${m.loadAverageAtStart.join(' ')})`);
 if (Object.keys(overrides).length) console.log(`settings from the environment: ${Object.entries(overrides).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+if (results.rows.some((r) => r.figure === 9)) console.log('figure 9 (store): the configurations take turns, each measured alone; per CPU second = sign-ins / CPU of the instances and Redis');
 console.log(`${CFG.rounds} round(s); each throughput figure ${CFG.warmupS} s warm-up (then ${Math.min(CFG.warmupS, 1)} s) + ${CFG.seconds} s, mock and reference side by side, each side's answers per CPU second; ratio = mock / reference per round, median and min-max over rounds (measured, reference: each side's median)\n`);
 console.log(table(results.rows));
 if (results.soak) {
