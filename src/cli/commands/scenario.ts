@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { plural } from '../../faults/rules.js';
 import { explainFile, renderExplanation } from '../../scenario/explain.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { DEFAULT_SCENARIO } from '../../start.js';
@@ -20,7 +21,7 @@ export const scenarioCommand = (io: CliIo): CommandModule => ({
         handler: async (args) => {
           const file = String(args.file);
           const s = await loadScenarioFile(scenarioPath(file));
-          io.stdout(`${file}: valid (${s.users.length} users, ${s.apps.length} apps, ${s.groups.length} groups)\n`);
+          io.stdout(`${file}: valid (${plural(s.users.length, 'user')}, ${plural(s.apps.length, 'app')}, ${plural(s.groups.length, 'group')})\n`);
         },
       })
       .command({
