@@ -128,8 +128,12 @@ const INTRO = `# Scenario file reference
 A scenario is a YAML or JSON file (or an object passed to \`start({ scenario })\` /
 \`defineScenario()\`). Only what a test cares about needs writing; everything else has a default.
 \`mock-entra scenario validate FILE\` checks a file and names the path of every problem;
-\`mock-entra scenario explain FILE\` says in words what it changes. For completion in editors,
-write the JSON Schema next to your scenarios and point at it from the first line:
+\`mock-entra scenario explain FILE\` says in words what it changes from what it extends (its
+header comment, apps, users, settings, rules with their code's cause and fix, switches);
+\`--json\` prints the same as JSON for tools (\`file\`, \`header\`, \`description\`, \`extends\`,
+\`changes: [{ kind, name, field, from, to, effect }]\`, \`notes\`, \`rules\`), and \`--full\` also
+describes the whole merged scenario (tenant, managed identities, switches). For completion in
+editors, write the JSON Schema next to your scenarios and point at it from the first line:
 
 \`\`\`sh
 mock-entra scenario schema > scenario.schema.json
@@ -137,13 +141,14 @@ mock-entra scenario schema > scenario.schema.json
 
 \`\`\`yaml
 # yaml-language-server: $schema=./scenario.schema.json
-extends: default.yaml          # a shipped or own scenario this file changes
+extends: default               # a shipped scenario by name, or a path to one of your own
 \`\`\`
 
 \`extends\` merges this file over the named one: objects merge key by key, \`apps\`, \`users\` and
 \`groups\` merge by \`name\` / \`upn\` (so one app's setting can change without restating the rest),
-\`rules\` are appended after the base's, anything else replaces. Paths are relative to the file;
-the shipped scenarios are in the package's \`scenarios/\` folder (\`mock-entra scenario list\`).
+\`rules\` are appended after the base's, anything else replaces. A bare name (\`default\`,
+\`first-test-failure\`) is a shipped scenario, found from any folder, installed or in a clone
+(\`mock-entra scenario list\` names them); other paths are relative to the file.
 `;
 
 /** The whole reference as Markdown. */

@@ -46,6 +46,8 @@ export const AADSTS = {
   // Device code flow (reference §8): polling answers.
   70016: { error: 'authorization_pending', status: 400, text: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.' },
   70018: { error: 'bad_verification_code', status: 400, text: 'Invalid verification code due to User typing in wrong user code for device code flow. Authorization is not approved.' },
+  // (unverified) Entra's text in sign-in logs for a sign-in whose flow token expired before it finished; the mock records it for a started sign-in nobody finished (server/signins.ts).
+  50089: { error: 'invalid_grant', status: 400, text: 'Flow token expired - Authentication Failed. Have the user try signing-in again with username -password.' },
   70020: { error: 'expired_token', status: 400, text: "The provided value for the input parameter 'device_code' is not valid. This device code has expired." },
   65004: { error: 'authorization_declined', status: 400, authorizeError: 'access_denied', text: 'User declined to consent to access the app.' },
   // On-behalf-of: the incoming assertion is checked like an API checks a token.
@@ -155,6 +157,7 @@ export const REMEDIATION: Partial<Record<AadstsCode, Remediation>> = {
   50079: { cause: 'The user must register for multi-factor authentication before accessing this resource.', fix: 'Have the user sign in interactively and register an MFA method.' },
   53003: { cause: 'A Conditional Access policy blocked the sign-in.', fix: 'Check the sign-in logs for the policy that applied, and sign in from a device, location or app the policy allows.' },
   70016: { cause: 'The user has not finished the device code sign-in yet: not an error.', fix: 'Keep polling at the interval the devicecode response gave.' },
+  50089: { cause: 'The sign-in was started (the sign-in page was shown) and nobody finished it within the flow\'s lifetime: the user left the page, or a test stopped before submitting it.', fix: 'Start the sign-in again from the app and complete the page; in a test, submit the sign-in page, or send login_hint to sign in without it.' },
   70020: { cause: 'The device code expired before the user finished signing in.', fix: 'Request a new device code and ask the user to sign in within its expires_in.' },
   65004: { cause: 'The user declined the consent prompt.', fix: 'Ask the user to accept, or have an administrator grant consent for the tenant.' },
   70008: { cause: 'The code or refresh token is too old or was unused too long.', fix: 'Start a new interactive sign-in.' },

@@ -34,7 +34,9 @@ function pendingCode(tx: Transaction, userCode: string): DeviceCode | undefined 
   if (!code) return undefined;
   tx.tenant = tx.world.directory.tenants.find((t) => t.id === code.tenantId);
   tx.app = tx.tenant && findApp(tx.tenant, code.clientId);
-  return tx.tenant && tx.app ? code : undefined;
+  if (!tx.tenant || !tx.app) return undefined;
+  tx.deviceCode = code;
+  return code;
 }
 
 export function deviceHandlers(origin: Origins): Handlers<'devicecode.v2' | 'devicecode.v1' | 'deviceLogin' | 'deviceLogin.code' | 'deviceLogin.signIn'> {
@@ -53,6 +55,7 @@ export function deviceHandlers(origin: Origins): Handlers<'devicecode.v2' | 'dev
       if (!scope) throw new EntraError(900144, { params: { param: 'scope' } });
       resolveScopes(tenant, scope);
       const code = tx.runtime.devices.create(tenant, tx.app!, scope, tenant.deviceCode);
+      tx.deviceCode = code;
       const approver = findUser(tenant, tenant.deviceCode.autoApprove);
       if (approver) tx.runtime.devices.approve(code, approver);
       const uri = url(origin, 'deviceLogin');

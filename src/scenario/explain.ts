@@ -3,7 +3,7 @@
  * scenario it extends (diff.ts), then the configuration notes and rules of the whole scenario.
  */
 import { dirname, resolve } from 'node:path';
-import { describeRule } from '../faults/rules.js';
+import { describeRule, plural } from '../faults/rules.js';
 import { type Change, describeChange, diffScenarios, explainRule, listInWords, type RuleExplained } from './diff.js';
 import { loadScenarioFile, parseYaml } from './load.js';
 import type { Scenario } from './schema.js';
@@ -87,9 +87,9 @@ export function renderExplanation(e: Explanation, s: Scenario, full = false): st
     const rest = changes.filter((c) => !newGroups.includes(c));
     if (!changes.length) continue;
     lines.push(`  ${title}:`, ...rest.map((c) => `    - ${describeChange(c)}`));
-    if (newGroups.length) lines.push(`    - ${newGroups.length} group(s) added: ${listInWords(newGroups.map((c) => c.name))}`);
+    if (newGroups.length) lines.push(`    - ${plural(newGroups.length, 'group')} added: ${listInWords(newGroups.map((c) => c.name))}`);
   }
-  if (own.length) lines.push(`  Rules added (after the ${e.rules.length - own.length} it extends; first match wins):`, ...own.flatMap((r) => ruleLines(r, '    - ')));
+  if (own.length) lines.push(`  Rules added (after the ${plural(e.rules.length - own.length, 'rule')} it extends; first match wins):`, ...own.flatMap((r) => ruleLines(r, '    - ')));
   const switches = e.changes.filter((c) => c.kind === 'switch');
   if (switches.length) lines.push('  Switches:', ...switches.map((c) => `    - ${describeChange(c)}`));
   lines.push('', 'The whole scenario:', ...describeWhole(s, e.notes, full).slice(full ? 0 : 1));
@@ -129,7 +129,7 @@ function configurationNotes(s: Scenario): string[] {
 /** The merged scenario: configuration notes and rules; with `full`, also the tenant, managed identities and switches. */
 function describeWhole(s: Scenario, notes: string[], full: boolean): string[] {
   const lines: string[] = [];
-  if (full) lines.push(`Tenant ${s.tenant.id} (${s.tenant.domain}), ${s.users.length} users, ${s.apps.length} apps.`);
+  if (full) lines.push(`Tenant ${s.tenant.id} (${s.tenant.domain}), ${plural(s.users.length, 'user')}, ${plural(s.apps.length, 'app')}.`);
   if (notes.length) lines.push('', 'Configuration:', ...notes.map((n) => `  - ${n}`));
   if (full && s.managedIdentities.length) {
     const granted = (p: Record<string, string[]>) => Object.entries(p).map(([api, roles]) => `${api}: ${roles.join(', ')}`).join('; ');

@@ -8,7 +8,7 @@ import type { Context, Next } from 'koa';
 import type { RequestIds } from '../entra/errors.js';
 import type { Origins } from '../entra/urls.js';
 import type { MockEvents } from './events.js';
-import { type SignInRecord, signInOf } from './signins.js';
+import { isPendingSignIn, type SignInRecord, signInOf } from './signins.js';
 import { Transaction } from './transaction.js';
 import type { World } from './world.js';
 
@@ -195,7 +195,8 @@ export function requestLog(o: RequestLogOptions) {
       const signIn = signInOf(tx, ctx);
       if (signIn) {
         o.keepSignIn(signIn);
-        o.events.emit('signInLog', signIn);
+        // A sign-in started (page shown, device code issued) is no attempt yet: the log holds it aside.
+        if (!isPendingSignIn(signIn)) o.events.emit('signInLog', signIn);
       }
       if (!tx.unlogged) {
         const record = recordOf(ctx, tx, started);

@@ -66,8 +66,9 @@ export type FederationKeys = Map<string, import('node:crypto').KeyObject>;
 const FEDERATION_KEYS_TTL_MS = 5 * 60 * 1000;
 
 /** A page-driven sign-in lives at most this long (the provider's interaction TTL is one hour). */
-const SIGN_IN_TTL_MS = 60 * 60 * 1000;
-const SAML_PENDING_TTL_MS = 15 * 60 * 1000;
+export const SIGN_IN_TTL_MS = 60 * 60 * 1000;
+/** A SAML sign-in waiting on the sign-in page lives at most this long. */
+export const SAML_PENDING_TTL_MS = 15 * 60 * 1000;
 /** Far above what a test run or a sandbox holds at once. */
 const PENDING_CAP = 10_000;
 /** Bytes a store of client-sized entries may hold (pending SAML sign-ins, the provider's models). */

@@ -7,10 +7,11 @@
  */
 import type { App, Tenant, User } from '../directory/model.js';
 import { findApp, findResource, findUser } from '../directory/lookup.js';
-import { REMEDIATION, type AadstsCode } from '../entra/aadsts.js';
+import { REMEDIATION, type AadstsCode, entryFor, formatText } from '../entra/aadsts.js';
 import { GRAPH, isGraphAudience } from '../entra/urls.js';
 import { describeRule } from '../faults/rules.js';
 import type { Artifact } from './log.js';
+import { SAML_PENDING_TTL_MS, SIGN_IN_TTL_MS } from './runtime.js';
 import type { SignInFlow, Transaction } from './transaction.js';
 
 /** The flow a sign-in used (the mock's extension: Entra's log shows it only partly, as "Authentication Protocol"). */
@@ -185,7 +186,7 @@ const STARTED = new WeakMap<SignInFlow, SignInRequestParams>();
  * "stay signed in", an interactive sign-in for a silent request). Entra's log shows these as
  * "Interrupted" (unverified for each code: the portal's documentation names MFA and consent).
  */
-const INTERRUPTED = new Set<number>([50058, 50072, 50074, 50076, 50079, 50140, 65001]);
+const INTERRUPTED = new Set<number>([50058, 50072, 50074, 50076, 50079, 50125, 50140, 65001]);
 /** Conditional Access outcomes: the rule that produced one is shown as the policy that applied. */
 const CONDITIONAL_ACCESS = new Set<number>([50076, 50079, 53000, 53001, 53002, 53003, 53004]);
 /** Polling answers of the device code flow are not sign-in attempts. */
@@ -260,45 +261,103 @@ function authenticationOf(tx: Transaction, flow: SignInFlowKind, at: string, ok:
 }
 
 /**
+ * A sign-in started and not finished: what the log records when nobody finishes it (server/signins.ts
+ * keeps it pending until then). For a sign-in page left open, Entra itself logs nothing (the user
+ * never got past the first factor) or, past the first factor, "Interrupted" with the last interrupt
+ * shown (50140 "stay signed in?", 50074/50076 MFA); the mock has no such pages, so it records the
+ * abandoned attempt as Interrupted with 50089 ("Flow token expired", what Entra logs when the user
+ * comes back to an expired page), and a device code nobody entered as Interrupted with 70020 (what
+ * the polling device is told). (unverified: the choice of code for an abandoned page.)
+ */
+const ABANDONED = { page: 50089, deviceCode: 70020 } as const;
+
+/** Keys a record settles or waits under: the sign-in flow (OIDC, SAML), or the device code. */
+type PendingKey = object | string;
+/** What signInOf tells the log beside the record (held weakly, by the record). */
+const TAGS = new WeakMap<SignInRecord, { settles: PendingKey[]; pendingUntil?: number; key?: PendingKey }>();
+
+/** Marks `record` as a sign-in still going: the log holds it until `key` settles, and records it (Interrupted) after `until` (epoch ms). */
+export function pendingSignIn(record: SignInRecord, key: PendingKey, until: number): SignInRecord {
+  TAGS.set(record, { settles: [], pendingUntil: until, key });
+  return record;
+}
+
+/** Whether the log holds `record` as pending (not a finished attempt: no `signInLog` event for it). */
+export function isPendingSignIn(record: SignInRecord): boolean {
+  return TAGS.get(record)?.pendingUntil !== undefined;
+}
+
+const minutes = (ms: number) => `${Math.round(ms / 60_000)} minutes`;
+
+/**
  * The record of the sign-in attempt this request ended, or undefined when it ended none (documents,
- * a sign-in page shown, a code redeemed, a device code still pending).
+ * a code redeemed, a device code still pending). A request that started a sign-in without ending
+ * it (a sign-in page shown, a device code issued) gets a pending record: the log keeps it aside,
+ * drops it when the attempt ends, and records it as Interrupted when the flow's lifetime passes.
  */
 export function signInOf(tx: Transaction, req: SignInRequest): SignInRecord | undefined {
   const flow = flowOf(tx);
-  if (!flow) return undefined;
+  if (!flow) {
+    // A device code issued: the device polls while a person signs in at /devicelogin (or does not).
+    const device = tx.deviceCode;
+    if (device && tx.route?.name.startsWith('devicecode') && !tx.aadsts) {
+      const record = recordOf(tx, req, 'deviceCode', ABANDONED.deviceCode, false, true, {
+        outcome: 'Interrupted',
+        details: `A device code was issued at ${tx.ids.at.toISOString()} and nobody signed in with it at /devicelogin before it expired.`,
+      });
+      return pendingSignIn(record, device.deviceCode, device.expiresAt);
+    }
+    return undefined;
+  }
   const code = tx.aadsts ?? 0;
   if (NOT_ATTEMPTS.has(code)) return undefined;
   const ok = !code && succeeded(tx, flow);
   const starts = !tx.route?.continues && (tx.route?.endpoint === 'authorize' || tx.route?.endpoint === 'saml');
   if (!code && !ok) {
+    if (!starts) return undefined;
     // A sign-in page shown: the request that ends this flow later reports what started it.
-    if (starts) STARTED.set(tx.flow, requestParams(req, tx));
-    return undefined;
+    STARTED.set(tx.flow, requestParams(req, tx));
+    const lifetime = flow === 'samlSpInitiated' || flow === 'samlIdpInitiated' ? SAML_PENDING_TTL_MS : SIGN_IN_TTL_MS;
+    const record = recordOf(tx, req, flow, ABANDONED.page, false, true, {
+      outcome: 'Interrupted',
+      details: `The sign-in page was shown at ${tx.ids.at.toISOString()} and nobody finished the sign-in within the flow's lifetime (${minutes(lifetime)}).`,
+    });
+    return pendingSignIn(record, tx.flow, tx.ids.at.getTime() + lifetime);
   }
   // One failed attempt, one record: a device polling gets the error its user already saw on the page.
   if (tx.answered) {
     if (LOGGED.has(tx.answered)) return undefined;
     LOGGED.add(tx.answered);
   }
+  const record = recordOf(tx, req, flow, code, ok, starts);
+  // The attempt ended: the pending record of its start (the flow's, or the device code's) goes.
+  const device = tx.deviceCode?.deviceCode ?? (flow === 'deviceCode' ? tx.body.device_code : undefined);
+  TAGS.set(record, { settles: device ? [tx.flow, device] : [tx.flow] });
+  return record;
+}
+
+/** The record itself; `abandoned` for a started sign-in: its outcome and what the additional details say first. */
+function recordOf(tx: Transaction, req: SignInRequest, flow: SignInFlowKind, code: number, ok: boolean, starts: boolean, abandoned?: { outcome: 'Interrupted'; details: string }): SignInRecord {
   const tenant = tx.tenant;
   const app: App | undefined = tx.app && !tx.app.firstParty ? tx.app : tenant ? findApp(tenant, tx.param('client_id')) : undefined;
   const appOnly = flow === 'clientCredentials';
   const user: User | undefined = appOnly ? undefined : (tx.user ?? (tenant ? findUser(tenant, tx.userHint) : undefined));
   const typed = appOnly ? undefined : (user?.upn ?? (tx.userHint ? tx.userHint.slice(0, 256) : undefined));
   const at = tx.ids.at.toISOString();
-  const outcome = ok ? 'Success' : INTERRUPTED.has(code) ? 'Interrupted' : 'Failure';
-  const fired = tx.fired ?? tx.flow.fault;
+  const outcome = abandoned ? abandoned.outcome : ok ? 'Success' : INTERRUPTED.has(code) ? 'Interrupted' : 'Failure';
+  const fired = abandoned ? undefined : (tx.fired ?? tx.flow.fault);
   const rule = fired && code ? fired : undefined;
   const ruleName = rule ? (rule.name ?? rule.id) : null;
   const ruleDescription = rule ? (rule.rule.description ?? describeRule(rule.rule)) : null;
   const known = code ? REMEDIATION[code as AadstsCode] : undefined;
   const remediation = code ? (known ? `${known.cause} ${known.fix}` : `See the error's page (error_uri) for AADSTS${code}: what it means and what to fix.`) : null;
-  const additional = code ? [remediation, rule ? `Scenario rule '${ruleName}' produced this error: ${ruleDescription}` : undefined].filter(Boolean).join(' ') : null;
+  const additional = code ? [abandoned?.details, remediation, rule ? `Scenario rule '${ruleName}' produced this error: ${ruleDescription}` : undefined].filter(Boolean).join(' ') : null;
+  const failureReason = abandoned ? formatText(entryFor(code as AadstsCode).text) : code ? (tx.failureReason ?? null) : null;
   const ca = rule && CONDITIONAL_ACCESS.has(code);
   const resource = resourceOf(tx, tenant, app, flow);
   const browser = flow === 'implicit' || flow === 'samlSpInitiated' || flow === 'samlIdpInitiated' || (flow === 'authorizationCode' && !app?.publicClient);
   const interactive = !appOnly && flow !== 'refreshToken' && flow !== 'onBehalfOf';
-  const details = authenticationOf(tx, flow, at, ok, code);
+  const details = abandoned ? [] : authenticationOf(tx, flow, at, ok, code);
   return {
     id: tx.ids.traceId,
     createdDateTime: at,
@@ -317,7 +376,7 @@ export function signInOf(tx: Transaction, req: SignInRequest): SignInRecord | un
     signInEventTypes: [appOnly ? 'servicePrincipal' : interactive ? 'interactiveUser' : 'nonInteractiveUser'],
     servicePrincipalId: appOnly && app ? app.clientId : null,
     servicePrincipalName: appOnly && app ? app.name : null,
-    status: { errorCode: code, failureReason: code ? (tx.failureReason ?? null) : null, additionalDetails: additional },
+    status: { errorCode: code, failureReason, additionalDetails: additional },
     authenticationDetails: details,
     authenticationMethodsUsed: [...new Set(details.filter((d) => d.succeeded).map((d) => d.authenticationMethod))],
     appliedConditionalAccessPolicies: ca && rule ? [{ id: rule.id, displayName: ruleName ?? rule.id, enforcedGrantControls: code === 53003 ? ['Block'] : ['Mfa'], enforcedSessionControls: [], result: 'failure' }] : [],
@@ -362,22 +421,64 @@ export const SIGN_IN_LIMIT = 1000;
 
 const inRange = (t: number, from: number, to: number) => t >= from && t <= to;
 
+/**
+ * The sign-in log: finished attempts, newest last, and the attempts still going (a sign-in page
+ * shown, a device code issued), by what settles them. A pending attempt that outlives its flow is
+ * recorded as Interrupted when the log is next read or added to: no timer keeps a process alive.
+ */
 export class SignInLog {
   private readonly records: SignInRecord[] = [];
+  /** Insertion order is start order; at most SIGN_IN_LIMIT (more could not all be kept once interrupted). */
+  private readonly pending = new Map<PendingKey, { record: SignInRecord; until: number }>();
 
   add(r: SignInRecord): void {
-    this.records.push(r);
-    // Trimmed a hundred at a time, as the request log is.
-    if (this.records.length >= SIGN_IN_LIMIT + 100) this.records.splice(0, this.records.length - SIGN_IN_LIMIT);
+    this.expire();
+    const tag = TAGS.get(r);
+    if (tag?.key !== undefined && tag.pendingUntil !== undefined) {
+      this.pending.delete(tag.key);
+      this.pending.set(tag.key, { record: r, until: tag.pendingUntil });
+      // The oldest pending attempts go first (not recorded: they may still finish).
+      while (this.pending.size > SIGN_IN_LIMIT) this.pending.delete(this.pending.keys().next().value as PendingKey);
+      return;
+    }
+    for (const key of tag?.settles ?? []) this.pending.delete(key);
+    this.insert(r);
+  }
+
+  /** Attempts started and not finished yet (bounded by SIGN_IN_LIMIT). */
+  get pendingCount(): number {
+    this.expire();
+    return this.pending.size;
   }
 
   clear(): void {
     this.records.length = 0;
+    this.pending.clear();
   }
 
   /** Newest first, at most 1,000. */
   newest(): SignInRecord[] {
+    this.expire();
     return this.records.slice(-SIGN_IN_LIMIT).reverse();
+  }
+
+  /** Kept in createdDateTime order: an interrupted attempt is dated when it started. */
+  private insert(r: SignInRecord): void {
+    let i = this.records.length;
+    while (i > 0 && this.records[i - 1]!.createdDateTime > r.createdDateTime) i--;
+    this.records.splice(i, 0, r);
+    // Trimmed a hundred at a time, as the request log is.
+    if (this.records.length >= SIGN_IN_LIMIT + 100) this.records.splice(0, this.records.length - SIGN_IN_LIMIT);
+  }
+
+  /** Pending attempts past their flow's lifetime become Interrupted records. */
+  private expire(now = Date.now()): void {
+    for (const [key, p] of this.pending) {
+      if (p.until > now) continue;
+      this.pending.delete(key);
+      TAGS.delete(p.record);
+      this.insert(p.record);
+    }
   }
 
   query(q: SignInQuery = {}): SignInRecord[] {

@@ -89,6 +89,8 @@ export class Transaction {
   failureReason?: string;
   /** The error this request answered with: the device code flow hands the page's error to the polling device, one attempt. */
   answered?: object;
+  /** The device code this request issued or signs in for: the sign-in log follows a device sign-in by it. */
+  deviceCode?: { deviceCode: string; expiresAt: number };
   /** An authorize request answered the app with its code or tokens: the interactive sign-in ended here. */
   signedIn = false;
 

@@ -14,27 +14,32 @@ import type { AppCerts } from '../saml/signing.js';
 import type { RequestRecord } from '../server/log.js';
 import type { World } from '../server/world.js';
 import { decodeJwt, prettyXml } from './decode.js';
-import { esc } from './pages.js';
+import { breakable, esc } from './pages.js';
 
 /** Where the dashboard's forms post; under the admin prefix, and guarded like the admin API. */
 export const SWITCH_FORM_PATH = route('dashboard.switch').path;
 
 const STYLE = `*{box-sizing:border-box}body{font-family:"Segoe UI",system-ui,sans-serif;margin:0;color:#1b1b1b;background:#faf9f8;line-height:1.4}
-header{background:#004e8c;color:#fff;padding:0 24px;display:flex;align-items:center;gap:24px}header .name{font-weight:600;font-size:1.1rem;padding:12px 0}
-header nav a{color:#fff;padding:14px 8px;display:inline-block;text-decoration:none}header nav a[aria-current=page]{border-bottom:3px solid #fff}
+header{background:#004e8c;color:#fff;padding:0 24px;display:flex;flex-wrap:wrap;align-items:center;column-gap:24px}header .name{font-weight:600;font-size:1.1rem;padding:12px 0}
+header nav{display:flex;flex-wrap:wrap}header nav a{color:#fff;padding:14px 8px;display:inline-block;text-decoration:none}header nav a[aria-current=page]{border-bottom:3px solid #fff}
 header nav a:hover{text-decoration:underline}main{max-width:1200px;margin:0 auto;padding:8px 24px 48px}
 h1{font-size:1.6rem;font-weight:600;margin:20px 0 8px}h2{font-size:1.25rem;font-weight:600;margin:28px 0 8px}h3{font-size:1.05rem;font-weight:600;margin:0 0 8px}
 section.card{background:#fff;border:1px solid #d2d0ce;border-radius:4px;padding:16px 20px;margin:12px 0}
+section.banner{background:#fde7e9;border:1px solid #a4262c;border-left-width:4px;border-radius:4px;padding:8px 16px;margin:16px 0}section.banner h2{margin:8px 0;color:#a4262c}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid #edebe9}
 th{font-weight:600;color:#323130}table.kv th{width:16rem}code,pre{font-family:Consolas,"Cascadia Mono",monospace;font-size:.875rem}
-td code{word-break:break-all}pre{background:#f3f2f1;border:1px solid #e1dfdd;padding:12px;overflow:auto;white-space:pre-wrap;word-break:break-all;margin:4px 0 12px}
+h1,h2,h3,th,td,dd,li,p,code{overflow-wrap:break-word}.upn{white-space:nowrap}pre{background:#f3f2f1;border:1px solid #e1dfdd;padding:12px;overflow:auto;white-space:pre-wrap;word-break:break-all;margin:4px 0 12px}
 a{color:#005a9e}.muted{color:#605e5c}.bad{color:#a4262c;font-weight:600}.ok{color:#107c10;font-weight:600}
 button{font:inherit;background:#0067b8;color:#fff;border:1px solid #0067b8;border-radius:2px;padding:4px 12px;cursor:pointer}
 button.copy{background:#fff;color:#005a9e;border-color:#8a8886;padding:1px 8px;font-size:.8rem;margin-left:8px}
 button:focus-visible,a:focus-visible,input:focus-visible{outline:2px solid #1b1b1b;outline-offset:2px}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-ul.plain{margin:0;padding-left:18px}label{margin-right:8px}
-#log td:nth-child(3){overflow-wrap:anywhere;min-width:22rem}#log td:nth-child(5){overflow-wrap:anywhere}#log td:nth-child(4),#log td:nth-child(6),#log td:nth-child(7){white-space:nowrap}h1{overflow-wrap:anywhere}`;
+ul.plain{margin:0;padding-left:18px}label{margin-right:8px}input,select{max-width:100%}
+#log td:nth-child(4),#log td:nth-child(6),#log td:nth-child(7){white-space:nowrap}
+@media (min-width:721px){#log td:nth-child(3){min-width:22rem}}
+@media (max-width:720px){main{padding:8px 12px 32px}section.card{padding:12px}
+table.kv,table.kv tbody,table.kv tr,table.kv th,table.kv td{display:block;width:auto}table.kv th{border:0;padding:6px 0 0}table.kv td{padding:0 0 6px}
+table:not(.kv){display:block;overflow-x:auto}}`;
 
 /** Copy buttons appear only when the script runs; everything else works without it. */
 const SCRIPT = `(()=>{const status=document.getElementById('status');
@@ -54,16 +59,45 @@ export function layout(title: string, current: Page, body: string): string {
 <main>${body}</main><div id="status" class="sr-only" role="status"></div><script>${SCRIPT}</script></body></html>`;
 }
 
+/**
+ * What `serve --watch` reports (GET /_mock/scenario's `watch`): the files it watches, the last
+ * reload, and the problem of the last edit that could not be loaded (null once a save loads).
+ */
+export interface WatchStatus {
+  files: readonly string[];
+  lastReload: { at: string | Date; ok: boolean } | null;
+  error: { file: string; problems: readonly string[]; message: string; at: string | Date } | null;
+}
+
+const isoOf = (at: string | Date) => (typeof at === 'string' ? at : at.toISOString());
+
+/** The banner every dashboard page shows while the watched scenario file has an edit that does not load. */
+export function watchBanner(w: WatchStatus | null | undefined): string {
+  const e = w?.error;
+  if (!e) return '';
+  const at = isoOf(e.at);
+  const problems = e.problems.length ? `<ul class="plain">${e.problems.map((p) => `<li><code>${breakable(p)}</code></li>`).join('')}</ul>` : '';
+  return `<section class="banner" role="alert" aria-labelledby="watch-error"><h2 id="watch-error">The scenario file has an error</h2>
+<p><code>${breakable(e.file)}</code> <span class="muted">(saved <time datetime="${esc(at)}">${esc(at.slice(11, 19))} UTC</time>)</span>: ${esc(e.message)}</p>${problems}
+<p>The server keeps serving the scenario it had before the edit; fix the file and save.</p></section>`;
+}
+
+/** `page` (a dashboard page) with the watch banner at the top of its main content. */
+export function withWatchBanner(page: string, w: WatchStatus | null | undefined): string {
+  const banner = watchBanner(w);
+  return banner ? page.replace('<main>', `<main>${banner}`) : page;
+}
+
 /** A label / value row with a copy button for the value. */
 export function row(label: string, value: string | undefined): string {
   if (value === undefined || value === '') return `<tr><th scope="row">${esc(label)}</th><td class="muted">not set</td></tr>`;
-  return `<tr><th scope="row">${esc(label)}</th><td><code>${esc(value)}</code><button type="button" class="copy" data-copy="${esc(value)}" aria-label="Copy ${esc(label)}" hidden>Copy</button></td></tr>`;
+  return `<tr><th scope="row">${esc(label)}</th><td><code>${breakable(value)}</code><button type="button" class="copy" data-copy="${esc(value)}" aria-label="Copy ${esc(label)}" hidden>Copy</button></td></tr>`;
 }
 
 function listRow(label: string, values: string[]): string {
   if (values.length === 0) return row(label, undefined);
   const items = values
-    .map((v) => `<li><code>${esc(v)}</code><button type="button" class="copy" data-copy="${esc(v)}" aria-label="Copy ${esc(label)}: ${esc(v)}" hidden>Copy</button></li>`)
+    .map((v) => `<li><code>${breakable(v)}</code><button type="button" class="copy" data-copy="${esc(v)}" aria-label="Copy ${esc(label)}: ${esc(v)}" hidden>Copy</button></li>`)
     .join('');
   return `<tr><th scope="row">${esc(label)}</th><td><ul class="plain">${items}</ul></td></tr>`;
 }
@@ -189,7 +223,7 @@ function appCard(origin: Origins, tenant: Tenant, app: App, certs: AppCerts | un
       `<h4>Attributes &amp; Claims</h4>`,
       `<table><thead><tr><th scope="col">Claim name</th><th scope="col">Value</th></tr></thead><tbody>`,
       `<tr><td>Unique User Identifier (Name ID)</td><td><code>${esc(NAME_ID[s.nameIdFormat] ?? s.nameIdFormat)}</code></td></tr>`,
-      ...claimSources(tenant, app).map(([name, source]) => `<tr><td><code>${esc(name)}</code></td><td><code>${esc(source)}</code></td></tr>`),
+      ...claimSources(tenant, app).map(([name, source]) => `<tr><td><code>${breakable(name)}</code></td><td><code>${esc(source)}</code></td></tr>`),
       `</tbody></table>`,
     );
   }
@@ -216,7 +250,7 @@ function managedIdentitiesSection(i: DashboardInput, t: Tenant): string {
     [...m.app.permissions].map(([api, perms]) => `${esc(t.apps.find((a) => a.clientId === api)?.name ?? api)}: ${perms.map(esc).join(', ')}`).join('; ') || '<span class="muted">none</span>';
   return `<h2 id="managed-identities">Managed identities</h2><section class="card" aria-labelledby="managed-identities">
 <table><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Client ID</th><th scope="col">Object (principal) ID</th><th scope="col">Resource ID</th><th scope="col">App roles</th></tr></thead><tbody>${t.managedIdentities
-    .map((m) => `<tr><td>${esc(m.name)}</td><td>${m.kind === 'systemAssigned' ? 'System assigned' : 'User assigned'}</td><td><code>${esc(m.clientId)}</code></td><td><code>${esc(m.objectId)}</code></td><td><code>${esc(m.resourceId)}</code></td><td>${roles(m)}</td></tr>`)
+    .map((m) => `<tr><td>${esc(m.name)}</td><td>${m.kind === 'systemAssigned' ? 'System assigned' : 'User assigned'}</td><td><code>${esc(m.clientId)}</code></td><td><code>${esc(m.objectId)}</code></td><td><code>${breakable(m.resourceId)}</code></td><td>${roles(m)}</td></tr>`)
     .join('')}</tbody></table>
 <h3>App Service form</h3>${kv([row('IDENTITY_ENDPOINT', env.appService.IDENTITY_ENDPOINT), row('IDENTITY_HEADER', env.appService.IDENTITY_HEADER)])}
 <h3>IMDS form</h3>${kv([row('AZURE_POD_IDENTITY_AUTHORITY_HOST', env.imds.AZURE_POD_IDENTITY_AUTHORITY_HOST)])}</section>`;
@@ -257,17 +291,17 @@ export function dashboardPage(i: DashboardInput): string {
         row('Issuer (v2 tokens)', v2Issuer(i.origin, t.id)),
         row('Issuer (v1 tokens, SAML)', v1Issuer(t.id)),
         row('Federation metadata document', url(i.origin, 'federationMetadata', { tenant: t.id })),
-        textRow('Users', t.users.map((u) => `<code>${esc(u.upn)}</code> (${esc(u.name)})`).join(', ')),
+        textRow('Users', t.users.map((u) => `<code class="upn">${esc(u.upn)}</code> (${esc(u.name)})`).join(', ')),
       ])}</section>
 <h2>Applications</h2>${apps.map((a) => appCard(i.origin, t, a, i.certs.get(a.clientId))).join('\n')}
 ${managedIdentitiesSection(i, t)}`;
     })
     .join('\n');
-  const tls = i.origin.login.startsWith('https:') ? ` Clients trust its TLS certificate through the local CA at <code>${esc(i.caCertPath)}</code>.` : '';
+  const tls = i.origin.login.startsWith('https:') ? ` Clients trust its TLS certificate through the local CA at <code>${breakable(i.caCertPath)}</code>.` : '';
   return layout(
     'Overview',
     'overview',
-    `<h1>Overview</h1><p>Serving <code>${esc(i.origin.login)}</code>.${tls} <a href="${url('', 'dashboard.requests')}">Recent requests</a></p>
+    `<h1>Overview</h1><p>Serving <code>${breakable(i.origin.login)}</code>.${tls} <a href="${url('', 'dashboard.requests')}">Recent requests</a></p>
 ${scenarioSection(i)}
 ${tenants}`,
   );
@@ -279,8 +313,8 @@ function logRow(r: RequestRecord): string {
   const href = url('', 'dashboard.request', { traceId: r.traceId });
   const app = r.app ?? r.clientId;
   const artifacts = r.artifacts?.map((a) => a.name).join(', ');
-  return `<tr><td><time datetime="${esc(r.time)}">${timeOf(r.time)}</time></td><td>${esc(r.method)}</td><td><a href="${href}">${esc(r.path)}</a>${artifacts ? ` <span class="muted">(${esc(artifacts)})</span>` : ''}</td>
-<td>${app ? esc(app) : ''}</td><td>${r.user ? esc(r.user) : ''}</td><td class="${r.status >= 400 ? 'bad' : ''}">${r.status}</td><td>${r.aadsts ? `<span class="bad">AADSTS${r.aadsts}</span>` : ''}</td><td>${r.rule ? esc(r.rule) : ''}</td></tr>`;
+  return `<tr><td><time datetime="${esc(r.time)}">${timeOf(r.time)}</time></td><td>${esc(r.method)}</td><td><a href="${href}">${breakable(r.path)}</a>${artifacts ? ` <span class="muted">(${esc(artifacts)})</span>` : ''}</td>
+<td>${app ? esc(app) : ''}</td><td>${r.user ? `<span class="upn">${esc(r.user)}</span>` : ''}</td><td class="${r.status >= 400 ? 'bad' : ''}">${r.status}</td><td>${r.aadsts ? `<span class="bad">AADSTS${r.aadsts}</span>` : ''}</td><td>${r.rule ? esc(r.rule) : ''}</td></tr>`;
 }
 
 /** Newest first. */
@@ -317,16 +351,16 @@ export function artifactHtml(a: NonNullable<RequestRecord['artifacts']>[number],
 export function requestDetailPage(r: RequestRecord): string {
   const facts = kv([
     textRow('Time (UTC)', `<time datetime="${esc(r.time)}">${esc(r.time)}</time>`),
-    textRow('Request', `<code>${esc(r.method)} ${esc(r.path)}</code>`),
+    textRow('Request', `<code>${esc(r.method)} ${breakable(r.path)}</code>`),
     textRow('Status', `${r.status}${r.aadsts ? ` <span class="bad">AADSTS${r.aadsts}</span>` : ''}`),
     row('Trace ID (x-ms-request-id)', r.traceId),
     textRow('App', r.app || r.clientId ? `${esc(r.app ?? '')} <code>${esc(r.clientId ?? '')}</code>` : '<span class="muted">unknown</span>'),
-    textRow('User', r.user ? esc(r.user) : '<span class="muted">unknown</span>'),
+    textRow('User', r.user ? `<span class="upn">${esc(r.user)}</span>` : '<span class="muted">unknown</span>'),
     textRow('Fault rule', r.rule ? esc(r.rule) : '<span class="muted">none fired</span>'),
     textRow('Duration', `${r.ms} ms`),
   ]);
   const artifacts = r.artifacts?.map(artifactHtml).join('\n') ?? '<p class="muted">No tokens or SAML messages in this request.</p>';
-  return layout(`${r.method} ${r.path}`, 'requests', `<p><a href="${url('', 'dashboard.requests')}">← All requests</a></p><h1>${esc(r.method)} ${esc(r.path)}</h1>${facts}${artifacts}`);
+  return layout(`${r.method} ${r.path}`, 'requests', `<p><a href="${url('', 'dashboard.requests')}">← All requests</a></p><h1>${esc(r.method)} ${breakable(r.path)}</h1>${facts}${artifacts}`);
 }
 
 export function notInLogPage(traceId: string): string {

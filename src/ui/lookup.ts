@@ -8,7 +8,7 @@ import { AADSTS, type AadstsCode, type CatalogueEntry, REMEDIATION } from '../en
 import { describeRule } from '../faults/rules.js';
 import { url } from '../server/routes.js';
 import type { World } from '../server/world.js';
-import { esc, layout } from './pages.js';
+import { esc, layout, withLinks } from './pages.js';
 
 const CODES = Object.keys(AADSTS).map(Number) as AadstsCode[];
 const isCode = (n: number): n is AadstsCode => Object.hasOwn(AADSTS, n);
@@ -17,7 +17,7 @@ const lookupUrl = (code?: number) => url('', 'errorLookup', {}, code === undefin
 const backLink = `<p><a href="${esc(lookupUrl())}">All error codes</a></p>`;
 
 /** The message with its {placeholders} marked as such: Entra fills them in per request. */
-const message = (text: string) => esc(text).replace(/\{(\w+)\}/g, '<var title="filled in per request">{$1}</var>');
+const message = (text: string) => withLinks(text).replace(/\{(\w+)\}/g, '<var title="filled in per request">{$1}</var>');
 
 /**
  * What in this world answers with `code`: its fault rules (scenario and run-time ones, and the

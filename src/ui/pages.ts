@@ -4,6 +4,20 @@ import type { EntraError, RequestIds } from '../entra/errors.js';
 
 export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/**
+ * `s` escaped, with a line-break opportunity (<wbr>) after each run of / ? & = . # : long URLs and
+ * paths wrap at their separators, never mid-word (overflow-wrap: anywhere would split "callback").
+ * A UPN (or e-mail address) gets none, and a `upn` span that keeps it on one line.
+ */
+export const breakable = (s: string) => (/^[^\s/@]+@[^\s/@]+$/.test(s) ? `<span class="upn">${esc(s)}</span>` : s.split(/(?<=[/?&=.#])(?![/?&=.#])/).map(esc).join('<wbr>'));
+
+/** aka.ms links in Entra's messages (50011's https://aka.ms/redirectUriMismatchError, …), as links; the rest escaped. Other URLs stay text: a message can quote what the request sent. */
+export const withLinks = (text: string) =>
+  text
+    .split(/(https:\/\/aka\.ms\/[A-Za-z0-9_\-/]+)/)
+    .map((part, i) => (i % 2 ? `<a href="${esc(part)}">${breakable(part)}</a>` : esc(part)))
+    .join('');
+
 const STYLE = `*{box-sizing:border-box}body{font-family:"Segoe UI","Segoe UI Web",system-ui,sans-serif;background:#f2f2f2;margin:0;color:#1b1b1b;font-size:15px}
 main{max-width:440px;margin:8vh auto 16px;background:#fff;padding:44px;box-shadow:0 2px 6px rgba(0,0,0,.2)}
 h1{font-size:1.5rem;font-weight:600;margin:0 0 12px;line-height:1.75rem}h2{font-size:1rem;font-weight:600;margin:20px 0 8px}
@@ -12,11 +26,11 @@ label{display:block;margin:16px 0 4px}input[type=text],input[type=email],input[t
 input[type=text]:focus,input[type=email]:focus,input[type=password]:focus{border-bottom:2px solid #0067b8;outline:0}input[aria-invalid=true]{border-bottom-color:#c50f1f}
 button:focus-visible,a:focus-visible{outline:2px solid #1b1b1b;outline-offset:2px}
 .actions{display:flex;justify-content:flex-end;margin-top:24px}button{font:inherit;background:#0067b8;color:#fff;border:1px solid #0067b8;padding:4px 12px;min-width:108px;min-height:32px;cursor:pointer}
-button:hover{background:#005da6}form>button{margin-top:20px}ul.accounts{list-style:none;padding:0;margin:8px -44px 0;border-top:1px solid #e6e6e6}
+button:hover{background:#005da6}form>button{display:block;margin:24px 0 0 auto}ul.accounts{list-style:none;padding:0;margin:8px -44px 0;border-top:1px solid #e6e6e6}
 ul.accounts button{display:flex;align-items:center;gap:12px;background:none;color:#1b1b1b;border:0;border-bottom:1px solid #e6e6e6;width:100%;text-align:left;padding:12px 44px;margin:0}
-ul.accounts button:hover,ul.accounts button:focus-visible{background:#e6e6e6}ul.accounts .who{display:flex;flex-direction:column}ul.accounts .upn{color:#5e5e5e;font-size:.85rem}
+ul.accounts button:hover,ul.accounts button:focus-visible{background:#e6e6e6}ul.accounts button:focus-visible{outline-offset:-2px}ul.accounts .who{display:flex;flex-direction:column}ul.accounts .upn{color:#5e5e5e;font-size:.85rem;white-space:nowrap}
 .avatar{flex:none;width:40px;height:40px;border-radius:50%;background:#004e8c;color:#fff;display:flex;align-items:center;justify-content:center;font-weight:600}
-.error{color:#c50f1f}dl{font-size:.85rem;color:#404040;margin:0}dt{font-weight:600}dd{margin:0 0 8px;overflow-wrap:anywhere}
+.error{color:#c50f1f}dl{font-size:.85rem;color:#404040;margin:0}dt{font-weight:600}dd{margin:0 0 8px;overflow-wrap:break-word}
 var{font-style:normal;font-family:Consolas,monospace;background:#f2f2f2;padding:0 2px}ul#codes{padding-left:20px;font-size:.85rem}
 footer{max-width:440px;margin:0 auto;font-size:.75rem;color:#5e5e5e;text-align:right;padding:0 4px}`;
 
@@ -34,11 +48,11 @@ export function errorPage(err: EntraError, ids: RequestIds): string {
   return layout(
     'Sign in to your account',
     `<div class="brand">Microsoft</div><h1>Sign in</h1><p>Sorry, but we're having trouble signing you in.</p>
-<p class="error" id="message" role="alert">AADSTS${err.code}: ${esc(err.text)}</p>
+<p class="error" id="message" role="alert">AADSTS${err.code}: ${withLinks(err.text)}</p>
 <h2>Troubleshooting details</h2>
 <p>If you contact your administrator, send this info to them.</p>
 <dl><dt>Request Id</dt><dd data-field="trace_id">${ids.traceId}</dd><dt>Correlation Id</dt><dd data-field="correlation_id">${ids.correlationId}</dd>
-<dt>Timestamp</dt><dd data-field="timestamp">${ts}</dd><dt>Message</dt><dd data-field="code">AADSTS${err.code}: ${esc(err.text)}</dd></dl>`,
+<dt>Timestamp</dt><dd data-field="timestamp">${ts}</dd><dt>Message</dt><dd data-field="code">AADSTS${err.code}: ${withLinks(err.text)}</dd></dl>`,
   );
 }
 

@@ -11,7 +11,7 @@ import type { SignInLog } from '../server/signins.js';
 import type { Handler, Handlers } from '../server/routes.js';
 import type { Transaction } from '../server/transaction.js';
 import { errorLookupPage } from './lookup.js';
-import { dashboardPage, messagePage, notInLogPage, requestDetailPage, requestsPage } from './dashboard.js';
+import { dashboardPage, messagePage, notInLogPage, requestDetailPage, requestsPage, type WatchStatus, withWatchBanner } from './dashboard.js';
 import { parseFilters, signInDetailPage, signInNotFoundPage, signInsPage } from './signins.js';
 import type { Origins } from '../entra/urls.js';
 
@@ -24,6 +24,11 @@ export interface UiRoutesOptions {
   adminToken?: string;
   /** The server's IDENTITY_HEADER, shown with the managed identities. */
   identityHeader: string;
+  /**
+   * `serve --watch`'s state (GET /_mock/scenario's `watch`), read at each page: while the last edit
+   * does not load (`error`), every dashboard page shows it in a banner. Absent without --watch.
+   */
+  watch?(): WatchStatus | null | undefined;
 }
 
 
@@ -36,6 +41,12 @@ function html(ctx: Context, body: string, status = 200): void {
 
 export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboard.requests' | 'dashboard.request' | 'dashboard.signIns' | 'dashboard.signIn' | 'dashboard.switch' | 'errorLookup'> {
   const hostnames = [new URL(o.origin.login).hostname];
+  /** Runs a dashboard page, then puts the watch banner at the top of the HTML it answered with. */
+  const withBanner = async (ctx: Context, page: () => unknown) => {
+    await page();
+    const watch = o.watch?.();
+    if (watch?.error && typeof ctx.body === 'string' && ctx.response.is('html')) ctx.body = withWatchBanner(ctx.body, watch);
+  };
   /**
    * The dashboard shows tokens and changes state: the admin API's rule guards every page. With an
    * admin token, browsers ask for it (Basic; any user name, the token as password).
@@ -44,7 +55,7 @@ export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboar
     (page: (ctx: Context, tx: Transaction) => unknown): Handler =>
     (ctx: Context, tx: Transaction) => {
       const refused = refuseAccess(accessRequest(ctx, o.origin.login, tx.body.adminToken), { adminToken: o.adminToken, hostnames });
-      if (!refused) return page(ctx, tx);
+      if (!refused) return withBanner(ctx, () => page(ctx, tx));
       if (o.adminToken && !ctx.get('origin')) ctx.set('WWW-Authenticate', 'Basic realm="mock-entra dashboard", charset="UTF-8"');
       html(ctx, messagePage('Not allowed', refused), o.adminToken && !ctx.get('origin') ? 401 : 403);
     };

@@ -7,7 +7,7 @@
 import { url } from '../server/routes.js';
 import type { SignInFlowKind, SignInQuery, SignInRecord, SignInRequestParams } from '../server/signins.js';
 import { artifactHtml, json, kv, layout, row, textRow } from './dashboard.js';
-import { esc } from './pages.js';
+import { breakable, esc } from './pages.js';
 
 /** The filter form's fields, as sent ('' when empty). */
 export interface SignInFilters {
@@ -89,7 +89,7 @@ const userText = (r: SignInRecord) => r.userPrincipalName ?? (r.servicePrincipal
 function signInRow(r: SignInRecord, f: SignInFilters): string {
   const href = url('', 'dashboard.signIn', { id: r.id }, filterQuery(f));
   const app = r.appDisplayName ?? r.appId ?? '';
-  return `<tr data-id="${esc(r.id)}"><td><a href="${esc(href)}"><time datetime="${esc(r.createdDateTime)}">${esc(r.createdDateTime.replace('T', ' ').slice(0, 19))}</time></a></td><td>${esc(userText(r))}</td><td>${esc(app)}</td><td>${outcomeHtml(r)}</td><td>${r.status.errorCode ? esc(String(r.status.errorCode)) : ''}</td><td>${esc(FLOW_NAMES[r.mockEntra.flow])}</td></tr>`;
+  return `<tr data-id="${esc(r.id)}"><td><a href="${esc(href)}"><time datetime="${esc(r.createdDateTime)}">${esc(r.createdDateTime.replace('T', ' ').slice(0, 19))}</time></a></td><td>${r.userPrincipalName ? `<span class="upn">${esc(r.userPrincipalName)}</span>` : esc(userText(r))}</td><td>${esc(app)}</td><td>${outcomeHtml(r)}</td><td>${r.status.errorCode ? esc(String(r.status.errorCode)) : ''}</td><td>${esc(FLOW_NAMES[r.mockEntra.flow])}</td></tr>`;
 }
 
 function filterForm(f: SignInFilters, records: readonly SignInRecord[]): string {
@@ -131,9 +131,9 @@ ${filterForm(f, all)}${alert}
 function paramsTable(id: string, title: string, p: SignInRequestParams): string {
   const entries = Object.entries(p.parameters);
   const body = entries.length
-    ? `<table id="${id}"><thead><tr><th scope="col">Parameter</th><th scope="col">Value</th></tr></thead><tbody>${entries.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td><code>${esc(v)}</code></td></tr>`).join('')}</tbody></table>`
+    ? `<table id="${id}"><thead><tr><th scope="col">Parameter</th><th scope="col">Value</th></tr></thead><tbody>${entries.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td><code>${breakable(v)}</code></td></tr>`).join('')}</tbody></table>`
     : `<p id="${id}" class="muted">No parameters.</p>`;
-  return `<h3>${esc(title)}: <code>${esc(p.method)} ${esc(p.path)}</code></h3>${body}`;
+  return `<h3>${esc(title)}: <code>${esc(p.method)} ${breakable(p.path)}</code></h3>${body}`;
 }
 
 /** One sign-in, every field in words. */
@@ -148,7 +148,7 @@ export function signInDetailPage(r: SignInRecord, f: SignInFilters): string {
     textRow('Sign-in error code', code ? `${esc(String(code))} (${codeLink(code)}: what it means and how to fix it)` : none('0 (no error)')),
     textRow('Failure reason', r.status.failureReason ? esc(r.status.failureReason) : none()),
     textRow('Additional details', r.status.additionalDetails ? esc(r.status.additionalDetails) : none()),
-    textRow('User', r.userPrincipalName ? `${esc(r.userDisplayName ?? '')} <code>${esc(r.userPrincipalName)}</code>` : none(r.servicePrincipalName ? 'none: the app signed in as itself' : 'unknown')),
+    textRow('User', r.userPrincipalName ? `${esc(r.userDisplayName ?? '')} <code class="upn">${esc(r.userPrincipalName)}</code>` : none(r.servicePrincipalName ? 'none: the app signed in as itself' : 'unknown')),
     textRow('User ID', r.userId ? `<code>${esc(r.userId)}</code>` : none()),
     textRow('Application', r.appDisplayName || r.appId ? `${esc(r.appDisplayName ?? 'not in this scenario')} <code>${esc(r.appId ?? '')}</code>` : none('unknown')),
     textRow('Resource', r.resourceId ? `${esc(r.resourceDisplayName ?? '')} <code>${esc(r.resourceId)}</code>` : none()),

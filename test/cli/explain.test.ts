@@ -69,6 +69,26 @@ describe('mock-entra scenario explain', () => {
     expect(json).toMatchObject({ extends: null, changes: [] });
   });
 
+  it('counts read as English: one group, one user, one rule (not "1 groups")', async () => {
+    const base = write('counted-base.yaml', [
+      'tenant: { id: 4b7d3a2e-6c1f-4e8a-9b5d-0f2c8e1a7d36, domain: fabrikam.onmicrosoft.com }',
+      'users: [{ upn: ada@fabrikam.onmicrosoft.com, name: Ada, password: x }]',
+      'apps: [{ name: web, clientId: 2f6c9e1a-8b3d-4c7e-a5f0-1d2e3f4a5b6c, redirectUris: [http://localhost:3000/cb] }]',
+      "rules: [{ when: { endpoint: token }, then: { error: 50126 } }]",
+      '',
+    ].join('\n'));
+    const child = write('counted-child.yaml', ['extends: counted-base.yaml', 'groups: [{ name: Ops }]', "rules: [{ when: { endpoint: authorize }, then: { error: 50105 } }]", ''].join('\n'));
+    const validate = await cli(['scenario', 'validate', base]);
+    expect(validate.stderr).toBe('');
+    expect(validate.stdout).toContain('valid (1 user, 1 app, 0 groups)');
+    const r = await cli(['scenario', 'explain', child, '--full']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('    - 1 group added: Ops');
+    expect(r.stdout).toContain('Rules added (after the 1 rule it extends; first match wins):');
+    expect(r.stdout).toContain('(fabrikam.onmicrosoft.com), 1 user, 1 app.');
+    expect(r.stdout).not.toMatch(/\b1 (groups|users|apps|rules)\b|\(s\)/);
+  });
+
   const bad = {
     'a missing file': () => join(dir, 'missing.yaml'),
     'invalid YAML': () => write('broken.yaml', 'tenant: [unclosed\n'),

@@ -1,7 +1,6 @@
 /** docs/clients/authjs-express.md: its scenario and its Express app, run as written, sign Ada in through the sign-in page. */
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEFAULT_SCENARIO } from '../../src/index.js';
 import { DOC_APP, DOC_MOCK, freePort, type RunningApp, snippet, startApp, Visitor, writeSnippet } from '../helpers/clients.js';
 import { ADA, TENANT_ID } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
@@ -10,7 +9,6 @@ const DOC = 'docs/clients/authjs-express.md';
 const port = await freePort();
 const appOrigin = `http://localhost:${port}`;
 const scenario = writeSnippet('authjs.scenario.yaml', snippet(DOC, 'authjs-scenario'), {
-  'node_modules/mock-entra/scenarios/default.yaml': DEFAULT_SCENARIO,
   [DOC_APP]: appOrigin,
 });
 const idp = useMockEntra({ scenario: resolve(scenario) });

@@ -9,7 +9,6 @@ import { readFileSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_SCENARIO } from '../../src/index.js';
 import { snippet, Visitor, writeSnippet } from '../helpers/clients.js';
 import { ADA } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
@@ -25,7 +24,7 @@ interface Client {
 }
 
 function scenario(doc: string, name: string): string {
-  return writeSnippet(`${name}.yaml`, snippet(doc, name), { 'node_modules/mock-entra/scenarios/default.yaml': DEFAULT_SCENARIO });
+  return writeSnippet(`${name}.yaml`, snippet(doc, name), {});
 }
 
 /** The authorization code flow as the framework runs it, with the values from its configuration. */

@@ -7,7 +7,6 @@ import { createServer, type Server } from 'node:http';
 import { basename, dirname, resolve } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEFAULT_SCENARIO } from '../../src/index.js';
 import { freePort, snippet, writeSnippet } from '../helpers/clients.js';
 import { ADA, TENANT_ID } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
@@ -17,7 +16,6 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const port = await freePort();
 const spaOrigin = `http://localhost:${port}`;
 const scenario = writeSnippet('msal-browser.scenario.yaml', snippet(DOC, 'msal-browser-scenario'), {
-  'node_modules/mock-entra/scenarios/default.yaml': DEFAULT_SCENARIO,
   'localhost:5173': `localhost:${port}`,
 });
 const idp = useMockEntra({ scenario });

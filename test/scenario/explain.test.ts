@@ -63,7 +63,7 @@ describe.each(SHIPPED.filter((f) => f !== 'default.yaml'))('scenario explain %s'
     // Rules are printed with their code's lines (the next test); new groups on one line.
     for (const c of e.changes.filter((c) => c.kind !== 'rule' && !(c.kind === 'group' && c.field === null))) expect(words).toContain(describeChange(c));
     const groups = e.changes.filter((c) => c.kind === 'group' && c.field === null);
-    if (groups.length) expect(words).toContain(`    - ${groups.length} group(s) added: ${groups[0]!.name}, `);
+    if (groups.length) expect(words).toContain(`    - ${groups.length} group${groups.length === 1 ? '' : 's'} added: ${groups[0]!.name}, `);
   });
 
   it("prints the file's own header first: what the user sees, the code, the fix", async () => {
@@ -111,7 +111,7 @@ describe('scenario explain, hand-checked', () => {
     const { explanation: e, scenario } = await explainFile(join(SHIPPED_SCENARIOS, 'first-test-failure.yaml'), 'first-test-failure');
     const words = renderExplanation(e, scenario);
     expect(words).toContain(
-      "  Rules added (after the 0 it extends; first match wins):\n    - sso-not-enabled-yet: saml requests for app sample-saml: fail with AADSTS7000112, until switch 'sso-enabled' is turned on.\n" +
+      "  Rules added (after the 0 rules it extends; first match wins):\n    - sso-not-enabled-yet: saml requests for app sample-saml: fail with AADSTS7000112, until switch 'sso-enabled' is turned on.\n" +
         "      AADSTS7000112: Application '5d4c3b2a-9e8f-4a7b-8c6d-1e0f2a3b4c5d'(sample-saml) is disabled.\n" +
         '      Likely cause: The enterprise app is disabled ("Enabled for users to sign-in?" is No).\n      Fix: Enable the enterprise app for sign-in.',
     );
@@ -215,7 +215,7 @@ rules:
     expect(words).toContain('    - web: redirect URIs http://localhost:3000/auth/callback -> http://localhost:3000/cb (requests with the old one get AADSTS50011)');
     expect(words).toContain('    - app api added: client ID 33333333-3333-4333-8333-333333333333; an API at api://fabrikam-api');
     expect(words).toContain('    - user lou@fabrikam.onmicrosoft.com added: Lou Park; password Passw0rd!; groups Contractors; no mail');
-    expect(words).toContain('    - 1 group(s) added: Contractors');
+    expect(words).toContain('    - 1 group added: Contractors');
     expect(words).toContain(`    - tokens: access token lifetime (seconds) ${DEFAULTS.accessTokenSeconds} -> 600`);
     // A code with a remediation text, and one without (its message says what to do).
     expect(words).toContain(`      AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.\n      Likely cause: ${REMEDIATION[53003]!.cause}\n      Fix: ${REMEDIATION[53003]!.fix}`);
@@ -244,7 +244,7 @@ rules:
     const { explanation: e, scenario } = await explainFile(basePath, 'base.yaml');
     expect(e).toMatchObject({ extends: null, changes: [], header: 'base — a tenant of its own.\n\nCode: none.' });
     expect(renderExplanation(e, scenario)).toBe(`base — a tenant of its own.\n\nCode: none.\n\n${explainScenario(scenario, 'base.yaml')}`);
-    expect(renderExplanation(e, scenario)).toContain('Tenant 4b7d3a2e-6c1f-4e8a-9b5d-0f2c8e1a7d36 (fabrikam.onmicrosoft.com), 1 users, 2 apps.');
+    expect(renderExplanation(e, scenario)).toContain('Tenant 4b7d3a2e-6c1f-4e8a-9b5d-0f2c8e1a7d36 (fabrikam.onmicrosoft.com), 1 user, 2 apps.');
   });
 
   it('--full adds the whole merged scenario: tenant, switches', async () => {

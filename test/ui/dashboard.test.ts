@@ -14,8 +14,8 @@ async function page(path: string): Promise<{ status: number; html: string; type:
   return { status: res.status, html: await res.text(), type: res.headers.get('content-type') ?? '' };
 }
 
-/** The page as a browser without JavaScript sees it. */
-const withoutScript = (html: string) => html.replace(/<script>[\s\S]*?<\/script>/g, '');
+/** The page as a browser without JavaScript sees it, without the line-break hints (<wbr>) URLs carry. */
+const withoutScript = (html: string) => html.replace(/<script>[\s\S]*?<\/script>/g, '').replace(/<wbr>/g, '');
 const unescapeHtml = (s: string) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 const token = () => `${idp.url}/${TENANT_ID}/oauth2/v2.0/token`;

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { plural } from '../../faults/rules.js';
 import { explainFile, renderExplanation } from '../../scenario/explain.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { DEFAULT_SCENARIO } from '../../start.js';
@@ -20,7 +21,7 @@ export const scenarioCommand = (io: CliIo): CommandModule => ({
         handler: async (args) => {
           const file = String(args.file);
           const s = await loadScenarioFile(scenarioPath(file));
-          io.stdout(`${file}: valid (${s.users.length} users, ${s.apps.length} apps, ${s.groups.length} groups)\n`);
+          io.stdout(`${file}: valid (${plural(s.users.length, 'user')}, ${plural(s.apps.length, 'app')}, ${plural(s.groups.length, 'group')})\n`);
         },
       })
       .command({
@@ -29,7 +30,7 @@ export const scenarioCommand = (io: CliIo): CommandModule => ({
         builder: (yy) =>
           yy
             .positional('file', { type: 'string', demandOption: true })
-            .option('json', { type: 'boolean', default: false, describe: 'print it as JSON: header, extends, changes [{kind, name, field, from, to, effect}], notes, rules' })
+            .option('json', { type: 'boolean', default: false, describe: 'print it as JSON: file, header, description, extends, changes [{kind, name, field, from, to, effect}], notes, rules' })
             .option('full', { type: 'boolean', default: false, describe: 'also describe the whole merged scenario (tenant, managed identities, switches)' })
             .example('$0 scenario explain first-test-failure', 'a shipped scenario, by name')
             .example('$0 scenario explain my.yaml --json', 'the same for tools'),
@@ -42,7 +43,7 @@ export const scenarioCommand = (io: CliIo): CommandModule => ({
       })
       .command({
         command: 'import <files..>',
-        describe: 'Write a scenario from what production exports: app registration manifests (Manifest JSON in either format, or az ad app show output)',
+        describe: 'Write a scenario from what production exports: app registration manifests (Manifest JSON in either format, or az ad app show output), SPs\' SAML metadata (as enterprise apps), and HAR or SAML-tracer captures of a failing sign-in (a rule that reproduces its AADSTS code)',
         builder: (yy) =>
           yy
             .positional('files', { type: 'string', array: true, demandOption: true, describe: 'files to import; the kind of each is recognised from its content' })
@@ -50,7 +51,9 @@ export const scenarioCommand = (io: CliIo): CommandModule => ({
             .option('force', { type: 'boolean', default: false, describe: 'overwrite the --out file if it exists' })
             .option('standalone', { type: 'boolean', default: false, describe: 'a tenant and user of its own instead of extends of the default scenario' })
             .example('$0 scenario import app.json --out my-app.yaml', 'then: $0 serve -s my-app.yaml')
-            .example('$0 scenario import web.json api.json', 'a client and the API it calls: its API permissions are granted'),
+            .example('$0 scenario import web.json api.json', 'a client and the API it calls: its API permissions are granted')
+            .example('$0 scenario import sp-metadata.xml', 'a SAML service provider as an enterprise app')
+            .example('$0 scenario import failing-sign-in.har -o repro.yaml', 'a failing sign-in, reproduced: serve repro.yaml shows the same AADSTS code'),
         handler: async (args) => {
           const { importScenario, ImportError } = await import('../../scenario/import/index.js');
           const out = args.out === undefined ? undefined : resolve(String(args.out));
@@ -100,7 +103,7 @@ export const scenarioCommand = (io: CliIo): CommandModule => ({
       .example('$0 scenario list', 'the shipped scenarios: one failure each')
       .example('$0 scenario validate my.yaml', 'exit 0 when valid, 2 with each problem\'s path when not')
       .example('$0 scenario explain scenarios/first-test-failure.yaml', 'what a scenario changes, in words')
-      .example('$0 scenario import app.json -o my-app.yaml', 'a production app registration (its Manifest JSON) as a scenario')
+      .example('$0 scenario import app.json -o my-app.yaml', 'a production app registration (Manifest JSON, SP SAML metadata or a HAR capture) as a scenario')
       .demandCommand(1, 'Name an action: validate, explain, import, list, reference or schema.'),
   handler: () => {},
 });
