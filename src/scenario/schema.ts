@@ -189,6 +189,9 @@ function define(z: typeof Z) {
       })
       .default({ idTokens: false, accessTokens: false }),
     postLogoutRedirectUris: z.array(redirectUri(false)).default([]).describe(`where logout may redirect to (post_logout_redirect_uri). ${RULES}`),
+    frontchannelLogoutUrl: redirectUri(false)
+      .optional()
+      .describe(`"Front-channel logout URL": when the user signs out of any app of the session (OIDC or SAML), the browser loads it in a hidden frame with iss and sid. ${RULES}`),
     signInAudience: z
       .enum(['AzureADMyOrg', 'AzureADMultipleOrgs'])
       .default('AzureADMyOrg')
