@@ -106,7 +106,7 @@ function define(z: typeof Z) {
       .optional()
       .describe('attribute name (a URI, or a short name such as mail) -> source; default: Entra\'s givenname, surname, emailaddress, name'),
     groups: z.enum(['none', 'objectIds', 'names']).default('none').describe('group claim: none, group object IDs, or names'),
-    requireSignedRequests: z.boolean().default(false).describe('refuse unsigned AuthnRequests (AADSTS76021)'),
+    requireSignedRequests: z.boolean().default(false).describe('refuse unsigned AuthnRequests and LogoutRequests (AADSTS76021)'),
     encryptionCertificate: z
       .string()
       .regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate')
