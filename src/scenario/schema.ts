@@ -98,7 +98,7 @@ function define(z: typeof Z) {
     identifier: z.string().min(1).describe('Identifier (Entity ID) of the service provider'),
     // Entra's Reply URL rules for SAML are taken to be its redirect URI rules without custom schemes (unverified).
     replyUrls: z.array(redirectUri(false)).min(1).describe(`Reply URLs (Assertion Consumer Service URLs); the first is the default. ${RULES}`),
-    logoutUrl: url.optional().describe('Logout URL: where LogoutResponses go'),
+    logoutUrl: url.optional().describe('Logout URL: where LogoutResponses go, and LogoutRequests when the user signs out of another app of the session (single logout)'),
     relayState: z.string().optional().describe('Relay State sent with IdP-initiated sign-in'),
     nameIdFormat: z.enum(['emailAddress', 'persistent', 'transient', 'unspecified']).default('emailAddress').describe('Name identifier format'),
     claims: z
