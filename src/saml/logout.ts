@@ -7,6 +7,14 @@
  * on (to the originator's Logout URL with the LogoutResponse, or the post_logout_redirect_uri)
  * (unverified: the markup and the wait are the mock's). Used by the SAML front-end (a
  * LogoutRequest) and by OIDC sign-out (oidc/shape.ts).
+ *
+ * Where public reports of Entra's "broadcast" differ, the mock does what a correct IdP does, so an
+ * SP's own tests prove its handling of a correct message (unverified whether Entra still differs):
+ * reports (azure-docs issues 29978, 41409, 2019) show broadcast LogoutRequests whose NameID has no
+ * Format and another value than the assertion's — the mock sends the assertion's NameID and
+ * Format; reports (19955, 41237) show Entra refusing the LogoutResponse an SP sends back to a
+ * broadcast, and telling the originator too — the mock acknowledges the answer (it arrives in a
+ * hidden frame) and leaves the originator out.
  */
 import { createSign } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
