@@ -43,7 +43,7 @@ export function providerHooks(provider: Engine): void {
     // Signed out: the other apps of the session are told through the browser, then on to where the provider was sending it.
     const signedOut = (ctx.state as SignOutState).signedOut;
     const location = ctx.response.get('Location');
-    if (signedOut && ctx.status === 303 && location) await finishSingleLogout(ctx, tx, signedOut.ended, signedOut.from, location);
+    if (signedOut && ctx.status === 303 && location) await finishSingleLogout(ctx, tx, signedOut.ended, signedOut.from, location, { redirected: true });
     // Routes whose errors the provider reports by no event (its sign-out steps): its JSON error body.
     const body = ctx.body as { error?: unknown; error_description?: string; error_codes?: unknown } | undefined;
     if (ctx.status >= 400 && body && typeof body === 'object' && typeof body.error === 'string' && body.error_codes === undefined) {

@@ -90,12 +90,13 @@ export function frontChannelPage(urls: string[], next: string): string {
 
 /**
  * After the session ended: the other apps get the front-channel page, which then moves on to
- * `next`; with no app to tell, the browser goes to `next` at once (a plain redirect).
+ * `next`; with no app to tell, the browser goes to `next` at once (a plain redirect, unless the
+ * response already is one: the provider's 303 after OIDC sign-out stays as it was).
  */
-export async function finishSingleLogout(ctx: Context, tx: Transaction, ended: SsoSession | undefined, except: App | undefined, next: string): Promise<void> {
+export async function finishSingleLogout(ctx: Context, tx: Transaction, ended: SsoSession | undefined, except: App | undefined, next: string, o: { redirected?: boolean } = {}): Promise<void> {
   const urls = ended ? await frontChannelUrls(tx, ended, except) : [];
   if (urls.length === 0) {
-    ctx.redirect(next);
+    if (!o.redirected) ctx.redirect(next);
     return;
   }
   ctx.status = 200;

@@ -12,7 +12,7 @@ import { keyAndCertificate } from '../helpers/credentials.js';
 import { follow } from '../helpers/browserless.js';
 import { ADA, TENANT_ID, WEB } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
-import { appCertPem, browse, CookieJar, deflate64, LOGOUT_URL, OTHER_SAML_APP, pageCode, redirectUrl, SAML_APP, samlEndpoint, scenario, STATUS, withQuery } from './support.js';
+import { appCertPem, browse, CookieJar, deflate64, LOGOUT_URL, OTHER_SAML_APP, pageCode, readForm, redirectUrl, SAML_APP, samlEndpoint, scenario, STATUS, withQuery } from './support.js';
 
 const OTHER_LOGOUT_URL = 'http://localhost:4000/saml/logout';
 const FRONTCHANNEL_URL = 'http://localhost:3000/frontchannel-logout';
@@ -23,7 +23,7 @@ let spKey: string;
 let otherKey: string;
 
 // sample-saml requires signed requests (its SP's certificate is made here); other-saml has a Logout
-// URL; third-saml has none; sample-web has a front-channel logout URL.
+// URL; third-saml has none; sample-web has a front-channel logout URL and a post-logout redirect URI.
 beforeAll(async () => {
   const [sp, other] = await Promise.all([keyAndCertificate('sp.example.test'), keyAndCertificate('someone else')]);
   spKey = sp.keyPem;
@@ -31,7 +31,7 @@ beforeAll(async () => {
   const s = scenario({ logoutUrl: LOGOUT_URL, requireSignedRequests: true, verificationCertificates: [sp.certPem] });
   for (const app of s.apps!) {
     if (app.clientId === OTHER_SAML_APP.clientId) app.saml = { ...app.saml!, logoutUrl: OTHER_LOGOUT_URL };
-    if (app.clientId === WEB.clientId) app.frontchannelLogoutUrl = FRONTCHANNEL_URL;
+    if (app.clientId === WEB.clientId) Object.assign(app, { frontchannelLogoutUrl: FRONTCHANNEL_URL, postLogoutRedirectUris: [WEB.postLogoutRedirectUri] });
   }
   s.apps!.push({ name: THIRD.name, clientId: THIRD.clientId, saml: { identifier: THIRD.identifier, replyUrls: [THIRD.acs] } });
   await idp.useScenario(s);
@@ -207,5 +207,42 @@ describe('an app without a Logout URL', () => {
     expect(frames(res.html)).toHaveLength(1);
     expect(frames(res.html)[0]!.startsWith(`${OTHER_LOGOUT_URL}?`)).toBe(true);
     expect(nextOf(res.html)).toBe(`${idp.url}/error?code=500113`);
+  });
+});
+
+describe('OIDC sign-out (end_session)', () => {
+  /** Signs sample-web in (code flow, login_hint) in `jar`'s session. */
+  async function signInWeb(jar: CookieJar) {
+    const authorize = withQuery(`${idp.url}/${TENANT_ID}/oauth2/v2.0/authorize`, { client_id: WEB.clientId, response_type: 'code', redirect_uri: WEB.redirectUri, scope: 'openid', state: 's', login_hint: ADA.upn });
+    expect((await follow(authorize, { jar })).url.searchParams.get('code')).toBeTruthy();
+  }
+
+  /** The logout request, then the confirmation form it auto-submits: the answer to that POST. */
+  async function signOut(jar: CookieJar) {
+    const first = await browse(withQuery(`${idp.url}/${TENANT_ID}/oauth2/v2.0/logout`, { client_id: WEB.clientId, post_logout_redirect_uri: WEB.postLogoutRedirectUri }), { jar });
+    const form = readForm(first.html)!;
+    return browse(new URL(form.action, idp.url).toString(), { jar, method: 'POST', body: new URLSearchParams(form.fields) });
+  }
+
+  it('with a SAML app in the session: a signed LogoutRequest in a frame, then on to the post_logout_redirect_uri', async () => {
+    const jar = new CookieJar();
+    const other = await signIn(await unsignedSp(OTHER_SAML_APP), jar);
+    await signInWeb(jar);
+    const res = await signOut(jar);
+    expect(res.status).toBe(200);
+    expect(sessionCleared(res)).toBe(true);
+    const [frame, ...rest] = frames(res.html);
+    expect(rest).toEqual([]);
+    expect(redirectSignatureVerifies(frame!, await appCertPem(idp, OTHER_SAML_APP.clientId))).toBe(true);
+    expect(inflated(frame!, 'SAMLRequest')).toContain(`<samlp:SessionIndex>${other.sessionIndex}</samlp:SessionIndex>`);
+    expect(nextOf(res.html)).toBe(WEB.postLogoutRedirectUri);
+  });
+
+  it('with no other app in the session: the provider’s redirect to the post_logout_redirect_uri, as before', async () => {
+    const jar = new CookieJar();
+    await signInWeb(jar);
+    const res = await signOut(jar);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(WEB.postLogoutRedirectUri);
   });
 });
