@@ -102,6 +102,7 @@ export function buildDirectory(s: Scenario): Directory {
       spaRedirectUris: a.spaRedirectUris,
       implicitGrant: a.implicitGrant,
       postLogoutRedirectUris: a.postLogoutRedirectUris,
+      frontchannelLogoutUrl: a.frontchannelLogoutUrl,
       publicClient: a.publicClient,
       signInAudience: a.signInAudience,
       api: a.api && {

@@ -89,6 +89,8 @@ export interface App {
   spaRedirectUris: string[];
   implicitGrant: { idTokens: boolean; accessTokens: boolean };
   postLogoutRedirectUris: string[];
+  /** "Front-channel logout URL": loaded (with iss and sid) when the user signs out of any app of the session. */
+  frontchannelLogoutUrl?: string;
   publicClient: boolean;
   signInAudience: 'AzureADMyOrg' | 'AzureADMultipleOrgs';
   api?: Api;

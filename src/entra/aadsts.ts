@@ -185,7 +185,8 @@ export const REMEDIATION: Partial<Record<AadstsCode, Remediation>> = {
   70025: { cause: 'The app has no federated identity credentials.', fix: 'Add a federated credential for the external issuer.' },
   900144: { cause: 'A required parameter is missing from the request.', fix: 'Send the parameter the message names.' },
   500011: { cause: 'The scope or resource names an API that is not in the tenant.', fix: 'Check the App ID URI of the API (Expose an API), and that the API\'s enterprise app exists in this tenant.' },
-  500113: { cause: 'The app registration has no redirect URI (Reply URL) at all.', fix: 'Add a redirect URI to the app registration (redirectUris, or the SAML Reply URL).' },
+  500113: { cause: 'The app registration has no redirect URI (Reply URL) at all; or a SAML app sent a LogoutRequest but has no Logout URL to send the LogoutResponse to (the user is signed out all the same).', fix: 'Add a redirect URI to the app registration (redirectUris, or the SAML Reply URL); for SAML single logout, set the Logout URL (saml.logoutUrl) to the SP\'s single logout endpoint.' },
+  75005: { cause: 'The SAML request is not one Entra accepts: malformed, or its signature does not verify with the app\'s verification certificates (AuthnRequests and LogoutRequests alike); the message names what was wrong.', fix: 'Fix what the message names; for a signature, sign with the key of a certificate under the app\'s verification certificates (saml.verificationCertificates) and sign the message as sent (HTTP-Redirect: the query; HTTP-POST: an enveloped signature of the root).' },
   1002012: { cause: 'A client credentials request asked for a delegated scope.', fix: 'Ask for {App ID URI}/.default in client credentials requests.' },
   700082: { cause: 'The refresh token was not used for 90 days.', fix: 'Start a new interactive sign-in.' },
   9002327: { cause: 'A SPA\'s code was redeemed without an Origin header (from a server).', fix: 'Redeem SPA codes from the browser, or register the redirect URI under Web instead of Single-page application.' },
@@ -197,7 +198,7 @@ export const REMEDIATION: Partial<Record<AadstsCode, Remediation>> = {
   75011: { cause: 'The SAML request\'s RequestedAuthnContext asks for a method the user did not sign in with.', fix: 'Leave out RequestedAuthnContext, or use Comparison="minimum" with PasswordProtectedTransport.' },
   750054: { cause: 'A request to the SAML endpoint carried neither SAMLRequest nor SAMLResponse.', fix: 'Send the AuthnRequest as SAMLRequest (deflated and base64-encoded for the Redirect binding).' },
   7500529: { cause: 'The AuthnRequest\'s ID starts with a digit, which XML IDs may not.', fix: 'Generate IDs that start with a letter or an underscore (for example _ plus a UUID).' },
-  76021: { cause: 'The enterprise app requires signed AuthnRequests and this one was not signed.', fix: 'Sign the AuthnRequest with the SP\'s key, or turn off the requirement (saml.requireSignedRequests).' },
+  76021: { cause: 'The enterprise app requires signed requests (AuthnRequests and LogoutRequests) and this one was not signed.', fix: 'Sign the request with the SP\'s key, or turn off the requirement (saml.requireSignedRequests).' },
   50196: { cause: 'The app sent the user back to sign in again and again in a short time.', fix: 'Cache tokens instead of requesting new ones on every page; look for a redirect loop in the app.' },
   90033: { cause: 'A transient failure on Entra\'s side.', fix: 'Retry after a short delay.' },
 };

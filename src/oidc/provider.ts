@@ -17,6 +17,7 @@ import { DEFAULTS } from '../scenario/defaults.js';
 import { pathUrl } from '../server/routes.js';
 import { providerPath } from './paths.js';
 import type { Runtime } from '../server/runtime.js';
+import { providerSessionCookie } from '../server/session.js';
 import { MemoryAdapter } from './adapter.js';
 import { redirectMatches } from './client.js';
 import { signInAtAuthorize } from './interaction.js';
@@ -98,6 +99,15 @@ function signInWithoutPage(provider: Engine): void {
   };
 }
 
+/**
+ * Entra's ID tokens carry the session's sid (reference §4): every code remembers it (the provider
+ * does so only for back-channel logout clients), so front-channel logout can name the session.
+ */
+function alwaysIncludeSid(provider: Provider): void {
+  const proto = (provider.Client as unknown as { prototype: { includeSid(): boolean } }).prototype;
+  proto.includeSid = () => true;
+}
+
 /** The provider's login and consent prompts, plus Entra's prompt=select_account (the account picker). */
 function entraPolicy() {
   const policy = interactionPolicy.base();
@@ -135,7 +145,7 @@ export function createEngine(o: EngineOptions): Engine {
     adapter: MemoryAdapter.for(o.runtime, tid) as unknown as Configuration['adapter'],
     clients: clientsOf(o) as Configuration['clients'],
     jwks: { keys: o.keys.signing.map((k) => k.privateJwk) } as Configuration['jwks'],
-    cookies: { keys: o.cookieKeys, names: { session: `esctx.${tid}`, interaction: `_interaction.${tid}`, resume: `_resume.${tid}` } } as Configuration['cookies'],
+    cookies: { keys: o.cookieKeys, names: { session: providerSessionCookie(tid), interaction: `_interaction.${tid}`, resume: `_resume.${tid}` } } as Configuration['cookies'],
     routes: {
       authorization: providerPath(paths.v2.authorize),
       token: providerPath(paths.v2.token),
@@ -216,6 +226,7 @@ export function createEngine(o: EngineOptions): Engine {
   allowEntraRedirectUris(provider);
   entraRedirectRule(provider, tenant);
   signInWithoutPage(provider);
+  alwaysIncludeSid(provider);
   providerHooks(provider);
   return provider;
 }

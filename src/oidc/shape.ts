@@ -9,7 +9,8 @@ import { stableGuid } from '../directory/build.js';
 import { findApp, findUser } from '../directory/lookup.js';
 import * as claims from '../entra/claims.js';
 import { issueJwtSync } from '../issuance/funnel.js';
-import { clearSso } from '../server/session.js';
+import { finishSingleLogout } from '../saml/logout.js';
+import { clearSso, joinSso, type SsoSession } from '../server/session.js';
 import { toEntraError } from './errors.js';
 import type { Engine } from './provider.js';
 import { accessTokenFor, idTokenClaims } from './tokens.js';
@@ -28,20 +29,32 @@ export function providerHooks(provider: Engine): void {
       ctx.state.tx.engineError ??= err;
     });
   }
-  // Signing out of OIDC ends the cross-protocol sign-in session too.
-  on('end_session.success', (ctx: KoaContextWithOIDC) => clearSso(ctx, provider.tenant));
+  // Signing out of OIDC ends the cross-protocol sign-in session too, and reaches its other apps (single logout).
+  on('end_session.success', (ctx: KoaContextWithOIDC) => {
+    const ended = clearSso(ctx, provider.tenant);
+    (ctx.state as SignOutState).signedOut = { ended, from: findApp(provider.tenant, ctx.oidc.client?.clientId) };
+  });
   on('authorization.success', (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => frontChannel(provider, ctx, out));
   // Around every provider route: an error it rendered is rendered again, once, by our renderer.
   provider.use(async (ctx, next) => {
     await next();
     const tx = (ctx as KoaContextWithOIDC).state.tx;
     if (tx.engineError !== undefined) throw toEntraError(tx.engineError);
+    // Signed out: the other apps of the session are told through the browser, then on to where the provider was sending it.
+    const signedOut = (ctx.state as SignOutState).signedOut;
+    const location = ctx.response.get('Location');
+    if (signedOut && ctx.status === 303 && location) await finishSingleLogout(ctx, tx, signedOut.ended, signedOut.from, location, { redirected: true });
     // Routes whose errors the provider reports by no event (its sign-out steps): its JSON error body.
     const body = ctx.body as { error?: unknown; error_description?: string; error_codes?: unknown } | undefined;
     if (ctx.status >= 400 && body && typeof body === 'object' && typeof body.error === 'string' && body.error_codes === undefined) {
       throw toEntraError(undefined, { error: body.error, error_description: body.error_description });
     }
   });
+}
+
+/** What OIDC sign-out hands from the provider's event to the step after it. */
+interface SignOutState {
+  signedOut?: { ended: SsoSession | undefined; from: ReturnType<typeof findApp> };
 }
 
 /**
@@ -63,6 +76,10 @@ function frontChannel(provider: Engine, ctx: KoaContextWithOIDC, out: Record<str
   tx.user = user;
   tx.app = client;
   tx.signedIn = true;
+  // The sid of this app's ID tokens (grants.ts derives it so from the code's sid): what its front-channel logout gets.
+  const providerSid = session?.sidFor(client.clientId);
+  const sid = providerSid ? stableGuid('sid', providerSid) : undefined;
+  if (sid) joinSso(ctx, tenant, { kind: 'oidc', app: client.clientId, sid, v: tx.protocol === 'v1' ? 1 : 2 });
   const asked = (tx.flow.authorize?.responseType ?? 'code').split(' ');
   const code = typeof out.code === 'string' ? out.code : undefined;
   // The provider made a code for every request; implicit (no `code` asked for) gets none.
@@ -84,6 +101,7 @@ function frontChannel(provider: Engine, ctx: KoaContextWithOIDC, out: Record<str
       nonce: params.nonce as string | undefined,
       cHash: asked.includes('code') && code ? claims.halfHash(code) : undefined,
       atHash: accessToken ? claims.halfHash(accessToken) : undefined,
+      sid,
       implicit: true,
     });
     out.id_token = issueJwtSync({ tx, kind: 'id_token', claims: idClaims });

@@ -32,7 +32,8 @@ export function audienceOf(identifier: string): string {
   return /^[a-z][a-z0-9+.-]*:/i.test(identifier) ? identifier : `spn:${identifier}`;
 }
 
-function nameIdValue(tenant: Tenant, app: App, user: User, format: NameIdFormat): string {
+/** The NameID a Response for this user and app carries in this format (transient: a new one each time). */
+export function nameIdValue(tenant: Tenant, app: App, user: User, format: NameIdFormat): string {
   if (format === 'persistent') return createHash('sha256').update(`${tenant.id}|${app.clientId}|${user.id}`).digest('base64url');
   if (format === 'transient') return `_${randomUUID()}`;
   return user.upn;
@@ -51,6 +52,12 @@ export interface ResponseInput {
   key: SigningKey;
   /** Issue time (epoch ms); the funnel shifts it for clockSkewSeconds. */
   now: number;
+  /**
+   * The Assertion ID (= SessionIndex) and NameID value, when the front-end chose them (it keeps
+   * both in the sign-in session for single logout); otherwise made here.
+   */
+  assertionId?: string;
+  nameId?: string;
 }
 
 /** A protocol message's envelope, as Entra writes it: ID, times, Destination, InResponseTo, then the Issuer. */
@@ -66,13 +73,13 @@ export async function buildResponse(i: ResponseInput): Promise<{ xml: string; as
   const now = i.now;
   const saml = i.app.saml!;
   const format = i.nameIdFormat ?? saml.nameIdFormat;
-  const assertionId = samlId();
+  const assertionId = i.assertionId ?? samlId();
   const issuer = issuerOf(i.tenant);
   const notOnOrAfter = t(now + 60 * 60 * 1000);
   let assertion = el('Assertion', { ID: assertionId, IssueInstant: t(now), Version: '2.0', xmlns: A }, [
     el('Issuer', {}, [issuer]),
     el('Subject', {}, [
-      el('NameID', { Format: NAMEID_FORMATS[format] }, [nameIdValue(i.tenant, i.app, i.user, format)]),
+      el('NameID', { Format: NAMEID_FORMATS[format] }, [i.nameId ?? nameIdValue(i.tenant, i.app, i.user, format)]),
       el('SubjectConfirmation', { Method: BEARER }, [el('SubjectConfirmationData', { InResponseTo: i.inResponseTo, NotOnOrAfter: notOnOrAfter, Recipient: i.acsUrl })]),
     ]),
     el('Conditions', { NotBefore: t(now - 5 * 60 * 1000), NotOnOrAfter: notOnOrAfter }, [el('AudienceRestriction', {}, [el('Audience', {}, [audienceOf(saml.identifier)])])]),
@@ -104,4 +111,21 @@ export async function buildStatusResponse(tenant: Tenant, app: App, acsUrl: stri
 /** LogoutResponse (Success) for the app's Logout URL; Issuer as documented (reference §10.4). */
 export function buildLogoutResponse(origin: Origins, tenant: Tenant, destination: string, inResponseTo: string): string {
   return wire(message('samlp:LogoutResponse', destination, inResponseTo, `${origin.login}/${tenant.id}/`, [el('samlp:Status', {}, [el('samlp:StatusCode', { Value: STATUS.success })])]));
+}
+
+/**
+ * A LogoutRequest Entra sends to another app of the session (single logout): NameID and
+ * SessionIndex as that app's assertion carried them, Destination its Logout URL. The Issuer is
+ * the entity ID of the metadata (what SPs compare a LogoutRequest's Issuer with), not the
+ * LogoutResponse's documented login.microsoftonline.com form (unverified); no NotOnOrAfter, as
+ * Entra's documented LogoutRequest has none (unverified).
+ */
+export function buildLogoutRequest(tenant: Tenant, destination: string, nameId: { value: string; format: string }, sessionIndex: string): string {
+  return wire(
+    el('samlp:LogoutRequest', { ID: samlId(), Version: '2.0', IssueInstant: t(Date.now()), Destination: destination, 'xmlns:samlp': P }, [
+      el('Issuer', { xmlns: A }, [issuerOf(tenant)]),
+      el('NameID', { xmlns: A, Format: nameId.format }, [nameId.value]),
+      el('samlp:SessionIndex', {}, [sessionIndex]),
+    ]),
+  );
 }

@@ -3,8 +3,7 @@
  * IdP-initiated launch URL, and federation metadata. Problems with a request get Entra's error
  * page (the route's channel), never a Response. Responses come from the issuance funnel.
  */
-import { createSign, randomUUID } from 'node:crypto';
-import { deflateRawSync } from 'node:zlib';
+import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { findUser, isAssigned } from '../directory/lookup.js';
 import type { App, Tenant, User } from '../directory/model.js';
@@ -14,13 +13,14 @@ import { issueSamlResponse, recordSamlResponse } from '../issuance/funnel.js';
 import type { KeyMaterial } from '../keys/store.js';
 import type { IdentifiedBy } from '../server/events.js';
 import { type Handlers, type RoutesOf, staged, url } from '../server/routes.js';
-import { clearSso, readSso, writeSso } from '../server/session.js';
+import { joinSso, readSso, writeSso } from '../server/session.js';
 import type { Transaction } from '../server/transaction.js';
 import { formPost, loginPage } from '../ui/pages.js';
 import type { PendingSamlSignIn } from './pending.js';
-import { type AuthnRequestInfo, readRequest } from './request.js';
-import { buildLogoutResponse, buildStatusResponse, STATUS } from './response.js';
-import { appCerts, SIG_ALGS } from './signing.js';
+import { acknowledgeLogoutResponse, readLogoutResponse, samlLogout } from './logout.js';
+import { type AuthnRequestInfo, NAMEID_FORMATS, readRequest } from './request.js';
+import { buildStatusResponse, nameIdValue, samlId, STATUS } from './response.js';
+import { appCerts } from './signing.js';
 import { verifyPost, verifyRedirect } from './verify.js';
 import { decodeMessage, parseXml } from './xml.js';
 import type { Origins } from '../entra/urls.js';
@@ -82,12 +82,21 @@ const postForm = (ctx: Context, t: Target, xml: string) => {
 export function samlHandlers(o: SamlHandlerOptions): Handlers<RoutesOf<'saml'>> {
   const certsOf = (tx: Transaction, app: App) => appCerts(tx.runtime, o.keys.certsDir, app);
 
-  /** Sign-in done: say who it is, then the browser gets the auto-submitting form that POSTs the SAMLResponse to the ACS. */
+  /**
+   * Sign-in done: say who it is, then the browser gets the auto-submitting form that POSTs the
+   * SAMLResponse to the ACS. The session remembers the NameID and SessionIndex the app got, for
+   * single logout.
+   */
   const respond = async (ctx: Context, tx: Transaction, app: App, user: User, by: IdentifiedBy, t: Target, authnInstant: number) => {
     await tx.identify(user, by);
     if (!isAssigned(app, user)) throw new EntraError(50105, { params: { appName: app.name, appId: app.clientId } });
     const { active } = await certsOf(tx, app);
-    const xml = await issueSamlResponse({ tx, tenant: tx.tenant!, app, user, acsUrl: t.acsUrl, inResponseTo: t.request?.id, nameIdFormat: t.request?.nameIdFormat, authnInstant, key: active });
+    const tenant = tx.tenant!;
+    const format = t.request?.nameIdFormat ?? app.saml!.nameIdFormat;
+    const nameId = nameIdValue(tenant, app, user, format);
+    const assertionId = samlId();
+    const xml = await issueSamlResponse({ tx, tenant, app, user, acsUrl: t.acsUrl, inResponseTo: t.request?.id, nameIdFormat: format, authnInstant, key: active, nameId, assertionId });
+    joinSso(ctx, tenant, { kind: 'saml', app: app.clientId, nameId, format: NAMEID_FORMATS[format], sessionIndex: assertionId });
     postForm(ctx, t, xml);
   };
 
@@ -116,33 +125,22 @@ export function samlHandlers(o: SamlHandlerOptions): Handlers<RoutesOf<'saml'>> 
     ctx.body = loginPage({ tenant, action: url('', 'saml.login', { tenant: tenant.id, id }), appName: app.name, ...(hinted ? { user: hinted } : {}) });
   };
 
-  /** SP-initiated logout: end the session, then a LogoutResponse to the app's Logout URL (HTTP-Redirect). */
-  const logout = async (ctx: Context, tx: Transaction, app: App, inResponseTo: string, relayState?: string) => {
-    const tenant = tx.tenant!;
-    clearSso(ctx, tenant);
-    const target = app.saml!.logoutUrl;
-    if (!target) {
-      ctx.type = 'html';
-      ctx.body = '<!DOCTYPE html><html><head><title>Sign out</title></head><body><h1>You signed out of your account</h1></body></html>';
-      return;
-    }
-    const xml = buildLogoutResponse(o.origin, tenant, target, inResponseTo);
-    tx.artifacts.push({ name: 'SAMLResponse', kind: 'saml', value: xml, direction: 'response' });
-    const query = new URLSearchParams({ SAMLResponse: deflateRawSync(Buffer.from(xml)).toString('base64'), ...(relayState !== undefined ? { RelayState: relayState } : {}) });
-    const { active } = await certsOf(tx, app);
-    query.set('SigAlg', SIG_ALGS[app.saml!.signing.algorithm]);
-    // HTTP-Redirect binding signature: over "SAMLResponse=…&RelayState=…&SigAlg=…" exactly as sent.
-    const signature = createSign(app.saml!.signing.algorithm === 'sha1' ? 'RSA-SHA1' : 'RSA-SHA256').update(query.toString()).sign(active.privateKey, 'base64');
-    query.set('Signature', String(signature));
-    ctx.redirect(`${target}${target.includes('?') ? '&' : '?'}${query}`);
-  };
-
   /** What the request names, for the gate: the app by its Issuer, the user by login_hint or the session. */
   const saml = staged({
     channel(ctx: Context, tx: Transaction) {
       const binding = ctx.method === 'GET' ? 'redirect' : 'post';
       const source = binding === 'redirect' ? (ctx.query as Record<string, unknown>) : tx.body;
       const encoded = source.SAMLRequest;
+      // An app's LogoutResponse, to a LogoutRequest of single logout (logout.ts).
+      if ((typeof encoded !== 'string' || !encoded) && typeof source.SAMLResponse === 'string' && source.SAMLResponse) {
+        const xml = decodeMessage(source.SAMLResponse, binding);
+        tx.artifacts.push({ name: 'SAMLResponse', kind: 'saml', value: xml, direction: 'request' });
+        const answer = readLogoutResponse(parseXml(xml));
+        const app = findSamlApp(tx.tenant!, answer.issuer);
+        if (!app) throw new EntraError(700016, { params: { appId: answer.issuer, tenant: tx.tenant!.id } });
+        tx.app = app;
+        return { binding, xml, logoutResponse: answer } as const;
+      }
       if (typeof encoded !== 'string' || !encoded) throw new EntraError(750054);
       const relay = source.RelayState;
       if (typeof relay === 'string' && relay.length > MAX_RELAY_STATE) throw new EntraError(75005, { params: { detail: `The RelayState is longer than ${MAX_RELAY_STATE} characters.` } });
@@ -157,15 +155,18 @@ export function samlHandlers(o: SamlHandlerOptions): Handlers<RoutesOf<'saml'>> 
       tx.user = readSso(ctx, tx.tenant!)?.user;
       return { binding, xml, request } as const;
     },
-    async handle(ctx: Context, tx: Transaction, { binding, xml, request: sent }) {
+    async handle(ctx: Context, tx: Transaction, staged) {
+      if ('logoutResponse' in staged) return acknowledgeLogoutResponse(ctx);
+      const { binding, xml, request: sent } = staged;
       const app = tx.app!;
       const relayState = typeof (binding === 'redirect' ? ctx.query.RelayState : tx.body.RelayState) === 'string' ? String(binding === 'redirect' ? ctx.query.RelayState : tx.body.RelayState) : undefined;
-      if (sent.kind === 'LogoutRequest') return logout(ctx, tx, app, sent.id, relayState);
+      // AuthnRequests and LogoutRequests alike: verified when signed, refused unsigned when the app requires signed requests.
       const signed = binding === 'redirect' ? verifyRedirect(ctx.querystring, app.saml!.verificationCertificates) : verifyPost(xml, app.saml!.verificationCertificates);
       checkRequestSignature(app, signed === undefined ? undefined : signed !== false);
       // A signed request is read from what its signature covers (verify.ts), never from the message around it.
       const request = signed ? readRequest(signed) : sent;
-      if (request.kind !== 'AuthnRequest' || request.issuer !== sent.issuer) throw new EntraError(75005, { params: { detail: 'The signed request is not the request that was sent.' } });
+      if (request.kind !== sent.kind || request.issuer !== sent.issuer) throw new EntraError(75005, { params: { detail: 'The signed request is not the request that was sent.' } });
+      if (request.kind === 'LogoutRequest') return samlLogout(ctx, tx, app, request, relayState, o.origin);
       checkAuthnContext(request.authnContext);
       const acsUrl = request.acsUrl ?? app.saml!.replyUrls[0]!;
       if (!app.saml!.replyUrls.includes(acsUrl)) throw new EntraError(50011, { params: { uri: acsUrl, appId: app.clientId } });

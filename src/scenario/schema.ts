@@ -98,7 +98,7 @@ function define(z: typeof Z) {
     identifier: z.string().min(1).describe('Identifier (Entity ID) of the service provider'),
     // Entra's Reply URL rules for SAML are taken to be its redirect URI rules without custom schemes (unverified).
     replyUrls: z.array(redirectUri(false)).min(1).describe(`Reply URLs (Assertion Consumer Service URLs); the first is the default. ${RULES}`),
-    logoutUrl: url.optional().describe('Logout URL: where LogoutResponses go'),
+    logoutUrl: url.optional().describe('Logout URL: where LogoutResponses go, and LogoutRequests when the user signs out of another app of the session (single logout)'),
     relayState: z.string().optional().describe('Relay State sent with IdP-initiated sign-in'),
     nameIdFormat: z.enum(['emailAddress', 'persistent', 'transient', 'unspecified']).default('emailAddress').describe('Name identifier format'),
     claims: z
@@ -106,7 +106,7 @@ function define(z: typeof Z) {
       .optional()
       .describe('attribute name (a URI, or a short name such as mail) -> source; default: Entra\'s givenname, surname, emailaddress, name'),
     groups: z.enum(['none', 'objectIds', 'names']).default('none').describe('group claim: none, group object IDs, or names'),
-    requireSignedRequests: z.boolean().default(false).describe('refuse unsigned AuthnRequests (AADSTS76021)'),
+    requireSignedRequests: z.boolean().default(false).describe('refuse unsigned AuthnRequests and LogoutRequests (AADSTS76021)'),
     encryptionCertificate: z
       .string()
       .regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate')
@@ -189,6 +189,9 @@ function define(z: typeof Z) {
       })
       .default({ idTokens: false, accessTokens: false }),
     postLogoutRedirectUris: z.array(redirectUri(false)).default([]).describe(`where logout may redirect to (post_logout_redirect_uri). ${RULES}`),
+    frontchannelLogoutUrl: redirectUri(false)
+      .optional()
+      .describe(`"Front-channel logout URL": when the user signs out of any app of the session (OIDC or SAML), the browser loads it in a hidden frame with iss and sid. ${RULES}`),
     signInAudience: z
       .enum(['AzureADMyOrg', 'AzureADMultipleOrgs'])
       .default('AzureADMyOrg')

@@ -48,6 +48,7 @@ describe('scenario import of app registration manifests', () => {
       redirectUris: ['http://localhost:3000/auth/callback', 'https://expenses.contoso.com/signin-oidc'],
       spaRedirectUris: ['http://localhost:5173/'],
       implicitGrant: { idTokens: true, accessTokens: false },
+      frontchannelLogoutUrl: 'https://expenses.contoso.com/signout-oidc', // web.logoutUrl
       groupMembershipClaims: 'SecurityGroup',
       groupClaimNames: true,
       optionalClaims: { idToken: ['email', 'upn'] },
@@ -72,7 +73,7 @@ describe('scenario import of app registration manifests', () => {
     const r = await cli(['scenario', 'import', WEB_MANIFEST, API_MANIFEST]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^# imported/);
-    expect(r.stderr).toContain('not mapped: web-graph-manifest.json: web.logoutUrl: front-channel logout URLs are not modelled');
+    expect(r.stderr).not.toContain('web.logoutUrl'); // mapped to frontchannelLogoutUrl
     expect(r.stderr).toContain('not mapped: web-graph-manifest.json: optionalClaims.idToken xms_pdl: not an optional claim the mock emits');
     expect(r.stderr).toContain('not mapped: api-aad-manifest.json: identifierUris "https://contoso.onmicrosoft.com/expenses-api": a scenario app has one Application ID URI');
     expect(r.stderr).toMatch(/requiredResourceAccess Microsoft Graph Role 5b567255-7703-4780-807c-7be8301ae99b: not a Graph permission/);

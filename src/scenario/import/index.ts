@@ -237,6 +237,7 @@ function writeOidc(y: YamlOut, a: ImportedApp, perms: Record<string, string[]>):
   else if (redirects.length) y.field(4, 'redirectUris', redirects, 'public client (mobile and desktop) redirect URIs');
   if (a.spaRedirectUris.length) y.field(4, 'spaRedirectUris', a.spaRedirectUris);
   if (a.implicitGrant.idTokens || a.implicitGrant.accessTokens) y.field(4, 'implicitGrant', a.implicitGrant);
+  if (a.frontchannelLogoutUrl) y.field(4, 'frontchannelLogoutUrl', a.frontchannelLogoutUrl, '"Front-channel logout URL" (web.logoutUrl)');
   if (a.signInAudience !== 'AzureADMyOrg') y.field(4, 'signInAudience', a.signInAudience);
   if (a.publicClient) y.field(4, 'publicClient', true, '"Allow public client flows"');
   // The scenario keeps every app role under api.roles (users' appRoles must name one of them).

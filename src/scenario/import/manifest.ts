@@ -81,6 +81,12 @@ export const manifestImporter: Importer = {
       if (isUrl(u)) list.push(u);
       else skip(`${platform} redirect URI ${JSON.stringify(u)}`, 'not an absolute URL, which the scenario needs');
     };
+    // The portal's "Front-channel logout URL" (single logout: loaded with iss and sid when the user signs out).
+    const frontchannel = (v: unknown, field: string) => {
+      const u = str(v);
+      if (u && !isUrl(u)) skip(`${field} ${JSON.stringify(u)}`, 'not an absolute URL, which the scenario needs');
+      return u && isUrl(u) ? u : undefined;
+    };
     if (aad) {
       for (const r of arr(m.replyUrlsWithType)) {
         if (!isObj(r)) continue;
@@ -91,7 +97,7 @@ export const manifestImporter: Importer = {
       }
       app.implicitGrant = { idTokens: m.oauth2AllowIdTokenImplicitFlow === true, accessTokens: m.oauth2AllowImplicitFlow === true };
       app.publicClient = m.allowPublicClient === true;
-      if (str(m.logoutUrl)) skip('logoutUrl', 'front-channel logout URLs are not modelled; the mock redirects to post_logout_redirect_uri only');
+      app.frontchannelLogoutUrl = frontchannel(m.logoutUrl, 'logoutUrl');
     } else {
       const web = isObj(m.web) ? m.web : {};
       for (const u of arr(web.redirectUris)) add(app.redirectUris, u, 'web');
@@ -100,7 +106,7 @@ export const manifestImporter: Importer = {
       const ig = isObj(web.implicitGrantSettings) ? web.implicitGrantSettings : {};
       app.implicitGrant = { idTokens: ig.enableIdTokenIssuance === true, accessTokens: ig.enableAccessTokenIssuance === true };
       app.publicClient = m.isFallbackPublicClient === true;
-      if (str(web.logoutUrl)) skip('web.logoutUrl', 'front-channel logout URLs are not modelled; the mock redirects to post_logout_redirect_uri only');
+      app.frontchannelLogoutUrl = frontchannel(web.logoutUrl, 'web.logoutUrl');
       if (str(web.homePageUrl)) skip('web.homePageUrl', 'informational only; nothing in a sign-in uses it');
     }
 

@@ -41,6 +41,8 @@ export interface ImportedApp {
   spaRedirectUris: string[];
   publicClientRedirectUris: string[];
   implicitGrant: { idTokens: boolean; accessTokens: boolean };
+  /** "Front-channel logout URL" (the manifest's web.logoutUrl / logoutUrl). */
+  frontchannelLogoutUrl?: string;
   publicClient: boolean;
   signInAudience: 'AzureADMyOrg' | 'AzureADMultipleOrgs';
   identifierUri?: string;
