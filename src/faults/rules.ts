@@ -1,6 +1,7 @@
 /** Fault rules as data: which requests a rule matches, and whether this occurrence fires. */
 import type { App, Tenant, User } from '../directory/model.js';
 import type { AadstsCode } from '../entra/aadsts.js';
+import { HOSTILE_SAML_KINDS } from '../saml/hostile-kinds.js';
 import type { Endpoint, Rule } from '../scenario/schema.js';
 
 /** The AADSTS code a rule's bare `status` answers with: 429 is Entra's throttling (50196), anything else its service error (90033). */
@@ -73,6 +74,7 @@ export function describeRule(rule: Rule): string {
     t.clockSkewSeconds !== undefined && `shift token times by ${t.clockSkewSeconds} s`,
     t.breakSignature && 'break the signature',
     t.swapKey && 'sign with a key that is not published',
+    t.samlResponse && `send the hostile SAML Response '${t.samlResponse}' (${HOSTILE_SAML_KINDS[t.samlResponse]})`,
   ].filter(Boolean);
   return `${rule.name ? `${rule.name}: ` : ''}${where.join(' ')}: ${what.join(', then ')}, ${describeTimes(rule.times)}.`;
 }

@@ -9,6 +9,7 @@ import { samlAttributes } from '../entra/claims.js';
 import { breakJwt, breakXmlSignature, shapeAttributes, shapeClaims } from '../faults/shape.js';
 import { type JwtSignOptions, type SignedJwt, signJwt, signJwtAsync } from '../keys/signing.js';
 import type { SigningKey } from '../keys/store.js';
+import { hostileResponse } from '../saml/hostile.js';
 import { buildResponse, type ResponseInput } from '../saml/response.js';
 import type { Transaction } from '../server/transaction.js';
 
@@ -72,10 +73,16 @@ export type SamlResponseToIssue = Omit<ResponseInput, 'attributes' | 'now'> & { 
 /** A signed SAML Response for a signed-in user: Entra's attributes, the request's fault effects, one signature pass. */
 export async function issueSamlResponse(i: SamlResponseToIssue): Promise<string> {
   const effects = i.tx.flow.effects;
-  const attributes = shapeAttributes(samlAttributes(i.tenant, i.app, i.user), effects);
-  const now = Date.now() + (effects?.clockSkewSeconds ?? 0) * 1000;
-  const { xml: signed } = await buildResponse({ ...i, attributes, now, key: effects?.rogueKey ?? i.key });
-  const xml = effects?.breakSignature ? breakXmlSignature(signed) : signed;
+  const build = async (user: User) => {
+    const attributes = shapeAttributes(samlAttributes(i.tenant, i.app, user), effects);
+    const now = Date.now() + (effects?.clockSkewSeconds ?? 0) * 1000;
+    return (await buildResponse({ ...i, user, attributes, now, key: effects?.rogueKey ?? i.key })).xml;
+  };
+  const signed = await build(i.user);
+  const kind = effects?.samlResponse;
+  // A hostile Response is made from the real, signed one (after signing, as an attacker would).
+  const shaped = kind ? await hostileResponse({ kind, xml: signed, key: i.key, signing: i.app.saml!.signing, runtime: i.tx.runtime, tenant: i.tenant, app: i.app, user: i.user, acsUrl: i.acsUrl, reissue: build }) : signed;
+  const xml = effects?.breakSignature ? breakXmlSignature(shaped) : shaped;
   recordSamlResponse(i.tx, { xml, app: i.app, user: i.user, acsUrl: i.acsUrl, inResponseTo: i.inResponseTo, status: 'Success' });
   i.tx.signedIn = true;
   return xml;

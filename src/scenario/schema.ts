@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import type * as Z from 'zod';
 import { AADSTS } from '../entra/aadsts.js';
 import { DEFAULTS } from './defaults.js';
+import { HOSTILE_SAML_KIND_NAMES } from '../saml/hostile-kinds.js';
 
 export const SAML_SOURCES = ['user.userprincipalname', 'user.mail', 'user.givenname', 'user.surname', 'user.displayname', 'user.objectid', 'user.groups'] as const;
 export const OPTIONAL_CLAIMS = ['email', 'upn', 'family_name', 'given_name', 'login_hint', 'sid', 'acct', 'auth_time', 'ctry', 'tenant_ctry', 'tenant_region_scope', 'verified_primary_email', 'idtyp', 'ipaddr', 'preferred_username', 'wids'] as const;
@@ -273,8 +274,12 @@ function define(z: typeof Z) {
       clockSkewSeconds: z.number().int().optional().describe('shift iat/nbf/exp (and SAML NotBefore/NotOnOrAfter) by this many seconds: negative = already expired'),
       breakSignature: z.boolean().optional().describe('issue tokens and SAML responses whose signature does not verify'),
       swapKey: z.boolean().optional().describe('sign with a key that is not published in JWKS or metadata'),
+      samlResponse: z
+        .enum(HOSTILE_SAML_KIND_NAMES)
+        .optional()
+        .describe(`answer SAML sign-ins with this hostile or defective Response, made from the real one (docs/saml-sp-security.md): ${HOSTILE_SAML_KIND_NAMES.join(', ')}`),
     })
-    .refine((e) => Object.keys(e).some((k) => k !== 'retryAfter'), 'a rule must do something: error, status, delayMs, removeClaims, setClaims, clockSkewSeconds, breakSignature or swapKey');
+    .refine((e) => Object.keys(e).some((k) => k !== 'retryAfter'), 'a rule must do something: error, status, delayMs, removeClaims, setClaims, clockSkewSeconds, breakSignature, swapKey or samlResponse');
 
   const occurrenceSchema = z.union([
     z.literal('always'),
