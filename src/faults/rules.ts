@@ -48,6 +48,7 @@ export function fires(times: Rule['times'], count: number, switches: ReadonlyMap
   if ('first' in times) return count <= times.first;
   if ('every' in times) return count % times.every === 0;
   if ('after' in times) return count > times.after;
+  if ('while' in times) return switches.get(times.while) === true;
   return !switches.get(times.until);
 }
 
@@ -85,6 +86,7 @@ function describeTimes(times: Rule['times']): string {
   if ('first' in times) return `the first ${times.first === 1 ? 'time' : plural(times.first, 'time')} only`;
   if ('every' in times) return times.every === 1 ? 'every time' : `every ${ordinal(times.every)} time`;
   if ('after' in times) return times.after === 0 ? 'every time' : `after the first ${times.after === 1 ? 'time' : plural(times.after, 'time')}`;
+  if ('while' in times) return `while switch '${times.while}' is on`;
   return `until switch '${times.until}' is turned on`;
 }
 

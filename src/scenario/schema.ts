@@ -287,6 +287,7 @@ function define(z: typeof Z) {
     z.strictObject({ every: z.number().int().positive() }).describe('every Nth matching request'),
     z.strictObject({ after: z.number().int().min(0) }).describe('every matching request after the first N'),
     z.strictObject({ until: z.string().min(1) }).describe('until the named switch is flipped on'),
+    z.strictObject({ while: z.string().min(1) }).describe('only while the named switch is on (a rule that is off until asked for)'),
   ]);
 
   const ruleSchema = z.strictObject({
@@ -294,7 +295,7 @@ function define(z: typeof Z) {
     description: z.string().optional(),
     when: ruleMatchSchema.default({}),
     then: ruleEffectSchema,
-    times: occurrenceSchema.default('always').describe('always, { first: N }, { every: N }, { after: N } or { until: switch }'),
+    times: occurrenceSchema.default('always').describe('always, { first: N }, { every: N }, { after: N } { until: switch } or { while: switch }'),
   });
 
   const scenarioSchema = z.strictObject({
@@ -358,7 +359,7 @@ function define(z: typeof Z) {
       .default({ certificate: 'trusted' }),
     managedIdentities: z.array(managedIdentitySchema).default([]).describe('managed identities (system- and user-assigned) the managed identity endpoints issue tokens for'),
     rules: z.array(ruleSchema).default([]).describe('fault rules, first match wins'),
-    switches: z.record(z.string(), z.boolean()).default({}).describe('named switches rules can wait on (until), with their initial state'),
+    switches: z.record(z.string(), z.boolean()).default({}).describe('named switches rules can wait on (until) or fire on (while), with their initial state'),
   });
   return { secretSchema, federatedCredentialSchema, apiSchema, samlSchema, appSchema, userSchema, groupSchema, managedIdentitySchema, ruleMatchSchema, ruleEffectSchema, occurrenceSchema, ruleSchema, scenarioSchema };
 }
