@@ -141,7 +141,10 @@ async function signedWithPi(a: XmlElement, key: SigningKey, algorithm: Signing['
   const digest = createHash(hash).update(c14n(a).replace(PI_MARK, PI)).digest('base64');
   const signature = signatureOf(signed);
   const signedInfo = edit(find(signature, 'SignedInfo')!, named('DigestValue'), (d) => withChildren(d, [digest]));
-  const value = sign(hash, Buffer.from(c14n(signedInfo, new Map([['', DSIG]]))), key.privateKey).toString('base64');
+  // RSA on libuv's thread pool, as signing.ts signs.
+  const value = await new Promise<string>((resolve, reject) =>
+    sign(hash, Buffer.from(c14n(signedInfo, new Map([['', DSIG]]))), key.privateKey, (err, sig) => (err ? reject(err) : resolve(sig.toString('base64')))),
+  );
   const resigned = edit(
     edit(signed, (x) => x === signature, (s) => edit(s, named('SignedInfo'), () => signedInfo)),
     named('SignatureValue'),
