@@ -7,6 +7,7 @@ import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { describe, expect, it } from 'vitest';
 import { HOSTILE_SAML_KINDS } from '../../src/saml/hostile-kinds.js';
 import { explainFile, renderExplanation } from '../../src/scenario/explain.js';
+import { parseScenarioText } from '../../src/scenario/load.js';
 import { ADA } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
 import { appCertPem, browse, SAML_APP, samlEndpoint, withQuery } from './support.js';
@@ -76,6 +77,11 @@ describe('scenarios/saml-sp-security.yaml', () => {
     }
     expect(Object.keys(scenario.switches).sort()).toEqual(Object.keys(HOSTILE_SAML_KINDS).sort());
     expect(Object.values(scenario.switches).every((on) => on === false)).toBe(true);
+  });
+
+  it('a switch rule names a switch the scenario declares', () => {
+    const yaml = 'tenant: { id: 4b7d3a2e-6c1f-4e8a-9b5d-0f2c8e1a7d36, domain: contoso.onmicrosoft.com }\nrules:\n  - when: { endpoint: saml }\n    then: { samlResponse: xsw-3 }\n    times: { while: xsw3 }\n';
+    expect(() => parseScenarioText(yaml, 'my.yaml')).toThrow(/rules\[0\]\.times\.while: no switch named 'xsw3' \(declare it under switches\)/);
   });
 
   it('the dashboard lists its rules in the same words', async () => {
