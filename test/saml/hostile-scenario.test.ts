@@ -5,17 +5,18 @@
  */
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { describe, expect, it } from 'vitest';
-import { HOSTILE_SAML_KINDS } from '../../src/saml/hostile-kinds.js';
+import { ATTACKER, HOSTILE_SAML_KIND_NAMES, HOSTILE_SAML_KINDS } from '../../src/saml/hostile-kinds.js';
 import { explainFile, renderExplanation } from '../../src/scenario/explain.js';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import { ADA } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
-import { appCertPem, browse, SAML_APP, samlEndpoint, withQuery } from './support.js';
+import { parse } from './hostile-support.js';
+import { appCertPem, browse, SAML_APP, samlEndpoint, scenario, withQuery } from './support.js';
 
 const idp = useMockEntra();
 const unescapeHtml = (s: string) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
-async function serviceProvider(): Promise<SAML> {
+async function serviceProvider(o: { responseSigned?: boolean } = {}): Promise<SAML> {
   return new SAML({
     entryPoint: samlEndpoint(idp),
     issuer: SAML_APP.identifier,
@@ -23,15 +24,16 @@ async function serviceProvider(): Promise<SAML> {
     callbackUrl: SAML_APP.acs,
     idpCert: await appCertPem(idp),
     wantAssertionsSigned: true,
-    wantAuthnResponseSigned: false,
+    wantAuthnResponseSigned: o.responseSigned ?? false,
     validateInResponseTo: ValidateInResponseTo.always,
   });
 }
 
 /** The SP's sign-in: to the mock and back to the ACS; the user the SP signs in, or the error it shows. */
-async function spSignIn(sp: SAML): Promise<{ user?: string; error?: string }> {
+async function spSignIn(sp: SAML, seen?: (xml: string) => void): Promise<{ user?: string; error?: string }> {
   const answer = await browse(withQuery(await sp.getAuthorizeUrlAsync('', undefined, {}), { login_hint: ADA.upn }));
-  expect(answer.action).toBe(SAML_APP.acs);
+  expect(answer.action, answer.html.slice(0, 300)).toBe(SAML_APP.acs);
+  seen?.(answer.responseXml!);
   try {
     const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: answer.samlResponse! });
     return { user: profile?.nameID };
@@ -90,6 +92,24 @@ describe('scenarios/saml-sp-security.yaml', () => {
       const html = unescapeHtml(await (await fetch(`${idp.url}/`)).text());
       expect(html).toContain(`send the hostile SAML Response 'xsw-3' (${HOSTILE_SAML_KINDS['xsw-3']}), while switch 'xsw-3' is on.`);
       expect(html).toContain(`send the hostile SAML Response 'replay'`);
+    } finally {
+      await idp.useScenario('scenarios/default.yaml');
+    }
+  });
+});
+
+describe('with "Sign SAML response and assertion"', () => {
+  it('every kind is still a well-formed Response, and node-saml requiring both signatures never signs the attacker in', async () => {
+    await idp.useScenario(scenario({ signing: { option: 'both' } }));
+    try {
+      const sp = await serviceProvider({ responseSigned: true });
+      for (const kind of HOSTILE_SAML_KIND_NAMES) {
+        idp.use({ when: { endpoint: 'saml' }, then: { samlResponse: kind } }, { once: true });
+        let problems: string[] = [];
+        const outcome = await spSignIn(sp, (xml) => (problems = parse(xml).problems));
+        expect(problems, kind).toEqual([]);
+        expect(outcome.user, `${kind}: ${outcome.error}`).not.toBe(ATTACKER);
+      }
     } finally {
       await idp.useScenario('scenarios/default.yaml');
     }
