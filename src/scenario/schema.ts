@@ -295,7 +295,7 @@ function define(z: typeof Z) {
     description: z.string().optional(),
     when: ruleMatchSchema.default({}),
     then: ruleEffectSchema,
-    times: occurrenceSchema.default('always').describe('always, { first: N }, { every: N }, { after: N } { until: switch } or { while: switch }'),
+    times: occurrenceSchema.default('always').describe('always, { first: N }, { every: N }, { after: N }, { until: switch } or { while: switch }'),
   });
 
   const scenarioSchema = z.strictObject({
