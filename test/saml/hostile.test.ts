@@ -54,7 +54,7 @@ const CASES: Case[] = [
   { kind: 'unsigned-response', verify: 'none', read: 'first', signsIn: ATTACKER },
   { kind: 'foreign-key', verify: 'keyinfo', read: 'first', signsIn: ATTACKER },
   { kind: 'keyinfo-mismatch', verify: 'keyinfo-by-name', read: 'first', signsIn: ATTACKER },
-  signedDefect('sha1', { nodeSaml: { signsIn: ADA.upn, gap: 'accepts rsa-sha1' }, python: { signsIn: ADA.upn, gap: 'python3-saml 1.12 has no rejectDeprecatedAlgorithm (1.15 added it)' } }),
+  signedDefect('sha1', { nodeSaml: { signsIn: ADA.upn, gap: 'accepts rsa-sha1' }, python: { signsIn: ADA.upn, gap: 'python3-saml 1.12 has no rejectDeprecatedAlgorithm' } }),
   { kind: 'digest-mismatch', verify: 'signature-value', read: 'first', signsIn: ATTACKER },
   signedDefect('wrong-audience'),
   signedDefect('wrong-recipient', { nodeSaml: { signsIn: ADA.upn, gap: 'checks neither Destination nor Recipient' } }),
