@@ -73,12 +73,13 @@ async function apply(tx: Transaction, fired: Fired | undefined): Promise<void> {
       params: { appId: app?.clientId, appName: app?.name, resourceAppId: app?.clientId, tenant: tx.tenant?.domain },
     });
   }
-  if (t.removeClaims || t.setClaims || t.clockSkewSeconds || t.breakSignature || t.swapKey) {
+  if (t.removeClaims || t.setClaims || t.clockSkewSeconds || t.breakSignature || t.swapKey || t.samlResponse) {
     tx.flow.effects = {
       removeClaims: t.removeClaims,
       setClaims: t.setClaims,
       clockSkewSeconds: t.clockSkewSeconds,
       breakSignature: t.breakSignature,
+      samlResponse: t.samlResponse,
       // Made now, so issuing stays synchronous where the provider's hooks need it (front channel).
       ...(t.swapKey ? { rogueKey: await tx.runtime.rogueKey() } : {}),
     };

@@ -1,6 +1,7 @@
 /** Fault rules as data: which requests a rule matches, and whether this occurrence fires. */
 import type { App, Tenant, User } from '../directory/model.js';
 import type { AadstsCode } from '../entra/aadsts.js';
+import { HOSTILE_SAML_KINDS } from '../saml/hostile-kinds.js';
 import type { Endpoint, Rule } from '../scenario/schema.js';
 
 /** The AADSTS code a rule's bare `status` answers with: 429 is Entra's throttling (50196), anything else its service error (90033). */
@@ -47,6 +48,7 @@ export function fires(times: Rule['times'], count: number, switches: ReadonlyMap
   if ('first' in times) return count <= times.first;
   if ('every' in times) return count % times.every === 0;
   if ('after' in times) return count > times.after;
+  if ('while' in times) return switches.get(times.while) === true;
   return !switches.get(times.until);
 }
 
@@ -73,6 +75,7 @@ export function describeRule(rule: Rule): string {
     t.clockSkewSeconds !== undefined && `shift token times by ${t.clockSkewSeconds} s`,
     t.breakSignature && 'break the signature',
     t.swapKey && 'sign with a key that is not published',
+    t.samlResponse && `send the hostile SAML Response '${t.samlResponse}' (${HOSTILE_SAML_KINDS[t.samlResponse]})`,
   ].filter(Boolean);
   return `${rule.name ? `${rule.name}: ` : ''}${where.join(' ')}: ${what.join(', then ')}, ${describeTimes(rule.times)}.`;
 }
@@ -83,6 +86,7 @@ function describeTimes(times: Rule['times']): string {
   if ('first' in times) return `the first ${times.first === 1 ? 'time' : plural(times.first, 'time')} only`;
   if ('every' in times) return times.every === 1 ? 'every time' : `every ${ordinal(times.every)} time`;
   if ('after' in times) return times.after === 0 ? 'every time' : `after the first ${times.after === 1 ? 'time' : plural(times.after, 'time')}`;
+  if ('while' in times) return `while switch '${times.while}' is on`;
   return `until switch '${times.until}' is turned on`;
 }
 

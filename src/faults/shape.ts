@@ -1,5 +1,6 @@
-/** Issue-time fault effects, applied once by the issuance funnel: claims removed or overridden, clocks skewed, signatures broken, keys swapped. */
+/** Issue-time fault effects, applied once by the issuance funnel: claims removed or overridden, clocks skewed, signatures broken, keys swapped, hostile SAML Responses. */
 import type { SigningKey } from '../keys/store.js';
+import type { HostileSamlKind } from '../saml/hostile-kinds.js';
 
 export interface IssueEffects {
   removeClaims?: string[];
@@ -8,6 +9,8 @@ export interface IssueEffects {
   breakSignature?: boolean;
   /** `swapKey`: sign with this key, published nowhere. */
   rogueKey?: SigningKey;
+  /** `samlResponse`: the hostile or defective SAML Response to send instead of the real one (saml/hostile.ts). */
+  samlResponse?: HostileSamlKind;
 }
 
 const TIME_CLAIMS = ['iat', 'nbf', 'exp'];

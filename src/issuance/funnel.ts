@@ -9,6 +9,7 @@ import { samlAttributes } from '../entra/claims.js';
 import { breakJwt, breakXmlSignature, shapeAttributes, shapeClaims } from '../faults/shape.js';
 import { type JwtSignOptions, type SignedJwt, signJwt, signJwtAsync } from '../keys/signing.js';
 import type { SigningKey } from '../keys/store.js';
+import { hostileResponse } from '../saml/hostile.js';
 import { buildResponse, type ResponseInput } from '../saml/response.js';
 import type { Transaction } from '../server/transaction.js';
 
@@ -69,13 +70,22 @@ export function issueJwtSync(t: JwtToIssue): string {
 /** What saml/response.ts builds from, less what the funnel supplies (attributes, issue time); `key` is the app's active certificate. */
 export type SamlResponseToIssue = Omit<ResponseInput, 'attributes' | 'now'> & { tx: Transaction };
 
-/** A signed SAML Response for a signed-in user: Entra's attributes, the request's fault effects, one signature pass. */
+/** A signed SAML Response for a signed-in user: Entra's attributes, the request's fault effects, one signature pass (a hostile `samlResponse` kind aside). */
 export async function issueSamlResponse(i: SamlResponseToIssue): Promise<string> {
   const effects = i.tx.flow.effects;
-  const attributes = shapeAttributes(samlAttributes(i.tenant, i.app, i.user), effects);
-  const now = Date.now() + (effects?.clockSkewSeconds ?? 0) * 1000;
-  const { xml: signed } = await buildResponse({ ...i, attributes, now, key: effects?.rogueKey ?? i.key });
-  const xml = effects?.breakSignature ? breakXmlSignature(signed) : signed;
+  const key = effects?.rogueKey ?? i.key;
+  const build = async (user: User) => {
+    const attributes = shapeAttributes(samlAttributes(i.tenant, i.app, user), effects);
+    const now = Date.now() + (effects?.clockSkewSeconds ?? 0) * 1000;
+    return (await buildResponse({ ...i, user, attributes, now, key })).xml;
+  };
+  const signed = await build(i.user);
+  const kind = effects?.samlResponse;
+  // The one effect that reads back what was signed: a hostile Response is an attacker's edit of the real one, signed again where the kind needs it.
+  const shaped = kind
+    ? await hostileResponse({ kind, xml: signed, key, signing: i.app.saml!.signing, runtime: i.tx.runtime, tenant: i.tenant, app: i.app, user: i.user, acsUrl: i.acsUrl, reissue: build })
+    : signed;
+  const xml = effects?.breakSignature ? breakXmlSignature(shaped) : shaped;
   recordSamlResponse(i.tx, { xml, app: i.app, user: i.user, acsUrl: i.acsUrl, inResponseTo: i.inResponseTo, status: 'Success' });
   i.tx.signedIn = true;
   return xml;

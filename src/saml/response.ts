@@ -66,7 +66,7 @@ function message(name: string, destination: string, inResponseTo: string | undef
 }
 
 /** The Signature goes right after the element's Issuer (its first child), as Entra places it. */
-const signAfterIssuer = (element: XmlElement, key: SigningKey, algorithm: keyof typeof SIG_ALGS) => signElement(element, { key, algorithm, place: (sig) => withChild(element, 1, sig) });
+export const signAfterIssuer = (element: XmlElement, key: SigningKey, algorithm: keyof typeof SIG_ALGS) => signElement(element, { key, algorithm, place: (sig) => withChild(element, 1, sig) });
 
 /** Builds and signs (per the app's signing option) one Response; called by the issuance funnel only. */
 export async function buildResponse(i: ResponseInput): Promise<{ xml: string; assertionId: string }> {

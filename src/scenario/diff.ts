@@ -132,7 +132,13 @@ export function diffScenarios(base: Scenario, s: Scenario): Change[] {
 }
 
 function switchEffect(name: string, on: boolean, s: Scenario): string | null {
-  const waiting = s.rules.filter((r) => typeof r.times === 'object' && 'until' in r.times && r.times.until === name).map((r) => (r.name ? `rule ${r.name}` : 'an unnamed rule'));
+  const label = (r: Scenario['rules'][number]) => (r.name ? `rule ${r.name}` : 'an unnamed rule');
+  const waiting = s.rules.filter((r) => typeof r.times === 'object' && 'until' in r.times && r.times.until === name).map(label);
+  const gated = s.rules.filter((r) => typeof r.times === 'object' && 'while' in r.times && r.times.while === name).map(label);
+  if (gated.length) {
+    const fires = `${gated.join(', ')} fire${gated.length === 1 ? 's' : ''}`;
+    return on ? `${fires} while it is on (idp.reset() puts it back on)` : `${fires} only once it is turned on: curl -X POST --cacert certs/ca.pem https://localhost:8443/_mock/switches/${name}, or idp.flip('${name}') in a test`;
+  }
   if (!waiting.length) return null;
   return on
     ? `${waiting.join(', ')} no longer fire${waiting.length === 1 ? 's' : ''} (idp.reset() turns the switch off again)`

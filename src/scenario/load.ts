@@ -470,9 +470,8 @@ function checkReferences(s: Scenario, source: string): void {
     }
   });
   s.rules.forEach((r, i) => {
-    if (typeof r.times === 'object' && 'until' in r.times && !(r.times.until in s.switches)) {
-      problems.push(`rules[${i}].times.until: no switch named '${r.times.until}' (declare it under switches)`);
-    }
+    const name = typeof r.times === 'object' ? ('until' in r.times ? ['until', r.times.until] : 'while' in r.times ? ['while', r.times.while] : undefined) : undefined;
+    if (name && !(name[1]! in s.switches)) problems.push(`rules[${i}].times.${name[0]}: no switch named '${name[1]}' (declare it under switches)`);
   });
   if (problems.length) throw new ScenarioError(source, problems);
 }

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import type * as Z from 'zod';
 import { AADSTS } from '../entra/aadsts.js';
 import { DEFAULTS } from './defaults.js';
+import { HOSTILE_SAML_KIND_NAMES } from '../saml/hostile-kinds.js';
 
 export const SAML_SOURCES = ['user.userprincipalname', 'user.mail', 'user.givenname', 'user.surname', 'user.displayname', 'user.objectid', 'user.groups'] as const;
 export const OPTIONAL_CLAIMS = ['email', 'upn', 'family_name', 'given_name', 'login_hint', 'sid', 'acct', 'auth_time', 'ctry', 'tenant_ctry', 'tenant_region_scope', 'verified_primary_email', 'idtyp', 'ipaddr', 'preferred_username', 'wids'] as const;
@@ -276,8 +277,12 @@ function define(z: typeof Z) {
       clockSkewSeconds: z.number().int().optional().describe('shift iat/nbf/exp (and SAML NotBefore/NotOnOrAfter) by this many seconds: negative = already expired'),
       breakSignature: z.boolean().optional().describe('issue tokens and SAML responses whose signature does not verify'),
       swapKey: z.boolean().optional().describe('sign with a key that is not published in JWKS or metadata'),
+      samlResponse: z
+        .enum(HOSTILE_SAML_KIND_NAMES)
+        .optional()
+        .describe(`answer SAML sign-ins with this hostile or defective Response, made from the real one (docs/saml-sp-security.md): ${HOSTILE_SAML_KIND_NAMES.join(', ')}`),
     })
-    .refine((e) => Object.keys(e).some((k) => k !== 'retryAfter'), 'a rule must do something: error, status, delayMs, removeClaims, setClaims, clockSkewSeconds, breakSignature or swapKey');
+    .refine((e) => Object.keys(e).some((k) => k !== 'retryAfter'), 'a rule must do something: error, status, delayMs, removeClaims, setClaims, clockSkewSeconds, breakSignature, swapKey or samlResponse');
 
   const occurrenceSchema = z.union([
     z.literal('always'),
@@ -285,6 +290,7 @@ function define(z: typeof Z) {
     z.strictObject({ every: z.number().int().positive() }).describe('every Nth matching request'),
     z.strictObject({ after: z.number().int().min(0) }).describe('every matching request after the first N'),
     z.strictObject({ until: z.string().min(1) }).describe('until the named switch is flipped on'),
+    z.strictObject({ while: z.string().min(1) }).describe('only while the named switch is on (a rule that is off until asked for)'),
   ]);
 
   const ruleSchema = z.strictObject({
@@ -292,7 +298,7 @@ function define(z: typeof Z) {
     description: z.string().optional(),
     when: ruleMatchSchema.default({}),
     then: ruleEffectSchema,
-    times: occurrenceSchema.default('always').describe('always, { first: N }, { every: N }, { after: N } or { until: switch }'),
+    times: occurrenceSchema.default('always').describe('always, { first: N }, { every: N }, { after: N }, { until: switch } or { while: switch }'),
   });
 
   const scenarioSchema = z.strictObject({
@@ -356,7 +362,7 @@ function define(z: typeof Z) {
       .default({ certificate: 'trusted' }),
     managedIdentities: z.array(managedIdentitySchema).default([]).describe('managed identities (system- and user-assigned) the managed identity endpoints issue tokens for'),
     rules: z.array(ruleSchema).default([]).describe('fault rules, first match wins'),
-    switches: z.record(z.string(), z.boolean()).default({}).describe('named switches rules can wait on (until), with their initial state'),
+    switches: z.record(z.string(), z.boolean()).default({}).describe('named switches rules can wait on (until) or fire on (while), with their initial state'),
   });
   return { secretSchema, federatedCredentialSchema, apiSchema, samlSchema, appSchema, userSchema, groupSchema, managedIdentitySchema, ruleMatchSchema, ruleEffectSchema, occurrenceSchema, ruleSchema, scenarioSchema };
 }

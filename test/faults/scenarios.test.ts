@@ -620,6 +620,20 @@ describe('scenarios/outage.yaml', () => {
   });
 });
 
+describe('scenarios/saml-sp-security.yaml', () => {
+  it('signs in normally with every switch off; with xsw-3 on node-saml refuses the wrapped Response, and signs in again once idp.reset() turns it off', async () => {
+    await use('saml-sp-security');
+    const sp = await samlSp();
+    expect((await samlProfile(sp, (await samlSignIn(sp)).samlResponse)).nameID).toBe(ADA.upn);
+    idp.flip('xsw-3');
+    const wrapped = await samlSignIn(sp);
+    expect(wrapped.responseXml).toContain('attacker@evil.example');
+    await expect(sp.validatePostResponseAsync({ SAMLResponse: wrapped.samlResponse! })).rejects.toThrow(/Invalid signature/);
+    idp.reset();
+    expect((await samlProfile(sp, (await samlSignIn(sp)).samlResponse)).nameID).toBe(ADA.upn);
+  });
+});
+
 describe('scenarios/signing-key-rollover.yaml', () => {
   it('tokens carry the new kid: jose with the old key pinned, or a JWKS never refetched, rejects them; the JWKS from jwks_uri verifies them', async () => {
     await use('default');
