@@ -74,10 +74,13 @@ export type SamlResponseToIssue = Omit<ResponseInput, 'attributes' | 'now'> & { 
 export async function issueSamlResponse(i: SamlResponseToIssue): Promise<string> {
   const effects = i.tx.flow.effects;
   const key = effects?.rogueKey ?? i.key;
+  const { nameId, assertionId, ...input } = i;
   const build = async (user: User) => {
     const attributes = shapeAttributes(samlAttributes(i.tenant, i.app, user), effects);
     const now = Date.now() + (effects?.clockSkewSeconds ?? 0) * 1000;
-    return (await buildResponse({ ...i, user, attributes, now, key })).xml;
+    // The NameID and assertion ID the front-end made are the signed-in user's; another user's Response (unassigned-user) gets its own.
+    const own = user === i.user ? { ...(nameId !== undefined ? { nameId } : {}), ...(assertionId !== undefined ? { assertionId } : {}) } : {};
+    return (await buildResponse({ ...input, ...own, user, attributes, now, key })).xml;
   };
   const signed = await build(i.user);
   const kind = effects?.samlResponse;
