@@ -116,8 +116,8 @@ export interface MockEntra {
   signIns(query?: SignInQuery): SignInRecord[];
   /** Signing-key rollover: the other published key signs from now on. Returns its index (1 or 2). */
   rotateKeys(): 1 | 2;
-  /** Completes a pending device code as `user` (a UPN) would at /devicelogin. */
-  approveDeviceCode(userCode: string, user: string): void;
+  /** Completes a pending device code as `user` (a UPN) would at /devicelogin; rejects when no such code is pending. */
+  approveDeviceCode(userCode: string, user: string): Promise<void>;
   /**
    * Signs a user in to an app without a browser (the real auth-code flow with login_hint and PKCE)
    * and redeems the code; rejects with EntraResponseError (`code` = AADSTS number) when the mock refuses.
@@ -253,12 +253,12 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
       void mock.switchTo({ ...mock.world.scenario, keys: { active } }, mock.world.source);
       return active;
     },
-    approveDeviceCode: (userCode, upn) => {
-      const code = mock.runtime.devices.byUserCode(userCode);
-      if (!code) throw new Error(`no pending device code ${userCode}`);
+    approveDeviceCode: async (userCode, upn) => {
+      const code = await mock.runtime.devices.byUserCode(userCode);
+      if (!code) throw new Error(`no pending device code ${userCode}: it expired, was used, or was never issued`);
       const user = mock.world.directory.tenants.find((t) => t.id === code.tenantId)?.users.find((u) => u.upn.toLowerCase() === upn.toLowerCase());
       if (!user) throw new Error(`no user ${upn} in the scenario`);
-      mock.runtime.devices.approve(code, user);
+      if (!(await mock.runtime.devices.approve(code, user))) throw new Error(`device code ${userCode} is not pending any more: it was approved, declined or used meanwhile`);
     },
     signIn: (o) => client.signIn(o),
     clientCredentials: (o) => client.clientCredentials(o),

@@ -18,7 +18,6 @@ import { pathUrl } from '../server/routes.js';
 import { providerPath } from './paths.js';
 import type { Runtime } from '../server/runtime.js';
 import { providerSessionCookie } from '../server/session.js';
-import { MemoryAdapter } from './adapter.js';
 import { redirectMatches } from './client.js';
 import { signInAtAuthorize } from './interaction.js';
 import { OFFLINE_MARKER, resolveScopes } from './scopes.js';
@@ -142,7 +141,7 @@ export function createEngine(o: EngineOptions): Engine {
   const { tenant } = o;
   const tid = tenant.id;
   const configuration: Configuration = {
-    adapter: MemoryAdapter.for(o.runtime, tid) as unknown as Configuration['adapter'],
+    adapter: o.runtime.adapter(tid) as unknown as Configuration['adapter'],
     clients: clientsOf(o) as Configuration['clients'],
     jwks: { keys: o.keys.signing.map((k) => k.privateJwk) } as Configuration['jwks'],
     cookies: { keys: o.cookieKeys, names: { session: providerSessionCookie(tid), interaction: `_interaction.${tid}`, resume: `_resume.${tid}` } } as Configuration['cookies'],
@@ -210,8 +209,10 @@ export function createEngine(o: EngineOptions): Engine {
     interactions: {
       policy: entraPolicy(),
       // Our sign-in page continues this sign-in: it gets what the authorize request decided (channel, fault, effects).
-      url: (ctx, interaction) => {
-        ctx.state.tx.runtime.signIns.set(interaction.uid, ctx.state.tx.flow);
+      url: async (ctx, interaction) => {
+        const tx = ctx.state.tx;
+        tx.flow.started ??= tx.describeRequest?.();
+        await tx.runtime.signIns.set(interaction.uid, tx.flow);
         return pathUrl('', paths.login, { tenant: tid, uid: interaction.uid });
       },
     },

@@ -9,6 +9,7 @@ import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { EntraError } from '../entra/errors.js';
 import { isBuiltinIssuer } from '../issuers/builtin.js';
+import type { DeviceCode } from '../oidc/device.js';
 import { describeRule } from '../faults/rules.js';
 import { managedIdentityEnv } from '../managed-identity/env.js';
 import { loadScenarioFile, parseScenario, parseScenarioText, SHIPPED_SCENARIOS, ScenarioError } from '../scenario/load.js';
@@ -270,21 +271,25 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
   router.post('/devicecodes/:userCode/:action', async (ctx) => {
     const world = host.world();
     const devices = world.runtime.devices;
-    const code = devices.byUserCode(String(ctx.params.userCode));
-    if (!code) fail(404, 'unknown_device_code', `No pending device code ${ctx.params.userCode}: it expired, was used, or was never issued.`);
+    const code = await devices.byUserCode(String(ctx.params.userCode));
+    const gone = `No pending device code ${ctx.params.userCode}: it expired, was used, or was never issued.`;
+    if (!code) fail(404, 'unknown_device_code', gone);
+    let settled: DeviceCode | undefined;
     if (ctx.params.action === 'decline') {
-      devices.decline(code);
+      settled = await devices.decline(code);
     } else if (ctx.params.action === 'approve') {
       const upn = (await readJson<{ user?: unknown }>(ctx, '{ "user": "<UPN of a scenario user>" }'))?.user;
       // The code may come from before a scenario switch: its tenant may be gone.
       const tenant = world.directory.tenants.find((t) => t.id === code.tenantId);
       const user = typeof upn === 'string' ? tenant?.users.find((u) => u.upn.toLowerCase() === upn.toLowerCase()) : undefined;
       if (!user) fail(400, 'unknown_user', 'Send { "user": "<UPN of a scenario user>" }.');
-      devices.approve(code, user);
+      settled = await devices.approve(code, user);
     } else {
       fail(404, 'unknown_action', 'Use /approve or /decline.');
     }
-    ctx.body = { userCode: code.userCode, status: code.status };
+    // Settled meanwhile (on another instance, or by the page): it is not pending any more.
+    if (!settled) fail(404, 'unknown_device_code', gone);
+    ctx.body = { userCode: settled.userCode, status: settled.status };
   });
 
   // Key rollover: the other published signing key signs from now on (clients that refetch JWKS keep working).
