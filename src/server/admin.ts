@@ -26,8 +26,10 @@ export interface AdminHost {
   /** Validates, builds and switches; throws ScenarioError and leaves the running scenario in force. */
   switchTo(scenario: Scenario | (() => Promise<Scenario>), source: string): Promise<void>;
   recent(): RequestRecord[];
-  /** Clears the request log and the sign-in log. */
-  clearRecent(): void;
+  /** Clears the request log and the sign-in log (on a shared store, every instance's). */
+  clearRecent(): void | Promise<void>;
+  /** Resolves once changes of rules and switches reached the other instances (a shared store). */
+  settled(): Promise<void>;
   signIns: SignInLog;
   token?: string;
   /** The server's own origin: browsers may call the admin API from its dashboard only. */
@@ -169,7 +171,9 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
     await next();
   });
 
-  router.get('/scenario', (ctx) => {
+  router.get('/scenario', async (ctx) => {
+    // The counters as the store has them (on a shared store, every instance's requests).
+    await host.world().faults.refreshCounts();
     ctx.body = describeState(host.world());
   });
 
@@ -213,9 +217,10 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
     };
   });
 
-  router.post('/reset', (ctx) => {
+  router.post('/reset', async (ctx) => {
     host.world().faults.reset();
-    host.clearRecent();
+    await host.clearRecent();
+    await host.settled();
     ctx.body = describeState(host.world());
   });
 
@@ -252,6 +257,7 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
     const on = body?.on !== false;
     const switches = [...host.world().faults.switches.keys()];
     if (!host.world().faults.flip(String(ctx.params.name), on)) fail(404, 'unknown_switch', `No switch named '${ctx.params.name}'; the scenario has ${switches.length ? switches.join(', ') : 'none'}.`);
+    await host.settled();
     ctx.body = { switches: Object.fromEntries(host.world().faults.switches) };
   });
 
@@ -263,8 +269,10 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
     } catch (err) {
       fail(400, 'invalid_rule', err instanceof Error ? err.message : String(err));
     }
+    const id = host.world().faults.use(rule);
+    await host.settled();
     ctx.status = 201;
-    ctx.body = { id: host.world().faults.use(rule), explain: describeRule(rule) };
+    ctx.body = { id, explain: describeRule(rule) };
   });
 
   // Completes a pending device code as if the user had signed in at /devicelogin (CI without a browser).
@@ -322,8 +330,9 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
     ctx.body = { token: minted.token, claims: minted.claims };
   });
 
-  router.delete('/rules/:id', (ctx) => {
+  router.delete('/rules/:id', async (ctx) => {
     if (!host.world().faults.remove(String(ctx.params.id))) fail(404, 'unknown_rule', `No run-time rule ${ctx.params.id}; GET /_mock/scenario lists the rules.`);
+    await host.settled();
     ctx.status = 204;
   });
   return router;

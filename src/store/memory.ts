@@ -83,6 +83,10 @@ export class MemoryStore implements Store, ModelRegistry {
     return true;
   }
 
+  scope(): Promise<void> {
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

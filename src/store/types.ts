@@ -147,7 +147,7 @@ export interface SharedChannel {
   setBootDigest(digest: string): Promise<void>;
   counters(generation: string): SharedCounters;
   loadControl(generation: string, initialEpoch: string): Promise<ControlSnapshot>;
-  writeControl(generation: string, change: ControlChange, initialSwitches: Record<string, boolean>): Promise<void>;
+  writeControl(generation: string, change: ControlChange): Promise<void>;
   /**
    * Tells every instance; resolves once each of them applied it (acknowledged), or after a bounded
    * wait (an instance that is gone, or cut off, catches up when it is back).
@@ -177,6 +177,8 @@ export interface Store {
   readonly shared?: SharedChannel;
   /** Whether the store answers now (Redis: connected). */
   available(): boolean;
+  /** The server this store holds state for (its public origin), known once it listens: shared state is kept per server. */
+  scope(server: string): Promise<void>;
   close(): Promise<void>;
 }
 
