@@ -198,7 +198,6 @@ export function createApp(o: AppOptions): MockApp {
     identityHeader,
     settled: () => replica?.settled() ?? Promise.resolve(),
   };
-  mock.world = initial ? buildWorld(initial.scenario as Scenario, initial.source, deps, initial) : buildWorld(o.scenario, o.source, deps);
   // Another instance switched: the store's scenario (already checked there) replaces this one's, in the switches' order.
   const adopt = (stored: StoredScenario) =>
     serialized(async () => {
@@ -236,6 +235,7 @@ export function createApp(o: AppOptions): MockApp {
     }, o.shared.digest);
     mock.replica = replica;
   }
+  mock.world = initial ? buildWorld(initial.scenario as Scenario, initial.source, deps, initial) : buildWorld(o.scenario, o.source, deps);
   // Only the documents load with the server: the provider, SAML's XML stack, Graph and the dashboard on first use.
   const frontEnds: FrontEnds = {
     documents: () => documentHandlers({ origin: o.origin }),
