@@ -100,14 +100,16 @@ export async function openRedisStore(raw: string, o: { certsDir: string }): Prom
   };
   const client = new Redis(url.toString(), options);
   const subscriber = new Redis(url.toString(), { ...options, commandTimeout: undefined });
-  for (const c of [client, subscriber]) c.on('error', () => undefined); // reported through the status, not per retry
+  let lastError: NodeJS.ErrnoException | undefined;
+  // Reported through the status (and at start, below), not per retry.
+  for (const c of [client, subscriber]) c.on('error', (e: NodeJS.ErrnoException) => (lastError = e));
   try {
     await Promise.all([client.connect(), subscriber.connect()]);
     await client.ping();
   } catch (e) {
     client.disconnect();
     subscriber.disconnect();
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = lastError?.code ?? (e as NodeJS.ErrnoException).code;
     throw new StoreError(`cannot reach Redis at ${where} (${code ?? reason(e)}): start Redis there (redis-server --port ${url.port || 6379}), or point --store (MOCK_ENTRA_STORE) at one that runs`, { cause: e });
   }
   return new RedisStore(client, subscriber, where, resolve(o.certsDir));

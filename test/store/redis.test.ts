@@ -11,15 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SCENARIO, loadScenarioFile, type MockEntra, type ScenarioInput, start } from '../../src/index.js';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
 import { ADA, CLI, TENANT_ID, WEB } from '../helpers/ids.js';
-import { freePort, HAVE_REDIS, TestRedis } from './support.js';
-
-/** Where one instance listens itself (its `url` is the public one, shared by all). */
-export const own = (idp: MockEntra): string => `https://localhost:${idp.port}`;
-
-/** `url` (on the public origin) sent to `to` instead. */
-export function on(to: MockEntra, url: string, publicUrl: string): string {
-  return url.startsWith(publicUrl) ? `${own(to)}${url.slice(publicUrl.length)}` : url;
-}
+import { codeFrom, form, freePort, HAVE_REDIS, on, own, redeem, TestRedis } from './support.js';
 
 /** msal-node's HTTP: every request goes to the instance `target()` names. */
 class Routed implements INetworkModule {
@@ -43,29 +35,11 @@ class Routed implements INetworkModule {
   }
 }
 
-const form = (o: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(o).toString(), signal: AbortSignal.timeout(10_000) });
-
 /** Requests each instance answered itself (its own 'request' events; the logs are shared). */
 function answered(idp: MockEntra): { path: string; status: number }[] {
   const seen: { path: string; status: number }[] = [];
   idp.events.on('request', (r) => seen.push({ path: r.path, status: r.status }));
   return seen;
-}
-
-/** A code for Ada from `idp`'s authorize endpoint (login_hint auto sign-in), with its PKCE verifier. */
-export async function codeFrom(idp: MockEntra, redirectUri = WEB.redirectUri): Promise<{ code: string; verifier: string }> {
-  const verifier = randomBytes(32).toString('base64url');
-  const q = new URLSearchParams({ client_id: WEB.clientId, response_type: 'code', redirect_uri: redirectUri, scope: 'openid profile offline_access', login_hint: ADA.upn, state: 's', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
-  const res = await fetch(`${own(idp)}/${TENANT_ID}/oauth2/v2.0/authorize?${q}`, { redirect: 'manual', signal: AbortSignal.timeout(10_000) });
-  const location = res.headers.get('location') ?? '';
-  const code = new URL(location, own(idp)).searchParams.get('code');
-  if (res.status !== 302 && res.status !== 303) throw new Error(`authorize answered ${res.status}: ${await res.text()}`);
-  if (!code) throw new Error(`no code in ${location}`);
-  return { code, verifier };
-}
-
-export function redeem(idp: MockEntra, c: { code: string; verifier: string }) {
-  return fetch(`${own(idp)}/${TENANT_ID}/oauth2/v2.0/token`, form({ grant_type: 'authorization_code', client_id: WEB.clientId, client_secret: WEB.secret, code: c.code, redirect_uri: WEB.redirectUri, code_verifier: c.verifier }));
 }
 
 const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;

@@ -4,11 +4,14 @@
  * the outage tests.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { MockEntra } from '../../src/index.js';
+import { ADA, TENANT_ID, WEB } from '../helpers/ids.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 export const HAVE_REDIS = existsSync(REDIS_SERVER);
@@ -79,12 +82,29 @@ export class TestRedis {
   }
 }
 
-/** Polls `check` until it holds, at most `tries` times `everyMs` apart (loopback only); returns the last value. */
-export async function eventually<T>(check: () => Promise<T>, ok: (v: T) => boolean, tries = 100, everyMs = 50): Promise<T> {
-  let v = await check();
-  for (let i = 0; i < tries && !ok(v); i++) {
-    await sleep(everyMs);
-    v = await check();
-  }
-  return v;
+/** Where one instance listens itself (its `url` is the public one, shared by all). */
+export const own = (idp: MockEntra): string => `https://localhost:${idp.port}`;
+
+/** `url` (on the public origin) sent to `to` instead. */
+export function on(to: MockEntra, url: string, publicUrl: string): string {
+  return url.startsWith(publicUrl) ? `${own(to)}${url.slice(publicUrl.length)}` : url;
 }
+
+export const form = (o: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(o).toString(), signal: AbortSignal.timeout(10_000) });
+
+/** A code for Ada from `idp`'s authorize endpoint (login_hint auto sign-in), with its PKCE verifier. */
+export async function codeFrom(idp: MockEntra, redirectUri = WEB.redirectUri): Promise<{ code: string; verifier: string }> {
+  const verifier = randomBytes(32).toString('base64url');
+  const q = new URLSearchParams({ client_id: WEB.clientId, response_type: 'code', redirect_uri: redirectUri, scope: 'openid profile offline_access', login_hint: ADA.upn, state: 's', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
+  const res = await fetch(`${own(idp)}/${TENANT_ID}/oauth2/v2.0/authorize?${q}`, { redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+  const location = res.headers.get('location') ?? '';
+  const code = new URL(location, own(idp)).searchParams.get('code');
+  if (res.status !== 302 && res.status !== 303) throw new Error(`authorize answered ${res.status}: ${await res.text()}`);
+  if (!code) throw new Error(`no code in ${location}`);
+  return { code, verifier };
+}
+
+export function redeem(idp: MockEntra, c: { code: string; verifier: string }) {
+  return fetch(`${own(idp)}/${TENANT_ID}/oauth2/v2.0/token`, form({ grant_type: 'authorization_code', client_id: WEB.clientId, client_secret: WEB.secret, code: c.code, redirect_uri: WEB.redirectUri, code_verifier: c.verifier }));
+}
+
