@@ -69,7 +69,7 @@ export interface StartOptions {
    * `redis://host:port/db`: several instances (processes, containers) with the same store and the
    * same public URL behave as one server: sign-ins, codes, device codes, fault counters, switches,
    * the scenario, the logs and the signing keys and CA are shared (docs/redis.md). Redis unreachable:
-   * start() rejects with StoreError.
+   * start() rejects with StoreError. Default: MOCK_ENTRA_STORE when set, else memory.
    */
   store?: string;
 }
@@ -187,7 +187,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const hostnames = [...(opts.hostnames ?? []), ...(opts.publicUrl ? [new URL(opts.publicUrl).hostname] : []), ...(host !== 'localhost' && !['0.0.0.0', '::'].includes(host) ? [host] : [])];
   const certsDir = resolve(opts.certsDir ?? 'certs');
   // Redis unreachable: StoreError, before anything is made or listened on.
-  const store = await openStore(opts.store, { certsDir });
+  const store = await openStore(opts.store ?? (process.env.MOCK_ENTRA_STORE || undefined), { certsDir });
   try {
     return await startOn(store, opts, { tls, host, asMicrosoft, hostnames, certsDir });
   } catch (err) {
