@@ -198,6 +198,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
 
 async function startOn(store: Store, opts: StartOptions, o: { tls: boolean; host: string; asMicrosoft: boolean; hostnames: string[]; certsDir: string }): Promise<MockEntra> {
   const { tls, host, asMicrosoft, hostnames, certsDir } = o;
+  if ((opts.logFormat ?? 'silent') !== 'silent') store.onStatus = (m) => console.error(`mock-entra: ${m}`);
   const files = (dir: string) => ({ files: store.keyFiles(dir) });
   const progress = opts.onKeyProgress ? { onProgress: opts.onKeyProgress } : {};
   // As Microsoft, the CA and TLS certificate come from their own directory: Microsoft's names, plus

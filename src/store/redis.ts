@@ -15,7 +15,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import type { Redis as RedisClient } from 'ioredis';
+import type { ChainableCommander, Redis as RedisClient } from 'ioredis';
 import { KeyFileError } from '../keys/errors.js';
 import { ensureDir, readText, writeAtomic } from '../keys/files.js';
 import { createSigningCert } from '../keys/ca.js';
@@ -74,6 +74,13 @@ export function parseStoreUrl(raw: string): { url: URL; db: number } {
   const path = url.pathname.replace(/^\//, '');
   if (path !== '' && !/^\d{1,2}$/.test(path)) throw new StoreError(`--store ${redact(url)}: the path is the database number (0 to 15), e.g. redis://127.0.0.1:6379/0`);
   return { url, db: path === '' ? 0 : Number(path) };
+}
+
+/** A MULTI's results; a command's error (which ioredis hands back, not throws) is thrown. */
+async function exec(m: ChainableCommander): Promise<unknown[]> {
+  const results = (await m.exec()) ?? [];
+  for (const [err] of results) if (err) throw err;
+  return results.map(([, v]) => v);
 }
 
 const reason = (e: unknown) => ((e as Error | undefined)?.message ?? String(e)).slice(0, 200);
@@ -176,10 +183,10 @@ function redisAdapter(store: RedisStore, base: string): AdapterClass {
         const key = this.key(id);
         const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : MODEL_TTL_S;
         const m = r.multi().del(key).hset(key, 'payload', JSON.stringify(payload)).expire(key, ttl);
-        if (typeof payload.grantId === 'string') m.rpush(grantKey(payload.grantId), key).expire(grantKey(payload.grantId), ttl, 'GT').expire(grantKey(payload.grantId), ttl, 'NX');
+        if (typeof payload.grantId === 'string') m.rpush(grantKey(payload.grantId), key).expire(grantKey(payload.grantId), ttl);
         if (typeof payload.userCode === 'string') m.set(userCodeKey(payload.userCode), id, 'EX', ttl);
         if (typeof payload.uid === 'string') m.set(uidKey(payload.uid), id, 'EX', ttl);
-        await m.exec();
+        await exec(m);
       });
     }
     find(id: string): Promise<Payload | undefined> {
@@ -235,6 +242,8 @@ export class RedisStore implements Store {
   /** Messages are applied one at a time, in the order they came. */
   private inbox: Promise<unknown> = Promise.resolve();
   readonly shared: SharedChannel;
+  /** Told when the store is lost and when it is back (the server's log prints it). */
+  onStatus?: (message: string) => void;
 
   constructor(
     private readonly client: RedisClient,
@@ -244,11 +253,14 @@ export class RedisStore implements Store {
   ) {
     this.keysKey = `mock-entra:keys:${createHash('sha256').update(certsRoot).digest('hex').slice(0, 16)}`;
     client.on('close', () => {
-      if (!this.closed) this.lost = true;
+      if (this.closed || this.lost) return;
+      this.lost = true;
+      this.onStatus?.(`lost the store at ${where}: requests that need it are answered 503 (AADSTS90033, Retry-After) until it is back; reconnecting every second. Check that Redis runs there.`);
     });
     client.on('ready', () => {
       if (!this.lost || this.closed) return;
       this.lost = false;
+      this.onStatus?.(`the store at ${where} is back`);
       void this.restore();
     });
     subscriber.on('message', (channel: string, text: string) => {
@@ -308,7 +320,7 @@ export class RedisStore implements Store {
       writePair: async (name, certPem, keyPem) => {
         const cert = field(`${name}.pem`);
         const key = field(`${name}-key.pem`);
-        await this.run((r) => r.multi().hset(this.keysKey, key, keyPem, cert, certPem).expire(this.keysKey, LONG_TTL_S).exec());
+        await this.run((r) => exec(r.multi().hset(this.keysKey, key, keyPem, cert, certPem).expire(this.keysKey, LONG_TTL_S)));
         this.knownFiles.set(cert, certPem);
         this.knownFiles.set(key, keyPem);
       },
@@ -342,7 +354,7 @@ export class RedisStore implements Store {
         const text = await readFile(join(this.certsRoot, f), 'utf8').catch(() => undefined);
         if (text !== undefined) entries.push(f, text);
       }
-      if (entries.length) await this.run((r) => r.multi().hset(this.keysKey, ...entries).expire(this.keysKey, LONG_TTL_S).exec());
+      if (entries.length) await this.run((r) => exec(r.multi().hset(this.keysKey, ...entries).expire(this.keysKey, LONG_TTL_S)));
     }).catch((e: unknown) => {
       this.seeded = undefined;
       throw e;
@@ -435,8 +447,8 @@ export class RedisStore implements Store {
       return {
         match: (epoch, id) =>
           this.run(async (r) => {
-            const res = await r.multi().hincrby(key(epoch), `m:${id}`, 1).expire(key(epoch), LOG_TTL_S).exec();
-            return Number(res?.[0]?.[1] ?? 0);
+            const [count] = await exec(r.multi().hincrby(key(epoch), `m:${id}`, 1).expire(key(epoch), LOG_TTL_S));
+            return Number(count);
           }),
         fire: (epoch, id) =>
           this.run(async (r) => {
@@ -485,7 +497,7 @@ export class RedisStore implements Store {
         else if (change.kind === 'remove') m.hdel(rules, change.id);
         else if (change.kind === 'flip') m.hset(switches, change.name, change.on ? '1' : '0').expire(switches, LONG_TTL_S);
         else m.del(rules, switches).set(epoch, change.epoch, 'EX', LONG_TTL_S);
-        await m.exec();
+        await exec(m);
       }),
       broadcast: async (message, o = {}) => {
         const id = randomUUID();

@@ -175,6 +175,8 @@ export interface Store {
   secrets(fallback: { identityHeader?: string }): Promise<SharedSecrets>;
   /** Present when instances share this store. */
   readonly shared?: SharedChannel;
+  /** Told when the store is lost and when it is back (the server's log prints it). */
+  onStatus?: (message: string) => void;
   /** Whether the store answers now (Redis: connected). */
   available(): boolean;
   /** The server this store holds state for (its public origin), known once it listens: shared state is kept per server. */
