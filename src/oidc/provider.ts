@@ -5,6 +5,7 @@
  * is ours and the token endpoint never reaches it (grants.ts), front-channel tokens come from the
  * funnel (shape.ts), and its errors are rendered as Entra's by the one error renderer.
  */
+import { flowKey } from '../server/signins.js';
 import './quiet.js';
 import './no-async-storage.js';
 import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
@@ -211,6 +212,8 @@ export function createEngine(o: EngineOptions): Engine {
       // Our sign-in page continues this sign-in: it gets what the authorize request decided (channel, fault, effects).
       url: async (ctx, interaction) => {
         const tx = ctx.state.tx;
+        // Kept for the request that continues it, perhaps on another instance: with its ID and start (the sign-in log's).
+        flowKey(tx.flow);
         tx.flow.started ??= tx.describeRequest?.();
         await tx.runtime.signIns.set(interaction.uid, tx.flow);
         return pathUrl('', paths.login, { tenant: tid, uid: interaction.uid });

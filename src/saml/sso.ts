@@ -3,6 +3,7 @@
  * IdP-initiated launch URL, and federation metadata. Problems with a request get Entra's error
  * page (the route's channel), never a Response. Responses come from the issuance funnel.
  */
+import { flowKey } from '../server/signins.js';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { findUser, isAssigned } from '../directory/lookup.js';
@@ -119,6 +120,7 @@ export function samlHandlers(o: SamlHandlerOptions): Handlers<RoutesOf<'saml'>> 
       return respond(ctx, tx, app, hinted, 'login_hint', t, now);
     }
     const id = randomUUID();
+    flowKey(tx.flow);
     tx.flow.started ??= tx.describeRequest?.();
     const pending: PendingSamlSignIn = { ...t, tenantId: tenant.id, appId: app.clientId, flow: tx.flow };
     await tx.runtime.samlPending.set(id, pending);

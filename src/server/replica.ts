@@ -37,12 +37,21 @@ export function storedScenario(scenario: Scenario, source: string): StoredScenar
 }
 
 /**
- * At start: the scenario the instances run. An instance started with the scenario the others were
- * started with joins them (the scenario in force may have been switched since); one started with
- * another scenario (a new deployment) switches them all to it.
+ * At start: the scenario the instances run. The first instance of a server (no other one runs)
+ * starts it afresh, as a single mock's restart does: its scenario, no run-time rules, empty logs
+ * (what an earlier run left in Redis is not picked up). An instance started with the scenario the
+ * running ones were started with joins them (the scenario in force may have been switched since);
+ * one started with another scenario (a new deployment) switches them all to it.
  */
 export async function bootScenario(shared: SharedChannel, scenario: Scenario, source: string): Promise<{ stored: StoredScenario; announce: boolean }> {
   const digest = scenarioDigest(scenario);
+  if ((await shared.peers()) === 0) {
+    const fresh = storedScenario(scenario, source);
+    await shared.saveScenario(fresh);
+    await Promise.all([shared.setBootDigest(digest), shared.clearLogs()]);
+    // Another instance may have come up meanwhile: it follows this one.
+    return { stored: fresh, announce: true };
+  }
   const [current, boot] = await Promise.all([shared.loadScenario(), shared.bootDigest()]);
   if (current && boot === digest) return { stored: current, announce: false };
   const mine = storedScenario(scenario, source);

@@ -178,7 +178,7 @@ export function boundedArtifacts(artifacts: readonly Artifact[]): SignInArtifact
 }
 
 /** The flow's ID, made on first use: the key its pending start waits under (the same on every instance, as the flow travels with it). */
-function flowKey(flow: SignInFlow): string {
+export function flowKey(flow: SignInFlow): string {
   return (flow.id ??= randomUUID());
 }
 

@@ -466,6 +466,11 @@ export class RedisStore implements Store {
     };
     return {
       instanceId: this.instanceId,
+      peers: () =>
+        this.run(async (r) => {
+          const [, count] = (await r.pubsub('NUMSUB', this.channel)) as [string, number];
+          return Math.max(0, Number(count) - 1);
+        }),
       loadScenario: () => this.run(async (r) => {
         const raw = await r.get(k('scenario'));
         return raw === null ? undefined : (JSON.parse(raw) as StoredScenario);

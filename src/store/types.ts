@@ -139,6 +139,8 @@ export interface SharedSignIn {
 export interface SharedChannel {
   /** This instance's ID (its own messages come back; it skips them). */
   readonly instanceId: string;
+  /** How many other instances of this server are running (subscribed) now. */
+  peers(): Promise<number>;
   loadScenario(): Promise<StoredScenario | undefined>;
   /** `ifAbsent`: only when the store holds none (a first instance, or a Redis that came back empty); whether it was written. */
   saveScenario(s: StoredScenario, o?: { ifAbsent?: boolean }): Promise<boolean>;
