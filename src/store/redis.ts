@@ -380,7 +380,8 @@ export class RedisStore implements Store {
   }
 
   unpublishedKey(name: string, commonName?: string): Promise<SigningKey> {
-    const files = this.keyFiles(join(this.certsRoot, '.unpublished'));
+    // Beside the certs directory's keys in the store; never on disk (they are published nowhere).
+    const files = this.keyFiles(this.certsRoot);
     return import('../keys/store.js').then(({ loadSelfSigned }) =>
       loadSelfSigned(files, `unpublished-${name}`, 'key published nowhere', 'It is made anew when deleted', (k) => k, async (keys) => {
         return createSigningCert(keys, commonName ? { commonName } : {});
@@ -414,8 +415,8 @@ export class RedisStore implements Store {
       }
       for (const h of this.reconnectHandlers) await h();
     } catch {
-      // Lost again meanwhile: the next 'ready' tries again.
-      this.lost = true;
+      // Lost again meanwhile (the next 'ready' tries again), or a command failed: again in a second.
+      if (!this.closed && this.client.status === 'ready') setTimeout(() => void this.restore(), 1000).unref();
     }
   }
 

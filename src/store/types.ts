@@ -155,7 +155,7 @@ export interface SharedChannel {
    * wait (an instance that is gone, or cut off, catches up when it is back).
    */
   broadcast(message: SharedMessage, o?: { acknowledged?: boolean }): Promise<void>;
-  /** Each message of another instance; `done()` acknowledges it (after it was applied). */
+  /** Each message of another instance, one at a time; it is acknowledged (when asked) once the handler resolved. */
   onMessage(handler: (message: SharedMessage) => Promise<void>): void;
   /** The store came back after it was lost: state may have been missed (or lost, with Redis restarted empty). */
   onReconnect(handler: () => Promise<void>): void;
