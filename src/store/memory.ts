@@ -79,10 +79,6 @@ export class MemoryStore implements Store, ModelRegistry {
     return Promise.resolve({ internalSecret: newSecret(), cookieKeys: [newSecret()], identityHeader: fallback.identityHeader ?? randomUUID() });
   }
 
-  available(): boolean {
-    return true;
-  }
-
   scope(): Promise<void> {
     return Promise.resolve();
   }

@@ -83,6 +83,27 @@ async function exec(m: ChainableCommander): Promise<unknown[]> {
   return results.map(([, v]) => v);
 }
 
+/**
+ * JSON that keeps Dates (a compiled scenario has some: secret expiries, certificate rotations), so
+ * a scenario read back from the store is the scenario that was stored.
+ */
+export function toStoreJson(value: unknown): string {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const raw = this[key];
+    return raw instanceof Date ? { $date: raw.toISOString() } : v;
+  });
+}
+
+export function fromStoreJson(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const o = v as Record<string, unknown>;
+      if (typeof o.$date === 'string' && Object.keys(o).length === 1) return new Date(o.$date);
+    }
+    return v;
+  });
+}
+
 const reason = (e: unknown) => ((e as Error | undefined)?.message ?? String(e)).slice(0, 200);
 
 const CAS = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL') return 1 else return 0 end`;
@@ -279,10 +300,6 @@ export class RedisStore implements Store {
     }
   }
 
-  available(): boolean {
-    return this.client.status === 'ready';
-  }
-
   /** One namespace per server (its public origin): set once the origin is known, before anything is stored. */
   async scope(server: string): Promise<void> {
     this.ns = `mock-entra:${createHash('sha256').update(server).digest('hex').slice(0, 16)}:`;
@@ -474,10 +491,10 @@ export class RedisStore implements Store {
         }),
       loadScenario: () => this.run(async (r) => {
         const raw = await r.get(k('scenario'));
-        return raw === null ? undefined : (JSON.parse(raw) as StoredScenario);
+        return raw === null ? undefined : (fromStoreJson(raw) as StoredScenario);
       }),
       saveScenario: (s, o = {}) => this.run(async (r) => {
-        const text = JSON.stringify(s);
+        const text = toStoreJson(s);
         return (o.ifAbsent ? await r.set(k('scenario'), text, 'EX', LONG_TTL_S, 'NX') : await r.set(k('scenario'), text, 'EX', LONG_TTL_S)) === 'OK';
       }),
       bootDigest: () => this.run(async (r) => (await r.get(k('boot'))) ?? undefined),

@@ -179,8 +179,6 @@ export interface Store {
   readonly shared?: SharedChannel;
   /** Told when the store is lost and when it is back (the server's log prints it). */
   onStatus?: (message: string) => void;
-  /** Whether the store answers now (Redis: connected). */
-  available(): boolean;
   /** The server this store holds state for (its public origin), known once it listens: shared state is kept per server. */
   scope(server: string): Promise<void>;
   close(): Promise<void>;
