@@ -109,4 +109,30 @@ describe.skipIf(!HAVE_REDIS)('Redis lost while serving, then back (empty)', () =
     });
     expect(((await ropc.json()) as { error_codes?: number[] }).error_codes).toEqual([50126]);
   });
+
+  it('a Redis that hangs (answers nothing, closes nothing): requests that need it get the 503 after the store\'s timeout, not never', async () => {
+    redis.pause();
+    try {
+      // Bounded by the fetch's own abort (10 s): the store gives up after 2 s per command.
+      const res = await get(`${own(a)}/${TENANT_ID}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', client_id: WEB.clientId, client_secret: WEB.secret, code: 'x', redirect_uri: WEB.redirectUri }).toString(),
+      });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error_codes: number[] }).error_codes).toEqual([90033]);
+      expect((await get(`${own(a)}/${TENANT_ID}/discovery/v2.0/keys`)).status).toBe(200);
+    } finally {
+      redis.resume();
+    }
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = await codeFrom(a)
+        .then((c) => redeem(b, c))
+        .then((r) => r.status)
+        .catch(() => 0);
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+  });
 });

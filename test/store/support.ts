@@ -76,7 +76,17 @@ export class TestRedis {
     });
   }
 
+  /** Freezes it (SIGSTOP): connections stay open and nothing answers, as a hung Redis; `resume()` thaws it. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    this.resume();
     await this.down();
     rmSync(this.dir, { recursive: true, force: true });
   }
