@@ -335,6 +335,7 @@ async function startOn(store: Store, opts: StartOptions, o: { tls: boolean; host
       // The proxy first: its tunnels into the HTTPS listener close with it.
       await proxy?.close();
       await listening.close();
+      mock.replica?.stop();
       await store.close();
     },
   };

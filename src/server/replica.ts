@@ -28,6 +28,8 @@ export interface ReplicaHost {
 /** Caps of the shared logs, as the instance's own: 500 requests; sign-ins with their pending starts. */
 const REQUEST_LOG_CAP = 500;
 const SIGN_IN_LOG_CAP = 2000;
+/** How often a running instance keeps the shared state from expiring (it lives 30 days). */
+const TOUCH_EVERY_MS = 60 * 60 * 1000;
 
 export const scenarioDigest = (s: Scenario): string => createHash('sha256').update(JSON.stringify(s)).digest('hex');
 
@@ -56,11 +58,11 @@ export async function bootScenario(shared: SharedChannel, scenario: Scenario, so
   if (current && boot === digest) return { stored: current, announce: false };
   const mine = storedScenario(scenario, source);
   if (!current) {
-    // Several first instances at once: the first to write wins, the others join it.
+    // Several first instances at once: the first to write wins, the others join it (and any running one follows it).
     const written = await shared.saveScenario(mine, { ifAbsent: true });
     await shared.setBootDigest(digest);
     if (!written) return { stored: (await shared.loadScenario()) ?? mine, announce: false };
-    return { stored: mine, announce: false };
+    return { stored: mine, announce: true };
   }
   await shared.saveScenario(mine);
   await shared.setBootDigest(digest);
@@ -68,6 +70,8 @@ export async function bootScenario(shared: SharedChannel, scenario: Scenario, so
 }
 
 export class Replica {
+  /** Refreshes the time to live of the long-lived state while the server runs. */
+  private readonly toucher: NodeJS.Timeout;
   /** Local changes go out one at a time, in the order they were made. */
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
@@ -81,6 +85,12 @@ export class Replica {
   ) {
     shared.onMessage((m) => this.receive(m));
     shared.onReconnect(() => this.catchUp());
+    this.toucher = setInterval(() => void shared.touch(host.world().generation).catch(() => undefined), TOUCH_EVERY_MS);
+    this.toucher.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.toucher);
   }
 
   /** The fault layer of a world of generation `generation`: changes are shared, counters are the store's. */

@@ -561,6 +561,20 @@ export class RedisStore implements Store {
         this.client.multi().lpush(key, text).ltrim(key, 0, cap - 1).expire(key, LOG_TTL_S).publish(this.channel, envelope).exec().catch(() => undefined);
       },
       readLog: (log) => this.run(async (r) => (await r.lrange(k(`log:${log}`), 0, -1)).reverse().map((t) => JSON.parse(t) as unknown)),
+      touch: (generation) =>
+        this.run(async (r) => {
+          await exec(
+            r
+              .multi()
+              .expire(k('scenario'), LONG_TTL_S)
+              .expire(k('boot'), LONG_TTL_S)
+              .expire(k('secrets'), LONG_TTL_S)
+              .expire(k(`ctl:${generation}:rules`), LONG_TTL_S)
+              .expire(k(`ctl:${generation}:switches`), LONG_TTL_S)
+              .expire(k(`ctl:${generation}:epoch`), LONG_TTL_S)
+              .expire(this.keysKey, LONG_TTL_S),
+          );
+        }),
       clearLogs: () => this.run(async (r) => {
         await r.del(k('log:request'), k('log:signin'));
       }),

@@ -163,6 +163,8 @@ export interface SharedChannel {
   /** The log as kept, oldest first. */
   readLog(log: 'request' | 'signin'): Promise<unknown[]>;
   clearLogs(): Promise<void>;
+  /** Keeps a running server's long-lived state from expiring (its scenario, fault state, secrets, keys). */
+  touch(generation: string): Promise<void>;
 }
 
 export interface Store {
