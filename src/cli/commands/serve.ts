@@ -29,6 +29,7 @@ export const SERVE_OPTIONS = {
     describe: 'answer as login.microsoftonline.com (and login.windows.net, login.microsoft.com), graph.microsoft.com and management.azure.com, with Entra\'s own URLs and issuers; reach it by name resolution on port 443 (hosts file, Compose alias) or a proxy; TLS from <certs-dir>/as-microsoft/ca.pem',
   },
   'identity-header': { type: 'string', describe: 'IDENTITY_HEADER that the App Service managed identity endpoint checks (default: a random GUID, printed at start); fix it when the app\'s environment is written before the mock starts (Compose)' },
+  store: { type: 'string', describe: 'keep shared state in Redis, redis://host:port/db: instances with the same --store and --public-url act as one server (docs/redis.md); default: in memory' },
   proxy: {
     type: 'number',
     describe: 'also listen on 127.0.0.1:PORT as an HTTP proxy (implies --as-microsoft): apps run with HTTPS_PROXY=http://127.0.0.1:PORT reach the mock at Microsoft\'s host names, other hosts are tunnelled untouched (docs/proxy.md)',
@@ -51,6 +52,7 @@ export interface ServeArgs {
   'admin-token-file'?: string;
   'as-microsoft': boolean;
   'identity-header'?: string;
+  store?: string;
   proxy?: number;
 }
 
@@ -121,6 +123,7 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     adminToken,
     asMicrosoft: args['as-microsoft'] || proxyPort !== undefined,
     identityHeader: args['identity-header'],
+    ...(args.store ? { store: args.store } : {}),
     ...(proxyPort !== undefined ? { proxyPort } : {}),
     onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
   }).catch((err: unknown) => {
@@ -140,6 +143,7 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     `  tenant:    ${t.id} (${t.domain})`,
     `  discovery: ${url(idp.url, 'discovery.v2', { tenant: t.id })}`,
     ...(args.tls ? [`  CA:        ${idp.caCertPath}  (NODE_EXTRA_CA_CERTS=${idp.caCertPath})`] : []),
+    ...(args.store ? [`  store:     ${args.store.replace(/\/\/[^@/]*@/, '//***@')}  (shared with every instance on it behind ${idp.url})`] : []),
     ...(idp.asMicrosoft
       ? [
           `  as Microsoft: answering as ${MICROSOFT_HOSTNAMES.join(', ')}`,
