@@ -446,6 +446,8 @@ export class SignInLog {
   private readonly records: SignInRecord[] = [];
   /** Insertion order is start order; at most SIGN_IN_LIMIT (more could not all be kept once interrupted). */
   private readonly pending = new Map<PendingKey, { record: SignInRecord; until: number }>();
+  /** No pending attempt ends before this (a lower bound: settling one does not raise it), so most calls of expire() look at nothing. */
+  private soonest = Number.POSITIVE_INFINITY;
 
   add(r: SignInRecord): void {
     this.expire();
@@ -453,6 +455,7 @@ export class SignInLog {
     if (tag?.key !== undefined && tag.pendingUntil !== undefined) {
       this.pending.delete(tag.key);
       this.pending.set(tag.key, { record: r, until: tag.pendingUntil });
+      if (tag.pendingUntil < this.soonest) this.soonest = tag.pendingUntil;
       // The oldest pending attempts go first (not recorded: they may still finish).
       while (this.pending.size > SIGN_IN_LIMIT) this.pending.delete(this.pending.keys().next().value as PendingKey);
       return;
@@ -470,6 +473,7 @@ export class SignInLog {
   clear(): void {
     this.records.length = 0;
     this.pending.clear();
+    this.soonest = Number.POSITIVE_INFINITY;
   }
 
   /** Newest first, at most 1,000. */
@@ -489,12 +493,18 @@ export class SignInLog {
 
   /** Pending attempts past their flow's lifetime become Interrupted records. */
   private expire(now = Date.now()): void {
+    if (now < this.soonest) return;
+    let soonest = Number.POSITIVE_INFINITY;
     for (const [key, p] of this.pending) {
-      if (p.until > now) continue;
+      if (p.until > now) {
+        if (p.until < soonest) soonest = p.until;
+        continue;
+      }
       this.pending.delete(key);
       TAGS.delete(p.record);
       this.insert(p.record);
     }
+    this.soonest = soonest;
   }
 
   query(q: SignInQuery = {}): SignInRecord[] {
