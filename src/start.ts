@@ -12,7 +12,7 @@ import { BUILTIN_ISSUERS, type RuleInput, type Scenario, type ScenarioInput } fr
 import { parseRule } from './server/admin.js';
 import { createApp } from './server/app.js';
 import type { MockEvents } from './server/events.js';
-import { listen } from './server/listen.js';
+import { listen, portProblem } from './server/listen.js';
 import type { LogFormat, RequestRecord } from './server/log.js';
 import type { SignInQuery, SignInRecord } from './server/signins.js';
 import { listenProxy, type ProxyListening, servesNames } from './server/proxy.js';
@@ -161,6 +161,8 @@ export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/default.yaml
 export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const tls = opts.tls ?? true;
   if (opts.proxyPort !== undefined && !tls) throw new Error('proxyPort needs TLS: clients reach the mock through the proxy with HTTPS (CONNECT host:443); drop tls: false');
+  const badPort = portProblem(opts.port ?? 0);
+  if (badPort) throw new RangeError(`start({ port }): ${badPort === 'is not a number' ? `${String(opts.port)} is not a number` : badPort}; give a whole number from 1 to 65535, or 0 (the default) for any free port`);
   const host = opts.host ?? 'localhost';
   // A forward proxy is the as-Microsoft mode's way in (serve --proxy implies --as-microsoft); asMicrosoft: false keeps the served names to hostnames and publicUrl.
   const asMicrosoft = opts.asMicrosoft ?? opts.proxyPort !== undefined;

@@ -20,7 +20,7 @@ import {
   type RsaKeyPair,
   SAML_COMMON_NAME,
 } from './ca.js';
-import { KeyFileError, regenerateCommand } from './errors.js';
+import { KeyFileError, regenerateCommand, unwritable } from './errors.js';
 import { withLock } from './lock.js';
 import { signingKeyFromPem } from './signing.js';
 
@@ -85,6 +85,12 @@ interface Ctx { dir: string; hostnames: string[]; extra: string[]; exactNames: b
  */
 export async function loadKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
   const dir = resolve(opts.certsDir);
+  return loadKeysIn(dir, opts).catch((e: unknown) => {
+    throw unwritable(dir, e);
+  });
+}
+
+async function loadKeysIn(dir: string, opts: LoadKeysOptions): Promise<KeyMaterial> {
   const extra = [...new Set((opts.hostnames ?? []).map(normalizeHost).filter((h) => h !== ''))];
   const hostnames = [...new Set([...DEFAULT_HOSTNAMES, ...extra])];
   const count = opts.signingKeyCount ?? 2;
@@ -92,9 +98,10 @@ export async function loadKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
   const ctx: Ctx = { dir, hostnames, extra, exactNames: opts.exactNames ?? false, progress: opts.onProgress ?? (() => {}) };
 
   await ensureDir(dir);
-  // Before any key exists, so private keys can't be committed even if certsDir is inside a repo.
+  // Before any key exists, so private keys can't be committed even if certsDir is inside a repo. A
+  // read-only directory that already holds the keys (a mounted secret) is fine: it is refused below only if a key must be made.
   await writeFile(join(dir, '.gitignore'), GITIGNORE, { flag: 'wx', mode: 0o644 }).catch((e: unknown) => {
-    if (errCode(e) !== 'EEXIST') throw e;
+    if (errCode(e) !== 'EEXIST' && unwritable(dir, e) === e) throw e;
   });
   let disk = await readDisk(ctx, count).catch(unlessDamaged);
   if (!disk || !isComplete(disk)) {
@@ -131,6 +138,13 @@ export const AS_MICROSOFT_DIR = 'as-microsoft';
  */
 export async function regenerateKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
   const dir = resolve(opts.certsDir);
+  await clearGenerated(dir).catch((e: unknown) => {
+    throw unwritable(dir, e);
+  });
+  return loadKeys(opts);
+}
+
+async function clearGenerated(dir: string): Promise<void> {
   await ensureDir(dir);
   await withLock(dir, async () => {
     for (const f of (await readdir(dir)).filter((f) => GENERATED_FILE.test(f) || (LEFTOVER.test(f) && f !== '.lock'))) {
@@ -143,7 +157,6 @@ export async function regenerateKeys(opts: LoadKeysOptions): Promise<KeyMaterial
       }
     }
   });
-  return loadKeys(opts);
 }
 
 export interface SamlCertOptions {
@@ -184,13 +197,18 @@ async function loadSelfSigned(dir: string, file: string, what: string, fix: stri
   };
   const found = await read().catch(unlessDamaged);
   if (usable(found)) return found!;
-  await ensureDir(dir);
-  return withLock(dir, async () => {
-    const again = await read();
-    if (usable(again)) return again!;
-    const keys = await generateRsaKeyPair();
-    const pair = await writePair(dir, file, await make(keys), keys);
-    return signingKeyFromPem(pair.certPem, pair.keyPem);
+  const made = async () => {
+    await ensureDir(dir);
+    return withLock(dir, async () => {
+      const again = await read();
+      if (usable(again)) return again!;
+      const keys = await generateRsaKeyPair();
+      const pair = await writePair(dir, file, await make(keys), keys);
+      return signingKeyFromPem(pair.certPem, pair.keyPem);
+    });
+  };
+  return made().catch((e: unknown) => {
+    throw unwritable(dir, e);
   });
 }
 
@@ -226,7 +244,7 @@ export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-ho
   };
   const existing = await current().catch(unlessDamaged);
   if (existing) return { keyPem: existing.keyPem, certPem: existing.certPem };
-  return withLock(dir, async () => {
+  const made = withLock(dir, async () => {
     const again = await current();
     if (again) return { keyPem: again.keyPem, certPem: again.certPem };
     const ca = await readPair(dir, 'ca', 'local CA', caFix);
@@ -238,6 +256,9 @@ export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-ho
     const hosts = kind === 'untrusted' ? DEFAULT_HOSTNAMES : ['wrong-host.invalid'];
     const pair = await writePair(dir, name, await createServerCert(issuer, leafKeys, hosts), leafKeys);
     return { keyPem: pair.keyPem, certPem: pair.certPem };
+  });
+  return made.catch((e: unknown) => {
+    throw unwritable(dir, e);
   });
 }
 

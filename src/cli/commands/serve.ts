@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { MICROSOFT_HOSTNAMES } from '../../entra/urls.js';
+import { portProblem } from '../../server/listen.js';
 import { url } from '../../server/routes.js';
 import { DEFAULT_SCENARIO, start } from '../../start.js';
 import { type CliIo, scenarioPath, UsageError } from '../common.js';
@@ -102,6 +103,13 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
   }
   if (args['as-microsoft'] && args['public-url']) throw new UsageError('--as-microsoft and --public-url exclude each other: as Microsoft, clients use https://login.microsoftonline.com. Drop --public-url.');
   if (args['as-microsoft'] && !args.tls) throw new UsageError('--as-microsoft needs TLS (clients reach https://login.microsoftonline.com): drop --no-tls.');
+  const badPort = portProblem(args.port);
+  if (badPort) {
+    // yargs hands over a value that is not a number as NaN: say where it came from.
+    const fromEnv = process.env[`${SERVE_ENV_PREFIX}_PORT`];
+    const given = badPort === 'is not a number' ? `--port is not a number${fromEnv ? ` (${SERVE_ENV_PREFIX}_PORT is '${fromEnv}')` : ''}` : `--port ${badPort}`;
+    throw new UsageError(`${given}: give a whole number from 1 to 65535, e.g. --port 8443 (0: any free port)`);
+  }
   const proxyPort = args.proxy;
   if (proxyPort !== undefined) {
     if (!Number.isInteger(proxyPort) || proxyPort < 0 || proxyPort > 65535) throw new UsageError(`--proxy ${proxyPort} is not a port: give a number from 1 to 65535 (0: any free port)`);
@@ -124,10 +132,11 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     ...(proxyPort !== undefined ? { proxyPort } : {}),
     onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
   }).catch((err: unknown) => {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    const { code, syscall } = err as NodeJS.ErrnoException;
+    // Only the listen's own errors: an EACCES of the certs directory is a KeyFileError (keys/errors.ts).
+    if (syscall === 'listen' && (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')) {
       // The proxy binds after the server: its port is the one refused when the server's was free.
-      const which = (err as { port?: number }).port === proxyPort && proxyPort !== args.port ? `127.0.0.1:${proxyPort} for --proxy` : `${args.host}:${args.port}`;
+      const which = proxyPort !== undefined && (err as { port?: number }).port === proxyPort && proxyPort !== args.port ? `127.0.0.1:${proxyPort} for --proxy` : `${args.host}:${args.port}`;
       throw new UsageError(`cannot listen on ${which} (${code}); choose another ${which.endsWith('--proxy') ? '--proxy port' : '--port or --host'}`);
     }
     throw err;

@@ -1,0 +1,92 @@
+/**
+ * Issue 14, the first hour of a new user: every message says what to do, nothing crashes. Each
+ * test is a command from the issue. In process (runCli) where the process adds nothing; spawned
+ * where the item is about the process (its user, its pipes, its exit code).
+ */
+import { type SpawnOptionsWithoutStdio, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { start } from '../../src/index.js';
+import type { Ran } from '../helpers/process.js';
+import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
+import { cli } from './in-process.js';
+import { MAIN } from './spawn.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'mock-entra-first-hour-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+/** No stack trace: no "    at " frame and no Node error class name at the start of a line. */
+const noStack = (s: string) => expect(s).not.toMatch(/^\s+at |^(RangeError|TypeError|Error)\b|node:internal/m);
+
+/** The built CLI as another process, with spawn's options (uid, stdio…), to completion. */
+function spawnCli(args: string[], o: SpawnOptionsWithoutStdio = {}): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { timeout: 30_000, ...o });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end();
+  });
+}
+
+describe('item 1: a port that is not one', () => {
+  it.each([
+    [['--port', 'abc'], /--port is not a number: give a whole number from 1 to 65535, e\.g\. --port 8443 \(0: any free port\)/],
+    [['--port', '99999'], /--port 99999 is not a port: give a whole number from 1 to 65535/],
+    [['--port', '-1'], /--port -1 is not a port/],
+    [['--port', '80.5'], /--port 80.5 is not a port/],
+  ])('serve %j exits 2 with a message that says what to give, no stack trace', async (args, message) => {
+    const r = await cli(['serve', '--certs-dir', TEST_CERTS_DIR, ...args]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    noStack(r.stderr);
+  });
+
+  it('MOCK_ENTRA_PORT=abc exits 2 and names the variable', async () => {
+    vi.stubEnv('MOCK_ENTRA_PORT', 'abc');
+    const r = await cli(['serve', '--certs-dir', TEST_CERTS_DIR]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain("--port is not a number (MOCK_ENTRA_PORT is 'abc'): give a whole number from 1 to 65535");
+    noStack(r.stderr);
+  });
+
+  it('start({ port: 99999 }) rejects with what to give, not ERR_SOCKET_BAD_PORT', async () => {
+    await expect(start({ port: 99999, certsDir: TEST_CERTS_DIR })).rejects.toThrow(/start\(\{ port \}\): 99999 is not a port; give a whole number from 1 to 65535, or 0/);
+  });
+});
+
+describe('item 2: a certs directory this user cannot write', () => {
+  /** A folder the CLI's user may not write in: as root (which writes anywhere), the CLI runs as nobody. */
+  function unwritable(): { dir: string; as: SpawnOptionsWithoutStdio } {
+    chmodSync(scratch, 0o755);
+    const dir = mkdtempSync(join(scratch, 'read-only-'));
+    chmodSync(dir, 0o555);
+    return { dir: join(dir, 'certs'), as: process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {} };
+  }
+
+  it('serve exits 2 naming the directory and --certs-dir, not "cannot listen on … (EACCES)"', async () => {
+    const { dir, as } = unwritable();
+    const r = await spawnCli(['serve', '--port', '0', '--certs-dir', dir], as);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`mock-entra: ${dir}: cannot write the certs directory (EACCES`);
+    expect(r.stderr).toMatch(/can write: --certs-dir DIR \(or MOCK_ENTRA_CERTS_DIR/);
+    expect(r.stderr).not.toContain('cannot listen');
+    noStack(r.stderr);
+  });
+
+  it('certs path exits 2 with the same message, no stack trace', async () => {
+    const { dir, as } = unwritable();
+    const r = await spawnCli(['certs', 'path', '--certs-dir', dir], as);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`${dir}: cannot write the certs directory (EACCES`);
+    noStack(r.stderr);
+  });
+});
