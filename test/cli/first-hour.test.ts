@@ -4,7 +4,7 @@
  * where the item is about the process (its user, its pipes, its exit code).
  */
 import { type SpawnOptionsWithoutStdio, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -69,7 +69,9 @@ describe('item 2: a certs directory this user cannot write', () => {
     chmodSync(scratch, 0o755);
     const dir = mkdtempSync(join(scratch, 'read-only-'));
     chmodSync(dir, 0o555);
-    return { dir: join(dir, 'certs'), as: process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {} };
+    // nobody cannot read the test run's CA (NODE_EXTRA_CA_CERTS, in a 0700 certs directory), nor needs it.
+    const { NODE_EXTRA_CA_CERTS: _ca, ...env } = process.env;
+    return { dir: join(dir, 'certs'), as: process.getuid?.() === 0 ? { uid: 65534, gid: 65534, env } : {} };
   }
 
   it('serve exits 2 naming the directory and --certs-dir, not "cannot listen on … (EACCES)"', async () => {
@@ -88,5 +90,34 @@ describe('item 2: a certs directory this user cannot write', () => {
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain(`${dir}: cannot write the certs directory (EACCES`);
     noStack(r.stderr);
+  });
+
+  it('a read-only certs directory that already holds the keys serves: only making a key needs to write', async () => {
+    const { dir, as } = unwritable();
+    const parent = join(dir, '..');
+    chmodSync(parent, 0o755);
+    mkdirSync(dir);
+    for (const f of readdirSync(TEST_CERTS_DIR).filter((f) => /^(ca|tls|signing-\d)(-key)?\.pem$/.test(f))) {
+      copyFileSync(join(TEST_CERTS_DIR, f), join(dir, f));
+      if (as.uid !== undefined) chownSync(join(dir, f), as.uid, as.gid!);
+    }
+    chmodSync(dir, 0o555);
+    const r = await spawnCli(['certs', 'path', '--certs-dir', dir], as);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(join(dir, 'ca.pem'));
+  });
+});
+
+describe('item 5: output into a pipe whose reader has gone', () => {
+  it('`mock-entra scenario list | head -0` exits 0 with nothing on stderr, not "Error: write EPIPE" and exit 1', async () => {
+    const child = spawn(process.execPath, [MAIN, 'scenario', 'list'], { timeout: 30_000 });
+    // The reading end closes before the command writes its first line, as head does once it has enough.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
   });
 });
