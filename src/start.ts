@@ -146,6 +146,24 @@ export interface MockEntra {
   stop(): Promise<void>;
 }
 
+/**
+ * What is wrong with a public URL (undefined: nothing): it is the origin clients use, so an absolute
+ * http or https URL, e.g. https://idp.test:8443, without query, fragment or credentials. A value
+ * without a scheme (`localhost:8443`) would otherwise become issuers and endpoints no client can use.
+ */
+export function publicUrlProblem(value: string): string | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return `'${value}' has no scheme: write https://${value.replace(/^\/+/, '')} (or http:// with --no-tls)`;
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return `'${value}' is not a URL: write the origin clients use, e.g. https://idp.test:8443`;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return `'${value}' must be an http or https URL, e.g. https://${u.host || 'idp.test:8443'}`;
+  if (u.search || u.hash || u.username || u.password) return `'${value}' must be an origin without query, fragment or user name: write ${u.origin}`;
+  return undefined;
+}
+
 // From import.meta.url, not import.meta.dirname: jest's ESM loader provides only the URL.
 /** Path of the shipped scenarios/default.yaml (the fixed identifiers in the README). */
 export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/default.yaml', import.meta.url));
@@ -161,6 +179,8 @@ export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/default.yaml
 export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const tls = opts.tls ?? true;
   if (opts.proxyPort !== undefined && !tls) throw new Error('proxyPort needs TLS: clients reach the mock through the proxy with HTTPS (CONNECT host:443); drop tls: false');
+  const badPublicUrl = opts.publicUrl === undefined ? undefined : publicUrlProblem(opts.publicUrl);
+  if (badPublicUrl) throw new TypeError(`start({ publicUrl }): ${badPublicUrl}`);
   const badPort = portProblem(opts.port ?? 0);
   if (badPort) throw new RangeError(`start({ port }): ${badPort === 'is not a number' ? `${String(opts.port)} is not a number` : badPort}; give a whole number from 1 to 65535, or 0 (the default) for any free port`);
   const host = opts.host ?? 'localhost';

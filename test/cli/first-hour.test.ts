@@ -4,9 +4,9 @@
  * where the item is about the process (its user, its pipes, its exit code).
  */
 import { type SpawnOptionsWithoutStdio, spawn } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { start } from '../../src/index.js';
 import type { Ran } from '../helpers/process.js';
@@ -119,5 +119,57 @@ describe('item 5: output into a pipe whose reader has gone', () => {
     const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
     expect(stderr).toBe('');
     expect(status).toBe(0);
+  });
+});
+
+describe('item 8: what is typed wrong, said in one line, with paths as the loader prints them', () => {
+  it.each([
+    ['localhost:8443', "--public-url 'localhost:8443' has no scheme: write https://localhost:8443"],
+    ['idp.test', "--public-url 'idp.test' has no scheme: write https://idp.test"],
+    ['ftp://idp.test', "--public-url 'ftp://idp.test' must be an http or https URL"],
+    ['https://idp.test/?x=1#y', "--public-url 'https://idp.test/?x=1#y' must be an origin without query, fragment or user name: write https://idp.test"],
+  ])('serve --public-url %s exits 2: %s', async (value, message) => {
+    const r = await cli(['serve', '--certs-dir', TEST_CERTS_DIR, '--port', '0', '--public-url', value]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`mock-entra: ${message}`);
+  });
+
+  it("start({ publicUrl: 'localhost:8443' }) rejects, as serve does", async () => {
+    await expect(start({ publicUrl: 'localhost:8443', certsDir: TEST_CERTS_DIR })).rejects.toThrow("start({ publicUrl }): 'localhost:8443' has no scheme: write https://localhost:8443");
+  });
+
+  it.each([
+    [['serve', '--scenaro', 'first-test-failure'], 'mock-entra: unknown option --scenaro; did you mean --scenario?\n  mock-entra serve --help lists its options.\n'],
+    [['serve', '--no-tsl'], 'mock-entra: unknown option --no-tsl; did you mean --no-tls?\n  mock-entra serve --help lists its options.\n'],
+    [['token', '-a', 'sample-web', '--scop', 'openid'], 'mock-entra: unknown option --scop; did you mean --scope?\n  mock-entra token --help lists its options.\n'],
+    [['scenario', 'validate', 'default', '--zzzz'], 'mock-entra: unknown option --zzzz\n  mock-entra scenario validate --help lists its options.\n'],
+  ])('%j names the option and its nearest, without printing the whole help first', async (args, stderr) => {
+    const r = await cli(args);
+    expect(r).toEqual({ status: 2, stdout: '', stderr });
+  });
+
+  it('an unknown command still shows the commands (the help is what answers it)', async () => {
+    const r = await cli(['sevre']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('mock-entra <command> [options]');
+    expect(r.stderr).toMatch(/Did you mean serve\?/);
+  });
+
+  it('scenario validate names the file by its absolute path when valid too, as when invalid', async () => {
+    const r = await cli(['scenario', 'validate', 'scenarios/first-test-failure.yaml']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^${join(process.cwd(), 'scenarios/first-test-failure.yaml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: valid \\(`));
+    const bad = join(scratch, 'bad.yaml');
+    writeFileSync(bad, 'extends: default\nrules:\n  - when: { endpoint: tokens }\n    then: { error: 50126 }\n');
+    const rel = relative(process.cwd(), bad);
+    const invalid = await cli(['scenario', 'validate', rel]);
+    expect(invalid.stderr).toContain(`${bad}: invalid scenario`);
+    expect(invalid.stderr).toMatch(/'tokens' is not allowed: expected authorize, token, .*; did you mean 'token'\?/);
+  });
+
+  it('serve names an unreadable --admin-token-file by its absolute path', async () => {
+    const r = await cli(['serve', '--certs-dir', TEST_CERTS_DIR, '--port', '0', '--admin-token-file', 'no-such-token-file']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`cannot read --admin-token-file ${join(process.cwd(), 'no-such-token-file')} (ENOENT)`);
   });
 });
