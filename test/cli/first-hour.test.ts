@@ -173,3 +173,30 @@ describe('item 8: what is typed wrong, said in one line, with paths as the loade
     expect(r.stderr).toContain(`cannot read --admin-token-file ${join(process.cwd(), 'no-such-token-file')} (ENOENT)`);
   });
 });
+
+describe('item 10: token without --scope', () => {
+  it("token --help shows the scope default it uses, not '[default: []]'", async () => {
+    const r = await cli(['token', '--help']);
+    expect(r.status).toBe(0);
+    const scope = r.stdout.slice(r.stdout.indexOf('--scope'), r.stdout.indexOf('--type'));
+    expect(scope).not.toContain('[default: []]');
+    expect(scope.replace(/\s+/g, ' ')).toContain('[default: openid profile email with --user (a Graph token, as Entra gives)]');
+  });
+
+  it('token --user without --scope says on stderr that it minted a Graph token only Graph verifies, and what to ask for instead', async () => {
+    const r = await cli(['token', '--certs-dir', TEST_CERTS_DIR, '--user', 'ada@contoso.onmicrosoft.com', '--app', 'sample-web']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('.')).toHaveLength(3);
+    expect(r.stderr).toContain('without --scope (openid profile email), this is a Microsoft Graph access token, as Entra gives: aud https://graph.microsoft.com and a nonce in its header');
+    expect(r.stderr).toContain('JWT libraries (jose, jsonwebtoken, Microsoft.Identity.Web) cannot verify its signature');
+    expect(r.stderr).toContain('For a token an API verifies: --scope api://sample-api/access_as_user; for an ID token: --type id.');
+  });
+
+  it('says nothing when the token is for an API, or an ID token', async () => {
+    for (const args of [['--scope', 'api://sample-api/access_as_user'], ['--type', 'id']]) {
+      const r = await cli(['token', '--certs-dir', TEST_CERTS_DIR, '--user', 'ada@contoso.onmicrosoft.com', '--app', 'sample-web', ...args]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+    }
+  });
+});
