@@ -104,7 +104,10 @@ export interface MockEntra {
   reset(): void;
   /** Turns a named switch on (or off). */
   flip(name: string, on?: boolean): void;
-  /** Switches to another scenario; an invalid one throws ScenarioError and the running one stays. */
+  /**
+   * Switches to another scenario; an invalid one throws ScenarioError and the running one stays.
+   * A TLS certificate it changes (untrusted-tls) is presented to new connections; open ones keep theirs.
+   */
   useScenario(scenario: string | ScenarioInput): Promise<void>;
   /** Recent requests, oldest first, with the AADSTS code and the rule that fired. */
   requests(): RequestRecord[];
@@ -212,13 +215,20 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   if (keysLoad.status === 'rejected') throw keysLoad.reason;
   const keys = keysLoad.value;
   const scenario = scenarioLoad.value;
-  const listening = await listen({ host, port: opts.port ?? 0, tls: tls ? { key: keys.tls.keyPem, cert: keys.tls.certPem } : undefined });
+  // The certificate the scenario asks for (tls.certificate), ready before the first connection: a
+  // server started on untrusted-tls never shows a client the trusted one.
+  const tlsFor = async (s: Scenario) => {
+    const kind = s.tls.certificate;
+    const material = kind === 'trusted' ? keys.tls : await loadAltTls(keys.certsDir, kind, opts.onKeyProgress);
+    return { key: material.keyPem, cert: material.certPem };
+  };
+  const listening = await listen({ host, port: opts.port ?? 0, tls: tls ? await tlsFor(scenario) : undefined });
   const listenHost = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host) ? 'localhost' : host;
   const localUrl = `${tls ? 'https' : 'http'}://${listenHost}:${listening.port}`;
   const origins = asMicrosoft ? Origins.microsoft() : Origins.local((opts.publicUrl ?? localUrl).replace(/\/+$/, ''));
   const origin = origins.login;
   const source = typeof opts.scenario === 'object' ? '<inline>' : (opts.scenario ?? DEFAULT_SCENARIO);
-  const mock = createApp({ origin: origins, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', adminToken: opts.adminToken, identityHeader: opts.identityHeader });
+  const mock = createApp({ origin: origins, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', adminToken: opts.adminToken, identityHeader: opts.identityHeader, tls });
   if (opts.onRequest) mock.events.on('request', opts.onRequest);
   const handle = mock.app.callback();
   listening.setHandler(handle);
@@ -231,15 +241,10 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
       throw err;
     });
   }
-  // The untrusted-tls scenario swaps the certificate; any other goes back to the local CA's.
-  const applyTls = async (s: Scenario) => {
-    if (!tls) return;
-    const kind = s.tls.certificate;
-    const material = kind === 'trusted' ? { keyPem: keys.tls.keyPem, certPem: keys.tls.certPem } : await loadAltTls(keys.certsDir, kind);
-    listening.setTls({ key: material.keyPem, cert: material.certPem });
+  // A switch to the untrusted-tls scenario swaps the certificate (for new connections); any other goes back to the local CA's.
+  mock.onSwitch = async (s: Scenario) => {
+    if (tls) listening.setTls(await tlsFor(s));
   };
-  if (scenario.tls.certificate !== 'trusted') await applyTls(scenario);
-  mock.onSwitch = applyTls;
   const tenant = mock.world.directory.tenants[0]!;
   // As Microsoft, this process reaches the server on its local URL (it has no hosts mapping); see signIn's note.
   const client = testClient({ url: asMicrosoft ? localUrl : origin, tenantId: tenant.id, caCert: keys.caCertPem, directory: () => mock.world.directory });

@@ -231,7 +231,7 @@ export async function loadIssuerKey(certsDir: string, name: string): Promise<Sig
  * 'wrong-host' by the local CA but for another host name (wrong-host.invalid, which every local CA
  * permits). Kept on disk like the rest; a wrong-host certificate from an earlier CA is made anew.
  */
-export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-host'): Promise<{ keyPem: string; certPem: string }> {
+export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-host', onProgress?: (message: string) => void): Promise<{ keyPem: string; certPem: string }> {
   const dir = resolve(certsDir);
   const name = `tls-${kind}`;
   const fix = `Delete ${name}.pem and ${name}-key.pem: a new pair is made (nothing depends on this one)`;
@@ -249,6 +249,7 @@ export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-ho
     if (again) return { keyPem: again.keyPem, certPem: again.certPem };
     const ca = await readPair(dir, 'ca', 'local CA', caFix);
     if (!ca) throw new Error(`no local CA in ${dir}; load the keys first`);
+    onProgress?.(`making the ${kind === 'untrusted' ? 'untrusted TLS certificate (from a CA nobody trusts)' : 'TLS certificate for the wrong host (wrong-host.invalid)'} that the scenario asks for (${join(dir, `${name}.pem`)})`);
     const [leafKeys, otherCaKeys] = await Promise.all([generateRsaKeyPair(), kind === 'untrusted' ? generateRsaKeyPair() : undefined]);
     const issuer = otherCaKeys
       ? { certPem: await createCaCert(otherCaKeys, { commonName: 'mock-entra untrusted CA' }), privateKey: otherCaKeys.privateKey }

@@ -36,6 +36,8 @@ export interface AppOptions {
   adminToken?: string;
   /** IDENTITY_HEADER: what App Service's managed identity endpoint expects in X-IDENTITY-HEADER. Default: a random GUID per server. */
   identityHeader?: string;
+  /** The listener serves HTTPS (the admin API then says when a switch changes the TLS certificate). */
+  tls?: boolean;
 }
 
 export interface MockApp {
@@ -235,6 +237,7 @@ export function createApp(o: AppOptions): MockApp {
     token: o.adminToken,
     origin: o.origin.login,
     identityHeader,
+    tls: o.tls,
   }).then((r) => r.routes());
 
   app

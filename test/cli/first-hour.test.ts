@@ -4,9 +4,12 @@
  * where the item is about the process (its user, its pipes, its exit code).
  */
 import { type SpawnOptionsWithoutStdio, spawn } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { start } from '../../src/index.js';
 import type { Ran } from '../helpers/process.js';
@@ -197,6 +200,73 @@ describe('item 10: token without --scope', () => {
       const r = await cli(['token', '--certs-dir', TEST_CERTS_DIR, '--user', 'ada@contoso.onmicrosoft.com', '--app', 'sample-web', ...args]);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
+    }
+  });
+});
+
+describe('item 11: the untrusted-tls certificate', () => {
+  const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
+  const trusted = () => fingerprint(readFileSync(join(TEST_CERTS_DIR, 'tls.pem'), 'utf8'));
+
+  /** The certificate a TLS handshake with 127.0.0.1:port presents (its SHA-256 fingerprint), or undefined when nothing listens. */
+  function handshake(port: number): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' }, () => {
+        const cert = s.getPeerX509Certificate();
+        s.destroy();
+        resolve(cert?.fingerprint256);
+      });
+      s.once('error', () => resolve(undefined));
+    });
+  }
+
+  it('a server started on untrusted-tls presents the untrusted certificate from its first connection on, never the trusted one', async () => {
+    // A certs directory with the shared keys but no untrusted certificate yet: start makes it, which takes a while.
+    const certsDir = mkdtempSync(join(scratch, 'certs-'));
+    for (const f of readdirSync(TEST_CERTS_DIR).filter((f) => /^(ca|tls|signing-\d)(-key)?\.pem$/.test(f))) copyFileSync(join(TEST_CERTS_DIR, f), join(certsDir, f));
+    const port = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const progress: string[] = [];
+    let started = false;
+    const starting = start({ scenario: 'scenarios/untrusted-tls.yaml', port, certsDir, onKeyProgress: (m) => progress.push(m) }).finally(() => {
+      started = true;
+    });
+    // Handshakes while start() runs (bounded: loopback, a few ms apart), as a client retrying would.
+    const seen: string[] = [];
+    for (let i = 0; i < 2000 && !started; i++) {
+      const fp = await handshake(port);
+      if (fp) seen.push(fp);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const idp = await starting;
+    try {
+      expect(seen.filter((fp) => fp === trusted())).toEqual([]);
+      const after = await handshake(idp.port);
+      expect(after).toBe(fingerprint(readFileSync(join(certsDir, 'tls-untrusted.pem'), 'utf8')));
+      expect(progress.some((m) => m.startsWith('making the untrusted TLS certificate'))).toBe(true);
+    } finally {
+      await idp.stop();
+    }
+  });
+
+  it('switching to untrusted-tls through the admin API says the certificate changes for new connections only', async () => {
+    const idp = await start({ certsDir: TEST_CERTS_DIR });
+    try {
+      const res = await fetch(`${idp.url}/_mock/scenario`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: join(process.cwd(), 'scenarios/untrusted-tls.yaml') }) });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { notes?: string[] };
+      expect(body.notes).toEqual([expect.stringMatching(/^TLS: new connections get a certificate from a CA nobody trusts \(tls.certificate: untrusted, was trusted\)\. Connections already open keep the certificate they were made with/)]);
+      // And it is so: a new connection gets the untrusted one.
+      expect(await handshake(idp.port)).not.toBe(trusted());
+      const back = await fetch(`${idp.url}/_mock/scenario`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: join(process.cwd(), 'scenarios/default.yaml') }) });
+      // fetch's pooled connection still has the untrusted certificate's session: that is the point of the note.
+      expect(((await back.json()) as { notes?: string[] }).notes?.[0]).toMatch(/^TLS: new connections get the local CA's certificate/);
+    } finally {
+      await idp.stop();
     }
   });
 });
