@@ -3,7 +3,6 @@
  * process. Commands write through `io` and never exit the process; whatever they throw becomes the
  * exit code (0 success, 2 bad input with a message that says what to fix, 1 anything else).
  */
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { certsCommand } from './commands/certs.js';
 import { metadataCommand } from './commands/metadata.js';
@@ -11,12 +10,11 @@ import { scenarioCommand } from './commands/scenario.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
 import { nearest } from '../scenario/load.js';
+import { MOCK_ENTRA_VERSION } from '../version.js';
 import { CliExit, type CliIo, exitCodeFor, processIo } from './common.js';
 
 export type { CliIo } from './common.js';
 
-/** mock-entra's own version: its package.json, two levels above this module (dist/cli or src/cli), not the working directory's. */
-const OWN_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /**
  * yargs' "Unknown argument(s): a, b" for options the user typed (`--scenaro`), as one line each with
@@ -77,7 +75,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         throw new CliExit(unknownOptions(msg, argv, help) ?? `${help}\n\n${msg}`, 2);
       })
       .help()
-      .version(OWN_VERSION)
+      .version(MOCK_ENTRA_VERSION)
       .parseAsync(argv, {}, (_err, _argv, output) => {
         shown = output;
       });

@@ -139,6 +139,7 @@ function underPrefix(prefix: string, make: () => Promise<ReturnType<Router['rout
 }
 
 export function createApp(o: AppOptions): MockApp {
+  const startedAt = Date.now();
   const runtime = new Runtime();
   const deps = { origin: o.origin, keys: o.keys, internalSecret: newSecret(), cookieKeys: [newSecret()], runtime };
   const app = new Koa({ keys: deps.cookieKeys });
@@ -174,7 +175,7 @@ export function createApp(o: AppOptions): MockApp {
   };
   // Only the documents load with the server: the provider, SAML's XML stack, Graph and the dashboard on first use.
   const frontEnds: FrontEnds = {
-    documents: () => documentHandlers({ origin: o.origin }),
+    documents: () => documentHandlers({ origin: o.origin, startedAt }),
     oidc: async () => (await import('../oidc/routes.js')).oidcHandlers({ origin: o.origin, internalSecret: deps.internalSecret }),
     saml: async () => (await import('../saml/sso.js')).samlHandlers({ origin: o.origin, keys: o.keys }),
     graph: async () => (await import('../graph/routes.js')).graphHandlers({ origin: o.origin, signIns: mock.signIns }),
