@@ -16,7 +16,7 @@ import { Runtime } from './server/runtime.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 import type { MockEvents } from './server/events.js';
-import { listen } from './server/listen.js';
+import { listen, portProblem } from './server/listen.js';
 import type { LogFormat, RequestRecord } from './server/log.js';
 import type { SignInQuery, SignInRecord } from './server/signins.js';
 import { listenProxy, type ProxyListening, servesNames } from './server/proxy.js';
@@ -122,7 +122,10 @@ export interface MockEntra {
   settled(): Promise<void>;
   /** Turns a named switch on (or off). */
   flip(name: string, on?: boolean): void;
-  /** Switches to another scenario; an invalid one throws ScenarioError and the running one stays. */
+  /**
+   * Switches to another scenario; an invalid one throws ScenarioError and the running one stays.
+   * A TLS certificate it changes (untrusted-tls) is presented to new connections; open ones keep theirs.
+   */
   useScenario(scenario: string | ScenarioInput): Promise<void>;
   /** Recent requests, oldest first, with the AADSTS code and the rule that fired. */
   requests(): RequestRecord[];
@@ -164,6 +167,24 @@ export interface MockEntra {
   stop(): Promise<void>;
 }
 
+/**
+ * What is wrong with a public URL (undefined: nothing): it is the origin clients use, so an absolute
+ * http or https URL, e.g. https://idp.test:8443, without query, fragment or credentials. A value
+ * without a scheme (`localhost:8443`) would otherwise become issuers and endpoints no client can use.
+ */
+export function publicUrlProblem(value: string): string | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return `'${value}' has no scheme: write https://${value.replace(/^\/+/, '')} (or http:// with --no-tls)`;
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return `'${value}' is not a URL: write the origin clients use, e.g. https://idp.test:8443`;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return `'${value}' must be an http or https URL, e.g. https://${u.host || 'idp.test:8443'}`;
+  if (u.search || u.hash || u.username || u.password) return `'${value}' must be an origin without query, fragment or user name: write ${u.origin}`;
+  return undefined;
+}
+
 // From import.meta.url, not import.meta.dirname: jest's ESM loader provides only the URL.
 /** Path of the shipped scenarios/default.yaml (the fixed identifiers in the README). */
 export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/default.yaml', import.meta.url));
@@ -179,6 +200,10 @@ export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/default.yaml
 export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const tls = opts.tls ?? true;
   if (opts.proxyPort !== undefined && !tls) throw new Error('proxyPort needs TLS: clients reach the mock through the proxy with HTTPS (CONNECT host:443); drop tls: false');
+  const badPublicUrl = opts.publicUrl === undefined ? undefined : publicUrlProblem(opts.publicUrl);
+  if (badPublicUrl) throw new TypeError(`start({ publicUrl }): ${badPublicUrl}`);
+  const badPort = portProblem(opts.port ?? 0);
+  if (badPort) throw new RangeError(`start({ port }): ${badPort === 'is not a number' ? `${String(opts.port)} is not a number` : badPort}; give a whole number from 1 to 65535, or 0 (the default) for any free port`);
   const host = opts.host ?? 'localhost';
   // A forward proxy is the as-Microsoft mode's way in (serve --proxy implies --as-microsoft); asMicrosoft: false keeps the served names to hostnames and publicUrl.
   const asMicrosoft = opts.asMicrosoft ?? opts.proxyPort !== undefined;
@@ -222,7 +247,14 @@ async function startOn(store: Store, opts: StartOptions, o: { tls: boolean; host
   if (keysLoad.status === 'rejected') throw keysLoad.reason;
   const keys = keysLoad.value;
   const scenario = scenarioLoad.value;
-  const listening = await listen({ host, port: opts.port ?? 0, tls: tls ? { key: keys.tls.keyPem, cert: keys.tls.certPem } : undefined });
+  // The certificate the scenario asks for (tls.certificate), ready before the first connection: a
+  // server started on untrusted-tls never shows a client the trusted one.
+  const tlsFor = async (s: Scenario) => {
+    const kind = s.tls.certificate;
+    const material = kind === 'trusted' ? keys.tls : await loadAltTls(keys.certsDir, kind, store.keyFiles(keys.certsDir), opts.onKeyProgress);
+    return { key: material.keyPem, cert: material.certPem };
+  };
+  const listening = await listen({ host, port: opts.port ?? 0, tls: tls ? await tlsFor(scenario) : undefined });
   const listenHost = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host) ? 'localhost' : host;
   const localUrl = `${tls ? 'https' : 'http'}://${listenHost}:${listening.port}`;
   const origins = asMicrosoft ? Origins.microsoft() : Origins.local((opts.publicUrl ?? localUrl).replace(/\/+$/, ''));
@@ -242,6 +274,7 @@ async function startOn(store: Store, opts: StartOptions, o: { tls: boolean; host
       logFormat: opts.logFormat ?? 'silent',
       adminToken: opts.adminToken,
       identityHeader: opts.identityHeader,
+      tls,
       runtime: new Runtime(store),
       secrets,
       ...(store.shared && boot ? { shared: { channel: store.shared, stored: boot.stored, digest: scenarioDigest(scenario) } } : {}),
@@ -267,15 +300,12 @@ async function startOn(store: Store, opts: StartOptions, o: { tls: boolean; host
       throw err;
     });
   }
-  // The untrusted-tls scenario swaps the certificate; any other goes back to the local CA's.
-  const applyTls = async (s: Scenario) => {
-    if (!tls) return;
-    const kind = s.tls.certificate;
-    const material = kind === 'trusted' ? { keyPem: keys.tls.keyPem, certPem: keys.tls.certPem } : await loadAltTls(keys.certsDir, kind, store.keyFiles(keys.certsDir));
-    listening.setTls({ key: material.keyPem, cert: material.certPem });
+  // A shared store's scenario (another instance's) may ask for another certificate than the one listened with.
+  if (tls && mock.world.scenario.tls.certificate !== scenario.tls.certificate) listening.setTls(await tlsFor(mock.world.scenario));
+  // A switch to the untrusted-tls scenario swaps the certificate (for new connections); any other goes back to the local CA's.
+  mock.onSwitch = async (s: Scenario) => {
+    if (tls) listening.setTls(await tlsFor(s));
   };
-  if (mock.world.scenario.tls.certificate !== 'trusted') await applyTls(mock.world.scenario);
-  mock.onSwitch = applyTls;
   const tenant = mock.world.directory.tenants[0]!;
   // As Microsoft, this process reaches the server on its local URL (it has no hosts mapping); see signIn's note.
   const client = testClient({ url: asMicrosoft ? localUrl : origin, tenantId: tenant.id, caCert: keys.caCertPem, directory: () => mock.world.directory });

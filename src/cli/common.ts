@@ -62,10 +62,31 @@ export function exitCodeFor(err: unknown, io: CliIo): number {
   return exit.exitCode;
 }
 
+/**
+ * A process stream as a CliIo writer. Once its reader has gone (`mock-entra scenario list | head -3`
+ * closes the pipe), what is left is dropped, as Unix tools do, instead of an unhandled EPIPE error
+ * and exit 1; the command finishes and exits as it would have.
+ */
+function streamWriter(stream: NodeJS.WriteStream): (s: string) => void {
+  let gone = false;
+  let listening = false;
+  return (s) => {
+    if (gone) return;
+    if (!listening) {
+      listening = true;
+      stream.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE') throw err;
+        gone = true;
+      });
+    }
+    stream.write(s);
+  };
+}
+
 /** The process's own streams (main.ts); tests give buffers. */
 export const processIo: CliIo = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
+  stdout: streamWriter(process.stdout),
+  stderr: streamWriter(process.stderr),
 };
 
 export const DEFAULT_ORIGIN = 'https://localhost:8443';

@@ -16,7 +16,9 @@ export type KeyFileProblem =
   /** The local CA has expired (or is not valid yet). */
   | 'expired'
   /** A host name was asked for that the (name-constrained) local CA does not permit. */
-  | 'not-permitted';
+  | 'not-permitted'
+  /** The certs directory (or a file in it) cannot be made or written by this user (EACCES, EPERM, EROFS…), and something must be made there. */
+  | 'unwritable';
 
 /**
  * A key or certificate file in the certs directory that mock-entra will not use and will not
@@ -43,4 +45,26 @@ export class KeyFileError extends Error {
 export function regenerateCommand(certsDir: string, hostnames: string[] = []): string {
   const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   return ['mock-entra certs regenerate --yes --certs-dir', q(certsDir), ...hostnames.map((h) => `--hostname ${q(h)}`)].join(' ');
+}
+
+/** The errors of a write the file system refused: permissions, a read-only mount, a full disk. */
+const REFUSED_WRITE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
+
+/**
+ * A refused write in the certs directory as KeyFileError ('unwritable'), naming the directory and
+ * what to do; anything else as it is. Where a key must be made and cannot be, a user reads which
+ * folder and why, not a stack trace (nor a port that cannot be listened on).
+ */
+export function unwritable(dir: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (!code || !REFUSED_WRITE.has(code) || e instanceof KeyFileError) return e;
+  const who = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
+  const path = (e as NodeJS.ErrnoException).path;
+  return new KeyFileError(
+    dir,
+    'unwritable',
+    `cannot write the certs directory (${code}${path && path !== dir ? ` on ${path}` : ''}): the local CA, TLS and signing keys are made and kept there`,
+    `Give a certs directory this user${who} can write: --certs-dir DIR (or MOCK_ENTRA_CERTS_DIR; certsDir in start()), or make this one writable${code === 'ENOSPC' || code === 'EDQUOT' ? ' (the disk is full)' : ''}`,
+    { cause: e },
+  );
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KeyFiles } from '../store/types.js';
-import { KeyFileError } from './errors.js';
+import { KeyFileError, unwritable } from './errors.js';
 import { withLock } from './lock.js';
 
 const GITIGNORE = '*\n!README.md\n!.gitignore\n';
@@ -19,8 +19,9 @@ export function diskKeyFiles(certsDir: string): KeyFiles {
     async prepare() {
       await ensureDir(dir);
       // Before any key exists, so private keys can't be committed even if certsDir is inside a repo.
+      // A read-only directory is refused later, and only if a key must be made there (keys/store.ts).
       await writeFile(join(dir, '.gitignore'), GITIGNORE, { flag: 'wx', mode: 0o644 }).catch((e: unknown) => {
-        if (errCode(e) !== 'EEXIST') throw e;
+        if (errCode(e) !== 'EEXIST' && unwritable(dir, e) === e) throw e;
       });
     },
     read: (file, fix) => readText(join(dir, file), fix),

@@ -20,7 +20,7 @@ import {
   type RsaKeyPair,
   SAML_COMMON_NAME,
 } from './ca.js';
-import { KeyFileError, regenerateCommand } from './errors.js';
+import { KeyFileError, regenerateCommand, unwritable } from './errors.js';
 import { diskKeyFiles, ensureDir } from './files.js';
 import { withLock } from './lock.js';
 import type { KeyFiles } from '../store/types.js';
@@ -88,6 +88,12 @@ interface Ctx { dir: string; files: KeyFiles; hostnames: string[]; extra: string
  */
 export async function loadKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
   const dir = resolve(opts.certsDir);
+  return loadKeysIn(dir, opts).catch((e: unknown) => {
+    throw unwritable(dir, e);
+  });
+}
+
+async function loadKeysIn(dir: string, opts: LoadKeysOptions): Promise<KeyMaterial> {
   const extra = [...new Set((opts.hostnames ?? []).map(normalizeHost).filter((h) => h !== ''))];
   const hostnames = [...new Set([...DEFAULT_HOSTNAMES, ...extra])];
   const count = opts.signingKeyCount ?? 2;
@@ -95,6 +101,7 @@ export async function loadKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
   const files = opts.files ?? diskKeyFiles(dir);
   const ctx: Ctx = { dir, files, hostnames, extra, exactNames: opts.exactNames ?? false, progress: opts.onProgress ?? (() => {}) };
 
+  // A read-only directory that already holds the keys (a mounted secret) is fine: it is refused below only if a key must be made.
   await files.prepare();
   let disk = await readDisk(ctx, count).catch(unlessDamaged);
   if (!disk || !isComplete(disk)) {
@@ -131,6 +138,13 @@ export const AS_MICROSOFT_DIR = 'as-microsoft';
  */
 export async function regenerateKeys(opts: LoadKeysOptions): Promise<KeyMaterial> {
   const dir = resolve(opts.certsDir);
+  await clearGenerated(dir).catch((e: unknown) => {
+    throw unwritable(dir, e);
+  });
+  return loadKeys(opts);
+}
+
+async function clearGenerated(dir: string): Promise<void> {
   await ensureDir(dir);
   await withLock(dir, async () => {
     for (const f of (await readdir(dir)).filter((f) => GENERATED_FILE.test(f) || (LEFTOVER.test(f) && f !== '.lock'))) {
@@ -143,7 +157,6 @@ export async function regenerateKeys(opts: LoadKeysOptions): Promise<KeyMaterial
       }
     }
   });
-  return loadKeys(opts);
 }
 
 export interface SamlCertOptions {
@@ -185,13 +198,18 @@ export async function loadSelfSigned(files: KeyFiles, file: string, what: string
   };
   const found = await read().catch(unlessDamaged);
   if (usable(found)) return found!;
-  await files.prepare();
-  return files.lock(async () => {
-    const again = await read();
-    if (usable(again)) return again!;
-    const keys = await generateRsaKeyPair();
-    const pair = await writePair(files, file, await make(keys), keys);
-    return signingKeyFromPem(pair.certPem, pair.keyPem);
+  const made = async () => {
+    await files.prepare();
+    return files.lock(async () => {
+      const again = await read();
+      if (usable(again)) return again!;
+      const keys = await generateRsaKeyPair();
+      const pair = await writePair(files, file, await make(keys), keys);
+      return signingKeyFromPem(pair.certPem, pair.keyPem);
+    });
+  };
+  return made().catch((e: unknown) => {
+    throw unwritable(files.dir, e);
   });
 }
 
@@ -214,7 +232,7 @@ export async function loadIssuerKey(certsDir: string, name: string, files?: KeyF
  * 'wrong-host' by the local CA but for another host name (wrong-host.invalid, which every local CA
  * permits). Kept on disk like the rest; a wrong-host certificate from an earlier CA is made anew.
  */
-export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-host', keyFiles?: KeyFiles): Promise<{ keyPem: string; certPem: string }> {
+export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-host', keyFiles?: KeyFiles, onProgress?: (message: string) => void): Promise<{ keyPem: string; certPem: string }> {
   const dir = resolve(certsDir);
   const files = keyFiles ?? diskKeyFiles(dir);
   const name = `tls-${kind}`;
@@ -228,11 +246,12 @@ export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-ho
   };
   const existing = await current().catch(unlessDamaged);
   if (existing) return { keyPem: existing.keyPem, certPem: existing.certPem };
-  return files.lock(async () => {
+  const made = files.lock(async () => {
     const again = await current();
     if (again) return { keyPem: again.keyPem, certPem: again.certPem };
     const ca = await readPair(files, 'ca', 'local CA', caFix);
     if (!ca) throw new Error(`no local CA in ${dir}; load the keys first`);
+    onProgress?.(`making the ${kind === 'untrusted' ? 'untrusted TLS certificate (from a CA nobody trusts)' : 'TLS certificate for the wrong host (wrong-host.invalid)'} that the scenario asks for (${join(dir, `${name}.pem`)})`);
     const [leafKeys, otherCaKeys] = await Promise.all([generateRsaKeyPair(), kind === 'untrusted' ? generateRsaKeyPair() : undefined]);
     const issuer = otherCaKeys
       ? { certPem: await createCaCert(otherCaKeys, { commonName: 'mock-entra untrusted CA' }), privateKey: otherCaKeys.privateKey }
@@ -240,6 +259,9 @@ export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-ho
     const hosts = kind === 'untrusted' ? DEFAULT_HOSTNAMES : ['wrong-host.invalid'];
     const pair = await writePair(files, name, await createServerCert(issuer, leafKeys, hosts), leafKeys);
     return { keyPem: pair.keyPem, certPem: pair.certPem };
+  });
+  return made.catch((e: unknown) => {
+    throw unwritable(dir, e);
   });
 }
 

@@ -36,6 +36,20 @@ export interface AdminHost {
   origin: string;
   /** The server's IDENTITY_HEADER (App Service's managed identity endpoint). */
   identityHeader: string;
+  /** The listener serves HTTPS: a switch that changes tls.certificate then says what changes when. */
+  tls?: boolean;
+}
+
+/**
+ * What a scenario switch from `before` to `after` does to the TLS certificate, when it changes one
+ * (undefined otherwise): it is swapped for new connections only, so a client that keeps a
+ * connection open sees the old one until it reconnects.
+ */
+export function tlsSwitchNote(before: Scenario, after: Scenario): string | undefined {
+  const [from, to] = [before.tls.certificate, after.tls.certificate];
+  if (from === to) return undefined;
+  const what = { trusted: "the local CA's certificate", untrusted: 'a certificate from a CA nobody trusts', 'wrong-host': 'a certificate for another host (wrong-host.invalid)' } as const;
+  return `TLS: new connections get ${what[to]} (tls.certificate: ${to}, was ${from}). Connections already open keep the certificate they were made with: a client reusing a keep-alive connection sees the change once it reconnects (idle connections close after 5 s).`;
 }
 
 export function isLoopback(address: string | undefined): boolean {
@@ -198,8 +212,10 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
       } else {
         scenario = asJson ? parseScenario(asJson) : parseScenarioText(text);
       }
+      const before = host.world().scenario;
       await host.switchTo(scenario, source);
-      ctx.body = describeState(host.world());
+      const note = host.tls ? tlsSwitchNote(before, host.world().scenario) : undefined;
+      ctx.body = { ...describeState(host.world()), ...(note ? { notes: [note] } : {}) };
     } catch (err) {
       // Named as the caller gave it: the admin API does not reveal where the server's files are.
       if (err instanceof ScenarioError) fail(400, 'invalid_scenario', [`${source === '<inline>' ? err.file : source}: invalid scenario.`, ...err.problems]);

@@ -45,6 +45,8 @@ export interface AppOptions {
   secrets?: SharedSecrets;
   /** On a shared store: its channel, the scenario it holds (the one to start with) and the digest of the scenario the instances were started with. */
   shared?: { channel: SharedChannel; stored: StoredScenario; digest: string };
+  /** The listener serves HTTPS (the admin API then says when a switch changes the TLS certificate). */
+  tls?: boolean;
 }
 
 export interface MockApp {
@@ -148,6 +150,7 @@ function underPrefix(prefix: string, make: () => Promise<ReturnType<Router['rout
 }
 
 export function createApp(o: AppOptions): MockApp {
+  const startedAt = Date.now();
   const runtime = o.runtime ?? new Runtime();
   const secrets = o.secrets ?? { internalSecret: newSecret(), cookieKeys: [newSecret()], identityHeader: o.identityHeader ?? randomUUID() };
   let replica: Replica | undefined;
@@ -238,7 +241,7 @@ export function createApp(o: AppOptions): MockApp {
   mock.world = initial ? buildWorld(initial.scenario as Scenario, initial.source, deps, initial) : buildWorld(o.scenario, o.source, deps);
   // Only the documents load with the server: the provider, SAML's XML stack, Graph and the dashboard on first use.
   const frontEnds: FrontEnds = {
-    documents: () => documentHandlers({ origin: o.origin }),
+    documents: () => documentHandlers({ origin: o.origin, startedAt }),
     oidc: async () => (await import('../oidc/routes.js')).oidcHandlers({ origin: o.origin, internalSecret: deps.internalSecret }),
     saml: async () => (await import('../saml/sso.js')).samlHandlers({ origin: o.origin, keys: o.keys }),
     graph: async () => (await import('../graph/routes.js')).graphHandlers({ origin: o.origin, signIns: mock.signIns }),
@@ -303,6 +306,7 @@ export function createApp(o: AppOptions): MockApp {
     token: o.adminToken,
     origin: o.origin.login,
     identityHeader,
+    tls: o.tls,
   }).then((r) => r.routes());
 
   app

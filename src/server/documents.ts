@@ -5,6 +5,7 @@
  * never outlives the directory and keys it was built from.
  */
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import type { Context } from 'koa';
 import { findTenant, TENANT_ALIASES } from '../directory/lookup.js';
 import { EntraError } from '../entra/errors.js';
@@ -14,6 +15,7 @@ import { discoveryV1, discoveryV2, jwks } from '../oidc/discovery.js';
 import { BUILTIN_ISSUERS } from '../scenario/schema.js';
 import { type Handlers, type RoutesOf, url } from './routes.js';
 import type { Transaction } from './transaction.js';
+import { MOCK_ENTRA_VERSION } from '../version.js';
 
 export interface Prepared {
   body: Buffer;
@@ -90,7 +92,29 @@ function builtinIssuerNamed(name: string): BuiltinIssuerName {
 const tenantKey = (tx: Transaction) => (TENANT_ALIASES.has(tx.segment!.toLowerCase()) ? tx.segment!.toLowerCase() : tx.tenant!.id);
 
 /** The metadata front-end: documents built from the directory and keys, never by the provider. */
-export function documentHandlers(o: { origin: Origins }): Handlers<RoutesOf<'documents'>> {
+/**
+ * GET /health's answer: `status` ok while the server answers, the running `scenario` by name (the
+ * file's, without its folder: the endpoint is unauthenticated), `uptime` in whole seconds and the
+ * `version` of mock-entra. `scenarioError` is there while `serve --watch` holds an edit that does not load.
+ */
+export interface Health {
+  status: 'ok';
+  scenario: string;
+  uptime: number;
+  version: string;
+  scenarioError?: true;
+}
+
+export interface DocumentOptions {
+  origin: Origins;
+  /** When the server started (Date.now()), for /health's uptime. */
+  startedAt?: number;
+  /** serve --watch: whether the last edit of the scenario failed to load. */
+  watchError?: () => boolean;
+}
+
+export function documentHandlers(o: DocumentOptions): Handlers<RoutesOf<'documents'>> {
+  const startedAt = o.startedAt ?? Date.now();
   const serve = (ctx: Context, tx: Transaction, key: string, build: () => Prepared | Promise<Prepared>) => {
     const doc = tx.world.documents.get(key, build);
     return doc instanceof Promise ? doc.then((d) => sendPrepared(ctx, d)) : sendPrepared(ctx, doc);
@@ -107,6 +131,18 @@ export function documentHandlers(o: { origin: Origins }): Handlers<RoutesOf<'doc
     return serve(ctx, tx, `issuer.jwks|${name}`, async () => prepareJson(issuerJwks(await tx.runtime.issuerKey(tx.world.keys.certsDir, name))));
   };
   return {
+    health: (ctx, tx) => {
+      const source = tx.world.source;
+      const body: Health = {
+        status: 'ok',
+        scenario: source === '<inline>' ? source : basename(source).replace(/\.(ya?ml|json)$/i, ''),
+        uptime: Math.floor((Date.now() - startedAt) / 1000),
+        version: MOCK_ENTRA_VERSION,
+        ...(o.watchError?.() ? { scenarioError: true as const } : {}),
+      };
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = body;
+    },
     // MSAL's instance discovery: 200 for any tenant, naming this host as the only cloud alias (as Microsoft: the public cloud's).
     // Kept by the query as sent: a client asks with the same one every time, and is answered without parsing it.
     instanceDiscovery: (ctx, tx) =>

@@ -20,6 +20,12 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/** Why `port` cannot be listened on (undefined: it can): a whole number from 0 (any free port) to 65535. */
+export function portProblem(port: unknown): string | undefined {
+  if (typeof port === 'number' && Number.isInteger(port) && port >= 0 && port <= 65535) return undefined;
+  return typeof port === 'number' && !Number.isNaN(port) ? `${port} is not a port` : 'is not a number';
+}
+
 function listenOne(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -112,6 +112,8 @@ export const ROUTES = [
   r({ name: 'managedIdentity.imds', frontEnd: 'managedIdentity', methods: ['GET'], path: paths.imdsIdentity, channel: 'imds', endpoint: 'managedIdentity', tenant: 'first' }),
   // Entra's error lookup, where every error's `error_uri` points (reference §1): a page per catalogue code; not faulted.
   r({ name: 'errorLookup', frontEnd: 'ui', methods: ['GET'], path: paths.error, channel: 'page', tenant: 'none' }),
+  // Liveness for container health checks and scripts (status, scenario, uptime, version): not Entra's, unauthenticated, not faulted, not logged.
+  r({ name: 'health', frontEnd: 'documents', methods: ['GET'], path: '/health', channel: 'json', tenant: 'none', unlogged: true }),
   // The dashboard: not Entra's, not faulted, not logged.
   r({ name: 'dashboard', frontEnd: 'ui', methods: ['GET'], path: '/', channel: 'page', tenant: 'none', unlogged: true }),
   r({ name: 'dashboard.requests', frontEnd: 'ui', methods: ['GET'], path: '/requests', channel: 'page', tenant: 'none', unlogged: true }),

@@ -267,6 +267,8 @@ describe('the Dockerfile', () => {
       const h = await c.health();
       expect(h.status, h.output).toBe(0);
       expect(h.output).toContain(`https://127.0.0.1:${port}`);
+      // The server's own /health, not the discovery fallback for versions without it.
+      expect(h.output).toMatch(new RegExp(`^healthy: https://127\\.0\\.0\\.1:${port}/health \\{"status":"ok","scenario":"default","uptime":\\d+,"version":"\\d+\\.\\d+\\.\\d+[^"]*"\\}`));
     } finally {
       await c.stop();
     }
@@ -280,7 +282,7 @@ describe('the Dockerfile', () => {
     try {
       const h = await c.health();
       expect(h.status, h.output).toBe(0);
-      expect(h.output).toContain(`http://127.0.0.1:${port}`);
+      expect(h.output).toContain(`http://127.0.0.1:${port}/health {"status":"ok","scenario":"first-test-failure"`);
     } finally {
       await c.stop();
     }

@@ -21,7 +21,7 @@ export const scenarioCommand = (io: CliIo): CommandModule => ({
         handler: async (args) => {
           const file = String(args.file);
           const s = await loadScenarioFile(scenarioPath(file));
-          io.stdout(`${file}: valid (${plural(s.users.length, 'user')}, ${plural(s.apps.length, 'app')}, ${plural(s.groups.length, 'group')})\n`);
+          io.stdout(`${resolve(scenarioPath(file))}: valid (${plural(s.users.length, 'user')}, ${plural(s.apps.length, 'app')}, ${plural(s.groups.length, 'group')})\n`);
         },
       })
       .command({
@@ -66,10 +66,10 @@ export const scenarioCommand = (io: CliIo): CommandModule => ({
             await writeFile(out, r.text, { flag: args.force === true ? 'w' : 'wx' });
           } catch (err) {
             const code = (err as NodeJS.ErrnoException).code;
-            if (code === 'EEXIST') throw new UsageError(`${String(args.out)} exists: choose another --out file, or add --force to overwrite it`);
-            throw new UsageError(`cannot write ${String(args.out)} (${code ?? String(err)}): check the folder exists and is writable`);
+            if (code === 'EEXIST') throw new UsageError(`${out} exists: choose another --out file, or add --force to overwrite it`);
+            throw new UsageError(`cannot write ${out} (${code ?? String(err)}): check the folder exists and is writable`);
           }
-          io.stderr(`wrote ${String(args.out)}: serve it with mock-entra serve -s ${String(args.out)}\n`);
+          io.stderr(`wrote ${out}: serve it with mock-entra serve -s ${out}\n`);
         },
       })
       .command({

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { MICROSOFT_HOSTNAMES } from '../../entra/urls.js';
+import { portProblem } from '../../server/listen.js';
 import { url } from '../../server/routes.js';
-import { DEFAULT_SCENARIO, start } from '../../start.js';
+import { DEFAULT_SCENARIO, publicUrlProblem, start } from '../../start.js';
 import { type CliIo, scenarioPath, UsageError } from '../common.js';
 
 /**
@@ -92,18 +94,29 @@ export const serveCommand = (io: CliIo): CommandModule<object, ServeArgs> => ({
 
 /** Serves until SIGINT or SIGTERM; resolves once the server has stopped. Throws UsageError, ScenarioError, KeyFileError. */
 export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
-  const scenario = scenarioPath(args.scenario);
+  // Paths in messages are absolute, as the scenario loader and the key store print theirs.
+  const scenario = resolve(scenarioPath(args.scenario));
   let adminToken = args['admin-token'];
   if (args['admin-token-file']) {
+    const tokenFile = resolve(args['admin-token-file']);
     try {
       adminToken = readFileSync(args['admin-token-file'], 'utf8').split(/\r?\n/)[0]!.trim();
     } catch (err) {
-      throw new UsageError(`cannot read --admin-token-file ${args['admin-token-file']} (${(err as NodeJS.ErrnoException).code ?? String(err)}): give a readable file whose first line is the token`);
+      throw new UsageError(`cannot read --admin-token-file ${tokenFile} (${(err as NodeJS.ErrnoException).code ?? String(err)}): give a readable file whose first line is the token`);
     }
-    if (!adminToken) throw new UsageError(`--admin-token-file ${args['admin-token-file']} is empty: write the token on its first line`);
+    if (!adminToken) throw new UsageError(`--admin-token-file ${tokenFile} is empty: write the token on its first line`);
   }
   if (args['as-microsoft'] && args['public-url']) throw new UsageError('--as-microsoft and --public-url exclude each other: as Microsoft, clients use https://login.microsoftonline.com. Drop --public-url.');
   if (args['as-microsoft'] && !args.tls) throw new UsageError('--as-microsoft needs TLS (clients reach https://login.microsoftonline.com): drop --no-tls.');
+  const badPort = portProblem(args.port);
+  if (badPort) {
+    // yargs hands over a value that is not a number as NaN: say where it came from.
+    const fromEnv = process.env[`${SERVE_ENV_PREFIX}_PORT`];
+    const given = badPort === 'is not a number' ? `--port is not a number${fromEnv ? ` (${SERVE_ENV_PREFIX}_PORT is '${fromEnv}')` : ''}` : `--port ${badPort}`;
+    throw new UsageError(`${given}: give a whole number from 1 to 65535, e.g. --port 8443 (0: any free port)`);
+  }
+  const badPublicUrl = args['public-url'] === undefined ? undefined : publicUrlProblem(args['public-url']);
+  if (badPublicUrl) throw new UsageError(`--public-url ${badPublicUrl}`);
   const proxyPort = args.proxy;
   if (proxyPort !== undefined) {
     if (!Number.isInteger(proxyPort) || proxyPort < 0 || proxyPort > 65535) throw new UsageError(`--proxy ${proxyPort} is not a port: give a number from 1 to 65535 (0: any free port)`);
@@ -127,10 +140,11 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     ...(proxyPort !== undefined ? { proxyPort } : {}),
     onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
   }).catch((err: unknown) => {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    const { code, syscall } = err as NodeJS.ErrnoException;
+    // Only the listen's own errors: an EACCES of the certs directory is a KeyFileError (keys/errors.ts).
+    if (syscall === 'listen' && (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')) {
       // The proxy binds after the server: its port is the one refused when the server's was free.
-      const which = (err as { port?: number }).port === proxyPort && proxyPort !== args.port ? `127.0.0.1:${proxyPort} for --proxy` : `${args.host}:${args.port}`;
+      const which = proxyPort !== undefined && (err as { port?: number }).port === proxyPort && proxyPort !== args.port ? `127.0.0.1:${proxyPort} for --proxy` : `${args.host}:${args.port}`;
       throw new UsageError(`cannot listen on ${which} (${code}); choose another ${which.endsWith('--proxy') ? '--proxy port' : '--port or --host'}`);
     }
     throw err;

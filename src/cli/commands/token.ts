@@ -72,6 +72,16 @@ export function mintToken(i: MintInput): { token: string; header: Record<string,
   return { token, header, claims: payload };
 }
 
+/** Said when the token minted is a Microsoft Graph access token, which only Graph itself can verify. */
+function graphTokenNote(tenant: Tenant, scoped: boolean): string {
+  const api = tenant.apps.find((a) => a.api && !a.firstParty && a.api.scopes.length)?.api;
+  return [
+    `mock-entra: note: ${scoped ? 'these scopes give' : 'without --scope (openid profile email), this is'} a Microsoft Graph access token, as Entra gives: aud https://graph.microsoft.com and a nonce in its header,`,
+    "  so only Graph accepts it (the mock's /v1.0/me does) and JWT libraries (jose, jsonwebtoken, Microsoft.Identity.Web) cannot verify its signature.",
+    `  For a token an API verifies: ${api ? `--scope ${api.identifierUri}/${api.scopes[0]}` : "--scope <your API's App ID URI>/<scope>"}; for an ID token: --type id.`,
+  ].join('\n');
+}
+
 /** Entra's error text, plus what this scenario offers instead. */
 function scopeHint(err: EntraError, tenant: Tenant): string {
   const apis = tenant.apps
@@ -91,7 +101,7 @@ export const tokenCommand = (io: CliIo): CommandModule<object, TokenArgs> => ({
       .command(federatedTokenCommand(io))
       .option('user', { global: false, alias: 'u', type: 'string', describe: 'UPN of a scenario user (omit for an app-only access token)' })
       .option('app', { global: false, alias: 'a', type: 'string', demandOption: 'name the client app: --app NAME or CLIENT_ID', describe: 'the client app: name or client ID' })
-      .option('scope', { global: false, type: 'string', array: true, default: [] as string[], describe: 'scopes, as a client sends them (repeat or space-separate); default openid profile email' })
+      .option('scope', { global: false, type: 'string', array: true, default: [] as string[], defaultDescription: 'openid profile email with --user (a Graph token, as Entra gives)', describe: 'scopes, as a client sends them (repeat or space-separate)' })
       .option('type', { global: false, alias: 't', choices: ['id', 'access'] as const, default: 'access' as const, describe: 'ID token or access token' })
       .option('scenario', { global: false, alias: 's', type: 'string', describe: 'scenario file, or the name of a shipped one', defaultDescription: 'scenarios/default.yaml' })
       .option('certs-dir', { global: false, type: 'string', default: 'certs', describe: 'where the signing keys are kept (made on first use), as for serve' })
@@ -115,5 +125,7 @@ export const tokenCommand = (io: CliIo): CommandModule<object, TokenArgs> => ({
     const keys = await loadKeys({ certsDir: args['certs-dir'] });
     const minted = mintToken({ scenario, tenant, app, user, scope, type: args.type, origin, signing: keys.signing, nonce: args.nonce });
     io.stdout(args.json ? `${JSON.stringify(minted, null, 2)}\n` : `${minted.token}\n`);
+    // Entra's token for OIDC scopes alone is Graph's: a nonce in its header that only Graph undoes, so no JWT library verifies it.
+    if (minted.header.nonce !== undefined) io.stderr(`${graphTokenNote(tenant, given.length > 0)}\n`);
   },
 });
