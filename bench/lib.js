@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { arch, cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +21,21 @@ export function freePort() {
       const { port } = s.address();
       s.close(() => ok(port));
     });
+  });
+}
+
+/** Whether a Redis on the loopback port answers PING (one try, half a second at most). */
+export function redisPing(port) {
+  return new Promise((done) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    const end = (ok) => {
+      s.destroy();
+      done(ok);
+    };
+    s.setTimeout(500, () => end(false));
+    s.once('error', () => end(false));
+    s.once('connect', () => s.write('PING\r\n'));
+    s.once('data', (d) => end(d.toString().startsWith('+PONG')));
   });
 }
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TENANT } from './ids.js';
-import { cpuSeconds, drive, freePort, httpClient, launch, live, logFile, median, plainSignIn, spread, stop } from './lib.js';
+import { cpuSeconds, drive, freePort, httpClient, launch, live, logFile, median, plainSignIn, redisPing, spread, stop } from './lib.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
@@ -31,19 +31,7 @@ async function startRedis(cpu) {
     live.delete(child);
     rmSync(dir, { recursive: true, force: true });
   });
-  const ping = () =>
-    new Promise((done) => {
-      const s = createConnection({ host: '127.0.0.1', port });
-      const end = (ok) => {
-        s.destroy();
-        done(ok);
-      };
-      s.setTimeout(500, () => end(false));
-      s.once('error', () => end(false));
-      s.once('connect', () => s.write('PING\r\n'));
-      s.once('data', (d) => end(d.toString().startsWith('+PONG')));
-    });
-  for (let i = 0; !(await ping()); i++) {
+  for (let i = 0; !(await redisPing(port)); i++) {
     if (child.exitCode !== null || i > 200) throw new Error(`redis-server did not answer PING on port ${port}`);
     await sleep(50);
   }

@@ -6,41 +6,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, redisPing as ping } from '../../bench/lib.js';
 import type { MockEntra } from '../../src/index.js';
 import { ADA, TENANT_ID, WEB } from '../helpers/ids.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 export const HAVE_REDIS = existsSync(REDIS_SERVER);
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether something answers PING on the port (one try, half a second at most). */
-export function ping(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    const end = (ok: boolean) => {
-      s.destroy();
-      done(ok);
-    };
-    s.setTimeout(500, () => end(false));
-    s.once('error', () => end(false));
-    s.once('connect', () => s.write('PING\r\n'));
-    s.once('data', (d) => end(d.toString().startsWith('+PONG')));
-  });
-}
+export { freePort, ping };
 
 export class TestRedis {
   private child?: ChildProcess;
