@@ -23,6 +23,7 @@ import { type FrontEnd, type Handler, type Handlers, ROUTES, type RouteDef, type
 import { Runtime } from './runtime.js';
 import { SignInLog } from './signins.js';
 import type { Transaction } from './transaction.js';
+import type { WatchStatus } from './watch.js';
 import { buildWorld, type World } from './world.js';
 
 export interface AppOptions {
@@ -38,6 +39,8 @@ export interface AppOptions {
   identityHeader?: string;
   /** The listener serves HTTPS (the admin API then says when a switch changes the TLS certificate). */
   tls?: boolean;
+  /** serve --watch's state (server/watch.ts), read at each request: the dashboard's banner, GET /_mock/scenario's `watch`, /health. */
+  watch?: () => WatchStatus | undefined;
 }
 
 export interface MockApp {
@@ -175,13 +178,13 @@ export function createApp(o: AppOptions): MockApp {
   };
   // Only the documents load with the server: the provider, SAML's XML stack, Graph and the dashboard on first use.
   const frontEnds: FrontEnds = {
-    documents: () => documentHandlers({ origin: o.origin, startedAt }),
+    documents: () => documentHandlers({ origin: o.origin, startedAt, watchError: () => Boolean(o.watch?.()?.error) }),
     oidc: async () => (await import('../oidc/routes.js')).oidcHandlers({ origin: o.origin, internalSecret: deps.internalSecret }),
     saml: async () => (await import('../saml/sso.js')).samlHandlers({ origin: o.origin, keys: o.keys }),
     graph: async () => (await import('../graph/routes.js')).graphHandlers({ origin: o.origin, signIns: mock.signIns }),
     management: async () => (await import('../management/routes.js')).managementHandlers({ origin: o.origin }),
     managedIdentity: async () => (await import('../managed-identity/routes.js')).managedIdentityHandlers({ identityHeader }),
-    ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: mock.recent, signIns: mock.signIns, adminToken: o.adminToken, identityHeader }),
+    ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: mock.recent, signIns: mock.signIns, adminToken: o.adminToken, identityHeader, watch: o.watch }),
   };
   const loaded = new Map<FrontEnd, Promise<Partial<Handlers>>>();
   const frontEnd = (f: FrontEnd) => {
@@ -239,6 +242,7 @@ export function createApp(o: AppOptions): MockApp {
     origin: o.origin.login,
     identityHeader,
     tls: o.tls,
+    watch: o.watch,
   }).then((r) => r.routes());
 
   app
