@@ -13,6 +13,7 @@ export type { Directory, Tenant, App, User, Group, Api, SamlSettings, Secret, Ce
 export type { RequestRecord, Artifact, LogFormat } from './server/log.js';
 export type { SignInRecord, SignInQuery, SignInFlowKind, AuthenticationDetail } from './server/signins.js';
 export { KeyFileError, type KeyFileProblem } from './keys/errors.js';
+export { StoreError } from './store/types.js';
 export type { FederatedTokenOptions } from './issuers/mint.js';
 export type { BuiltinIssuerName } from './issuers/builtin.js';
 export type { FederatedCredential } from './directory/model.js';

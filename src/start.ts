@@ -12,7 +12,11 @@ import { BUILTIN_ISSUERS, type RuleInput, type Scenario, type ScenarioInput } fr
 import { parseRule, tlsSwitchNote } from './server/admin.js';
 import { type ScenarioWatcher, type WatchEvent, watchScenario } from './server/watch.js';
 import { loadScenarioFile } from './scenario/load.js';
-import { createApp } from './server/app.js';
+import { createApp, type MockApp } from './server/app.js';
+import { bootScenario, scenarioDigest } from './server/replica.js';
+import { Runtime } from './server/runtime.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/types.js';
 import type { MockEvents } from './server/events.js';
 import { listen, portProblem } from './server/listen.js';
 import type { LogFormat, RequestRecord } from './server/log.js';
@@ -71,6 +75,14 @@ export interface StartOptions {
    * and the public URL's host) on port 443; other hosts are tunnelled untouched. Needs TLS. See docs/proxy.md.
    */
   proxyPort?: number;
+  /**
+   * Where the server keeps what outlives a request. Default: in memory (one process). A Redis URL,
+   * `redis://host:port/db`: several instances (processes, containers) with the same store and the
+   * same public URL behave as one server: sign-ins, codes, device codes, fault counters, switches,
+   * the scenario, the logs and the signing keys and CA are shared (docs/redis.md). Redis unreachable:
+   * start() rejects with StoreError. Default: MOCK_ENTRA_STORE when set, else memory.
+   */
+  store?: string;
 }
 
 export type { ManagedIdentityEnv } from './managed-identity/env.js';
@@ -113,6 +125,12 @@ export interface MockEntra {
   use(rule: RuleInput, opts?: UseOptions): string;
   /** Removes run-time rules, zeroes counters, puts switches back. */
   reset(): void;
+  /**
+   * With a shared store: resolves once this instance's changes (use, reset, flip) reached the
+   * other instances. They apply on this one at once; the others follow within milliseconds.
+   * @example idp.use(rule, { once: true }); await idp.settled(); // every instance has the rule now
+   */
+  settled(): Promise<void>;
   /** Turns a named switch on (or off). */
   flip(name: string, on?: boolean): void;
   /**
@@ -130,8 +148,8 @@ export interface MockEntra {
   signIns(query?: SignInQuery): SignInRecord[];
   /** Signing-key rollover: the other published key signs from now on. Returns its index (1 or 2). */
   rotateKeys(): 1 | 2;
-  /** Completes a pending device code as `user` (a UPN) would at /devicelogin. */
-  approveDeviceCode(userCode: string, user: string): void;
+  /** Completes a pending device code as `user` (a UPN) would at /devicelogin; rejects when no such code is pending. */
+  approveDeviceCode(userCode: string, user: string): Promise<void>;
   /**
    * Signs a user in to an app without a browser (the real auth-code flow with login_hint and PKCE)
    * and redeems the code; rejects with EntraResponseError (`code` = AADSTS number) when the mock refuses.
@@ -205,14 +223,28 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   if (asMicrosoft && !tls) throw new Error('asMicrosoft needs TLS: clients reach https://login.microsoftonline.com. Drop tls: false (--no-tls).');
   const hostnames = [...(opts.hostnames ?? []), ...(opts.publicUrl ? [new URL(opts.publicUrl).hostname] : []), ...(host !== 'localhost' && !['0.0.0.0', '::'].includes(host) ? [host] : [])];
   const certsDir = resolve(opts.certsDir ?? 'certs');
+  // Redis unreachable: StoreError, before anything is made or listened on.
+  const store = await openStore(opts.store ?? (process.env.MOCK_ENTRA_STORE || undefined), { certsDir });
+  try {
+    return await startOn(store, opts, { tls, host, asMicrosoft, hostnames, certsDir });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+async function startOn(store: Store, opts: StartOptions, o: { tls: boolean; host: string; asMicrosoft: boolean; hostnames: string[]; certsDir: string }): Promise<MockEntra> {
+  const { tls, host, asMicrosoft, hostnames, certsDir } = o;
+  if ((opts.logFormat ?? 'silent') !== 'silent') store.onStatus = (m) => console.error(`mock-entra: ${m}`);
+  const files = (dir: string) => ({ files: store.keyFiles(dir) });
   const progress = opts.onKeyProgress ? { onProgress: opts.onKeyProgress } : {};
   // As Microsoft, the CA and TLS certificate come from their own directory: Microsoft's names, plus
   // loopback, any --hostname and the bind address (so this process reaches it on its local URL).
   const loadAll = async (): Promise<KeyMaterial> => {
-    if (!asMicrosoft) return loadKeys({ certsDir, hostnames, ...progress });
+    if (!asMicrosoft) return loadKeys({ certsDir, hostnames, ...progress, ...files(certsDir) });
     const [own, ms] = await Promise.all([
-      loadKeys({ certsDir, ...progress }),
-      loadKeys({ certsDir: join(certsDir, AS_MICROSOFT_DIR), hostnames: [...MICROSOFT_HOSTNAMES, ...hostnames], signingKeyCount: 0, exactNames: true, ...progress }),
+      loadKeys({ certsDir, ...progress, ...files(certsDir) }),
+      loadKeys({ certsDir: join(certsDir, AS_MICROSOFT_DIR), hostnames: [...MICROSOFT_HOSTNAMES, ...hostnames], signingKeyCount: 0, exactNames: true, ...progress, ...files(join(certsDir, AS_MICROSOFT_DIR)) }),
     ]);
     return { ...own, caCertPath: ms.caCertPath, caCertPem: ms.caCertPem, tls: ms.tls };
   };
@@ -231,7 +263,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   // server started on untrusted-tls never shows a client the trusted one.
   const tlsFor = async (s: Scenario) => {
     const kind = s.tls.certificate;
-    const material = kind === 'trusted' ? keys.tls : await loadAltTls(keys.certsDir, kind, opts.onKeyProgress);
+    const material = kind === 'trusted' ? keys.tls : await loadAltTls(keys.certsDir, kind, store.keyFiles(keys.certsDir), opts.onKeyProgress);
     return { key: material.keyPem, cert: material.certPem };
   };
   const listening = await listen({ host, port: opts.port ?? 0, tls: tls ? await tlsFor(scenario) : undefined });
@@ -241,7 +273,35 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const origin = origins.login;
   const source = typeof opts.scenario === 'object' ? '<inline>' : (opts.scenario ?? DEFAULT_SCENARIO);
   let watcher: ScenarioWatcher | undefined;
-  const mock = createApp({ origin: origins, scenario, source, keys, logFormat: opts.logFormat ?? 'silent', adminToken: opts.adminToken, identityHeader: opts.identityHeader, tls, watch: () => watcher?.status() });
+  let mock: MockApp;
+  try {
+    // Instances behind one public URL are one server: its shared state is kept under that origin
+    // (as Microsoft, where every server has the same origin, under the local URL too).
+    await store.scope(asMicrosoft ? `${origin} ${localUrl}` : origin);
+    const [secrets, boot] = await Promise.all([store.secrets({ identityHeader: opts.identityHeader }), store.shared ? bootScenario(store.shared, scenario, source) : undefined]);
+    mock = createApp({
+      origin: origins,
+      scenario,
+      source,
+      keys,
+      logFormat: opts.logFormat ?? 'silent',
+      adminToken: opts.adminToken,
+      identityHeader: opts.identityHeader,
+      tls,
+      watch: () => watcher?.status(),
+      runtime: new Runtime(store),
+      secrets,
+      ...(store.shared && boot ? { shared: { channel: store.shared, stored: boot.stored, digest: scenarioDigest(scenario) } } : {}),
+    });
+    if (boot) {
+      await mock.replica?.seedLogs();
+      mock.world.faults.apply(await store.shared!.loadControl(mock.world.generation, mock.world.generation));
+      if (boot.announce) await mock.replica?.announce(boot.stored.generation);
+    }
+  } catch (err) {
+    await listening.close();
+    throw err;
+  }
   if (opts.onRequest) mock.events.on('request', opts.onRequest);
   const handle = mock.app.callback();
   listening.setHandler(handle);
@@ -254,6 +314,8 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
       throw err;
     });
   }
+  // A shared store's scenario (another instance's) may ask for another certificate than the one listened with.
+  if (tls && mock.world.scenario.tls.certificate !== scenario.tls.certificate) listening.setTls(await tlsFor(mock.world.scenario));
   // A switch to the untrusted-tls scenario swaps the certificate (for new connections); any other goes back to the local CA's.
   mock.onSwitch = async (s: Scenario) => {
     if (tls) listening.setTls(await tlsFor(s));
@@ -296,6 +358,7 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
     events: mock.events,
     use: (rule, o = {}) => mock.world.faults.use(parseRule({ ...rule, once: o.once })),
     reset: () => mock.world.faults.reset(),
+    settled: () => mock.settled(),
     flip: (name, on = true) => {
       if (!mock.world.faults.flip(name, on)) throw new Error(`no switch named '${name}' in the scenario`);
     },
@@ -309,12 +372,12 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
       void mock.switchTo({ ...mock.world.scenario, keys: { active } }, mock.world.source);
       return active;
     },
-    approveDeviceCode: (userCode, upn) => {
-      const code = mock.runtime.devices.byUserCode(userCode);
-      if (!code) throw new Error(`no pending device code ${userCode}`);
+    approveDeviceCode: async (userCode, upn) => {
+      const code = await mock.runtime.devices.byUserCode(userCode);
+      if (!code) throw new Error(`no pending device code ${userCode}: it expired, was used, or was never issued`);
       const user = mock.world.directory.tenants.find((t) => t.id === code.tenantId)?.users.find((u) => u.upn.toLowerCase() === upn.toLowerCase());
       if (!user) throw new Error(`no user ${upn} in the scenario`);
-      mock.runtime.devices.approve(code, user);
+      if (!(await mock.runtime.devices.approve(code, user))) throw new Error(`device code ${userCode} is not pending any more: it was approved, declined or used meanwhile`);
     },
     signIn: (o) => client.signIn(o),
     clientCredentials: (o) => client.clientCredentials(o),
@@ -333,6 +396,8 @@ export async function start(opts: StartOptions = {}): Promise<MockEntra> {
       // The proxy first: its tunnels into the HTTPS listener close with it.
       await proxy?.close();
       await listening.close();
+      mock.replica?.stop();
+      await store.close();
     },
   };
 }

@@ -9,6 +9,7 @@ import { buildDirectory } from '../directory/build.js';
 import type { App, Tenant, User } from '../directory/model.js';
 import { findUser } from '../directory/lookup.js';
 import { KeyFileError } from '../keys/errors.js';
+import { StoreError } from '../store/types.js';
 import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { DEFAULT_SCENARIO } from '../start.js';
@@ -45,7 +46,7 @@ export class UsageError extends Error {
  */
 export function exitFor(err: unknown): CliExit | undefined {
   if (err instanceof CliExit) return err;
-  if (err instanceof UsageError || err instanceof KeyFileError) return new CliExit(`mock-entra: ${err.message}`, 2);
+  if (err instanceof UsageError || err instanceof KeyFileError || err instanceof StoreError) return new CliExit(`mock-entra: ${err.message}`, 2);
   if (err instanceof ScenarioError) return new CliExit(`${err.message}${shippedHint(err)}`, 2);
   return undefined;
 }

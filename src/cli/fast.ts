@@ -78,6 +78,7 @@ export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
   const adminToken = str('admin-token');
   const adminTokenFile = str('admin-token-file');
   const identityHeader = str('identity-header');
+  const store = str('store');
   return {
     scenario: str('scenario') ?? SERVE_OPTIONS.scenario.default,
     port: port === undefined ? SERVE_OPTIONS.port.default : Number(port),
@@ -92,6 +93,7 @@ export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     ...(adminToken !== undefined ? { 'admin-token': adminToken } : {}),
     ...(adminTokenFile !== undefined ? { 'admin-token-file': adminTokenFile } : {}),
     ...(identityHeader !== undefined ? { 'identity-header': identityHeader } : {}),
+    ...(store !== undefined ? { store } : {}),
     ...(proxy !== undefined ? { proxy: Number(proxy) } : {}),
   };
 }

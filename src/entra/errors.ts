@@ -45,6 +45,8 @@ export class EntraError extends Error {
   readonly pageOnly: boolean;
   readonly retryAfter?: number;
   readonly details?: Record<string, unknown>;
+  /** As given: the error can be made again from its code and these (a device code's error, kept in the store). */
+  readonly options: EntraErrorOptions;
 
   constructor(code: AadstsCode, opts: EntraErrorOptions = {}) {
     const entry = entryFor(code);
@@ -61,6 +63,7 @@ export class EntraError extends Error {
     this.pageOnly = entry.channel === 'page';
     this.retryAfter = opts.retryAfter;
     this.details = opts.details;
+    this.options = opts;
   }
 }
 

@@ -7,6 +7,7 @@ import type { Context } from 'koa';
 import { errorPage, formPost } from '../ui/pages.js';
 import { ArmError, EntraError, errorBody, errorDescription, encodeParams, GraphError, ManagedIdentityError, type RequestIds, redirectErrorParams } from './errors.js';
 import { GRAPH, paths } from './urls.js';
+import { STORE_RETRY_AFTER } from '../store/types.js';
 
 /** Where an error on this request goes; the route table gives the first, the front-end may refine it. */
 export type ErrorChannel =
@@ -136,9 +137,16 @@ export function asClientError(caught: unknown): { err: EntraError | GraphError |
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return { err: new EntraError(90023, { params: { detail: (caught as Error).message }, status }), internal: false };
   }
+  // The store (Redis) is not answering: Entra's transient outage, to be retried; the server goes on serving what needs no store.
+  if ((caught as Error | undefined)?.name === 'StoreUnavailableError') return { err: storeUnavailable(), internal: false };
   // A damaged key file of the mock's own: the server log names it and the fix; the client sees no path.
   if ((caught as Error | undefined)?.name === 'KeyFileError') {
     return { err: new EntraError(50000, { params: { detail: "One of the mock's key files is damaged: the server's log names the file and the fix (mock-entra certs regenerate)." } }), internal: true };
   }
   return { err: new EntraError(50000, { params: { detail: 'An unexpected error occurred.' } }), internal: true };
+}
+
+/** The answer to a request that needs the store while it is unreachable: AADSTS90033, 503, Retry-After. */
+export function storeUnavailable(): EntraError {
+  return new EntraError(90033, { status: 503, retryAfter: STORE_RETRY_AFTER });
 }

@@ -35,6 +35,7 @@ export function gate(tx: Transaction): Promise<void> | undefined {
   const known = (tx.user?.upn ?? tx.userHint)?.toLowerCase();
   const fired = tx.world.faults.evaluate(facts(tx));
   tx.flow.decidedFor = known;
+  if (fired instanceof Promise) return fired.then((f) => apply(tx, f));
   return fired ? apply(tx, fired) : undefined;
 }
 
@@ -47,7 +48,7 @@ export async function reevaluateFor(tx: Transaction, user: User): Promise<void> 
   if (!tx.route?.endpoint || tx.flow.decidedFor === upn) return;
   tx.flow.decidedFor = upn;
   if (tx.flow.fault) return;
-  await apply(tx, tx.world.faults.evaluate(facts(tx, user), { userRulesOnly: true }));
+  await apply(tx, await tx.world.faults.evaluate(facts(tx, user), { userRulesOnly: true }));
 }
 
 async function apply(tx: Transaction, fired: Fired | undefined): Promise<void> {

@@ -5,8 +5,8 @@
 // belong to its certificate, a directory where a file belongs) is never replaced silently: a new CA
 // or SAML certificate would break the trust clients and SPs were given, with no word why. Those
 // throw KeyFileError, which names the file, what is wrong and the fix.
-import { createPrivateKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { lstat, readdir, rm, rmdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import {
@@ -21,7 +21,9 @@ import {
   SAML_COMMON_NAME,
 } from './ca.js';
 import { KeyFileError, regenerateCommand, unwritable } from './errors.js';
+import { diskKeyFiles, ensureDir } from './files.js';
 import { withLock } from './lock.js';
+import type { KeyFiles } from '../store/types.js';
 import { signingKeyFromPem } from './signing.js';
 
 export { KeyFileError, type KeyFileProblem } from './errors.js';
@@ -62,12 +64,13 @@ export interface LoadKeysOptions {
   exactNames?: boolean;
   /** Told what is being made, one line each ("making the local CA …"); the CLI prints these, start() passes none. */
   onProgress?: (message: string) => void;
+  /** Where the files are read and written (default: the certs directory on disk; the Redis store's for instances that share one). */
+  files?: KeyFiles;
 }
 
 const DAY = 24 * 60 * 60 * 1000;
 const RENEW_BEFORE = 7 * DAY;
 const DEFAULT_HOSTNAMES = ['localhost', '127.0.0.1', '::1'];
-const GITIGNORE = '*\n!README.md\n!.gitignore\n';
 
 /** Every file mock-entra makes in a certs directory (README.md and .gitignore are not among them). */
 export const GENERATED_FILE = /^(ca|tls|tls-untrusted|tls-wrong-host|signing-\d+|saml-[0-9a-f-]+-[a-z]+|issuer-[a-z0-9]+)(-key)?\.pem$/;
@@ -76,7 +79,7 @@ const LEFTOVER = /^(.+\.pem\.\d+\.[0-9a-f]+\.tmp|\.lock(\.\d+\.[0-9a-f]+\.stale)
 
 interface Pair { certPem: string; keyPem: string; cert: X509Certificate; key: KeyObject }
 interface OnDisk { ca?: Pair; tls?: Pair; signing: (SigningKey | undefined)[] }
-interface Ctx { dir: string; hostnames: string[]; extra: string[]; exactNames: boolean; progress: (m: string) => void }
+interface Ctx { dir: string; files: KeyFiles; hostnames: string[]; extra: string[]; exactNames: boolean; progress: (m: string) => void }
 
 /**
  * The local CA, TLS certificate and token-signing keys of a certs directory, made where missing.
@@ -95,19 +98,16 @@ async function loadKeysIn(dir: string, opts: LoadKeysOptions): Promise<KeyMateri
   const hostnames = [...new Set([...DEFAULT_HOSTNAMES, ...extra])];
   const count = opts.signingKeyCount ?? 2;
   if (!Number.isInteger(count) || count < 0) throw new Error(`signingKeyCount must be a non-negative integer, got ${count}`);
-  const ctx: Ctx = { dir, hostnames, extra, exactNames: opts.exactNames ?? false, progress: opts.onProgress ?? (() => {}) };
+  const files = opts.files ?? diskKeyFiles(dir);
+  const ctx: Ctx = { dir, files, hostnames, extra, exactNames: opts.exactNames ?? false, progress: opts.onProgress ?? (() => {}) };
 
-  await ensureDir(dir);
-  // Before any key exists, so private keys can't be committed even if certsDir is inside a repo. A
-  // read-only directory that already holds the keys (a mounted secret) is fine: it is refused below only if a key must be made.
-  await writeFile(join(dir, '.gitignore'), GITIGNORE, { flag: 'wx', mode: 0o644 }).catch((e: unknown) => {
-    if (errCode(e) !== 'EEXIST' && unwritable(dir, e) === e) throw e;
-  });
+  // A read-only directory that already holds the keys (a mounted secret) is fine: it is refused below only if a key must be made.
+  await files.prepare();
   let disk = await readDisk(ctx, count).catch(unlessDamaged);
   if (!disk || !isComplete(disk)) {
     // Something must be generated. Serialize with other processes, then re-read: another
     // process may have generated it while we waited.
-    disk = await withLock(dir, async () => {
+    disk = await files.lock(async () => {
       const again = await readDisk(ctx, count);
       return isComplete(again) ? again : generateMissing(ctx, again);
     });
@@ -115,7 +115,7 @@ async function loadKeysIn(dir: string, opts: LoadKeysOptions): Promise<KeyMateri
   const { ca, tls, signing } = disk as Required<OnDisk>;
   return {
     certsDir: dir,
-    caCertPath: join(dir, 'ca.pem'),
+    caCertPath: files.exportCa ? await files.exportCa(ca.certPem) : join(dir, 'ca.pem'),
     caCertPem: ca.certPem,
     tls: { keyPem: tls.keyPem, certPem: tls.certPem + ca.certPem },
     signing: signing as SigningKey[],
@@ -166,6 +166,7 @@ export interface SamlCertOptions {
   slot: string;
   /** When the certificate must expire; default three years after it is made, as Entra does. */
   notAfter?: Date;
+  files?: KeyFiles;
 }
 
 /**
@@ -182,7 +183,7 @@ export async function loadSamlCert(o: SamlCertOptions): Promise<SigningKey> {
   const fix =
     `Put back the original, or delete ${name}.pem and ${name}-key.pem to make a new certificate ` +
     `(service providers that stored the old one must then be given the new one, e.g. from the App Federation Metadata URL), or run ${regenerateCommand(dir)} to make every key anew`;
-  return loadSelfSigned(dir, name, 'SAML signing certificate', fix, usable, async (keys) => createSigningCert(keys, { commonName: SAML_COMMON_NAME, notAfter: o.notAfter ?? new Date(Date.now() + 3 * 365 * DAY) }));
+  return loadSelfSigned(o.files ?? diskKeyFiles(dir), name, 'SAML signing certificate', fix, usable, async (keys) => createSigningCert(keys, { commonName: SAML_COMMON_NAME, notAfter: o.notAfter ?? new Date(Date.now() + 3 * 365 * DAY) }));
 }
 
 /**
@@ -190,25 +191,25 @@ export async function loadSamlCert(o: SamlCertOptions): Promise<SigningKey> {
  * usable, else made under the directory's lock (another process may be making it too). A damaged
  * one throws KeyFileError with `fix`.
  */
-async function loadSelfSigned(dir: string, file: string, what: string, fix: string, usable: (k: SigningKey | undefined) => unknown, make: (keys: RsaKeyPair) => Promise<string>): Promise<SigningKey> {
+export async function loadSelfSigned(files: KeyFiles, file: string, what: string, fix: string, usable: (k: SigningKey | undefined) => unknown, make: (keys: RsaKeyPair) => Promise<string>): Promise<SigningKey> {
   const read = async () => {
-    const pair = await readPair(dir, file, what, fix);
-    return pair && signingKey(dir, file, pair, fix);
+    const pair = await readPair(files, file, what, fix);
+    return pair && signingKey(files, file, pair, fix);
   };
   const found = await read().catch(unlessDamaged);
   if (usable(found)) return found!;
   const made = async () => {
-    await ensureDir(dir);
-    return withLock(dir, async () => {
+    await files.prepare();
+    return files.lock(async () => {
       const again = await read();
       if (usable(again)) return again!;
       const keys = await generateRsaKeyPair();
-      const pair = await writePair(dir, file, await make(keys), keys);
+      const pair = await writePair(files, file, await make(keys), keys);
       return signingKeyFromPem(pair.certPem, pair.keyPem);
     });
   };
   return made().catch((e: unknown) => {
-    throw unwritable(dir, e);
+    throw unwritable(files.dir, e);
   });
 }
 
@@ -217,13 +218,13 @@ async function loadSelfSigned(dir: string, file: string, what: string, fix: stri
  * Kubernetes-like service-account issuer, …), `issuer-{name}.pem` with its key (0600), made on first
  * use and kept, so tokens minted earlier (a file a test wrote) keep verifying across restarts.
  */
-export async function loadIssuerKey(certsDir: string, name: string): Promise<SigningKey> {
+export async function loadIssuerKey(certsDir: string, name: string, files?: KeyFiles): Promise<SigningKey> {
   if (!/^[a-z0-9]+$/.test(name)) throw new Error(`issuer name must be lower-case letters and digits, got '${name}'`);
   const dir = resolve(certsDir);
   const file = `issuer-${name}`;
   const fix = `Delete ${file}.pem and ${file}-key.pem to make a new key (tokens minted with the old one stop verifying; mint them again), or run ${regenerateCommand(dir)} to make every key anew`;
   const usable = (k: SigningKey | undefined) => k && k.notAfter.getTime() - Date.now() > RENEW_BEFORE;
-  return loadSelfSigned(dir, file, 'external issuer signing key', fix, usable, (keys) => createSigningCert(keys, { commonName: `mock-entra external issuer ${name}` }));
+  return loadSelfSigned(files ?? diskKeyFiles(dir), file, 'external issuer signing key', fix, usable, (keys) => createSigningCert(keys, { commonName: `mock-entra external issuer ${name}` }));
 }
 
 /**
@@ -231,23 +232,24 @@ export async function loadIssuerKey(certsDir: string, name: string): Promise<Sig
  * 'wrong-host' by the local CA but for another host name (wrong-host.invalid, which every local CA
  * permits). Kept on disk like the rest; a wrong-host certificate from an earlier CA is made anew.
  */
-export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-host', onProgress?: (message: string) => void): Promise<{ keyPem: string; certPem: string }> {
+export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-host', keyFiles?: KeyFiles, onProgress?: (message: string) => void): Promise<{ keyPem: string; certPem: string }> {
   const dir = resolve(certsDir);
+  const files = keyFiles ?? diskKeyFiles(dir);
   const name = `tls-${kind}`;
   const fix = `Delete ${name}.pem and ${name}-key.pem: a new pair is made (nothing depends on this one)`;
   const caFix = caDamagedFix(dir);
   const current = async () => {
-    const pair = await readPair(dir, name, 'TLS certificate', fix);
+    const pair = await readPair(files, name, 'TLS certificate', fix);
     if (!pair || kind === 'untrusted') return pair;
-    const ca = await readPair(dir, 'ca', 'local CA', caFix);
+    const ca = await readPair(files, 'ca', 'local CA', caFix);
     return ca && pair.cert.checkIssued(ca.cert) && pair.cert.verify(ca.cert.publicKey) ? pair : undefined;
   };
   const existing = await current().catch(unlessDamaged);
   if (existing) return { keyPem: existing.keyPem, certPem: existing.certPem };
-  const made = withLock(dir, async () => {
+  const made = files.lock(async () => {
     const again = await current();
     if (again) return { keyPem: again.keyPem, certPem: again.certPem };
-    const ca = await readPair(dir, 'ca', 'local CA', caFix);
+    const ca = await readPair(files, 'ca', 'local CA', caFix);
     if (!ca) throw new Error(`no local CA in ${dir}; load the keys first`);
     onProgress?.(`making the ${kind === 'untrusted' ? 'untrusted TLS certificate (from a CA nobody trusts)' : 'TLS certificate for the wrong host (wrong-host.invalid)'} that the scenario asks for (${join(dir, `${name}.pem`)})`);
     const [leafKeys, otherCaKeys] = await Promise.all([generateRsaKeyPair(), kind === 'untrusted' ? generateRsaKeyPair() : undefined]);
@@ -255,7 +257,7 @@ export async function loadAltTls(certsDir: string, kind: 'untrusted' | 'wrong-ho
       ? { certPem: await createCaCert(otherCaKeys, { commonName: 'mock-entra untrusted CA' }), privateKey: otherCaKeys.privateKey }
       : { certPem: ca.certPem, privateKey: ca.key };
     const hosts = kind === 'untrusted' ? DEFAULT_HOSTNAMES : ['wrong-host.invalid'];
-    const pair = await writePair(dir, name, await createServerCert(issuer, leafKeys, hosts), leafKeys);
+    const pair = await writePair(files, name, await createServerCert(issuer, leafKeys, hosts), leafKeys);
     return { keyPem: pair.keyPem, certPem: pair.certPem };
   });
   return made.catch((e: unknown) => {
@@ -284,10 +286,10 @@ const caDamagedFix = (dir: string) =>
 // about to expire, was issued by another CA or lacks a requested name, and signing keys about to
 // expire: renewing those breaks no one's trust. Damaged files throw KeyFileError.
 async function readDisk(ctx: Ctx, count: number): Promise<OnDisk> {
-  const { dir } = ctx;
-  const ca = await readPair(dir, 'ca', 'local CA', caDamagedFix(dir));
+  const { dir, files } = ctx;
+  const ca = await readPair(files, 'ca', 'local CA', caDamagedFix(dir));
   if (ca) {
-    const caPath = join(dir, 'ca.pem');
+    const caPath = files.where('ca.pem');
     if (!ca.cert.ca) throw new KeyFileError(caPath, 'damaged', 'is not a CA certificate', caDamagedFix(dir));
     const until = new Date(ca.cert.validTo);
     if (until.getTime() <= Date.now()) {
@@ -300,39 +302,27 @@ async function readDisk(ctx: Ctx, count: number): Promise<OnDisk> {
     }
   }
   const tlsFix = `Delete tls.pem and tls-key.pem: a new one is made from the local CA (clients notice nothing), or run ${regenerateCommand(dir)} to make every key anew`;
-  const tls = await readPair(dir, 'tls', 'TLS certificate', tlsFix);
+  const tls = await readPair(files, 'tls', 'TLS certificate', tlsFix);
   const signing = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const name = `signing-${i + 1}`;
       const fix =
         `Put back the original, or delete ${name}.pem and ${name}-key.pem to make a new key (tokens then carry a new kid; ` +
         `clients fetch it from the JWKS), or run ${regenerateCommand(dir)} to make every key anew`;
-      const pair = await readPair(dir, name, 'token-signing key', fix);
+      const pair = await readPair(files, name, 'token-signing key', fix);
       if (!pair) return undefined;
-      const key = signingKey(dir, name, pair, fix);
+      const key = signingKey(files, name, pair, fix);
       return key.notAfter.getTime() - Date.now() > RENEW_BEFORE ? key : undefined;
     }),
   );
   return { ca, tls: ca && tls && tlsIsUsable(tls.cert, ca.cert, ctx.hostnames) ? tls : undefined, signing };
 }
 
-function signingKey(dir: string, name: string, pair: Pair, fix: string): SigningKey {
+function signingKey(files: KeyFiles, name: string, pair: Pair, fix: string): SigningKey {
   try {
     return signingKeyFromPem(pair.certPem, pair.keyPem);
   } catch (e) {
-    throw new KeyFileError(join(dir, `${name}-key.pem`), 'damaged', `is not an RSA key (${(e as Error).message})`, fix, { cause: e });
-  }
-}
-
-/** One file's text; undefined if it does not exist. Anything else that stops the read is the user's to fix. */
-async function readText(path: string, fix: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    const code = errCode(e);
-    if (code === 'ENOENT') return undefined;
-    if (code === 'EISDIR') throw new KeyFileError(path, 'not-a-file', 'is a directory, not a file', `Move it away. ${fix}`, { cause: e });
-    throw new KeyFileError(path, 'unreadable', `cannot be read (${code ?? (e as Error).message})`, `Check its permissions. ${fix}`, { cause: e });
+    throw new KeyFileError(files.where(`${name}-key.pem`), 'damaged', `is not an RSA key (${(e as Error).message})`, fix, { cause: e });
   }
 }
 
@@ -341,10 +331,10 @@ async function readText(path: string, fix: string): Promise<string | undefined> 
  * undefined (a key alone is a first write that died before the certificate: no one has seen it);
  * a certificate without its key, or anything that does not parse or match, throws.
  */
-async function readPair(dir: string, name: string, what: string, fix: string): Promise<Pair | undefined> {
-  const certPath = join(dir, `${name}.pem`);
-  const keyPath = join(dir, `${name}-key.pem`);
-  const [certPem, keyPem] = await Promise.all([readText(certPath, fix), readText(keyPath, fix)]);
+async function readPair(files: KeyFiles, name: string, what: string, fix: string): Promise<Pair | undefined> {
+  const certPath = files.where(`${name}.pem`);
+  const keyPath = files.where(`${name}-key.pem`);
+  const [certPem, keyPem] = await Promise.all([files.read(`${name}.pem`, fix), files.read(`${name}-key.pem`, fix)]);
   if (certPem === undefined) return undefined;
   if (keyPem === undefined) throw new KeyFileError(keyPath, 'incomplete', `is missing, while ${name}.pem (the ${what}) is there: a certificate without its private key`, fix);
   let cert: X509Certificate;
@@ -378,14 +368,14 @@ function tlsIsUsable(leaf: X509Certificate, ca: X509Certificate, hostnames: stri
 }
 
 async function generateMissing(ctx: Ctx, disk: OnDisk): Promise<OnDisk> {
-  const { dir, hostnames, progress } = ctx;
+  const { files, hostnames, progress } = ctx;
   // A CA made earlier keeps the names it was made for: refuse before making anything.
   if (disk.ca && !disk.tls) await checkPermitted(ctx, disk.ca);
   const missing = disk.signing.flatMap((s, i) => (s ? [] : [i]));
   const names = hostnames.join(', ');
-  if (!disk.ca) progress(`making a local CA for ${names} (${join(dir, 'ca.pem')}); clients must trust it`);
-  if (!disk.ca || !disk.tls) progress(`making the TLS certificate for ${names} (${join(dir, 'tls.pem')})`);
-  for (const i of missing) progress(`making token-signing key ${i + 1} (${join(dir, `signing-${i + 1}.pem`)})`);
+  if (!disk.ca) progress(`making a local CA for ${names} (${files.where('ca.pem')}); clients must trust it`);
+  if (!disk.ca || !disk.tls) progress(`making the TLS certificate for ${names} (${files.where('tls.pem')})`);
+  for (const i of missing) progress(`making token-signing key ${i + 1} (${files.where(`signing-${i + 1}.pem`)})`);
   // Generate all needed RSA keys in parallel (node's async keygen runs on the thread pool).
   const [caKeys, tlsKeys, signKeys] = await Promise.all([
     disk.ca ? undefined : generateRsaKeyPair(),
@@ -394,16 +384,16 @@ async function generateMissing(ctx: Ctx, disk: OnDisk): Promise<OnDisk> {
   ]);
 
   let ca = disk.ca;
-  if (caKeys) ca = await writePair(dir, 'ca', await createCaCert(caKeys, { hostnames: ctx.extra, exactNames: ctx.exactNames }), caKeys);
+  if (caKeys) ca = await writePair(files, 'ca', await createCaCert(caKeys, { hostnames: ctx.extra, exactNames: ctx.exactNames }), caKeys);
   let tls = disk.tls;
   if (tlsKeys && ca) {
-    tls = await writePair(dir, 'tls', await createServerCert({ certPem: ca.certPem, privateKey: ca.key }, tlsKeys, hostnames), tlsKeys);
+    tls = await writePair(files, 'tls', await createServerCert({ certPem: ca.certPem, privateKey: ca.key }, tlsKeys, hostnames), tlsKeys);
   }
   const signing = [...disk.signing];
   await Promise.all(
     missing.map(async (index, j) => {
       const keys = signKeys[j]!;
-      const pair = await writePair(dir, `signing-${index + 1}`, await createSigningCert(keys), keys);
+      const pair = await writePair(files, `signing-${index + 1}`, await createSigningCert(keys), keys);
       signing[index] = signingKeyFromPem(pair.certPem, pair.keyPem);
     }),
   );
@@ -416,48 +406,15 @@ async function checkPermitted(ctx: Ctx, ca: Pair): Promise<void> {
   const refused = ctx.hostnames.filter((h) => !caPermits(permitted, h));
   if (refused.length === 0) return;
   throw new KeyFileError(
-    join(ctx.dir, 'ca.pem'),
+    ctx.files.where('ca.pem'),
     'not-permitted',
     `the local CA may issue certificates only for ${permitted.join(', ')}, not for ${refused.join(', ')} (a CA's names are fixed when it is made)`,
     `Run ${regenerateCommand(ctx.dir, ctx.extra)} to make a CA that permits them (clients must then trust the new ca.pem), or use another certs directory`,
   );
 }
 
-async function ensureDir(dir: string): Promise<void> {
-  try {
-    // Mode for every directory made (the umask only takes bits away); chmod in case it took too many.
-    if (await mkdir(dir, { recursive: true, mode: 0o700 })) await chmod(dir, 0o700);
-  } catch (e) {
-    const code = errCode(e);
-    if (code === 'EEXIST' || code === 'ENOTDIR') {
-      throw new KeyFileError(dir, 'not-a-file', 'is not a directory (it is where the keys are kept)', 'Move the file away, or choose another certs directory', { cause: e });
-    }
-    throw e;
-  }
-}
-
-async function writePair(dir: string, name: string, certPem: string, keys: RsaKeyPair): Promise<Pair> {
+async function writePair(files: KeyFiles, name: string, certPem: string, keys: RsaKeyPair): Promise<Pair> {
   const keyPem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  await chmod(dir, 0o700).catch(() => {}); // a private key goes here: 0700, whatever the directory was made with
-  // Key first: a reader that sees a key without its certificate treats the pair as not made yet.
-  await writeAtomic(join(dir, `${name}-key.pem`), keyPem, 0o600);
-  await writeAtomic(join(dir, `${name}.pem`), certPem, 0o644);
+  await files.writePair(name, certPem, keyPem);
   return { certPem, keyPem, cert: new X509Certificate(certPem), key: keys.privateKey };
-}
-
-// Temp file in the same directory + rename, so readers never see a half-written file.
-async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, data, { mode, flag: 'wx' });
-    await chmod(tmp, mode); // the umask may have taken more than asked
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
-function errCode(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException | undefined)?.code;
 }

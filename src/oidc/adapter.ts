@@ -1,5 +1,25 @@
-/** oidc-provider storage: a small in-memory adapter over the server's runtime (server/runtime.ts). */
-import { type ModelStore, type Runtime, STORE_BYTES } from '../server/runtime.js';
+/** oidc-provider storage in memory: the memory store's adapter (store/memory.ts); Redis has its own (store/redis.ts). */
+import { AlreadyConsumedError } from '../store/types.js';
+
+/** Bytes a store of client-sized entries may hold (pending SAML sign-ins, the provider's models). */
+export const STORE_BYTES = 32 * 1024 * 1024;
+
+/** One of the provider's models: its entries (oldest first) and their size in bytes (as JSON). */
+export interface ModelStore {
+  /**
+   * The payload as JSON (a string holds a sign-in's state in a third of the memory an object
+   * graph takes), with the fields lookups scan for kept beside it.
+   */
+  entries: Map<string, { json: string; expiresAt?: number; uid?: string; grantId?: string; userCode?: string }>;
+  bytes: number;
+  /** Entry IDs by the payload's uid: the provider finds sessions so at every code redemption and sign-in page. */
+  byUid: Map<string, string>;
+}
+
+/** Where the models live: the memory store (or a Runtime, which hands over to its memory store). */
+export interface ModelRegistry {
+  model(name: string): ModelStore;
+}
 
 /**
  * Entries per model and tenant, far above what a test run or a sandbox holds at once. Sessions,
@@ -17,8 +37,8 @@ export class MemoryAdapter {
   private readonly model: ModelStore;
   private readonly max: number;
 
-  constructor(runtime: Runtime, name: string) {
-    this.model = runtime.model(name);
+  constructor(registry: ModelRegistry, name: string) {
+    this.model = registry.model(name);
     this.max = MAX_ENTRIES[name.slice(name.lastIndexOf(':') + 1)] ?? DEFAULT_MAX_ENTRIES;
   }
 
@@ -34,11 +54,11 @@ export class MemoryAdapter {
     if (e.uid !== undefined && this.model.byUid.get(e.uid) === id) this.model.byUid.delete(e.uid);
   }
 
-  /** The adapter class of one tenant of one server: its stores live in that server's runtime. */
-  static for(runtime: Runtime, tenantId: string): new (model: string) => MemoryAdapter {
+  /** The adapter class of one tenant of one server: its stores live in that server's memory store. */
+  static for(registry: ModelRegistry, tenantId: string): new (model: string) => MemoryAdapter {
     return class extends MemoryAdapter {
       constructor(model: string) {
-        super(runtime, `${tenantId}:${model}`);
+        super(registry, `${tenantId}:${model}`);
       }
     };
   }
@@ -90,10 +110,12 @@ export class MemoryAdapter {
     return undefined;
   }
 
+  /** Once: a second consume (a replayed code, two redemptions at once) is refused. */
   async consume(id: string): Promise<void> {
     const e = this.store.get(id);
     if (!e) return;
     const payload = JSON.parse(e.json) as Payload;
+    if (payload.consumed) throw new AlreadyConsumedError(`${id} was consumed already`);
     payload.consumed = Math.floor(Date.now() / 1000);
     this.model.bytes -= e.json.length;
     e.json = JSON.stringify(payload);

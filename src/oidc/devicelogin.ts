@@ -29,8 +29,8 @@ function donePage(ctx: Context, text: string) {
 }
 
 /** The pending code a /devicelogin request names, with its tenant and app on the transaction. */
-function pendingCode(tx: Transaction, userCode: string): DeviceCode | undefined {
-  const code = tx.runtime.devices.byUserCode(userCode);
+async function pendingCode(tx: Transaction, userCode: string): Promise<DeviceCode | undefined> {
+  const code = await tx.runtime.devices.byUserCode(userCode);
   if (!code) return undefined;
   tx.tenant = tx.world.directory.tenants.find((t) => t.id === code.tenantId);
   tx.app = tx.tenant && findApp(tx.tenant, code.clientId);
@@ -49,15 +49,15 @@ export function deviceHandlers(origin: Origins): Handlers<'devicecode.v2' | 'dev
       tx.app = app;
       tx.grantType = 'device_code';
     },
-    handle(ctx: Context, tx: Transaction) {
+    async handle(ctx: Context, tx: Transaction) {
       const tenant = tx.tenant!;
       const scope = tx.body.scope;
       if (!scope) throw new EntraError(900144, { params: { param: 'scope' } });
       resolveScopes(tenant, scope);
-      const code = tx.runtime.devices.create(tenant, tx.app!, scope, tenant.deviceCode);
+      const code = await tx.runtime.devices.create(tenant, tx.app!, scope, tenant.deviceCode);
       tx.deviceCode = code;
       const approver = findUser(tenant, tenant.deviceCode.autoApprove);
-      if (approver) tx.runtime.devices.approve(code, approver);
+      if (approver) await tx.runtime.devices.approve(code, approver);
       const uri = url(origin, 'deviceLogin');
       noStore(ctx);
       ctx.body = {
@@ -75,21 +75,21 @@ export function deviceHandlers(origin: Origins): Handlers<'devicecode.v2' | 'dev
     'devicecode.v2': issue,
     'devicecode.v1': issue,
     deviceLogin: (ctx) => codePage(ctx),
-    'deviceLogin.code': (ctx, tx) => {
-      const code = pendingCode(tx, tx.body.otc ?? '');
+    'deviceLogin.code': async (ctx, tx) => {
+      const code = await pendingCode(tx, tx.body.otc ?? '');
       if (!code) return codePage(ctx, new EntraError(70018).message);
       ctx.type = 'html';
       ctx.body = loginPage({ tenant: tx.tenant!, action: url('', 'deviceLogin.signIn', { code: code.userCode }), appName: tx.app!.name });
     },
     'deviceLogin.signIn': async (ctx, tx) => {
       const devices = tx.runtime.devices;
-      const code = pendingCode(tx, String(ctx.params.code));
+      const code = await pendingCode(tx, String(ctx.params.code));
       if (!code) return codePage(ctx, new EntraError(70018).message);
       const tenant = tx.tenant!;
       const app = tx.app!;
       const { username, password, decline } = tx.body;
       if (decline !== undefined) {
-        devices.decline(code);
+        await devices.decline(code);
         return donePage(ctx, `You have declined to sign in to ${app.name} on your device.`);
       }
       const user = findUser(tenant, username);
@@ -114,10 +114,11 @@ export function deviceHandlers(origin: Origins): Handlers<'devicecode.v2' | 'dev
         if (!isAssigned(app, user)) throw new EntraError(50105, { params: { appName: app.name, appId: app.clientId } });
       } catch (err) {
         // The person sees the error here; the polling device gets it on its next poll.
-        if (err instanceof EntraError) devices.fail(code, err);
+        if (err instanceof EntraError) await devices.fail(code, err);
         throw err;
       }
-      devices.approve(code, user);
+      // Approved once: a second approval (another tab, another instance) finds the code settled.
+      if (!(await devices.approve(code, user))) return codePage(ctx, new EntraError(70018).message);
       donePage(ctx, `You have signed in to the ${app.name} application on your device.`);
     },
   };

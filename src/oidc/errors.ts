@@ -1,5 +1,6 @@
 /** oidc-provider errors -> Entra's AADSTS codes. Most bad input is refused earlier by our own checks (client.ts). */
 import { EntraError } from '../entra/errors.js';
+import { storeUnavailable } from '../entra/render.js';
 
 interface ProviderErrorLike {
   error?: string;
@@ -10,6 +11,8 @@ interface ProviderErrorLike {
 
 export function toEntraError(caught: unknown, fallback?: { error?: string; error_description?: string }): EntraError {
   if (caught instanceof EntraError) return caught;
+  // The store did not answer inside the provider (a session, an interaction): a transient outage, not a server error.
+  if ((caught as Error | undefined)?.name === 'StoreUnavailableError') return storeUnavailable();
   const e = (caught ?? {}) as ProviderErrorLike;
   const error = e.error ?? fallback?.error ?? 'server_error';
   const text = `${e.error_description ?? fallback?.error_description ?? ''} ${e.error_detail ?? ''}`.toLowerCase();

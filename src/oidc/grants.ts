@@ -12,6 +12,7 @@ import { findResource, findUser, isAssigned } from '../directory/lookup.js';
 import type { App, User } from '../directory/model.js';
 import { EntraError } from '../entra/errors.js';
 import { verifyOwnJwt } from '../keys/signing.js';
+import { AlreadyConsumedError } from '../store/types.js';
 import { DEFAULTS } from '../scenario/defaults.js';
 import type { Transaction } from '../server/transaction.js';
 import type { Engine } from './provider.js';
@@ -86,7 +87,10 @@ async function authorizationCodeGrant(g: GrantRequest): Promise<void> {
   const user = findUser(provider.tenant, code.accountId);
   if (!user) throw new EntraError(9002313, { error: 'invalid_grant' });
   await tx.identify(user, 'authorization_code');
-  await code.consume();
+  // Once, across instances: the store refuses a second consume (a replay, or two redemptions at once).
+  await code.consume().catch((err: unknown) => {
+    throw err instanceof AlreadyConsumedError ? new EntraError(54005) : err;
+  });
   const spa = client.spaRedirectUris.includes(params.redirect_uri!);
   // v1 names the resource when redeeming the code (converted to a scope by the route), not when authorizing.
   const scope = tx.protocol === 'v1' && tx.v1Resource ? tx.body.scope! : code.scope!;
@@ -145,7 +149,7 @@ export const DEVICE_GRANTS = ['device_code', 'urn:ietf:params:oauth:grant-type:d
 async function deviceCodeGrant(g: GrantRequest): Promise<void> {
   const { engine, params, client, tx } = g;
   require(params, 'device_code');
-  const code = tx.runtime.devices.poll(params.device_code!, client.clientId);
+  const code = await tx.runtime.devices.poll(params.device_code!, client.clientId);
   const user = findUser(engine.tenant, code.userId);
   if (!user) throw new EntraError(9002313, { error: 'invalid_grant' });
   await tx.identify(user, 'device_code');

@@ -5,6 +5,7 @@
  * is ours and the token endpoint never reaches it (grants.ts), front-channel tokens come from the
  * funnel (shape.ts), and its errors are rendered as Entra's by the one error renderer.
  */
+import { flowKey } from '../server/signins.js';
 import './quiet.js';
 import './no-async-storage.js';
 import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
@@ -18,7 +19,6 @@ import { pathUrl } from '../server/routes.js';
 import { providerPath } from './paths.js';
 import type { Runtime } from '../server/runtime.js';
 import { providerSessionCookie } from '../server/session.js';
-import { MemoryAdapter } from './adapter.js';
 import { redirectMatches } from './client.js';
 import { signInAtAuthorize } from './interaction.js';
 import { OFFLINE_MARKER, resolveScopes } from './scopes.js';
@@ -142,7 +142,7 @@ export function createEngine(o: EngineOptions): Engine {
   const { tenant } = o;
   const tid = tenant.id;
   const configuration: Configuration = {
-    adapter: MemoryAdapter.for(o.runtime, tid) as unknown as Configuration['adapter'],
+    adapter: o.runtime.adapter(tid) as unknown as Configuration['adapter'],
     clients: clientsOf(o) as Configuration['clients'],
     jwks: { keys: o.keys.signing.map((k) => k.privateJwk) } as Configuration['jwks'],
     cookies: { keys: o.cookieKeys, names: { session: providerSessionCookie(tid), interaction: `_interaction.${tid}`, resume: `_resume.${tid}` } } as Configuration['cookies'],
@@ -210,8 +210,12 @@ export function createEngine(o: EngineOptions): Engine {
     interactions: {
       policy: entraPolicy(),
       // Our sign-in page continues this sign-in: it gets what the authorize request decided (channel, fault, effects).
-      url: (ctx, interaction) => {
-        ctx.state.tx.runtime.signIns.set(interaction.uid, ctx.state.tx.flow);
+      url: async (ctx, interaction) => {
+        const tx = ctx.state.tx;
+        // Kept for the request that continues it, perhaps on another instance: with its ID and start (the sign-in log's).
+        flowKey(tx.flow);
+        tx.flow.started ??= tx.describeRequest?.();
+        await tx.runtime.signIns.set(interaction.uid, tx.flow);
         return pathUrl('', paths.login, { tenant: tid, uid: interaction.uid });
       },
     },

@@ -163,9 +163,13 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<RoutesOf<'oidc'>> 
   };
 
   const login = async (ctx: Context, tx: Transaction) => {
-    tx.continueFlow(tx.runtime.signIns.get(String(ctx.params.uid)));
+    const uid = String(ctx.params.uid);
+    const flow = await tx.runtime.signIns.get(uid);
+    tx.continueFlow(flow);
     const engine = await engineOf(tx);
     await (ctx.method === 'POST' ? submitLogin(ctx, tx, engine) : showLogin(ctx, tx, engine));
+    // What the page learned (the user, a fault that fired for them) goes on with the flow, to whichever instance resumes it.
+    if (flow) await tx.runtime.signIns.set(uid, tx.flow);
   };
 
   return {
@@ -174,13 +178,13 @@ export function oidcHandlers(o: OidcHandlerOptions): Handlers<RoutesOf<'oidc'>> 
     // The provider resumes the sign-in after our page: the flow's channel, fault and effects apply.
     'authorize.resume': async (ctx, tx) => {
       const uid = String(ctx.params.uid);
-      const flow = tx.runtime.signIns.get(uid);
+      const flow = await tx.runtime.signIns.get(uid);
       // No sign-in of ours has this uid: expired, finished, or made up (the provider's error handler has no request to answer then).
       if (!flow) throw new EntraError(90023, { params: { detail: 'This sign-in has expired or was already finished: start the sign-in again from the application.' } });
       tx.continueFlow(flow);
       await dispatch(ctx, await engineOf(tx), `${providerPath(paths.v2.authorize)}/${uid}`);
       // This interaction is over (a further prompt, consent, gets a uid of its own).
-      tx.runtime.signIns.delete(uid);
+      await tx.runtime.signIns.delete(uid);
     },
     login,
     'logout.v2': logout,

@@ -8,10 +8,9 @@
 import { createHash, sign } from 'node:crypto';
 import { isAssigned } from '../directory/lookup.js';
 import type { App, Tenant, User } from '../directory/model.js';
-import { createSigningCert, generateRsaKeyPair, SAML_COMMON_NAME } from '../keys/ca.js';
-import { signingKeyFromPem } from '../keys/signing.js';
+import { SAML_COMMON_NAME } from '../keys/ca.js';
 import type { SigningKey } from '../keys/store.js';
-import { BoundedMap, type Runtime } from '../server/runtime.js';
+import type { Runtime } from '../server/runtime.js';
 import { ATTACKER, type HostileSamlKind } from './hostile-kinds.js';
 import { samlId, signAfterIssuer } from './response.js';
 import { c14n, el, parseElement, wire, type XmlElement, type XmlNode } from './tree.js';
@@ -103,26 +102,8 @@ async function seal(r: XmlElement, s: Seal): Promise<XmlElement> {
 }
 
 /** A key and certificate named like the app's (CN=Microsoft Azure Federated SSO Certificate), published nowhere; made once per server. */
-const lookalikes = new WeakMap<Runtime, Promise<SigningKey>>();
 function lookalikeKey(runtime: Runtime): Promise<SigningKey> {
-  let p = lookalikes.get(runtime);
-  if (!p) {
-    p = (async () => {
-      const pair = await generateRsaKeyPair();
-      const certPem = await createSigningCert(pair, { commonName: SAML_COMMON_NAME });
-      return signingKeyFromPem(certPem, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-    })();
-    lookalikes.set(runtime, p);
-  }
-  return p;
-}
-
-/** The Responses `replay` remembers, per server: one per app, user and ACS, for an hour. */
-const replays = new WeakMap<Runtime, BoundedMap<string, string>>();
-function replayMemory(runtime: Runtime): BoundedMap<string, string> {
-  let m = replays.get(runtime);
-  if (!m) replays.set(runtime, (m = new BoundedMap<string, string>(256, HOUR)));
-  return m;
+  return runtime.unpublishedKey('lookalike', SAML_COMMON_NAME);
 }
 
 const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
@@ -273,12 +254,9 @@ export async function hostileResponse(i: HostileInput): Promise<string> {
       return i.reissue(other);
     }
     case 'replay': {
-      const memory = replayMemory(i.runtime);
+      // The Responses it remembers, per server (every instance of a shared store): one per app, user and ACS, for an hour.
       const key = `${i.app.clientId}|${i.user.id}|${i.acsUrl}`;
-      const earlier = memory.get(key);
-      if (earlier !== undefined) return earlier;
-      memory.set(key, i.xml);
-      return i.xml;
+      return i.runtime.samlReplays.update(key, (earlier) => (earlier !== undefined ? { result: earlier } : { value: i.xml, result: i.xml }));
     }
   }
 }

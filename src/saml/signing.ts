@@ -19,7 +19,7 @@ export interface AppCerts {
 
 /** Loaded once per server (the runtime caches the load). */
 function cert(runtime: Runtime, certsDir: string, appId: string, slot: string, notAfter?: Date): Promise<SigningKey> {
-  return runtime.samlCert(`${certsDir}|${appId}|${slot}|${notAfter?.getTime() ?? ''}`, () => loadSamlCert({ certsDir, appId, slot, notAfter }));
+  return runtime.samlCert(`${certsDir}|${appId}|${slot}|${notAfter?.getTime() ?? ''}`, () => loadSamlCert({ certsDir, appId, slot, notAfter, files: runtime.keyFiles(certsDir) }));
 }
 
 export async function appCerts(runtime: Runtime, certsDir: string, app: App, now = Date.now()): Promise<AppCerts> {

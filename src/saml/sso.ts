@@ -3,6 +3,7 @@
  * IdP-initiated launch URL, and federation metadata. Problems with a request get Entra's error
  * page (the route's channel), never a Response. Responses come from the issuance funnel.
  */
+import { flowKey } from '../server/signins.js';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { findUser, isAssigned } from '../directory/lookup.js';
@@ -119,8 +120,10 @@ export function samlHandlers(o: SamlHandlerOptions): Handlers<RoutesOf<'saml'>> 
       return respond(ctx, tx, app, hinted, 'login_hint', t, now);
     }
     const id = randomUUID();
+    flowKey(tx.flow);
+    tx.flow.started ??= tx.describeRequest?.();
     const pending: PendingSamlSignIn = { ...t, tenantId: tenant.id, appId: app.clientId, flow: tx.flow };
-    tx.runtime.samlPending.set(id, pending);
+    await tx.runtime.samlPending.set(id, pending);
     ctx.type = 'html';
     ctx.body = loginPage({ tenant, action: url('', 'saml.login', { tenant: tenant.id, id }), appName: app.name, ...(hinted ? { user: hinted } : {}) });
   };
@@ -180,7 +183,7 @@ export function samlHandlers(o: SamlHandlerOptions): Handlers<RoutesOf<'saml'>> 
     'saml.login': async (ctx, tx) => {
       const tenant = tx.tenant!;
       const id = String(ctx.params.id);
-      const p = tx.runtime.samlPending.get(id);
+      const p = await tx.runtime.samlPending.get(id);
       if (!p || p.tenantId !== tenant.id) throw new EntraError(75005, { params: { detail: 'The sign-in request has expired; start again from the application.' } });
       tx.continueFlow(p.flow);
       const app = tenant.apps.find((a) => a.clientId === p.appId)!;
@@ -203,7 +206,7 @@ export function samlHandlers(o: SamlHandlerOptions): Handlers<RoutesOf<'saml'>> 
         tx.showedError(50126);
         return again({ user, error: SIGN_IN_PAGE_TEXT.wrongPassword });
       }
-      tx.runtime.samlPending.delete(id);
+      await tx.runtime.samlPending.delete(id);
       const now = Date.now();
       writeSso(ctx, tenant, user, now);
       await respond(ctx, tx, app, user, 'password', p, now);

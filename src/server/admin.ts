@@ -9,6 +9,7 @@ import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { EntraError } from '../entra/errors.js';
 import { isBuiltinIssuer } from '../issuers/builtin.js';
+import type { DeviceCode } from '../oidc/device.js';
 import { describeRule } from '../faults/rules.js';
 import { managedIdentityEnv } from '../managed-identity/env.js';
 import { loadScenarioFile, parseScenario, parseScenarioText, SHIPPED_SCENARIOS, ScenarioError } from '../scenario/load.js';
@@ -26,8 +27,10 @@ export interface AdminHost {
   /** Validates, builds and switches; throws ScenarioError and leaves the running scenario in force. */
   switchTo(scenario: Scenario | (() => Promise<Scenario>), source: string): Promise<void>;
   recent(): RequestRecord[];
-  /** Clears the request log and the sign-in log. */
-  clearRecent(): void;
+  /** Clears the request log and the sign-in log (on a shared store, every instance's). */
+  clearRecent(): void | Promise<void>;
+  /** Resolves once changes of rules and switches reached the other instances (a shared store). */
+  settled(): Promise<void>;
   signIns: SignInLog;
   token?: string;
   /** The server's own origin: browsers may call the admin API from its dashboard only. */
@@ -185,7 +188,9 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
     await next();
   });
 
-  router.get('/scenario', (ctx) => {
+  router.get('/scenario', async (ctx) => {
+    // The counters as the store has them (on a shared store, every instance's requests).
+    await host.world().faults.refreshCounts();
     const watch = host.watch?.();
     ctx.body = { ...describeState(host.world()), ...(watch ? { watch } : {}) };
   });
@@ -232,9 +237,10 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
     };
   });
 
-  router.post('/reset', (ctx) => {
+  router.post('/reset', async (ctx) => {
     host.world().faults.reset();
-    host.clearRecent();
+    await host.clearRecent();
+    await host.settled();
     ctx.body = describeState(host.world());
   });
 
@@ -271,6 +277,7 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
     const on = body?.on !== false;
     const switches = [...host.world().faults.switches.keys()];
     if (!host.world().faults.flip(String(ctx.params.name), on)) fail(404, 'unknown_switch', `No switch named '${ctx.params.name}'; the scenario has ${switches.length ? switches.join(', ') : 'none'}.`);
+    await host.settled();
     ctx.body = { switches: Object.fromEntries(host.world().faults.switches) };
   });
 
@@ -282,29 +289,35 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
     } catch (err) {
       fail(400, 'invalid_rule', err instanceof Error ? err.message : String(err));
     }
+    const id = host.world().faults.use(rule);
+    await host.settled();
     ctx.status = 201;
-    ctx.body = { id: host.world().faults.use(rule), explain: describeRule(rule) };
+    ctx.body = { id, explain: describeRule(rule) };
   });
 
   // Completes a pending device code as if the user had signed in at /devicelogin (CI without a browser).
   router.post('/devicecodes/:userCode/:action', async (ctx) => {
     const world = host.world();
     const devices = world.runtime.devices;
-    const code = devices.byUserCode(String(ctx.params.userCode));
-    if (!code) fail(404, 'unknown_device_code', `No pending device code ${ctx.params.userCode}: it expired, was used, or was never issued.`);
+    const code = await devices.byUserCode(String(ctx.params.userCode));
+    const gone = `No pending device code ${ctx.params.userCode}: it expired, was used, or was never issued.`;
+    if (!code) fail(404, 'unknown_device_code', gone);
+    let settled: DeviceCode | undefined;
     if (ctx.params.action === 'decline') {
-      devices.decline(code);
+      settled = await devices.decline(code);
     } else if (ctx.params.action === 'approve') {
       const upn = (await readJson<{ user?: unknown }>(ctx, '{ "user": "<UPN of a scenario user>" }'))?.user;
       // The code may come from before a scenario switch: its tenant may be gone.
       const tenant = world.directory.tenants.find((t) => t.id === code.tenantId);
       const user = typeof upn === 'string' ? tenant?.users.find((u) => u.upn.toLowerCase() === upn.toLowerCase()) : undefined;
       if (!user) fail(400, 'unknown_user', 'Send { "user": "<UPN of a scenario user>" }.');
-      devices.approve(code, user);
+      settled = await devices.approve(code, user);
     } else {
       fail(404, 'unknown_action', 'Use /approve or /decline.');
     }
-    ctx.body = { userCode: code.userCode, status: code.status };
+    // Settled meanwhile (on another instance, or by the page): it is not pending any more.
+    if (!settled) fail(404, 'unknown_device_code', gone);
+    ctx.body = { userCode: settled.userCode, status: settled.status };
   });
 
   // Key rollover: the other published signing key signs from now on (clients that refetch JWKS keep working).
@@ -337,8 +350,9 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
     ctx.body = { token: minted.token, claims: minted.claims };
   });
 
-  router.delete('/rules/:id', (ctx) => {
+  router.delete('/rules/:id', async (ctx) => {
     if (!host.world().faults.remove(String(ctx.params.id))) fail(404, 'unknown_rule', `No run-time rule ${ctx.params.id}; GET /_mock/scenario lists the rules.`);
+    await host.settled();
     ctx.status = 204;
   });
   return router;

@@ -4,7 +4,7 @@
  *   -> admin API -> for each route of the table (the dashboard's too): body -> tenant resolution
  *   -> channel (the front-end says what the request is about) -> fault gate -> handler.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import { findTenant } from '../directory/lookup.js';
@@ -21,10 +21,13 @@ import { MockEvents } from './events.js';
 import { type LogFormat, type RequestRecord, requestLog } from './log.js';
 import { type FrontEnd, type Handler, type Handlers, ROUTES, type RouteDef, type RoutesOf, routeMatcher } from './routes.js';
 import { Runtime } from './runtime.js';
-import { SignInLog } from './signins.js';
+import { Replica, storedScenario } from './replica.js';
+import { type SignInRecord, SignInLog, tagged } from './signins.js';
+import { newSecret } from '../store/memory.js';
+import type { SharedChannel, SharedSecrets, StoredScenario } from '../store/types.js';
 import type { Transaction } from './transaction.js';
 import type { WatchStatus } from './watch.js';
-import { buildWorld, type World } from './world.js';
+import { buildWorld, type World, type WorldDeps } from './world.js';
 
 export interface AppOptions {
   /** Where clients reach the server: its own origin, or Microsoft's hosts (as-Microsoft mode). */
@@ -37,6 +40,12 @@ export interface AppOptions {
   adminToken?: string;
   /** IDENTITY_HEADER: what App Service's managed identity endpoint expects in X-IDENTITY-HEADER. Default: a random GUID per server. */
   identityHeader?: string;
+  /** The server's runtime state, in its store (default: a new one in memory). */
+  runtime?: Runtime;
+  /** Secrets the instances of a shared store share (default: new ones). */
+  secrets?: SharedSecrets;
+  /** On a shared store: its channel, the scenario it holds (the one to start with) and the digest of the scenario the instances were started with. */
+  shared?: { channel: SharedChannel; stored: StoredScenario; digest: string };
   /** The listener serves HTTPS (the admin API then says when a switch changes the TLS certificate). */
   tls?: boolean;
   /** serve --watch's state (server/watch.ts), read at each request: the dashboard's banner, GET /_mock/scenario's `watch`, /health. */
@@ -62,11 +71,13 @@ export interface MockApp {
   runtime: Runtime;
   /** The server's IDENTITY_HEADER (App Service's managed identity endpoint). */
   identityHeader: string;
+  /** On a shared store: this instance's part in it. */
+  replica?: Replica;
+  /** Resolves once this instance's changes (rules, switches, resets) reached the other instances. */
+  settled(): Promise<void>;
 }
 
 const RECENT_LIMIT = 500;
-/** Random secrets of one server: the provider's internal client secret and the cookie keys. */
-const newSecret = () => randomBytes(32).toString('base64url');
 
 /** The tenant of a route: from the path, `?tenantId=`, or the scenario's first. Unknown: AADSTS90002; malformed: 900023. */
 function resolveTenant(ctx: Context, tx: Transaction, def: RouteDef): void {
@@ -143,39 +154,94 @@ function underPrefix(prefix: string, make: () => Promise<ReturnType<Router['rout
 
 export function createApp(o: AppOptions): MockApp {
   const startedAt = Date.now();
-  const runtime = new Runtime();
-  const deps = { origin: o.origin, keys: o.keys, internalSecret: newSecret(), cookieKeys: [newSecret()], runtime };
+  const runtime = o.runtime ?? new Runtime();
+  const secrets = o.secrets ?? { internalSecret: newSecret(), cookieKeys: [newSecret()], identityHeader: o.identityHeader ?? randomUUID() };
+  let replica: Replica | undefined;
+  const deps: WorldDeps = {
+    origin: o.origin,
+    keys: o.keys,
+    internalSecret: secrets.internalSecret,
+    cookieKeys: secrets.cookieKeys,
+    runtime,
+    ...(o.shared ? { faultSync: (generation: string) => replica!.faultSync(generation) } : {}),
+  };
   const app = new Koa({ keys: deps.cookieKeys });
   app.silent = true;
   const events = new MockEvents();
-  // App Service's IDENTITY_HEADER is a GUID, rotated; ours lives as long as the server.
-  const identityHeader = o.identityHeader ?? randomUUID();
+  // App Service's IDENTITY_HEADER is a GUID, rotated; ours lives as long as the server (all its instances).
+  const identityHeader = secrets.identityHeader;
   // Switches run one at a time, so the world and its TLS certificate always belong to the same scenario.
   let switching: Promise<unknown> = Promise.resolve();
+  const serialized = (step: () => Promise<void>) => {
+    const run = switching.then(step);
+    switching = run.catch(() => undefined);
+    return run;
+  };
+  const initial = o.shared?.stored;
   const mock: MockApp = {
     app,
-    world: buildWorld(o.scenario, o.source, deps),
-    switchTo: (s, src) => {
-      const run = switching.then(async () => {
+    world: undefined as unknown as World,
+    switchTo: (s, src) =>
+      serialized(async () => {
         const scenario = typeof s === 'function' ? await s() : s;
-        mock.world = buildWorld(scenario, src, deps);
+        if (!replica) {
+          mock.world = buildWorld(scenario, src, deps);
+          await mock.onSwitch?.(scenario);
+          return;
+        }
+        // Stored first, then this instance's world, then the others are told (and wait for nothing from it).
+        const stored = storedScenario(scenario, src);
+        const world = buildWorld(scenario, src, deps, stored);
+        await replica.store(stored);
+        mock.world = world;
         await mock.onSwitch?.(scenario);
-      });
-      switching = run.catch(() => undefined);
-      return run;
-    },
+        await replica.announce(stored.generation).catch(() => undefined);
+      }),
     recent: () => log.slice(-RECENT_LIMIT),
     signIns: new SignInLog(),
     events,
     runtime,
     identityHeader,
+    settled: () => replica?.settled() ?? Promise.resolve(),
   };
+  // Another instance switched: the store's scenario (already checked there) replaces this one's, in the switches' order.
+  const adopt = (stored: StoredScenario) =>
+    serialized(async () => {
+      if (stored.generation === mock.world.generation) return;
+      const scenario = stored.scenario as Scenario;
+      const world = buildWorld(scenario, stored.source, deps, stored);
+      world.faults.apply(await o.shared!.channel.loadControl(stored.generation, stored.generation));
+      mock.world = world;
+      await mock.onSwitch?.(scenario);
+    });
   // Trimmed a hundred at a time, not one record a request: the log is read far less often than written.
   const log: RequestRecord[] = [];
-  const keep = (r: RequestRecord) => {
+  const mirror = (r: RequestRecord) => {
     log.push(r);
     if (log.length >= RECENT_LIMIT + 100) log.splice(0, log.length - RECENT_LIMIT);
   };
+  const keep = (r: RequestRecord) => {
+    mirror(r);
+    replica?.logRequest(r);
+  };
+  const keepSignIn = (r: SignInRecord) => {
+    mock.signIns.add(r);
+    replica?.logSignIn(r);
+  };
+  if (o.shared) {
+    replica = new Replica(o.shared.channel, {
+      world: () => mock.world,
+      adopt,
+      mirrorRequest: mirror,
+      mirrorSignIn: (e) => mock.signIns.add(tagged(e.record as SignInRecord, e.tag)),
+      clearMirrors: () => {
+        log.length = 0;
+        mock.signIns.clear();
+      },
+    }, o.shared.digest);
+    mock.replica = replica;
+  }
+  mock.world = initial ? buildWorld(initial.scenario as Scenario, initial.source, deps, initial) : buildWorld(o.scenario, o.source, deps);
   // Only the documents load with the server: the provider, SAML's XML stack, Graph and the dashboard on first use.
   const frontEnds: FrontEnds = {
     documents: () => documentHandlers({ origin: o.origin, startedAt, watchError: () => Boolean(o.watch?.()?.error) }),
@@ -236,7 +302,9 @@ export function createApp(o: AppOptions): MockApp {
     clearRecent: () => {
       log.length = 0;
       mock.signIns.clear();
+      return replica?.clearLogs();
     },
+    settled: mock.settled,
     signIns: mock.signIns,
     token: o.adminToken,
     origin: o.origin.login,
@@ -246,7 +314,7 @@ export function createApp(o: AppOptions): MockApp {
   }).then((r) => r.routes());
 
   app
-    .use(requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep, keepSignIn: (r) => mock.signIns.add(r) }))
+    .use(requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep, keepSignIn }))
     .use(renderErrors)
     // The admin API's router only sees its own paths: other requests skip its matching.
     .use(underPrefix(ADMIN_PREFIX, admin))

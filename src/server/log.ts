@@ -8,7 +8,7 @@ import type { Context, Next } from 'koa';
 import type { RequestIds } from '../entra/errors.js';
 import type { Origins } from '../entra/urls.js';
 import type { MockEvents } from './events.js';
-import { isPendingSignIn, type SignInRecord, signInOf } from './signins.js';
+import { isPendingSignIn, requestParams, type SignInRecord, signInOf } from './signins.js';
 import { Transaction } from './transaction.js';
 import type { World } from './world.js';
 
@@ -188,6 +188,7 @@ export function requestLog(o: RequestLogOptions) {
     const started = performance.now();
     const tx = new Transaction({ ids: assignIds(ctx, o.origin), world: o.world(), events: o.events, header: (n) => ctx.get(n), query: (n) => (typeof ctx.query[n] === 'string' ? (ctx.query[n] as string) : '') });
     ctx.state.tx = tx;
+    tx.describeRequest = () => requestParams(ctx, tx);
     try {
       await next();
     } finally {

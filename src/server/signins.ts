@@ -9,7 +9,9 @@ import type { App, Tenant, User } from '../directory/model.js';
 import { findApp, findResource, findUser } from '../directory/lookup.js';
 import { REMEDIATION, type AadstsCode, entryFor, formatText } from '../entra/aadsts.js';
 import { GRAPH, isGraphAudience } from '../entra/urls.js';
+import { randomUUID } from 'node:crypto';
 import { describeRule } from '../faults/rules.js';
+import { LOGGED } from './logged.js';
 import type { Artifact } from './log.js';
 import { SAML_PENDING_TTL_MS, SIGN_IN_TTL_MS } from './runtime.js';
 import type { SignInFlow, Transaction } from './transaction.js';
@@ -160,7 +162,7 @@ export function redactParams(...sources: Array<Record<string, unknown>>): Record
   return out;
 }
 
-function requestParams(req: SignInRequest, tx: Transaction): SignInRequestParams {
+export function requestParams(req: SignInRequest, tx: Transaction): SignInRequestParams {
   return { method: req.method, path: req.path.slice(0, 512), parameters: redactParams(req.query, tx.body) };
 }
 
@@ -175,11 +177,10 @@ export function boundedArtifacts(artifacts: readonly Artifact[]): SignInArtifact
   });
 }
 
-/**
- * The request that started each flow (authorize, a SAML request), for the record of the request
- * that ends it. Held weakly by the flow: it goes when the pending sign-in does (runtime.ts bounds those).
- */
-const STARTED = new WeakMap<SignInFlow, SignInRequestParams>();
+/** The flow's ID, made on first use: the key its pending start waits under (the same on every instance, as the flow travels with it). */
+export function flowKey(flow: SignInFlow): string {
+  return (flow.id ??= randomUUID());
+}
 
 /**
  * Codes that interrupt a sign-in rather than fail it: the user has more to do (MFA, consent,
@@ -191,8 +192,6 @@ const INTERRUPTED = new Set<number>([50058, 50072, 50074, 50076, 50079, 50125, 5
 const CONDITIONAL_ACCESS = new Set<number>([50076, 50079, 53000, 53001, 53002, 53003, 53004]);
 /** Polling answers of the device code flow are not sign-in attempts. */
 const NOT_ATTEMPTS = new Set<number>([70016]);
-/** Errors already in the log (held weakly: they go when their request and device code do). */
-const LOGGED = new WeakSet<object>();
 
 const TOKEN_GRANTS: Record<string, SignInFlowKind> = {
   authorization_code: 'authorizationCode',
@@ -272,9 +271,26 @@ function authenticationOf(tx: Transaction, flow: SignInFlowKind, at: string, ok:
 const ABANDONED = { page: 50089, deviceCode: 70020 } as const;
 
 /** Keys a record settles or waits under: the sign-in flow (OIDC, SAML), or the device code. */
-type PendingKey = object | string;
-/** What signInOf tells the log beside the record (held weakly, by the record). */
-const TAGS = new WeakMap<SignInRecord, { settles: PendingKey[]; pendingUntil?: number; key?: PendingKey }>();
+type PendingKey = string;
+/** What signInOf tells the log beside the record: what it settles, or what it waits under and until when. */
+export interface SignInTag {
+  settles: PendingKey[];
+  pendingUntil?: number;
+  key?: PendingKey;
+}
+/** Held weakly, by the record. */
+const TAGS = new WeakMap<SignInRecord, SignInTag>();
+
+/** A record's tag (to share it with other instances, store/), or undefined. */
+export function signInTag(record: SignInRecord): SignInTag | undefined {
+  return TAGS.get(record);
+}
+
+/** A record with the tag it had on another instance. */
+export function tagged(record: SignInRecord, tag: SignInTag | undefined): SignInRecord {
+  if (tag) TAGS.set(record, tag);
+  return record;
+}
 
 /** Marks `record` as a sign-in still going: the log holds it until `key` settles, and records it (Interrupted) after `until` (epoch ms). */
 export function pendingSignIn(record: SignInRecord, key: PendingKey, until: number): SignInRecord {
@@ -316,13 +332,13 @@ export function signInOf(tx: Transaction, req: SignInRequest): SignInRecord | un
   if (!code && !ok) {
     if (!starts) return undefined;
     // A sign-in page shown: the request that ends this flow later reports what started it.
-    STARTED.set(tx.flow, requestParams(req, tx));
+    tx.flow.started ??= requestParams(req, tx);
     const lifetime = flow === 'samlSpInitiated' || flow === 'samlIdpInitiated' ? SAML_PENDING_TTL_MS : SIGN_IN_TTL_MS;
     const record = recordOf(tx, req, flow, ABANDONED.page, false, true, {
       outcome: 'Interrupted',
       details: `The sign-in page was shown at ${tx.ids.at.toISOString()} and nobody finished the sign-in within the flow's lifetime (${minutes(lifetime)}).`,
     });
-    return pendingSignIn(record, tx.flow, tx.ids.at.getTime() + lifetime);
+    return pendingSignIn(record, flowKey(tx.flow), tx.ids.at.getTime() + lifetime);
   }
   // One failed attempt, one record: a device polling gets the error its user already saw on the page.
   if (tx.answered) {
@@ -332,7 +348,7 @@ export function signInOf(tx: Transaction, req: SignInRequest): SignInRecord | un
   const record = recordOf(tx, req, flow, code, ok, starts);
   // The attempt ended: the pending record of its start (the flow's, or the device code's) goes.
   const device = tx.deviceCode?.deviceCode ?? (flow === 'deviceCode' ? tx.body.device_code : undefined);
-  TAGS.set(record, { settles: device ? [tx.flow, device] : [tx.flow] });
+  TAGS.set(record, { settles: device ? [flowKey(tx.flow), device] : [flowKey(tx.flow)] });
   return record;
 }
 
@@ -396,7 +412,7 @@ function recordOf(tx: Transaction, req: SignInRequest, flow: SignInFlowKind, cod
 
 function requestsOf(tx: Transaction, req: SignInRequest, starts: boolean): SignInRecord['mockEntra']['request'] {
   const ended = requestParams(req, tx);
-  const started = starts ? undefined : STARTED.get(tx.flow);
+  const started = starts ? undefined : tx.flow.started;
   return started ? { ended, started } : { ended };
 }
 
@@ -430,6 +446,8 @@ export class SignInLog {
   private readonly records: SignInRecord[] = [];
   /** Insertion order is start order; at most SIGN_IN_LIMIT (more could not all be kept once interrupted). */
   private readonly pending = new Map<PendingKey, { record: SignInRecord; until: number }>();
+  /** No pending attempt ends before this (a lower bound: settling one does not raise it), so most calls of expire() look at nothing. */
+  private soonest = Number.POSITIVE_INFINITY;
 
   add(r: SignInRecord): void {
     this.expire();
@@ -437,6 +455,7 @@ export class SignInLog {
     if (tag?.key !== undefined && tag.pendingUntil !== undefined) {
       this.pending.delete(tag.key);
       this.pending.set(tag.key, { record: r, until: tag.pendingUntil });
+      if (tag.pendingUntil < this.soonest) this.soonest = tag.pendingUntil;
       // The oldest pending attempts go first (not recorded: they may still finish).
       while (this.pending.size > SIGN_IN_LIMIT) this.pending.delete(this.pending.keys().next().value as PendingKey);
       return;
@@ -454,6 +473,7 @@ export class SignInLog {
   clear(): void {
     this.records.length = 0;
     this.pending.clear();
+    this.soonest = Number.POSITIVE_INFINITY;
   }
 
   /** Newest first, at most 1,000. */
@@ -473,12 +493,18 @@ export class SignInLog {
 
   /** Pending attempts past their flow's lifetime become Interrupted records. */
   private expire(now = Date.now()): void {
+    if (now < this.soonest) return;
+    let soonest = Number.POSITIVE_INFINITY;
     for (const [key, p] of this.pending) {
-      if (p.until > now) continue;
+      if (p.until > now) {
+        if (p.until < soonest) soonest = p.until;
+        continue;
+      }
       this.pending.delete(key);
       TAGS.delete(p.record);
       this.insert(p.record);
     }
+    this.soonest = soonest;
   }
 
   query(q: SignInQuery = {}): SignInRecord[] {

@@ -12,6 +12,7 @@ import type { IssueEffects } from '../faults/shape.js';
 import type { Rule } from '../scenario/schema.js';
 import type { IdentifiedBy, MockEvents } from './events.js';
 import type { Artifact } from './log.js';
+import type { SignInRequestParams } from './signins.js';
 import type { RouteDef } from './routes.js';
 import type { Runtime } from './runtime.js';
 import type { World } from './world.js';
@@ -39,6 +40,10 @@ export interface SignInFlow {
   authorize?: { responseType: string; protocol: 'v1' | 'v2' };
   /** How the user of this sign-in was first identified (the sign-in log's authentication details). */
   by?: IdentifiedBy;
+  /** The flow's ID (the sign-in log's key for its pending start): made on first use, kept with the flow in the store. */
+  id?: string;
+  /** The request that started the flow, for the record of the request that ends it (signins.ts). */
+  started?: SignInRequestParams;
 }
 
 export interface TransactionInit {
@@ -93,6 +98,8 @@ export class Transaction {
   deviceCode?: { deviceCode: string; expiresAt: number };
   /** An authorize request answered the app with its code or tokens: the interactive sign-in ended here. */
   signedIn = false;
+  /** This request as the sign-in log shows a flow's start (set by the request log): a flow kept for later carries it. */
+  describeRequest?: () => SignInRequestParams;
 
   constructor(i: TransactionInit) {
     this.ids = i.ids;

@@ -6,7 +6,8 @@
  */
 import { buildDirectory } from '../directory/build.js';
 import type { Directory } from '../directory/model.js';
-import { FaultState } from '../faults/state.js';
+import { randomUUID } from 'node:crypto';
+import { type FaultSync, FaultState } from '../faults/state.js';
 import type { Origins } from '../entra/urls.js';
 import type { KeyMaterial } from '../keys/store.js';
 import type { Engine } from '../oidc/provider.js';
@@ -16,6 +17,8 @@ import type { Runtime } from './runtime.js';
 
 export interface World {
   scenario: Scenario;
+  /** Which switch this world is: counters, run-time rules and switches belong to it (the same on every instance of a shared store). */
+  generation: string;
   /** File path, or '<inline>'. */
   source: string;
   directory: Directory;
@@ -38,6 +41,8 @@ export interface WorldDeps {
   internalSecret: string;
   cookieKeys: string[];
   runtime: Runtime;
+  /** On a shared store: the fault layer of a world of this generation shares its changes and counts in the store. */
+  faultSync?: (generation: string) => FaultSync;
 }
 
 /** The scenario's active signing key goes first: the funnel signs with signing[0]. */
@@ -47,7 +52,12 @@ function withActiveKey(keys: KeyMaterial, active: 1 | 2): KeyMaterial {
   return { ...keys, signing: [second!, first!, ...rest] };
 }
 
-export function buildWorld(scenario: Scenario, source: string, d: WorldDeps): World {
+/** `shared`: the generation and scenario rule IDs the store gave this scenario (default: new ones, this instance alone). */
+export function buildWorld(scenario: Scenario, source: string, d: WorldDeps, shared?: { generation: string; ruleIds: string[] }): World {
+  const generation = shared?.generation ?? randomUUID();
+  const sync = d.faultSync?.(generation);
+  const faults = new FaultState(scenario.rules, scenario.switches, { ids: shared?.ruleIds, sync });
+  if (sync) faults.epoch = generation;
   const directory = buildDirectory(scenario);
   const keys = withActiveKey(d.keys, scenario.keys.active);
   const engines = new Map<string, Promise<Engine>>();
@@ -62,5 +72,5 @@ export function buildWorld(scenario: Scenario, source: string, d: WorldDeps): Wo
     }
     return e;
   };
-  return { scenario, source, directory, engine, faults: new FaultState(scenario.rules, scenario.switches), runtime: d.runtime, keys, origin: d.origin, documents: new Documents() };
+  return { scenario, generation, source, directory, engine, faults, runtime: d.runtime, keys, origin: d.origin, documents: new Documents() };
 }

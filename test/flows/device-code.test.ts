@@ -48,7 +48,7 @@ describe('device code flow', () => {
     expect(await first.json()).toMatchObject({ error: 'authorization_pending', error_codes: [70016] });
     const fast = await poll(device_code!);
     expect(await fast.json()).toMatchObject({ error: 'slow_down' });
-    idp.approveDeviceCode(user_code!, ADA.upn);
+    await idp.approveDeviceCode(user_code!, ADA.upn);
     await new Promise((r) => setTimeout(r, 600));
     const done = await poll(device_code!, 'urn:ietf:params:oauth:grant-type:device_code');
     expect(done.status).toBe(200);

@@ -417,7 +417,8 @@ async function deviceCode(o: RunInput): Promise<Outcome> {
         deviceCodeCallback: (r) => {
           // MSAL passes on whatever /devicecode answered; without a user code there is nothing to show the user.
           if (!r.userCode) throw new Error('the device code request was refused');
-          idp.approveDeviceCode(r.userCode, o.user);
+          // Approved before MSAL's first poll (which waits the interval); a refusal leaves the code pending and MSAL times out.
+          idp.approveDeviceCode(r.userCode, o.user).catch(() => undefined);
         },
         timeout: 15,
       }),

@@ -1,7 +1,7 @@
 /**
  * The package as users get it: `npm pack`, installed into a fresh project (`npm init -y`, then the
- * `"type": "module"` docs/testing.md asks for) from the tarball, offline (npm's cache holds the
- * dependencies), with no warning; then the installed bin serves HTTPS that a client trusting only
+ * `"type": "module"` docs/testing.md asks for) from the tarball (npm's cache first, the registry for what it lacks:
+ * a range install reads package metadata npm ci never stored), with no warning; then the installed bin serves HTTPS that a client trusting only
  * the freshly generated CA accepts, `mock-entra --version` is the package's, `import { start } from
  * 'mock-entra'` works, and docs/testing.md's vitest setup runs there as written, without a warning.
  */
@@ -39,8 +39,10 @@ beforeAll(async () => {
   const opts = { cwd: project, env: userEnv(), timeout: INSTALL_TIMEOUT, maxBuffer: 16 * 1024 * 1024 };
   await exec(npm, ['init', '-y'], opts);
   await exec(npm, ['pkg', 'set', 'type=module'], opts);
-  // --offline: the dependencies come from npm's cache (this machine has no network).
-  const r = await exec(npm, ['install', '--offline', '--no-audit', '--no-fund', join(tmp, packed.filename)], opts);
+  // --prefer-offline: the dependencies come from npm's cache where `npm ci` put them; what a fresh
+  // cache lacks (npm ci stores tarballs, not every package's metadata a range install reads) comes
+  // from the registry, as for a user.
+  const r = await exec(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', join(tmp, packed.filename)], opts);
   installed = `${r.stdout}${r.stderr}`;
 }, INSTALL_TIMEOUT + 60_000);
 

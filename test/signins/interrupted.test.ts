@@ -169,7 +169,7 @@ describe('the pending list', () => {
   it(`holds at most ${SIGN_IN_LIMIT} started sign-ins, the oldest dropped first; expired ones become records, in date order`, () => {
     const log = new SignInLog();
     const at = Date.now();
-    for (let i = 0; i < 3 * SIGN_IN_LIMIT; i++) log.add(pendingSignIn(record(i, at), {}, at + 60 * MINUTE));
+    for (let i = 0; i < 3 * SIGN_IN_LIMIT; i++) log.add(pendingSignIn(record(i, at), `flow-${i}`, at + 60 * MINUTE));
     expect(log.pendingCount).toBe(SIGN_IN_LIMIT);
     expect(log.newest()).toEqual([]);
     later(61);

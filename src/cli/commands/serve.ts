@@ -32,6 +32,7 @@ export const SERVE_OPTIONS = {
     describe: 'answer as login.microsoftonline.com (and login.windows.net, login.microsoft.com), graph.microsoft.com and management.azure.com, with Entra\'s own URLs and issuers; reach it by name resolution on port 443 (hosts file, Compose alias) or a proxy; TLS from <certs-dir>/as-microsoft/ca.pem',
   },
   'identity-header': { type: 'string', describe: 'IDENTITY_HEADER that the App Service managed identity endpoint checks (default: a random GUID, printed at start); fix it when the app\'s environment is written before the mock starts (Compose)' },
+  store: { type: 'string', describe: 'keep shared state in Redis, redis://host:port/db: instances with the same --store and --public-url act as one server (docs/redis.md); default: in memory' },
   watch: { type: 'boolean', default: false, describe: 'reload the scenario file (and the files it extends) when one changes; an edit that does not load keeps the running scenario, and its problem is printed and shown on the dashboard' },
   proxy: {
     type: 'number',
@@ -55,6 +56,7 @@ export interface ServeArgs {
   'admin-token-file'?: string;
   'as-microsoft': boolean;
   'identity-header'?: string;
+  store?: string;
   proxy?: number;
   watch: boolean;
 }
@@ -138,6 +140,7 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     adminToken,
     asMicrosoft: args['as-microsoft'] || proxyPort !== undefined,
     identityHeader: args['identity-header'],
+    ...(args.store ? { store: args.store } : {}),
     ...(proxyPort !== undefined ? { proxyPort } : {}),
     onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
     ...(args.watch ? { watch: true, onWatch: (e: WatchEvent) => printWatch(e, args['log-format'], io) } : {}),
@@ -159,6 +162,7 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     `  tenant:    ${t.id} (${t.domain})`,
     `  discovery: ${url(idp.url, 'discovery.v2', { tenant: t.id })}`,
     ...(args.tls ? [`  CA:        ${idp.caCertPath}  (NODE_EXTRA_CA_CERTS=${idp.caCertPath})`] : []),
+    ...(args.store ? [`  store:     ${args.store.replace(/\/\/[^@/]*@/, '//***@')}  (shared with every instance on it behind ${idp.url})`] : []),
     ...(idp.asMicrosoft
       ? [
           `  as Microsoft: answering as ${MICROSOFT_HOSTNAMES.join(', ')}`,
