@@ -9,7 +9,9 @@ import { AS_MICROSOFT_DIR, type KeyMaterial, loadAltTls, loadKeys } from './keys
 import { type ManagedIdentityEnv, managedIdentityEnv } from './managed-identity/env.js';
 import { loadCompiledScenario, parseCompiledScenario, scenarioCacheDir } from './scenario/compiled.js';
 import { BUILTIN_ISSUERS, type RuleInput, type Scenario, type ScenarioInput } from './scenario/schema.js';
-import { parseRule } from './server/admin.js';
+import { parseRule, tlsSwitchNote } from './server/admin.js';
+import { type ScenarioWatcher, type WatchEvent, watchScenario } from './server/watch.js';
+import { loadScenarioFile } from './scenario/load.js';
 import { createApp, type MockApp } from './server/app.js';
 import { bootScenario, scenarioDigest } from './server/replica.js';
 import { Runtime } from './server/runtime.js';
@@ -57,6 +59,15 @@ export interface StartOptions {
   asMicrosoft?: boolean;
   /** IDENTITY_HEADER that App Service's managed identity endpoint checks (X-IDENTITY-HEADER). Default: a random GUID per server. */
   identityHeader?: string;
+  /**
+   * Reload the scenario file, and the files it extends, when one of them changes (serve --watch).
+   * A reload is all or nothing: an edit that does not load leaves the running scenario in force,
+   * and its problem shows on every dashboard page, in GET /_mock/scenario's `watch` and in /health,
+   * until a save loads. Only for a scenario given as a file. Default false.
+   */
+  watch?: boolean;
+  /** With watch: told of each reload and each edit that does not load (the CLI prints them). */
+  onWatch?: (event: WatchEvent) => void;
   /**
    * Also listen on 127.0.0.1:proxyPort (0: any free port) as an HTTP forward proxy: apps run with
    * `HTTPS_PROXY=http://127.0.0.1:PORT` and the CA trusted reach the mock at its served host names
@@ -200,6 +211,7 @@ export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/default.yaml
 export async function start(opts: StartOptions = {}): Promise<MockEntra> {
   const tls = opts.tls ?? true;
   if (opts.proxyPort !== undefined && !tls) throw new Error('proxyPort needs TLS: clients reach the mock through the proxy with HTTPS (CONNECT host:443); drop tls: false');
+  if (opts.watch && typeof opts.scenario === 'object') throw new TypeError('start({ watch }) needs a scenario file: give scenario as a path (an object built in code has no file to watch)');
   const badPublicUrl = opts.publicUrl === undefined ? undefined : publicUrlProblem(opts.publicUrl);
   if (badPublicUrl) throw new TypeError(`start({ publicUrl }): ${badPublicUrl}`);
   const badPort = portProblem(opts.port ?? 0);
@@ -260,6 +272,7 @@ async function startOn(store: Store, opts: StartOptions, o: { tls: boolean; host
   const origins = asMicrosoft ? Origins.microsoft() : Origins.local((opts.publicUrl ?? localUrl).replace(/\/+$/, ''));
   const origin = origins.login;
   const source = typeof opts.scenario === 'object' ? '<inline>' : (opts.scenario ?? DEFAULT_SCENARIO);
+  let watcher: ScenarioWatcher | undefined;
   let mock: MockApp;
   try {
     // Instances behind one public URL are one server: its shared state is kept under that origin
@@ -275,6 +288,7 @@ async function startOn(store: Store, opts: StartOptions, o: { tls: boolean; host
       adminToken: opts.adminToken,
       identityHeader: opts.identityHeader,
       tls,
+      watch: () => watcher?.status(),
       runtime: new Runtime(store),
       secrets,
       ...(store.shared && boot ? { shared: { channel: store.shared, stored: boot.stored, digest: scenarioDigest(scenario) } } : {}),
@@ -306,6 +320,22 @@ async function startOn(store: Store, opts: StartOptions, o: { tls: boolean; host
   mock.onSwitch = async (s: Scenario) => {
     if (tls) listening.setTls(await tlsFor(s));
   };
+  if (opts.watch) {
+    const file = resolve(source);
+    watcher = await watchScenario({
+      file,
+      load: (lo) => loadScenarioFile(file, lo),
+      apply: async (s) => {
+        // Switched to another scenario meanwhile (admin API, useScenario): that one stays.
+        if (resolve(mock.world.source) !== file) return false;
+        const before = mock.world.scenario;
+        await mock.switchTo(s, source);
+        const note = tls ? tlsSwitchNote(before, s) : undefined;
+        return note ? [note] : [];
+      },
+      onEvent: opts.onWatch,
+    });
+  }
   const tenant = mock.world.directory.tenants[0]!;
   // As Microsoft, this process reaches the server on its local URL (it has no hosts mapping); see signIn's note.
   const client = testClient({ url: asMicrosoft ? localUrl : origin, tenantId: tenant.id, caCert: keys.caCertPem, directory: () => mock.world.directory });
@@ -362,6 +392,7 @@ async function startOn(store: Store, opts: StartOptions, o: { tls: boolean; host
     // On the listener's own origin: in the as-Microsoft mode, the login origin is Microsoft's, which an app's managed identity credential does not go to.
     managedIdentityEnv: () => managedIdentityEnv(asMicrosoft ? localUrl : origin, mock.identityHeader),
     stop: async () => {
+      watcher?.close();
       // The proxy first: its tunnels into the HTTPS listener close with it.
       await proxy?.close();
       await listening.close();

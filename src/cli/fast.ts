@@ -14,7 +14,7 @@ const NAMES = Object.keys(SERVE_OPTIONS) as OptionName[];
 const envName = (name: string) => `${SERVE_ENV_PREFIX}_${name.toUpperCase().replace(/-/g, '_')}`;
 const KNOWN_ENV = new Set(NAMES.map(envName));
 /** serve's boolean options: taken as --x / --no-x only, by hand (parseArgs has no negation on Node 20). */
-const FLAGS = ['tls', 'as-microsoft'] as const;
+const FLAGS = ['tls', 'as-microsoft', 'watch'] as const;
 type Flag = (typeof FLAGS)[number];
 const isFlag = (n: string): n is Flag => (FLAGS as readonly string[]).includes(n);
 /** The table as node:util reads it: every value a string (numbers and choices are checked below); the flags apart. */
@@ -65,6 +65,8 @@ export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
   if (fromEnv('tls') !== undefined || fromEnv('hostname') !== undefined) return undefined;
   const asMicrosoftEnv = fromEnv('as-microsoft');
   if (asMicrosoftEnv !== undefined && asMicrosoftEnv !== 'true' && asMicrosoftEnv !== 'false') return undefined;
+  const watchEnv = fromEnv('watch');
+  if (watchEnv !== undefined && watchEnv !== 'true' && watchEnv !== 'false') return undefined;
   const str = (name: Exclude<OptionName, Flag | 'hostname' | 'port' | 'proxy'>) => (values[name] as string | undefined) ?? fromEnv(name);
   const port = (values.port as string | undefined) ?? fromEnv('port');
   if (port !== undefined && !PORT.test(port)) return undefined;
@@ -83,6 +85,7 @@ export function fastServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     host: str('host') ?? SERVE_OPTIONS.host.default,
     tls: flags.tls ?? SERVE_OPTIONS.tls.default,
     'as-microsoft': flags['as-microsoft'] ?? (asMicrosoftEnv === undefined ? SERVE_OPTIONS['as-microsoft'].default : asMicrosoftEnv === 'true'),
+    watch: flags.watch ?? (watchEnv === undefined ? SERVE_OPTIONS.watch.default : watchEnv === 'true'),
     'certs-dir': str('certs-dir') ?? SERVE_OPTIONS['certs-dir'].default,
     hostname: (values.hostname as string[] | undefined) ?? [...SERVE_OPTIONS.hostname.default],
     'log-format': logFormat as ServeArgs['log-format'],

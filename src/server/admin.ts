@@ -16,6 +16,7 @@ import { loadScenarioFile, parseScenario, parseScenarioText, SHIPPED_SCENARIOS, 
 import { BUILTIN_ISSUERS, type RuleInput, type Scenario, schemas } from '../scenario/schema.js';
 import type { RequestRecord } from './log.js';
 import { type SignInLog, SIGN_IN_LIMIT } from './signins.js';
+import type { WatchStatus } from './watch.js';
 import type { World } from './world.js';
 
 export const ADMIN_PREFIX = '/_mock';
@@ -38,6 +39,8 @@ export interface AdminHost {
   identityHeader: string;
   /** The listener serves HTTPS: a switch that changes tls.certificate then says what changes when. */
   tls?: boolean;
+  /** serve --watch's state: GET /_mock/scenario shows it as `watch` (absent without --watch). */
+  watch?: () => WatchStatus | undefined;
 }
 
 /**
@@ -188,7 +191,8 @@ export async function adminRoutes(host: AdminHost): Promise<Router> {
   router.get('/scenario', async (ctx) => {
     // The counters as the store has them (on a shared store, every instance's requests).
     await host.world().faults.refreshCounts();
-    ctx.body = describeState(host.world());
+    const watch = host.watch?.();
+    ctx.body = { ...describeState(host.world()), ...(watch ? { watch } : {}) };
   });
 
   // Body: YAML or JSON scenario text, or JSON { "path": "scenarios/x.yaml" }.

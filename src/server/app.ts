@@ -26,6 +26,7 @@ import { type SignInRecord, SignInLog, tagged } from './signins.js';
 import { newSecret } from '../store/memory.js';
 import type { SharedChannel, SharedSecrets, StoredScenario } from '../store/types.js';
 import type { Transaction } from './transaction.js';
+import type { WatchStatus } from './watch.js';
 import { buildWorld, type World, type WorldDeps } from './world.js';
 
 export interface AppOptions {
@@ -47,6 +48,8 @@ export interface AppOptions {
   shared?: { channel: SharedChannel; stored: StoredScenario; digest: string };
   /** The listener serves HTTPS (the admin API then says when a switch changes the TLS certificate). */
   tls?: boolean;
+  /** serve --watch's state (server/watch.ts), read at each request: the dashboard's banner, GET /_mock/scenario's `watch`, /health. */
+  watch?: () => WatchStatus | undefined;
 }
 
 export interface MockApp {
@@ -241,13 +244,13 @@ export function createApp(o: AppOptions): MockApp {
   mock.world = initial ? buildWorld(initial.scenario as Scenario, initial.source, deps, initial) : buildWorld(o.scenario, o.source, deps);
   // Only the documents load with the server: the provider, SAML's XML stack, Graph and the dashboard on first use.
   const frontEnds: FrontEnds = {
-    documents: () => documentHandlers({ origin: o.origin, startedAt }),
+    documents: () => documentHandlers({ origin: o.origin, startedAt, watchError: () => Boolean(o.watch?.()?.error) }),
     oidc: async () => (await import('../oidc/routes.js')).oidcHandlers({ origin: o.origin, internalSecret: deps.internalSecret }),
     saml: async () => (await import('../saml/sso.js')).samlHandlers({ origin: o.origin, keys: o.keys }),
     graph: async () => (await import('../graph/routes.js')).graphHandlers({ origin: o.origin, signIns: mock.signIns }),
     management: async () => (await import('../management/routes.js')).managementHandlers({ origin: o.origin }),
     managedIdentity: async () => (await import('../managed-identity/routes.js')).managedIdentityHandlers({ identityHeader }),
-    ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: mock.recent, signIns: mock.signIns, adminToken: o.adminToken, identityHeader }),
+    ui: async () => (await import('../ui/routes.js')).uiHandlers({ origin: o.origin, keys: o.keys, recent: mock.recent, signIns: mock.signIns, adminToken: o.adminToken, identityHeader, watch: o.watch }),
   };
   const loaded = new Map<FrontEnd, Promise<Partial<Handlers>>>();
   const frontEnd = (f: FrontEnd) => {
@@ -307,6 +310,7 @@ export function createApp(o: AppOptions): MockApp {
     origin: o.origin.login,
     identityHeader,
     tls: o.tls,
+    watch: o.watch,
   }).then((r) => r.routes());
 
   app

@@ -57,6 +57,9 @@ const taken: Array<[string[], Record<string, string>]> = [
   [['serve', '--proxy', '8080'], {}],
   [['serve', '--proxy=0', '-p', '9443'], {}],
   [['serve'], { MOCK_ENTRA_PROXY: '3128' }],
+  [['serve', '--watch', '-s', 'my.yaml'], {}],
+  [['serve', '--no-watch'], { MOCK_ENTRA_WATCH: 'true' }],
+  [['serve'], { MOCK_ENTRA_WATCH: 'true' }],
   [['serve', '--proxy', '8081'], { MOCK_ENTRA_PROXY: '3128' }],
 ];
 
@@ -86,6 +89,8 @@ const declined: Array<[string[], Record<string, string>]> = [
   [['serve', '--proxy', 'abc'], {}],
   [['serve', '--proxy', '1e3'], {}],
   [['serve'], { MOCK_ENTRA_PROXY: '0x50' }],
+  [['serve', '--watch', '--watch'], {}],
+  [['serve'], { MOCK_ENTRA_WATCH: '1' }],
 ];
 
 describe('the serve fast path', () => {

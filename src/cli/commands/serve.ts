@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { MICROSOFT_HOSTNAMES } from '../../entra/urls.js';
 import { portProblem } from '../../server/listen.js';
 import { url } from '../../server/routes.js';
+import type { WatchEvent } from '../../server/watch.js';
 import { DEFAULT_SCENARIO, publicUrlProblem, start } from '../../start.js';
 import { type CliIo, scenarioPath, UsageError } from '../common.js';
 
@@ -32,6 +33,7 @@ export const SERVE_OPTIONS = {
   },
   'identity-header': { type: 'string', describe: 'IDENTITY_HEADER that the App Service managed identity endpoint checks (default: a random GUID, printed at start); fix it when the app\'s environment is written before the mock starts (Compose)' },
   store: { type: 'string', describe: 'keep shared state in Redis, redis://host:port/db: instances with the same --store and --public-url act as one server (docs/redis.md); default: in memory' },
+  watch: { type: 'boolean', default: false, describe: 'reload the scenario file (and the files it extends) when one changes; an edit that does not load keeps the running scenario, and its problem is printed and shown on the dashboard' },
   proxy: {
     type: 'number',
     describe: 'also listen on 127.0.0.1:PORT as an HTTP proxy (implies --as-microsoft): apps run with HTTPS_PROXY=http://127.0.0.1:PORT reach the mock at Microsoft\'s host names, other hosts are tunnelled untouched (docs/proxy.md)',
@@ -56,6 +58,7 @@ export interface ServeArgs {
   'identity-header'?: string;
   store?: string;
   proxy?: number;
+  watch: boolean;
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one, while stopping, ends the process the default way. */
@@ -87,6 +90,7 @@ export const serveCommand = (io: CliIo): CommandModule<object, ServeArgs> => ({
       .example('$0 serve --no-tls --port 8080', 'plain HTTP (MSAL refuses http authorities; openid-client allows it)')
       .example('MOCK_ENTRA_ADMIN_TOKEN=s3cret $0 serve --host 0.0.0.0', 'in a container: other hosts reach /_mock with the token')
       .example('sudo $0 serve --as-microsoft --port 443 --host 127.0.0.42', 'as login.microsoftonline.com for apps whose /etc/hosts maps Microsoft\'s names to 127.0.0.42')
+      .example('$0 serve -s my.yaml --watch', 'edit my.yaml (or what it extends) and save: the server reloads it')
       .example('$0 serve --proxy 8080', 'apps run with HTTPS_PROXY=http://127.0.0.1:8080 and the CA trusted reach the mock as login.microsoftonline.com')
       .epilogue('Each option can also be set as MOCK_ENTRA_<OPTION>, e.g. MOCK_ENTRA_PORT=9443, MOCK_ENTRA_PUBLIC_URL, MOCK_ENTRA_ADMIN_TOKEN; options on the command line win.') as never,
   handler: (args) => serve(args, io),
@@ -139,6 +143,7 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
     ...(args.store ? { store: args.store } : {}),
     ...(proxyPort !== undefined ? { proxyPort } : {}),
     onKeyProgress: (m) => io.stderr(`mock-entra: ${m}\n`),
+    ...(args.watch ? { watch: true, onWatch: (e: WatchEvent) => printWatch(e, args['log-format'], io) } : {}),
   }).catch((err: unknown) => {
     const { code, syscall } = err as NodeJS.ErrnoException;
     // Only the listen's own errors: an EACCES of the certs directory is a KeyFileError (keys/errors.ts).
@@ -166,6 +171,7 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
         ]
       : []),
     ...(idp.proxyUrl ? proxyLines(idp.proxyUrl, idp.caCertPath) : []),
+    ...(args.watch ? [`  watching:  ${scenario} and what it extends: a save reloads it`] : []),
   ];
   // Managed identity (docs/managed-identity.md): the environment an app's credential finds the endpoints by.
   const mi = idp.managedIdentityEnv();
@@ -179,6 +185,21 @@ export async function serve(args: ServeArgs, io: CliIo): Promise<void> {
   else io.stdout(`${lines.join('\n')}\n`);
   await stopped;
   await idp.stop();
+}
+
+/** serve --watch's reloads and failed edits: on stderr (pretty), or a JSON line on stdout (--log-format json). */
+export function printWatch(e: WatchEvent, format: ServeArgs['log-format'], io: CliIo): void {
+  const at = new Date().toISOString();
+  if (format === 'json') {
+    io.stdout(`${JSON.stringify(e.kind === 'reloaded' ? { time: at, msg: 'scenario reloaded', file: e.file, files: e.files, notes: e.notes } : { time: at, msg: 'scenario not reloaded', file: e.file, error: e.message, problems: e.problems })}\n`);
+    return;
+  }
+  if (e.kind === 'reloaded') {
+    const extra = e.files.length - 1;
+    io.stderr(`mock-entra: ${at.slice(11, 19)} reloaded ${e.file}${extra > 0 ? ` (and the ${extra === 1 ? 'file' : `${extra} files`} it extends)` : ''}: new requests see it\n${e.notes.map((n) => `  ${n}\n`).join('')}`);
+  } else {
+    io.stderr(`mock-entra: ${at.slice(11, 19)} ${e.file}: ${e.message}${e.problems.map((p) => `\n  - ${p}`).join('')}\n  still serving the scenario from before this edit: fix the file and save (the dashboard shows this too)\n`);
+  }
 }
 
 /** What `serve --proxy` prints: the environment an unmodified app needs, ready to paste. */
