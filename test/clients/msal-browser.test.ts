@@ -5,14 +5,14 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { basename, dirname, resolve } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort, snippet, writeSnippet } from '../helpers/clients.js';
 import { ADA, TENANT_ID } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
 
 const DOC = 'docs/clients/msal-browser.md';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const port = await freePort();
 const spaOrigin = `http://localhost:${port}`;
 const scenario = writeSnippet('msal-browser.scenario.yaml', snippet(DOC, 'msal-browser-scenario'), {
@@ -38,11 +38,7 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8' }).end(readFileSync(file));
   });
   await new Promise<void>((done) => site.listen(port, '127.0.0.1', done));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 20_000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', `--host-resolver-rules=MAP localhost:${port} 127.0.0.1:${port}`],
-  });
+  browser = await launchChromium([`--host-resolver-rules=MAP localhost:${port} 127.0.0.1:${port}`]);
 });
 afterAll(async () => {
   await browser?.close();

@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { SAML, ValidateInResponseTo, type Profile } from '@node-saml/node-saml';
 import * as client from 'openid-client';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ScenarioInput } from '../../src/index.js';
@@ -22,7 +23,6 @@ import { useMockEntra } from '../helpers/mock.js';
 import { appCertPem, samlEndpoint } from '../saml/support.js';
 
 const SCENARIO = 'test/flows/logout.yaml';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const NODE_SP = { clientId: '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f', identifier: 'https://node-sp.example.test/saml', origin: 'http://localhost:3101' };
 const PYTHON_SP = { clientId: '1d2e3f4a-5b6c-4d7e-9f8a-0b1c2d3e4f5a', identifier: 'https://python-sp.example.test/saml', origin: 'http://localhost:3102' };
 const OIDC_APP = { clientId: '2e3f4a5b-6c7d-4e8f-8a9b-1c2d3e4f5a6b', secret: 'oidc-app-secret', origin: 'http://localhost:3103' };
@@ -200,22 +200,8 @@ beforeAll(async () => {
     child.once('exit', (code) => reject(new Error(`the python3-saml SP exited (${code}): ${stderr}`)));
   });
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 20_000,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-      // The apps' registered URLs (localhost:3101-3103) reach this test's servers.
-      `--host-resolver-rules=MAP localhost:3101 127.0.0.1:${nodePort},MAP localhost:3102 127.0.0.1:${pythonPort},MAP localhost:3103 127.0.0.1:${oidcPort}`,
-    ],
-  });
+  // The apps' registered URLs (localhost:3101-3103) reach this test's servers.
+  browser = await launchChromium([`--host-resolver-rules=MAP localhost:3101 127.0.0.1:${nodePort},MAP localhost:3102 127.0.0.1:${pythonPort},MAP localhost:3103 127.0.0.1:${oidcPort}`]);
 }, 60_000);
 
 afterEach(async () => {

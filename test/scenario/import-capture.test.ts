@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { SAML } from '@node-saml/node-saml';
 import * as client from 'openid-client';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MockEntra } from '../../src/index.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
@@ -21,7 +21,6 @@ import { ADA, TENANT_ID, WEB } from '../helpers/ids.js';
 import { startMock } from '../helpers/server.js';
 import { browse, pageCode, withQuery } from '../saml/support.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'import');
 const dir = mkdtempSync(join(tmpdir(), 'mock-entra-import-capture-'));
 const servers: MockEntra[] = [];
@@ -44,7 +43,7 @@ describe('a HAR recorded by chromium through a sign-in refused with AADSTS50105'
     // Plain HTTP: chromium does not read NODE_EXTRA_CA_CERTS. sample-web requires assignment there and only grace is assigned.
     const prod = await startMock({ scenario: 'scenarios/user-not-assigned.yaml', tls: false });
     servers.push(prod);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, timeout: 20_000, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({ recordHar: { path: har } });
       const page = await context.newPage();

@@ -8,13 +8,13 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADA, TENANT_ID, WEB } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
 import { authnRequest, browse, CookieJar, deflate64, SAML_APP } from '../saml/support.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = resolve('test-results/screenshots');
 const APP_ORIGIN = 'http://localhost:3000';
 
@@ -50,21 +50,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((done) => app.listen(0, '127.0.0.1', done));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 20_000,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-      `--host-resolver-rules=MAP localhost:3000 127.0.0.1:${(app.address() as AddressInfo).port}`,
-    ],
-  });
+  browser = await launchChromium([`--host-resolver-rules=MAP localhost:3000 127.0.0.1:${(app.address() as AddressInfo).port}`]);
   await mkdir(SHOTS, { recursive: true });
 });
 

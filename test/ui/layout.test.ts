@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Transaction } from '../../src/server/transaction.js';
 import { uiHandlers } from '../../src/ui/routes.js';
@@ -19,7 +20,6 @@ import { ADA, CLI, GRACE, TENANT_ID, WEB } from '../helpers/ids.js';
 import { useMockEntra } from '../helpers/mock.js';
 import { authnRequest, deflate64 } from '../saml/support.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const VIEWPORTS = { laptop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 const UPNS = [ADA.upn, GRACE.upn];
 
@@ -30,7 +30,7 @@ let requestId: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`The browser tests need Chromium at ${CHROMIUM}: install it with 'apt-get install -y chromium' (Debian), or set CHROMIUM_PATH.`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, timeout: 20_000, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
   // Records with long URLs in them: a signed-in authorize (its redirect_uri, scope, state), and a failed one.
   const u = new URL(`${idp.url}/${TENANT_ID}/oauth2/v2.0/authorize`);
   u.search = new URLSearchParams({ client_id: WEB.clientId, response_type: 'code', redirect_uri: WEB.redirectUri, scope: `openid profile offline_access api://sample-api/access_as_user`, login_hint: ADA.upn, state: 'a-rather-long-state-value-that-an-app-sends' }).toString();
