@@ -149,19 +149,25 @@ export class FaultState {
    * Synchronous unless a rule matched on a shared store (its count is the store's).
    */
   evaluate(facts: RequestFacts, opts: { userRulesOnly?: boolean } = {}): Fired | undefined | Promise<Fired | undefined> {
-    const matching = this.rules.filter((r) => !(opts.userRulesOnly && r.rule.when.user === undefined) && matches(r.rule, facts));
-    if (matching.length === 0) return undefined;
-    if (!this.sync) {
-      for (const r of matching) {
-        r.matched++;
-        if (fires(r.rule.times, r.matched, this.switches)) {
-          r.fired++;
-          return { id: r.id, rule: r.rule };
-        }
-      }
-      return undefined;
+    const wanted = (r: ActiveRule) => !(opts.userRulesOnly && r.rule.when.user === undefined) && matches(r.rule, facts);
+    if (this.sync) {
+      const matching = this.rules.filter(wanted);
+      return matching.length === 0 ? undefined : this.countShared(matching);
     }
-    return this.countShared(matching);
+    // In memory: counted as matched, in order, up to the first that fires (the rules after it are not asked).
+    return this.countLocal(this.runtime, wanted) ?? this.countLocal(this.scenario, wanted);
+  }
+
+  private countLocal(rules: ActiveRule[], wanted: (r: ActiveRule) => boolean): Fired | undefined {
+    for (const r of rules) {
+      if (!wanted(r)) continue;
+      r.matched++;
+      if (fires(r.rule.times, r.matched, this.switches)) {
+        r.fired++;
+        return { id: r.id, rule: r.rule };
+      }
+    }
+    return undefined;
   }
 
   private async countShared(matching: ActiveRule[]): Promise<Fired | undefined> {

@@ -348,7 +348,11 @@ export function signInOf(tx: Transaction, req: SignInRequest): SignInRecord | un
   const record = recordOf(tx, req, flow, code, ok, starts);
   // The attempt ended: the pending record of its start (the flow's, or the device code's) goes.
   const device = tx.deviceCode?.deviceCode ?? (flow === 'deviceCode' ? tx.body.device_code : undefined);
-  TAGS.set(record, { settles: device ? [flowKey(tx.flow), device] : [flowKey(tx.flow)] });
+  // Only a flow kept for later has an ID (flowKey, where it is stored): one that never waited settles nothing.
+  const settles: PendingKey[] = [];
+  if (tx.flow.id !== undefined) settles.push(tx.flow.id);
+  if (device) settles.push(device);
+  TAGS.set(record, { settles });
   return record;
 }
 

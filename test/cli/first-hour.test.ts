@@ -3,7 +3,7 @@
  * test is a command from the issue. In process (runCli) where the process adds nothing; spawned
  * where the item is about the process (its user, its pipes, its exit code).
  */
-import { type SpawnOptionsWithoutStdio, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
@@ -12,10 +12,10 @@ import { dirname, join, relative } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { start } from '../../src/index.js';
-import type { Ran } from '../helpers/process.js';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
 import { cli } from './in-process.js';
-import { MAIN } from './spawn.js';
+import type { RunOptions } from '../helpers/process.js';
+import { MAIN, run } from './spawn.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'mock-entra-first-hour-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -25,20 +25,6 @@ afterEach(() => {
 
 /** No stack trace: no "    at " frame and no Node error class name at the start of a line. */
 const noStack = (s: string) => expect(s).not.toMatch(/^\s+at |^(RangeError|TypeError|Error)\b|node:internal/m);
-
-/** The built CLI as another process, with spawn's options (uid, stdio…), to completion. */
-function spawnCli(args: string[], o: SpawnOptionsWithoutStdio = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { timeout: 30_000, ...o });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end();
-  });
-}
 
 describe('item 1: a port that is not one', () => {
   it.each([
@@ -80,7 +66,7 @@ const asNobodyPossible = process.getuid?.() !== 0 || (othersMay(process.execPath
 
 describe.skipIf(!asNobodyPossible)('item 2: a certs directory this user cannot write', () => {
   /** A folder the CLI's user may not write in: as root (which writes anywhere), the CLI runs as nobody. */
-  function unwritable(): { dir: string; as: SpawnOptionsWithoutStdio } {
+  function unwritable(): { dir: string; as: Pick<RunOptions, 'uid' | 'gid' | 'env'> } {
     chmodSync(scratch, 0o755);
     const dir = mkdtempSync(join(scratch, 'read-only-'));
     chmodSync(dir, 0o555);
@@ -91,7 +77,7 @@ describe.skipIf(!asNobodyPossible)('item 2: a certs directory this user cannot w
 
   it('serve exits 2 naming the directory and --certs-dir, not "cannot listen on … (EACCES)"', async () => {
     const { dir, as } = unwritable();
-    const r = await spawnCli(['serve', '--port', '0', '--certs-dir', dir], as);
+    const r = await run(['serve', '--port', '0', '--certs-dir', dir], as);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain(`mock-entra: ${dir}: cannot write the certs directory (EACCES`);
     expect(r.stderr).toMatch(/can write: --certs-dir DIR \(or MOCK_ENTRA_CERTS_DIR/);
@@ -101,7 +87,7 @@ describe.skipIf(!asNobodyPossible)('item 2: a certs directory this user cannot w
 
   it('certs path exits 2 with the same message, no stack trace', async () => {
     const { dir, as } = unwritable();
-    const r = await spawnCli(['certs', 'path', '--certs-dir', dir], as);
+    const r = await run(['certs', 'path', '--certs-dir', dir], as);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain(`${dir}: cannot write the certs directory (EACCES`);
     noStack(r.stderr);
@@ -117,7 +103,7 @@ describe.skipIf(!asNobodyPossible)('item 2: a certs directory this user cannot w
       if (as.uid !== undefined) chownSync(join(dir, f), as.uid, as.gid!);
     }
     chmodSync(dir, 0o555);
-    const r = await spawnCli(['certs', 'path', '--certs-dir', dir], as);
+    const r = await run(['certs', 'path', '--certs-dir', dir], as);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(join(dir, 'ca.pem'));

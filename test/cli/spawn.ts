@@ -1,7 +1,7 @@
 /** Runs the built CLI (dist/cli/main.js, built by `npm test`) as a user would. */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { type Ran, runProcess } from '../helpers/process.js';
+import { type Ran, type RunOptions, runProcess } from '../helpers/process.js';
 
 export const MAIN = resolve('dist/cli/main.js');
 
@@ -11,7 +11,7 @@ export type { Ran } from '../helpers/process.js';
  * `mock-entra …` to completion. Asynchronous on purpose: a blocked event loop (spawnSync) keeps
  * fetch from noticing that a server closed an idle keep-alive connection, and the next request fails.
  */
-export function run(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Ran> {
+export function run(args: string[], opts: Omit<RunOptions, 'timeoutMs' | 'input'> = {}): Promise<Ran> {
   return runProcess(process.execPath, [MAIN, ...args], { ...opts, timeoutMs: 30_000 });
 }
 

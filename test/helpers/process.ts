@@ -17,11 +17,14 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Written to stdin, which is then closed (default: closed at once). */
   input?: string;
+  /** Run as this user and group (a test running as root checks what another user meets). */
+  uid?: number;
+  gid?: number;
 }
 
 export function runProcess(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000 });
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000, uid: opts.uid, gid: opts.gid });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -15,6 +15,19 @@ import { codeFrom, freePort, HAVE_REDIS, own, redeem, TestRedis } from './suppor
 /** Bounded: a request that hangs fails the test (no timing is asserted). */
 const get = (url: string, init: RequestInit = {}) => fetch(url, { redirect: 'manual', ...init, signal: AbortSignal.timeout(10_000) });
 
+/** A code from `from` redeemed on `on`, tried every 100 ms (at most 100 times) until it works; the last status. */
+async function recoveredSignIn(from: MockEntra, on: MockEntra): Promise<number> {
+  let status = 0;
+  for (let i = 0; i < 100 && status !== 200; i++) {
+    status = await codeFrom(from)
+      .then((c) => redeem(on, c))
+      .then((r) => r.status)
+      .catch(() => 0);
+    if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+  }
+  return status;
+}
+
 describe.skipIf(!HAVE_REDIS)('the store unreachable', () => {
   it('at start: start() rejects with StoreError naming the store and what to do; serve exits 2 with that message', async () => {
     const port = await freePort();
@@ -90,15 +103,7 @@ describe.skipIf(!HAVE_REDIS)('Redis lost while serving, then back (empty)', () =
 
     await redis.up();
     // Back, empty: the instances put the keys, secrets and scenario back; a sign-in across them works again.
-    let status = 0;
-    for (let i = 0; i < 100 && status !== 200; i++) {
-      status = await codeFrom(a)
-        .then((c) => redeem(b, c))
-        .then((r) => r.status)
-        .catch(() => 0);
-      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(status).toBe(200);
+    expect(await recoveredSignIn(a, b)).toBe(200);
     // The scenario is back in the store: a switch on one still reaches the other.
     a.use({ when: { endpoint: 'token', header: { 'x-outage-test': '1' } }, then: { error: 50126 } }, { once: true });
     await a.settled();
@@ -125,14 +130,6 @@ describe.skipIf(!HAVE_REDIS)('Redis lost while serving, then back (empty)', () =
     } finally {
       redis.resume();
     }
-    let status = 0;
-    for (let i = 0; i < 100 && status !== 200; i++) {
-      status = await codeFrom(a)
-        .then((c) => redeem(b, c))
-        .then((r) => r.status)
-        .catch(() => 0);
-      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(status).toBe(200);
+    expect(await recoveredSignIn(a, b)).toBe(200);
   });
 });
