@@ -7,7 +7,7 @@ import { type BuiltinIssuerName, isBuiltinIssuer } from './issuers/builtin.js';
 import type { FederatedTokenOptions } from './issuers/mint.js';
 import { AS_MICROSOFT_DIR, type KeyMaterial, loadAltTls, loadKeys } from './keys/store.js';
 import { type ManagedIdentityEnv, managedIdentityEnv } from './managed-identity/env.js';
-import { loadCompiledScenario, parseCompiledScenario, scenarioCacheDir } from './scenario/compiled.js';
+import { loadCompiledScenario, parseCompiledScenario, type ScenarioSources, scenarioCacheDir } from './scenario/compiled.js';
 import { BUILTIN_ISSUERS, type RuleInput, type Scenario, type ScenarioInput } from './scenario/schema.js';
 import { parseRule, tlsSwitchNote } from './server/admin.js';
 import { type ScenarioWatcher, type WatchEvent, watchScenario } from './server/watch.js';
@@ -250,10 +250,12 @@ async function startOn(store: Store, opts: StartOptions, o: { tls: boolean; host
   };
   // The compiled-scenario cache lives in the certs directory; keys and scenario load side by side.
   const cacheDir = scenarioCacheDir(certsDir);
+  // What a scenario file was built from (the file and what it extends): serve --watch follows them without loading them again.
+  const sources: ScenarioSources = { files: [], absent: [] };
   // Both settle before either error is thrown, so a bad scenario never leaves key generation running behind it.
   const [keysLoad, scenarioLoad] = await Promise.allSettled([
     loadAll(),
-    typeof opts.scenario === 'object' ? parseCompiledScenario(opts.scenario, cacheDir) : loadCompiledScenario(opts.scenario ?? DEFAULT_SCENARIO, cacheDir),
+    typeof opts.scenario === 'object' ? parseCompiledScenario(opts.scenario, cacheDir) : loadCompiledScenario(opts.scenario ?? DEFAULT_SCENARIO, cacheDir, sources),
   ]);
   if (scenarioLoad.status === 'rejected') throw scenarioLoad.reason;
   if (keysLoad.status === 'rejected') throw keysLoad.reason;
@@ -325,6 +327,7 @@ async function startOn(store: Store, opts: StartOptions, o: { tls: boolean; host
     watcher = await watchScenario({
       file,
       load: (lo) => loadScenarioFile(file, lo),
+      initial: sources,
       apply: async (s) => {
         // Switched to another scenario meanwhile (admin API, useScenario): that one stays.
         if (resolve(mock.world.source) !== file) return false;

@@ -21,6 +21,14 @@ const MAX_ENTRIES = 64;
 const DATE = '\u0000date';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('base64url');
+/** The hash by which a scenario's source files are told apart (the cache's, and serve --watch's). */
+export const sourceSha = sha;
+
+/** What a scenario was built from: each file read (the file and what it `extends`) with its hash, and where `extends` looked and found nothing. */
+export interface ScenarioSources {
+  files: Array<{ file: string; sha: string }>;
+  absent: string[];
+}
 
 let fingerprint: string | undefined;
 /** What the compiled form depends on besides the files: the modules that validate, merge and fill in defaults. */
@@ -82,7 +90,7 @@ async function writeEntry(cacheDir: string, path: string, entry: Entry): Promise
 }
 
 /** Each file the entry was built from still has the same bytes, and `extends` would still resolve to them. */
-async function stillValid(e: Entry): Promise<boolean> {
+async function stillValid(e: Pick<Entry, 'files' | 'absent'>): Promise<boolean> {
   for (const f of e.files) {
     const text = await readFile(f.file, 'utf8').catch(() => undefined);
     if (text === undefined || sha(text) !== f.sha) return false;
@@ -93,17 +101,31 @@ async function stillValid(e: Entry): Promise<boolean> {
   return true;
 }
 
-/** loadScenarioFile(), through the cache in `cacheDir`; without one, the plain load. Throws ScenarioError. */
-export async function loadCompiledScenario(file: string, cacheDir?: string): Promise<Scenario> {
-  if (!cacheDir) return loadScenarioFile(file);
+/** Whether a file of `sources` changed, or one appeared where `extends` found none, since they were read. */
+export async function sourcesChanged(sources: ScenarioSources): Promise<boolean> {
+  return !(await stillValid(sources));
+}
+
+/**
+ * loadScenarioFile(), through the cache in `cacheDir`; without one, the plain load. Throws
+ * ScenarioError. `sources` (filled in): what the scenario was built from, for serve --watch.
+ */
+export async function loadCompiledScenario(file: string, cacheDir?: string, sources?: ScenarioSources): Promise<Scenario> {
   const abs = resolve(file);
-  const path = entryPath(cacheDir, `file:${abs}`);
-  const cached = await readEntry(path);
-  if (cached && (await stillValid(cached))) return revive(cached.scenario) as Scenario;
+  const path = cacheDir ? entryPath(cacheDir, `file:${abs}`) : undefined;
+  const cached = path ? await readEntry(path) : undefined;
+  if (cached && (await stillValid(cached))) {
+    sources?.files.push(...cached.files);
+    sources?.absent.push(...(cached.absent ?? []));
+    return revive(cached.scenario) as Scenario;
+  }
   const files: Array<{ file: string; text: string }> = [];
   const absent: string[] = [];
   const scenario = await loadScenarioFile(file, { files, absent });
-  await writeEntry(cacheDir, path, { fingerprint: codeFingerprint(), files: files.map((f) => ({ file: f.file, sha: sha(f.text) })), absent, scenario: serialize(scenario) });
+  const read = files.map((f) => ({ file: f.file, sha: sha(f.text) }));
+  sources?.files.push(...read);
+  sources?.absent.push(...absent);
+  if (cacheDir && path) await writeEntry(cacheDir, path, { fingerprint: codeFingerprint(), files: read, absent, scenario: serialize(scenario) });
   return scenario;
 }
 

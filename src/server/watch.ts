@@ -8,9 +8,9 @@
  * The folders of the files are watched, not the files: editors that save by writing a new file and
  * renaming it over the old one (vim, JetBrains) replace the inode a file watch would follow.
  */
-import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { type ScenarioSources, sourceSha as sha, sourcesChanged } from '../scenario/compiled.js';
 import { type LoadOptions, ScenarioError } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { WatchStatus } from '../ui/dashboard.js';
@@ -34,6 +34,8 @@ export interface WatchOptions {
    */
   apply(scenario: Scenario): Promise<string[] | false>;
   onEvent?(e: WatchEvent): void;
+  /** What the running scenario was built from (start's load filled it in): followed from the start, not loaded again. */
+  initial: ScenarioSources;
   /** Quiet time after the last change before reloading (an editor's save is several events). Default 100 ms. */
   settleMs?: number;
 }
@@ -42,8 +44,6 @@ export interface ScenarioWatcher {
   status(): WatchStatus;
   close(): void;
 }
-
-const sha = (text: string) => createHash('sha256').update(text).digest('base64url');
 
 export async function watchScenario(o: WatchOptions): Promise<ScenarioWatcher> {
   const settleMs = o.settleMs ?? 100;
@@ -152,13 +152,12 @@ export async function watchScenario(o: WatchOptions): Promise<ScenarioWatcher> {
     timer = setTimeout(run, settleMs);
   }
 
-  // What the running world was built from (start loaded it): followed from now on, not applied again.
-  const first = await load();
-  for (const f of first.files) applied.set(f.file, sha(f.text));
-  state.files = first.files.map((f) => f.file);
-  follow([...first.files.map((f) => f.file), ...first.absent, o.file]);
-  // Changed between start's load and this one: load it as an edit.
-  if (first.error !== undefined) schedule();
+  // What the running world was built from (start loaded it): followed from now on, not loaded again.
+  for (const f of o.initial.files) applied.set(f.file, f.sha);
+  state.files = o.initial.files.map((f) => f.file);
+  follow([...state.files, ...o.initial.absent, o.file]);
+  // Changed between start's load and now: load it as an edit.
+  if (await sourcesChanged(o.initial)) schedule();
 
   return {
     status: () => ({ files: [...state.files], lastReload: state.lastReload && { ...state.lastReload }, error: state.error && { ...state.error, problems: [...state.error.problems] } }),
