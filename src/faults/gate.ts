@@ -21,8 +21,7 @@ function facts(tx: Transaction, user?: User): RequestFacts {
     user: user ?? tx.user,
     userHint: tx.userHint,
     grantType: tx.grantType,
-    header: tx.header,
-    param: tx.param,
+    request: tx,
   };
 }
 

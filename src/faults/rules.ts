@@ -16,9 +16,8 @@ export interface RequestFacts {
   user?: User;
   userHint?: string;
   grantType?: string;
-  header: (name: string) => string;
-  /** A request parameter, from the query or the form ('' when absent). */
-  param: (name: string) => string;
+  /** The request's headers, and its parameters from the query or the form ('' when absent). */
+  request: { header(name: string): string; param(name: string): string };
 }
 
 function sameApp(app: App | undefined, ref: string): boolean {
@@ -37,8 +36,8 @@ export function matches(rule: Rule, f: RequestFacts): boolean {
     if (upn !== w.user.toLowerCase()) return false;
   }
   if (w.grantType !== undefined && f.grantType !== w.grantType) return false;
-  for (const [name, value] of Object.entries(w.header ?? {})) if (f.header(name) !== value) return false;
-  for (const [name, value] of Object.entries(w.param ?? {})) if (f.param(name) !== value) return false;
+  for (const [name, value] of Object.entries(w.header ?? {})) if (f.request.header(name) !== value) return false;
+  for (const [name, value] of Object.entries(w.param ?? {})) if (f.request.param(name) !== value) return false;
   return true;
 }
 

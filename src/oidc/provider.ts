@@ -214,7 +214,7 @@ export function createEngine(o: EngineOptions): Engine {
         const tx = ctx.state.tx;
         // Kept for the request that continues it, perhaps on another instance: with its ID and start (the sign-in log's).
         flowKey(tx.flow);
-        tx.flow.started ??= tx.describeRequest?.();
+        tx.flow.started ??= tx.describeRequest();
         await tx.runtime.signIns.set(interaction.uid, tx.flow);
         return pathUrl('', paths.login, { tenant: tid, uid: interaction.uid });
       },

@@ -121,7 +121,7 @@ export function samlHandlers(o: SamlHandlerOptions): Handlers<RoutesOf<'saml'>> 
     }
     const id = randomUUID();
     flowKey(tx.flow);
-    tx.flow.started ??= tx.describeRequest?.();
+    tx.flow.started ??= tx.describeRequest();
     const pending: PendingSamlSignIn = { ...t, tenantId: tenant.id, appId: app.clientId, flow: tx.flow };
     await tx.runtime.samlPending.set(id, pending);
     ctx.type = 'html';

@@ -1,8 +1,10 @@
 /**
- * The request pipeline, each step once, in this order:
- *   request log (opens the transaction) -> error rendering and security headers (everything below, admin API included)
- *   -> admin API -> for each route of the table (the dashboard's too): body -> tenant resolution
- *   -> channel (the front-end says what the request is about) -> fault gate -> handler.
+ * The request pipeline, each step once, in this order, as one koa middleware:
+ *   request log (opens the transaction) -> admin API -> for each route of the table (the dashboard's
+ *   too): body -> tenant resolution -> channel (the front-end says what the request is about) -> fault
+ *   gate -> handler; then, whatever happened above: error rendering and security headers -> request
+ *   log (the sign-in record, the request record). A step that has nothing to wait for returns no
+ *   promise, and the next runs at once.
  */
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
@@ -20,6 +22,7 @@ import { documentHandlers } from './documents.js';
 import { MockEvents } from './events.js';
 import { type LogFormat, type RequestRecord, requestLog } from './log.js';
 import { type FrontEnd, type Handler, type Handlers, ROUTES, type RouteDef, type RoutesOf, routeMatcher } from './routes.js';
+import { RecentRequests } from './recent.js';
 import { Runtime } from './runtime.js';
 import { Replica, storedScenario } from './replica.js';
 import { type SignInRecord, SignInLog, tagged } from './signins.js';
@@ -113,11 +116,14 @@ function routeStep(origins: Origins, frontEnd: (f: FrontEnd) => Promise<Partial<
     : (ctx: Context) => matchAny(ctx.method, ctx.path);
   /** Handlers by route name, once their front-end has loaded. */
   const handlers = new Map<string, Handler>();
-  const run = async (ctx: Context, def: RouteDef) => {
-    let handler = handlers.get(def.name);
+  // Each step is awaited only when it returned a promise: a static document answers without one of ours.
+  const run = (ctx: Context, def: RouteDef): unknown => {
+    const handler = handlers.get(def.name);
     if (!handler) {
-      handler = (await frontEnd(def.frontEnd))[def.name as keyof Handlers]!;
-      handlers.set(def.name, handler);
+      return frontEnd(def.frontEnd).then((loaded) => {
+        handlers.set(def.name, loaded[def.name as keyof Handlers]!);
+        return run(ctx, def);
+      });
     }
     const tx = ctx.state.tx;
     tx.route = def;
@@ -125,14 +131,22 @@ function routeStep(origins: Origins, frontEnd: (f: FrontEnd) => Promise<Partial<
     // A redirect route starts on Entra's page: only a trusted redirect URI gets errors back.
     tx.channel = { kind: def.channel === 'redirect' ? 'page' : def.channel };
     // The body is read once the route is known, so a too-large one is refused in the route's channel.
-    if (ctx.method === 'POST') await readForm(ctx);
+    if (ctx.method === 'POST') return readForm(ctx).then(() => handle(ctx, tx, def, handler));
+    return handle(ctx, tx, def, handler);
+  };
+  const handle = (ctx: Context, tx: Transaction, def: RouteDef, handler: Handler): unknown => {
     resolveTenant(ctx, tx, def);
-    // Steps that had nothing to wait for are not awaited: a static document answers without a promise of ours.
-    const prepared: unknown = typeof handler === 'function' ? undefined : await handler.channel(ctx, tx);
+    if (typeof handler !== 'function') {
+      // The front-end says what the request is about before the gate runs.
+      return Promise.resolve(handler.channel(ctx, tx)).then(async (prepared) => {
+        const fired = gate(tx);
+        if (fired) await fired;
+        await handler.handle(ctx, tx, prepared);
+      });
+    }
     const fired = gate(tx);
-    if (fired) await fired;
-    const done = typeof handler === 'function' ? handler(ctx, tx) : handler.handle(ctx, tx, prepared);
-    if (done instanceof Promise) await done;
+    if (fired) return fired.then(() => handler(ctx, tx));
+    return handler(ctx, tx);
   };
   return (ctx, next) => {
     const m = match(ctx);
@@ -142,15 +156,20 @@ function routeStep(origins: Origins, frontEnd: (f: FrontEnd) => Promise<Partial<
   };
 }
 
-/** Runs the middleware `make` gives (made on the first request for it) for paths under `prefix` only. */
-function underPrefix(prefix: string, make: () => Promise<ReturnType<Router['routes']>>): Koa.Middleware {
+/** Paths under `prefix` go to the middleware `make` gives (made on the first request for it), then to `otherwise`; others to `otherwise` alone. */
+function underPrefix(prefix: string, make: () => Promise<ReturnType<Router['routes']>>, otherwise: Koa.Middleware): Koa.Middleware {
+  const slashed = `${prefix}/`;
   let mw: Promise<ReturnType<Router['routes']>> | undefined;
   return (ctx, next) => {
-    if (ctx.path !== prefix && !ctx.path.startsWith(`${prefix}/`)) return next();
+    const path = ctx.path;
+    if (path !== prefix && !path.startsWith(slashed)) return otherwise(ctx, next);
     mw ??= make();
-    return mw.then((m) => m(ctx as Parameters<typeof m>[0], next));
+    return mw.then((m) => m(ctx as Parameters<typeof m>[0], () => otherwise(ctx, next)));
   };
 }
+
+/** What a step threw; `none` when it threw nothing. */
+const NONE: unique symbol = Symbol('none');
 
 export function createApp(o: AppOptions): MockApp {
   const startedAt = Date.now();
@@ -197,7 +216,7 @@ export function createApp(o: AppOptions): MockApp {
         await mock.onSwitch?.(scenario);
         await replica.announce(stored.generation).catch(() => undefined);
       }),
-    recent: () => log.slice(-RECENT_LIMIT),
+    recent: () => log.list(),
     signIns: new SignInLog(),
     events,
     runtime,
@@ -214,14 +233,10 @@ export function createApp(o: AppOptions): MockApp {
       mock.world = world;
       await mock.onSwitch?.(scenario);
     });
-  // Trimmed a hundred at a time, not one record a request: the log is read far less often than written.
-  const log: RequestRecord[] = [];
-  const mirror = (r: RequestRecord) => {
-    log.push(r);
-    if (log.length >= RECENT_LIMIT + 100) log.splice(0, log.length - RECENT_LIMIT);
-  };
-  const keep = (r: RequestRecord) => {
-    mirror(r);
+  const log = new RecentRequests(RECENT_LIMIT);
+  const mirror = (r: RequestRecord) => log.add(r);
+  const keep = (r: RequestRecord, line: string) => {
+    log.add(r, line);
     replica?.logRequest(r);
   };
   const keepSignIn = (r: SignInRecord) => {
@@ -235,7 +250,7 @@ export function createApp(o: AppOptions): MockApp {
       mirrorRequest: mirror,
       mirrorSignIn: (e) => mock.signIns.add(tagged(e.record as SignInRecord, e.tag)),
       clearMirrors: () => {
-        log.length = 0;
+        log.clear();
         mock.signIns.clear();
       },
     }, o.shared.digest);
@@ -264,21 +279,19 @@ export function createApp(o: AppOptions): MockApp {
   };
 
   /**
-   * Around everything below (admin API included): errors rendered in the request's channel, and
-   * the security headers. No answer is sniffed as another type; no page of ours can be framed
-   * (clickjacking of the sign-in form) — except the auto-posting forms that deliver tokens and
-   * SAML Responses, which silent sign-in may run in a hidden frame.
+   * Once the steps below are done (admin API included): errors rendered in the request's channel,
+   * and the security headers. No answer is sniffed as another type (set when the transaction
+   * opens); no page of ours can be framed (clickjacking of the sign-in form) — except the
+   * auto-posting forms that deliver tokens and SAML Responses, which silent sign-in may run in a hidden frame.
    */
-  const renderErrors = async (ctx: Context, next: Koa.Next) => {
-    ctx.res.setHeader('X-Content-Type-Options', 'nosniff');
+  const answerErrors = (ctx: Context, tx: Transaction, thrown: unknown) => {
     try {
-      await next();
+      if (thrown !== NONE) throw thrown;
       // Nothing matched: Entra answers unknown paths with a 404; keep it Entra-shaped.
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new EntraError(90023, { params: { detail: `No endpoint at ${ctx.method} ${ctx.path}. Check the path against the endpoints on the dashboard (/).` }, status: 404 });
       }
     } catch (caught) {
-      const tx = ctx.state.tx;
       const { err, internal } = asClientError(caught);
       if (internal) ctx.app.emit('error', caught, ctx);
       if (err instanceof EntraError) {
@@ -300,7 +313,7 @@ export function createApp(o: AppOptions): MockApp {
     switchTo: (s, src) => mock.switchTo(s, src),
     recent: mock.recent,
     clearRecent: () => {
-      log.length = 0;
+      log.clear();
       mock.signIns.clear();
       return replica?.clearLogs();
     },
@@ -313,12 +326,30 @@ export function createApp(o: AppOptions): MockApp {
     watch: o.watch,
   }).then((r) => r.routes());
 
-  app
-    .use(requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep, keepSignIn }))
-    .use(renderErrors)
-    // The admin API's router only sees its own paths: other requests skip its matching.
-    .use(underPrefix(ADMIN_PREFIX, admin))
-    .use(routeStep(o.origin, frontEnd));
+  const requests = requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep, keepSignIn });
+  // The admin API's router only sees its own paths: other requests skip its matching.
+  const steps = underPrefix(ADMIN_PREFIX, admin, routeStep(o.origin, frontEnd));
+  const close = (ctx: Context, tx: Transaction, started: number, thrown: unknown = NONE) => {
+    try {
+      answerErrors(ctx, tx, thrown);
+    } finally {
+      requests.close(ctx, tx, started);
+    }
+  };
+  // One middleware: the steps run as the header says, and a request that needed no promise of ours is answered without one.
+  app.use((ctx, next) => {
+    const started = performance.now();
+    const tx = requests.open(ctx);
+    ctx.res.setHeader('X-Content-Type-Options', 'nosniff');
+    let done: unknown;
+    try {
+      done = steps(ctx, next);
+    } catch (caught) {
+      return close(ctx, tx, started, caught);
+    }
+    if (done instanceof Promise) return done.then(() => close(ctx, tx, started), (caught: unknown) => close(ctx, tx, started, caught));
+    return close(ctx, tx, started);
+  });
   app.on('error', (err: unknown) => {
     if (o.logFormat === 'silent') return;
     // A damaged key file is the user's to fix: its message names the file and how; no stack.

@@ -1,14 +1,14 @@
 /**
- * First middleware: opens the request's transaction (Entra's request IDs on every response) and,
+ * The request log, first step of the pipeline: opens the request's transaction (Entra's request IDs on every response) and,
  * when the request is done, writes one log record from it: who and what the request was about
  * comes from the transaction (the app, the user, the artifacts issued), never from response bodies.
  */
 import { randomUUID } from 'node:crypto';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import type { RequestIds } from '../entra/errors.js';
 import type { Origins } from '../entra/urls.js';
 import type { MockEvents } from './events.js';
-import { isPendingSignIn, requestParams, type SignInRecord, signInOf } from './signins.js';
+import { isPendingSignIn, type SignInRecord, signInOf } from './signins.js';
 import { Transaction } from './transaction.js';
 import type { World } from './world.js';
 
@@ -146,19 +146,22 @@ function recordOf(ctx: Context, tx: Transaction, started: number): RequestRecord
 /**
  * Log lines go out together, at most 50 ms after the first of them or once 64 KB are pending
  * (stdout to a file or pipe is a synchronous write per call); whatever is pending is written
- * before the process exits.
+ * before the process exits. Pending lines wait as bytes, not as a string being built: a string
+ * kept across collections would be copied by each.
  */
 const FLUSH_MS = 50;
 const FLUSH_BYTES = 64 * 1024;
-let pending = '';
+let out: Buffer | undefined;
+let used = 0;
 let timer: NodeJS.Timeout | undefined;
 const flush = () => {
   if (timer) clearTimeout(timer);
   timer = undefined;
-  if (!pending) return;
-  const out = pending;
-  pending = '';
-  process.stdout.write(out);
+  if (!out || !used) return;
+  process.stdout.write(out.subarray(0, used));
+  used = 0;
+  // A write still queued (a full pipe) holds these bytes: the next lines go to new ones.
+  if (process.stdout.writableLength > 0) out = undefined;
 };
 let exitHook = false;
 function writeLine(line: string): void {
@@ -166,10 +169,16 @@ function writeLine(line: string): void {
     exitHook = true;
     process.once('exit', flush);
   }
-  pending += line;
-  if (pending.length >= FLUSH_BYTES) flush();
+  // Three bytes per UTF-16 unit at most: the exact length is counted only near the end.
+  if (used + line.length * 3 > FLUSH_BYTES && used + Buffer.byteLength(line) > FLUSH_BYTES) flush();
+  if (line.length * 3 > FLUSH_BYTES && Buffer.byteLength(line) > FLUSH_BYTES) {
+    process.stdout.write(line);
+    return;
+  }
+  out ??= Buffer.allocUnsafeSlow(FLUSH_BYTES);
+  used += out.write(line, used);
   // Unref'd: a pending line never keeps the process alive (the exit hook writes it).
-  else if (!timer) timer = setTimeout(flush, FLUSH_MS).unref();
+  if (!timer) timer = setTimeout(flush, FLUSH_MS).unref();
 }
 
 export interface RequestLogOptions {
@@ -177,21 +186,27 @@ export interface RequestLogOptions {
   format: LogFormat;
   world(): World;
   events: MockEvents;
-  /** Keeps the record (the dashboard's recent requests). */
-  keep(r: RequestRecord): void;
+  /** Keeps the record (the dashboard's recent requests); `line` is its JSON line. */
+  keep(r: RequestRecord, line: string): void;
   /** Keeps the record of a sign-in attempt the request ended (the sign-in log). */
   keepSignIn(r: SignInRecord): void;
 }
 
-export function requestLog(o: RequestLogOptions) {
-  return async (ctx: Context, next: Next) => {
-    const started = performance.now();
-    const tx = new Transaction({ ids: assignIds(ctx, o.origin), world: o.world(), events: o.events, header: (n) => ctx.get(n), query: (n) => (typeof ctx.query[n] === 'string' ? (ctx.query[n] as string) : '') });
-    ctx.state.tx = tx;
-    tx.describeRequest = () => requestParams(ctx, tx);
-    try {
-      await next();
-    } finally {
+/** The request log's two ends of a request: open() makes its transaction, close() writes its record. */
+export interface RequestLog {
+  open(ctx: Context): Transaction;
+  /** Once the answer is settled (errors rendered): the sign-in record, the request record, the log line. */
+  close(ctx: Context, tx: Transaction, started: number): void;
+}
+
+export function requestLog(o: RequestLogOptions): RequestLog {
+  return {
+    open(ctx) {
+      const tx = new Transaction({ ids: assignIds(ctx, o.origin), world: o.world(), events: o.events, request: ctx });
+      ctx.state.tx = tx;
+      return tx;
+    },
+    close(ctx, tx, started) {
       // One sign-in attempt = one record, written where it ended (signins.ts decides from the transaction).
       const signIn = signInOf(tx, ctx);
       if (signIn) {
@@ -199,18 +214,18 @@ export function requestLog(o: RequestLogOptions) {
         // A sign-in started (page shown, device code issued) is no attempt yet: the log holds it aside.
         if (!isPendingSignIn(signIn)) o.events.emit('signInLog', signIn);
       }
-      if (!tx.unlogged) {
-        const record = recordOf(ctx, tx, started);
-        o.keep(record);
-        o.events.emit('request', record);
-        if (o.format === 'json') {
-          writeLine(jsonLine(record));
-        } else if (o.format === 'pretty') {
-          const code = record.aadsts ? ` AADSTS${record.aadsts}` : '';
-          const rule = record.rule ? ` [rule: ${record.rule}]` : '';
-          writeLine(`${record.time.slice(11, 23)} ${record.method} ${record.path} ${record.status}${code}${rule} ${record.ms}ms\n`);
-        }
+      if (tx.unlogged) return;
+      const record = recordOf(ctx, tx, started);
+      const line = jsonLine(record);
+      o.keep(record, line);
+      o.events.emit('request', record);
+      if (o.format === 'json') {
+        writeLine(line);
+      } else if (o.format === 'pretty') {
+        const code = record.aadsts ? ` AADSTS${record.aadsts}` : '';
+        const rule = record.rule ? ` [rule: ${record.rule}]` : '';
+        writeLine(`${record.time.slice(11, 23)} ${record.method} ${record.path} ${record.status}${code}${rule} ${record.ms}ms\n`);
       }
-    }
+    },
   };
 }

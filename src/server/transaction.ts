@@ -12,7 +12,7 @@ import type { IssueEffects } from '../faults/shape.js';
 import type { Rule } from '../scenario/schema.js';
 import type { IdentifiedBy, MockEvents } from './events.js';
 import type { Artifact } from './log.js';
-import type { SignInRequestParams } from './signins.js';
+import { requestParams, type SignInRequest, type SignInRequestParams } from './signins.js';
 import type { RouteDef } from './routes.js';
 import type { Runtime } from './runtime.js';
 import type { World } from './world.js';
@@ -46,13 +46,17 @@ export interface SignInFlow {
   started?: SignInRequestParams;
 }
 
+/** What the transaction reads of its request (koa's context): headers, the query as sent, and what the sign-in log shows. */
+export interface RequestView extends SignInRequest {
+  /** A request header ('' when absent). */
+  get(field: string): string;
+}
+
 export interface TransactionInit {
   ids: RequestIds;
   world: World;
   events: MockEvents;
-  header: (name: string) => string;
-  /** A query parameter as sent ('' when absent); form fields come from `body`. */
-  query: (name: string) => string;
+  request: RequestView;
 }
 
 export class Transaction {
@@ -60,8 +64,7 @@ export class Transaction {
   /** The world this request started in: a scenario switch never disturbs it. */
   readonly world: World;
   readonly events: MockEvents;
-  /** A request header (empty string when absent). */
-  readonly header: (name: string) => string;
+  private readonly request: RequestView;
   route?: RouteDef;
   tenant?: Tenant;
   /** How the request named its tenant (GUID, domain, common, organizations). */
@@ -98,21 +101,29 @@ export class Transaction {
   deviceCode?: { deviceCode: string; expiresAt: number };
   /** An authorize request answered the app with its code or tokens: the interactive sign-in ended here. */
   signedIn = false;
-  /** This request as the sign-in log shows a flow's start (set by the request log): a flow kept for later carries it. */
-  describeRequest?: () => SignInRequestParams;
 
   constructor(i: TransactionInit) {
     this.ids = i.ids;
     this.world = i.world;
     this.events = i.events;
-    this.header = i.header;
-    this.query = i.query;
+    this.request = i.request;
   }
 
-  private readonly query: (name: string) => string;
+  /** A request header ('' when absent). */
+  header(name: string): string {
+    return this.request.get(name);
+  }
 
   /** A request parameter, from the query or the form ('' when absent). */
-  param = (name: string): string => this.query(name) || (this.body[name] ?? '');
+  param(name: string): string {
+    const q = this.request.query[name];
+    return (typeof q === 'string' ? q : '') || (this.body[name] ?? '');
+  }
+
+  /** This request as the sign-in log shows a flow's start: a flow kept for later carries it. */
+  describeRequest(): SignInRequestParams {
+    return requestParams(this.request, this);
+  }
 
   get runtime(): Runtime {
     return this.world.runtime;

@@ -77,7 +77,7 @@ export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboar
     }),
     // ?user=&app=&status=&code=&from=&to= filter; &format=json downloads the filtered records (as the portal's Download JSON: an array).
     'dashboard.signIns': guarded((ctx, tx) => {
-      const { filters, query, problems } = parseFilters(tx.param);
+      const { filters, query, problems } = parseFilters((name) => tx.param(name));
       const all = o.signIns.newest();
       const records = problems.length ? [] : o.signIns.query(query);
       if (tx.param('format') === 'json' && !problems.length) {
@@ -92,7 +92,7 @@ export function uiHandlers(o: UiRoutesOptions): Handlers<'dashboard' | 'dashboar
     'dashboard.signIn': guarded((ctx, tx) => {
       const id = String(ctx.params.id);
       const record = o.signIns.newest().find((r) => r.id === id);
-      if (record) html(ctx, signInDetailPage(record, parseFilters(tx.param).filters));
+      if (record) html(ctx, signInDetailPage(record, parseFilters((name) => tx.param(name)).filters));
       else html(ctx, signInNotFoundPage(id.slice(0, 100)), 404);
     }),
     // Public, as Entra's is: it shows the catalogue and the scenario's rules, no tokens or secrets.
