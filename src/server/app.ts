@@ -25,7 +25,7 @@ import { type FrontEnd, type Handler, type Handlers, ROUTES, type RouteDef, type
 import { RecentRequests } from './recent.js';
 import { Runtime } from './runtime.js';
 import { Replica, storedScenario } from './replica.js';
-import { type SignInRecord, SignInLog, tagged } from './signins.js';
+import { type LoggedSignIn, type SignInRecord, SignInLog, tagged } from './signins.js';
 import { newSecret } from '../store/memory.js';
 import type { SharedChannel, SharedSecrets, StoredScenario } from '../store/types.js';
 import type { Transaction } from './transaction.js';
@@ -239,9 +239,9 @@ export function createApp(o: AppOptions): MockApp {
     log.add(r, line);
     replica?.logRequest(r);
   };
-  const keepSignIn = (r: SignInRecord) => {
-    mock.signIns.add(r);
-    replica?.logSignIn(r);
+  const keepSignIn = (e: LoggedSignIn) => {
+    mock.signIns.add(e);
+    replica?.logSignIn(e);
   };
   if (o.shared) {
     replica = new Replica(o.shared.channel, {

@@ -8,7 +8,7 @@ import type { Context } from 'koa';
 import type { RequestIds } from '../entra/errors.js';
 import type { Origins } from '../entra/urls.js';
 import type { MockEvents } from './events.js';
-import { isPendingSignIn, type SignInRecord, signInOf } from './signins.js';
+import { type LoggedSignIn, signInOf } from './signins.js';
 import { Transaction } from './transaction.js';
 import type { World } from './world.js';
 
@@ -189,7 +189,7 @@ export interface RequestLogOptions {
   /** Keeps the record (the dashboard's recent requests); `line` is its JSON line. */
   keep(r: RequestRecord, line: string): void;
   /** Keeps the record of a sign-in attempt the request ended (the sign-in log). */
-  keepSignIn(r: SignInRecord): void;
+  keepSignIn(e: LoggedSignIn): void;
 }
 
 /** The request log's two ends of a request: open() makes its transaction, close() writes its record. */
@@ -212,7 +212,8 @@ export function requestLog(o: RequestLogOptions): RequestLog {
       if (signIn) {
         o.keepSignIn(signIn);
         // A sign-in started (page shown, device code issued) is no attempt yet: the log holds it aside.
-        if (!isPendingSignIn(signIn)) o.events.emit('signInLog', signIn);
+        // Built for a listener only: the log builds its records when read.
+        if (!signIn.pending && o.events.listened('signInLog')) o.events.emit('signInLog', signIn.record);
       }
       if (tx.unlogged) return;
       const record = recordOf(ctx, tx, started);

@@ -12,7 +12,7 @@ import type { FaultSync } from '../faults/state.js';
 import { type Rule, type Scenario, schemas } from '../scenario/schema.js';
 import type { ControlChange, SharedChannel, SharedSignIn, StoredScenario } from '../store/types.js';
 import type { RequestRecord } from './log.js';
-import { type SignInRecord, signInTag } from './signins.js';
+import type { LoggedSignIn } from './signins.js';
 import type { World } from './world.js';
 
 /** What the replica needs of its server (app.ts). */
@@ -138,8 +138,9 @@ export class Replica {
     this.shared.appendLog('request', r, REQUEST_LOG_CAP);
   }
 
-  logSignIn(r: SignInRecord): void {
-    this.shared.appendLog('signin', { record: r, tag: signInTag(r) } satisfies SharedSignIn, SIGN_IN_LOG_CAP);
+  /** The other instances get the record built (they hold it as it is). */
+  logSignIn(e: LoggedSignIn): void {
+    this.shared.appendLog('signin', { record: e.record, tag: e.tag } satisfies SharedSignIn, SIGN_IN_LOG_CAP);
   }
 
   async clearLogs(): Promise<void> {

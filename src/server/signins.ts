@@ -225,10 +225,10 @@ function succeeded(tx: Transaction, flow: SignInFlowKind): boolean {
 }
 
 /** The API a request asked a token for: the v1 resource, else the first scope naming one; plain scopes are Graph's. */
-function resourceOf(tx: Transaction, tenant: Tenant | undefined, app: App | undefined, flow: SignInFlowKind): { id: string; name: string } | undefined {
+function resourceOf(f: SignInFacts, tenant: Tenant | undefined, app: App | undefined, flow: SignInFlowKind): { id: string; name: string } | undefined {
   if (flow === 'samlSpInitiated' || flow === 'samlIdpInitiated') return app ? { id: app.clientId, name: app.name } : undefined;
-  const named = tx.v1Resource || tx.param('resource');
-  const scopes = tx.param('scope').split(' ').filter(Boolean);
+  const named = f.resource;
+  const scopes = f.scope.split(' ').filter(Boolean);
   const identifier = named || scopes.find((s) => s.includes('/'))?.replace(/\/[^/]*$/, '');
   if (identifier && !isGraphAudience(identifier)) {
     const api = tenant && findResource(tenant, identifier);
@@ -237,7 +237,7 @@ function resourceOf(tx: Transaction, tenant: Tenant | undefined, app: App | unde
   return identifier || scopes.length ? { id: GRAPH.appId, name: GRAPH.name } : undefined;
 }
 
-function authenticationOf(tx: Transaction, flow: SignInFlowKind, at: string, ok: boolean, code: number): AuthenticationDetail[] {
+function authenticationOf(f: SignInFacts, flow: SignInFlowKind, at: string, ok: boolean, code: number): AuthenticationDetail[] {
   const step = (method: string, detail: string | null, success: boolean, result: string): AuthenticationDetail => ({
     authenticationStepDateTime: at,
     authenticationMethod: method,
@@ -246,11 +246,11 @@ function authenticationOf(tx: Transaction, flow: SignInFlowKind, at: string, ok:
     authenticationStepResultDetail: result,
     authenticationStepRequirement: 'Primary authentication',
   });
-  if (flow === 'clientCredentials' || (flow === 'onBehalfOf' && !tx.user)) {
-    const method = tx.clientAuth === '2' ? 'Client certificate' : 'Client secret';
+  if (flow === 'clientCredentials' || (flow === 'onBehalfOf' && !f.user)) {
+    const method = f.clientAuth === '2' ? 'Client certificate' : 'Client secret';
     return [step(method, null, ok || code !== 7000215, ok ? 'Correct client credential' : 'Invalid client credential')];
   }
-  const by = tx.flow.by;
+  const by = f.by;
   if (code === 50126) return [step('Password', 'Password in the cloud', false, 'Invalid username or password or Invalid on-premise username or password.')];
   if (!by) return [];
   if (by === 'session') return [step('Previously satisfied', 'Single sign-on session', true, 'First factor requirement satisfied by claim in the token')];
@@ -278,29 +278,94 @@ export interface SignInTag {
   pendingUntil?: number;
   key?: PendingKey;
 }
-/** Held weakly, by the record. */
-const TAGS = new WeakMap<SignInRecord, SignInTag>();
 
-/** A record's tag (to share it with other instances, store/), or undefined. */
-export function signInTag(record: SignInRecord): SignInTag | undefined {
-  return TAGS.get(record);
+/**
+ * What a record is built from, taken when its request ended: what the transaction and the request
+ * already hold (references and strings; nothing is built for the record then).
+ */
+interface SignInFacts {
+  ids: Transaction['ids'];
+  tenant?: Tenant;
+  app?: App;
+  user?: User;
+  userHint?: string;
+  by?: SignInFlow['by'];
+  started?: SignInRequestParams;
+  fault?: Transaction['fired'];
+  failureReason?: string;
+  clientAuth?: Transaction['clientAuth'];
+  /** The v1 resource, or the `resource` parameter. */
+  resource: string;
+  scope: string;
+  clientId: string;
+  ip: string;
+  method: string;
+  path: string;
+  query: SignInRequest['query'];
+  body: Record<string, string>;
+  artifacts: readonly Artifact[];
+}
+
+/** How signInOf's record is built: the facts, and what the request decided about the attempt. */
+interface Pending {
+  facts: SignInFacts;
+  flow: SignInFlowKind;
+  code: number;
+  ok: boolean;
+  starts: boolean;
+  abandoned?: { outcome: 'Interrupted'; details: string };
+}
+
+/**
+ * One record as the log holds it: built in Graph's shape when first read. Most records are never
+ * read (a CI run reads a few): building each at request time, and keeping its thirty-odd objects
+ * alive across collections, was a tenth of a token request's cost.
+ */
+export class LoggedSignIn {
+  private built?: SignInRecord;
+  private from?: Pending;
+  /** Epoch milliseconds of createdDateTime: the log's order. */
+  readonly time: number;
+
+  private constructor(time: number, readonly tag: SignInTag, built?: SignInRecord, from?: Pending) {
+    this.time = time;
+    this.built = built;
+    this.from = from;
+  }
+
+  /** A record already in Graph's shape (another instance's, a test's), with its tag. */
+  static of(record: SignInRecord, tag: SignInTag = { settles: [] }): LoggedSignIn {
+    return new LoggedSignIn(Date.parse(record.createdDateTime), tag, record);
+  }
+
+  /** @internal signInOf's: built on first read. */
+  static later(from: Pending, tag: SignInTag): LoggedSignIn {
+    return new LoggedSignIn(from.facts.ids.time, tag, undefined, from);
+  }
+
+  get record(): SignInRecord {
+    if (!this.built) {
+      const f = this.from!;
+      this.built = recordOf(f.facts, f.flow, f.code, f.ok, f.starts, f.abandoned);
+      this.from = undefined;
+    }
+    return this.built;
+  }
+
+  /** Held aside until its key settles or its time passes: a sign-in page shown, a device code issued. */
+  get pending(): boolean {
+    return this.tag.pendingUntil !== undefined;
+  }
 }
 
 /** A record with the tag it had on another instance. */
-export function tagged(record: SignInRecord, tag: SignInTag | undefined): SignInRecord {
-  if (tag) TAGS.set(record, tag);
-  return record;
+export function tagged(record: SignInRecord, tag: SignInTag | undefined): LoggedSignIn {
+  return LoggedSignIn.of(record, tag);
 }
 
 /** Marks `record` as a sign-in still going: the log holds it until `key` settles, and records it (Interrupted) after `until` (epoch ms). */
-export function pendingSignIn(record: SignInRecord, key: PendingKey, until: number): SignInRecord {
-  TAGS.set(record, { settles: [], pendingUntil: until, key });
-  return record;
-}
-
-/** Whether the log holds `record` as pending (not a finished attempt: no `signInLog` event for it). */
-export function isPendingSignIn(record: SignInRecord): boolean {
-  return TAGS.get(record)?.pendingUntil !== undefined;
+export function pendingSignIn(record: SignInRecord, key: PendingKey, until: number): LoggedSignIn {
+  return LoggedSignIn.of(record, { settles: [], pendingUntil: until, key });
 }
 
 const minutes = (ms: number) => `${Math.round(ms / 60_000)} minutes`;
@@ -311,17 +376,17 @@ const minutes = (ms: number) => `${Math.round(ms / 60_000)} minutes`;
  * it (a sign-in page shown, a device code issued) gets a pending record: the log keeps it aside,
  * drops it when the attempt ends, and records it as Interrupted when the flow's lifetime passes.
  */
-export function signInOf(tx: Transaction, req: SignInRequest): SignInRecord | undefined {
+export function signInOf(tx: Transaction, req: SignInRequest): LoggedSignIn | undefined {
   const flow = flowOf(tx);
   if (!flow) {
     // A device code issued: the device polls while a person signs in at /devicelogin (or does not).
     const device = tx.deviceCode;
     if (device && tx.route?.name.startsWith('devicecode') && !tx.aadsts) {
-      const record = recordOf(tx, req, 'deviceCode', ABANDONED.deviceCode, false, true, {
-        outcome: 'Interrupted',
+      const abandoned = {
+        outcome: 'Interrupted' as const,
         details: `A device code was issued at ${tx.ids.at.toISOString()} and nobody signed in with it at /devicelogin before it expired.`,
-      });
-      return pendingSignIn(record, device.deviceCode, device.expiresAt);
+      };
+      return LoggedSignIn.later({ facts: factsOf(tx, req), flow: 'deviceCode', code: ABANDONED.deviceCode, ok: false, starts: true, abandoned }, { settles: [], pendingUntil: device.expiresAt, key: device.deviceCode });
     }
     return undefined;
   }
@@ -334,61 +399,85 @@ export function signInOf(tx: Transaction, req: SignInRequest): SignInRecord | un
     // A sign-in page shown: the request that ends this flow later reports what started it.
     tx.flow.started ??= requestParams(req, tx);
     const lifetime = flow === 'samlSpInitiated' || flow === 'samlIdpInitiated' ? SAML_PENDING_TTL_MS : SIGN_IN_TTL_MS;
-    const record = recordOf(tx, req, flow, ABANDONED.page, false, true, {
-      outcome: 'Interrupted',
+    const abandoned = {
+      outcome: 'Interrupted' as const,
       details: `The sign-in page was shown at ${tx.ids.at.toISOString()} and nobody finished the sign-in within the flow's lifetime (${minutes(lifetime)}).`,
-    });
-    return pendingSignIn(record, flowKey(tx.flow), tx.ids.at.getTime() + lifetime);
+    };
+    return LoggedSignIn.later({ facts: factsOf(tx, req), flow, code: ABANDONED.page, ok: false, starts: true, abandoned }, { settles: [], pendingUntil: tx.ids.at.getTime() + lifetime, key: flowKey(tx.flow) });
   }
   // One failed attempt, one record: a device polling gets the error its user already saw on the page.
   if (tx.answered) {
     if (LOGGED.has(tx.answered)) return undefined;
     LOGGED.add(tx.answered);
   }
-  const record = recordOf(tx, req, flow, code, ok, starts);
   // The attempt ended: the pending record of its start (the flow's, or the device code's) goes.
   const device = tx.deviceCode?.deviceCode ?? (flow === 'deviceCode' ? tx.body.device_code : undefined);
   // Only a flow kept for later has an ID (flowKey, where it is stored): one that never waited settles nothing.
   const settles: PendingKey[] = [];
   if (tx.flow.id !== undefined) settles.push(tx.flow.id);
   if (device) settles.push(device);
-  TAGS.set(record, { settles });
-  return record;
+  return LoggedSignIn.later({ facts: factsOf(tx, req), flow, code, ok, starts }, { settles });
+}
+
+function factsOf(tx: Transaction, req: SignInRequest): SignInFacts {
+  return {
+    ids: tx.ids,
+    tenant: tx.tenant,
+    app: tx.app,
+    user: tx.user,
+    userHint: tx.userHint,
+    by: tx.flow.by,
+    started: tx.flow.started,
+    fault: tx.fired ?? tx.flow.fault,
+    failureReason: tx.failureReason,
+    clientAuth: tx.clientAuth,
+    resource: tx.v1Resource || tx.param('resource'),
+    scope: tx.param('scope'),
+    clientId: tx.param('client_id'),
+    ip: req.ip,
+    method: req.method,
+    path: req.path,
+    query: req.query,
+    body: tx.body,
+    artifacts: tx.artifacts,
+  };
 }
 
 /** The record itself; `abandoned` for a started sign-in: its outcome and what the additional details say first. */
-function recordOf(tx: Transaction, req: SignInRequest, flow: SignInFlowKind, code: number, ok: boolean, starts: boolean, abandoned?: { outcome: 'Interrupted'; details: string }): SignInRecord {
-  const tenant = tx.tenant;
-  const app: App | undefined = tx.app && !tx.app.firstParty ? tx.app : tenant ? findApp(tenant, tx.param('client_id')) : undefined;
+function recordOf(f: SignInFacts, flow: SignInFlowKind, code: number, ok: boolean, starts: boolean, abandoned?: { outcome: 'Interrupted'; details: string }): SignInRecord {
+  const tenant = f.tenant;
+  const app: App | undefined = f.app && !f.app.firstParty ? f.app : tenant ? findApp(tenant, f.clientId) : undefined;
   const appOnly = flow === 'clientCredentials';
-  const user: User | undefined = appOnly ? undefined : (tx.user ?? (tenant ? findUser(tenant, tx.userHint) : undefined));
-  const typed = appOnly ? undefined : (user?.upn ?? (tx.userHint ? tx.userHint.slice(0, 256) : undefined));
-  const at = tx.ids.at.toISOString();
+  const user: User | undefined = appOnly ? undefined : (f.user ?? (tenant ? findUser(tenant, f.userHint) : undefined));
+  const typed = appOnly ? undefined : (user?.upn ?? (f.userHint ? f.userHint.slice(0, 256) : undefined));
+  const at = f.ids.at.toISOString();
   const outcome = abandoned ? abandoned.outcome : ok ? 'Success' : INTERRUPTED.has(code) ? 'Interrupted' : 'Failure';
-  const fired = abandoned ? undefined : (tx.fired ?? tx.flow.fault);
+  const fired = abandoned ? undefined : f.fault;
   const rule = fired && code ? fired : undefined;
   const ruleName = rule ? (rule.name ?? rule.id) : null;
   const ruleDescription = rule ? (rule.rule.description ?? describeRule(rule.rule)) : null;
   const known = code ? REMEDIATION[code as AadstsCode] : undefined;
   const remediation = code ? (known ? `${known.cause} ${known.fix}` : `See the error's page (error_uri) for AADSTS${code}: what it means and what to fix.`) : null;
   const additional = code ? [abandoned?.details, remediation, rule ? `Scenario rule '${ruleName}' produced this error: ${ruleDescription}` : undefined].filter(Boolean).join(' ') : null;
-  const failureReason = abandoned ? formatText(entryFor(code as AadstsCode).text) : code ? (tx.failureReason ?? null) : null;
+  const failureReason = abandoned ? formatText(entryFor(code as AadstsCode).text) : code ? (f.failureReason ?? null) : null;
   const ca = rule && CONDITIONAL_ACCESS.has(code);
-  const resource = resourceOf(tx, tenant, app, flow);
+  const resource = resourceOf(f, tenant, app, flow);
   const browser = flow === 'implicit' || flow === 'samlSpInitiated' || flow === 'samlIdpInitiated' || (flow === 'authorizationCode' && !app?.publicClient);
   const interactive = !appOnly && flow !== 'refreshToken' && flow !== 'onBehalfOf';
-  const details = abandoned ? [] : authenticationOf(tx, flow, at, ok, code);
+  const details = abandoned ? [] : authenticationOf(f, flow, at, ok, code);
+  const ended = { method: f.method, path: f.path.slice(0, 512), parameters: redactParams(f.query, f.body) };
+  const started = starts ? undefined : f.started;
   return {
-    id: tx.ids.traceId,
+    id: f.ids.traceId,
     createdDateTime: at,
     userDisplayName: user?.name ?? null,
     userPrincipalName: typed ?? null,
     userId: user?.id ?? null,
-    appId: app?.clientId ?? (tx.param('client_id').slice(0, 64) || null),
+    appId: app?.clientId ?? (f.clientId.slice(0, 64) || null),
     appDisplayName: app?.name ?? null,
-    ipAddress: req.ip,
+    ipAddress: f.ip,
     clientAppUsed: browser ? 'Browser' : appOnly || flow === 'onBehalfOf' ? 'Other clients' : 'Mobile Apps and Desktop clients',
-    correlationId: tx.ids.correlationId,
+    correlationId: f.ids.correlationId,
     conditionalAccessStatus: ca ? 'failure' : 'notApplied',
     isInteractive: interactive,
     resourceDisplayName: resource?.name ?? null,
@@ -403,21 +492,15 @@ function recordOf(tx: Transaction, req: SignInRequest, flow: SignInFlowKind, cod
     mockEntra: {
       flow,
       outcome,
-      traceId: tx.ids.traceId,
+      traceId: f.ids.traceId,
       tenantId: tenant?.id ?? '',
       rule: ruleName,
       ruleDescription,
       remediation,
-      request: requestsOf(tx, req, starts),
-      artifacts: boundedArtifacts(tx.artifacts),
+      request: started ? { ended, started } : { ended },
+      artifacts: boundedArtifacts(f.artifacts),
     },
   };
-}
-
-function requestsOf(tx: Transaction, req: SignInRequest, starts: boolean): SignInRecord['mockEntra']['request'] {
-  const ended = requestParams(req, tx);
-  const started = starts ? undefined : tx.flow.started;
-  return started ? { ended, started } : { ended };
 }
 
 /** How the admin API and `idp.signIns()` narrow the log. */
@@ -447,25 +530,25 @@ const inRange = (t: number, from: number, to: number) => t >= from && t <= to;
  * recorded as Interrupted when the log is next read or added to: no timer keeps a process alive.
  */
 export class SignInLog {
-  private readonly records: SignInRecord[] = [];
+  private readonly records: LoggedSignIn[] = [];
   /** Insertion order is start order; at most SIGN_IN_LIMIT (more could not all be kept once interrupted). */
-  private readonly pending = new Map<PendingKey, { record: SignInRecord; until: number }>();
+  private readonly pending = new Map<PendingKey, { entry: LoggedSignIn; until: number }>();
   /** No pending attempt ends before this (a lower bound: settling one does not raise it), so most calls of expire() look at nothing. */
   private soonest = Number.POSITIVE_INFINITY;
 
-  add(r: SignInRecord): void {
+  add(e: LoggedSignIn): void {
     this.expire();
-    const tag = TAGS.get(r);
-    if (tag?.key !== undefined && tag.pendingUntil !== undefined) {
+    const tag = e.tag;
+    if (tag.key !== undefined && tag.pendingUntil !== undefined) {
       this.pending.delete(tag.key);
-      this.pending.set(tag.key, { record: r, until: tag.pendingUntil });
+      this.pending.set(tag.key, { entry: e, until: tag.pendingUntil });
       if (tag.pendingUntil < this.soonest) this.soonest = tag.pendingUntil;
       // The oldest pending attempts go first (not recorded: they may still finish).
       while (this.pending.size > SIGN_IN_LIMIT) this.pending.delete(this.pending.keys().next().value as PendingKey);
       return;
     }
-    for (const key of tag?.settles ?? []) this.pending.delete(key);
-    this.insert(r);
+    for (const key of tag.settles) this.pending.delete(key);
+    this.insert(e);
   }
 
   /** Attempts started and not finished yet (bounded by SIGN_IN_LIMIT). */
@@ -483,14 +566,16 @@ export class SignInLog {
   /** Newest first, at most 1,000. */
   newest(): SignInRecord[] {
     this.expire();
-    return this.records.slice(-SIGN_IN_LIMIT).reverse();
+    const out: SignInRecord[] = [];
+    for (let i = this.records.length - 1; i >= 0 && out.length < SIGN_IN_LIMIT; i--) out.push(this.records[i]!.record);
+    return out;
   }
 
   /** Kept in createdDateTime order: an interrupted attempt is dated when it started. */
-  private insert(r: SignInRecord): void {
+  private insert(e: LoggedSignIn): void {
     let i = this.records.length;
-    while (i > 0 && this.records[i - 1]!.createdDateTime > r.createdDateTime) i--;
-    this.records.splice(i, 0, r);
+    while (i > 0 && this.records[i - 1]!.time > e.time) i--;
+    this.records.splice(i, 0, e);
     // Trimmed a hundred at a time, as the request log is.
     if (this.records.length >= SIGN_IN_LIMIT + 100) this.records.splice(0, this.records.length - SIGN_IN_LIMIT);
   }
@@ -505,8 +590,7 @@ export class SignInLog {
         continue;
       }
       this.pending.delete(key);
-      TAGS.delete(p.record);
-      this.insert(p.record);
+      this.insert(p.entry);
     }
     this.soonest = soonest;
   }

@@ -120,6 +120,28 @@ describe('sign-in log records', () => {
     });
   });
 
+  it("a record read long after its request (records are built when first read) carries that answer's trace and correlation IDs, the parameters as sent, and reads the same twice", async () => {
+    const res = await fetch(`${idp.url}/${TENANT_ID}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: WEB.clientId, client_secret: 'not-the-secret', scope: `${API.uri}/.default` }),
+    });
+    expect(res.status).toBe(401);
+    const answer = (await res.json()) as { error_codes: number[]; trace_id: string; correlation_id: string };
+    expect(answer.error_codes).toEqual([7000215]);
+    // Other sign-ins come and go first.
+    for (let i = 0; i < 3; i++) await webApp().acquireTokenByClientCredential({ scopes: [`${API.uri}/.default`], skipCache: true });
+    const [r] = idp.signIns({ code: 7000215, top: 1 });
+    expect(r).toMatchObject({
+      id: answer.trace_id,
+      correlationId: answer.correlation_id,
+      appDisplayName: 'sample-web',
+      authenticationDetails: [{ authenticationMethod: 'Client secret', succeeded: false, authenticationStepResultDetail: 'Invalid client credential' }],
+      mockEntra: { flow: 'clientCredentials', outcome: 'Failure', traceId: answer.trace_id, request: { ended: { method: 'POST', parameters: { client_id: WEB.clientId, client_secret: '(redacted)', grant_type: 'client_credentials' } } } },
+    });
+    expect(idp.signIns({ code: 7000215, top: 1 })[0]).toEqual(r);
+  });
+
   it('the admin API says what to send when a filter is malformed', async () => {
     const res = await fetch(`${idp.url}/_mock/signins?status=broken`);
     expect(res.status).toBe(400);
