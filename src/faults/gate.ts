@@ -32,7 +32,8 @@ function facts(tx: Transaction, user?: User): RequestFacts {
 export function gate(tx: Transaction): Promise<void> | undefined {
   if (!tx.route?.endpoint || tx.route.continues) return undefined;
   const known = (tx.user?.upn ?? tx.userHint)?.toLowerCase();
-  const fired = tx.world.faults.evaluate(facts(tx));
+  const faults = tx.world.faults;
+  const fired = faults.none ? undefined : faults.evaluate(facts(tx));
   tx.flow.decidedFor = known;
   if (fired instanceof Promise) return fired.then((f) => apply(tx, f));
   return fired ? apply(tx, fired) : undefined;

@@ -127,6 +127,11 @@ export class FaultState {
     for (const [k, v] of Object.entries({ ...this.initialSwitches, ...s.switches })) if (k in this.initialSwitches) this.switches.set(k, v);
   }
 
+  /** No rule at all, the scenario's or run-time: the gate has nothing to ask. */
+  get none(): boolean {
+    return this.runtime.length === 0 && this.scenario.length === 0;
+  }
+
   get rules(): readonly ActiveRule[] {
     return [...this.runtime, ...this.scenario];
   }

@@ -28,7 +28,7 @@ import { Replica, storedScenario } from './replica.js';
 import { type LoggedSignIn, type SignInRecord, SignInLog, tagged } from './signins.js';
 import { newSecret } from '../store/memory.js';
 import type { SharedChannel, SharedSecrets, StoredScenario } from '../store/types.js';
-import type { Transaction } from './transaction.js';
+import { ROUTE_CHANNELS, type Transaction } from './transaction.js';
 import type { WatchStatus } from './watch.js';
 import { buildWorld, type World, type WorldDeps } from './world.js';
 
@@ -129,7 +129,7 @@ function routeStep(origins: Origins, frontEnd: (f: FrontEnd) => Promise<Partial<
     tx.route = def;
     if (def.unlogged) tx.unlogged = true;
     // A redirect route starts on Entra's page: only a trusted redirect URI gets errors back.
-    tx.channel = { kind: def.channel === 'redirect' ? 'page' : def.channel };
+    tx.channel = ROUTE_CHANNELS[def.channel];
     // The body is read once the route is known, so a too-large one is refused in the route's channel.
     if (ctx.method === 'POST') return readForm(ctx).then(() => handle(ctx, tx, def, handler));
     return handle(ctx, tx, def, handler);

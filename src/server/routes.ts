@@ -268,18 +268,24 @@ export function routeMatcher(defs: readonly RouteDef[]): (method: string, path: 
   // The paths a deployment asks for are few and asked again and again: answers are kept (params
   // frozen, as every request with that path shares them). A path of a tenant GUID or an ID in it
   // varies, so the cache is bounded and emptied when full: cost, never correctness.
-  const cache = new Map<string, RouteMatch | null>();
+  const byMethod = new Map<string, Map<string, RouteMatch | null>>();
   return (method, path) => {
-    const key = `${method} ${path}`;
-    const hit = path.length > 512 ? undefined : cache.get(key);
+    let cache = byMethod.get(method);
+    if (!cache) {
+      // Methods are few, but they come from the request: an unknown one is matched without a cache.
+      if (byMethod.size >= 16) return find(method, path);
+      cache = new Map();
+      byMethod.set(method, cache);
+    }
+    const hit = path.length > 512 ? undefined : cache.get(path);
     if (hit !== undefined) return hit ?? undefined;
     const found = find(method, path);
     if (path.length > 512) return found;
     if (cache.size >= MATCH_CACHE) cache.clear();
     if (found) Object.freeze(found.params);
-    cache.set(key, found ?? null);
+    cache.set(path, found ?? null);
     return found;
   };
 }
-/** How many method-and-path answers a matcher keeps. */
+/** How many path answers a matcher keeps per method. */
 const MATCH_CACHE = 1024;

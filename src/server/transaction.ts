@@ -13,7 +13,7 @@ import type { Rule } from '../scenario/schema.js';
 import type { IdentifiedBy, MockEvents } from './events.js';
 import type { Artifact } from './log.js';
 import { requestParams, type SignInRequest, type SignInRequestParams } from './signins.js';
-import type { RouteDef } from './routes.js';
+import type { RouteChannel, RouteDef } from './routes.js';
 import type { Runtime } from './runtime.js';
 import type { World } from './world.js';
 
@@ -59,6 +59,20 @@ export interface TransactionInit {
   request: RequestView;
 }
 
+/** A GET's form: none (readForm gives a POST its own). */
+const NO_BODY: Record<string, string> = Object.freeze({});
+
+/** A route's channel before the front-end refines it: one shared object per kind (a channel is replaced, never changed). A redirect route starts on Entra's page. */
+export const ROUTE_CHANNELS: Readonly<Record<RouteChannel, ErrorChannel>> = Object.freeze({
+  json: Object.freeze({ kind: 'json' }),
+  page: Object.freeze({ kind: 'page' }),
+  redirect: Object.freeze({ kind: 'page' }),
+  graph: Object.freeze({ kind: 'graph' }),
+  arm: Object.freeze({ kind: 'arm' }),
+  appService: Object.freeze({ kind: 'appService' }),
+  imds: Object.freeze({ kind: 'imds' }),
+});
+
 export class Transaction {
   readonly ids: RequestIds;
   /** The world this request started in: a scenario switch never disturbs it. */
@@ -76,10 +90,10 @@ export class Transaction {
   userHint?: string;
   grantType?: string;
   /** The urlencoded body, parsed once with limits (empty for GET). */
-  body: Record<string, string> = {};
+  body: Record<string, string> = NO_BODY;
   flow: SignInFlow = {};
   /** Where this request's errors go: from the route, refined by the front-end. */
-  channel: ErrorChannel = { kind: 'json' };
+  channel: ErrorChannel = ROUTE_CHANNELS.json;
   /** The fault that fired on this request (a continued flow may carry one that fired earlier). */
   fired?: FiredFault;
   /** Tokens and SAML messages received and issued; never secrets, passwords or refresh tokens. */
