@@ -62,5 +62,8 @@ export async function readForm(ctx: Context): Promise<void> {
     ctx.state.tx.body = body;
     // oidc-provider reads an already-parsed body from here.
     (ctx.request as unknown as { body: unknown }).body = body;
+  } else if (ctx.method === 'POST') {
+    // Unread, but its own (a front-end may set parameters on it: the authorize request's).
+    ctx.state.tx.body = {};
   }
 }
