@@ -146,7 +146,7 @@ export function documentHandlers(o: DocumentOptions): Handlers<RoutesOf<'documen
     // MSAL's instance discovery: 200 for any tenant, naming this host as the only cloud alias (as Microsoft: the public cloud's).
     // Kept by the query as sent: a client asks with the same one every time, and is answered without parsing it.
     instanceDiscovery: (ctx, tx) =>
-      serve(ctx, tx, `instance?${ctx.querystring}`, () => {
+      serve(ctx, tx, `instance?${tx.querystring}`, () => {
         const auth = String(ctx.query.authorization_endpoint ?? '');
         const tenant = /^https?:\/\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'common';
         const version = String(ctx.query['api-version'] ?? '1.1');

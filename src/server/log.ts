@@ -78,9 +78,9 @@ class Ids implements RequestIds {
 }
 
 /** trace_id = x-ms-request-id; correlation_id = the client's client-request-id when it sent one (unverified, as Entra seems to). */
-function assignIds(ctx: Context, origins: Origins): RequestIds {
+function assignIds(ctx: Context, origins: Origins, querystring: string): RequestIds {
   // The query is parsed only when it can hold the ID: most requests carry it in a header or not at all.
-  const q = ctx.querystring.includes('client-request-id') ? ctx.query['client-request-id'] : undefined;
+  const q = querystring.includes('client-request-id') ? ctx.query['client-request-id'] : undefined;
   const sent = ctx.get('client-request-id') || (typeof q === 'string' ? q : '');
   // As Microsoft, error_uri names the login alias the request was sent to (reference §1); ctx.hostname is read only then.
   const origin = origins.asMicrosoft ? origins.loginFor(ctx.hostname) : origins.login;
@@ -94,13 +94,24 @@ function assignIds(ctx: Context, origins: Origins): RequestIds {
   return ids;
 }
 
-/** ISO time of a request: requests of the same millisecond share one string (toISOString is not cheap at this rate). */
+/**
+ * ISO time of a request: requests of the same millisecond share one string, and within a second
+ * only the milliseconds are written again (toISOString is not cheap at this rate).
+ */
 let lastMs = Number.NaN;
 let lastIso = '';
-function isoTime(ms: number): string {
+let secondStart = Number.NaN;
+let secondPrefix = '';
+export function isoTime(ms: number): string {
   if (ms !== lastMs) {
     lastMs = ms;
-    lastIso = new Date(ms).toISOString();
+    const into = ms - secondStart;
+    if (into >= 0 && into < 1000) lastIso = `${secondPrefix}${into < 10 ? '00' : into < 100 ? '0' : ''}${into}Z`;
+    else {
+      lastIso = new Date(ms).toISOString();
+      secondStart = ms - (ms % 1000);
+      secondPrefix = lastIso.slice(0, 20);
+    }
   }
   return lastIso;
 }
@@ -108,7 +119,8 @@ function isoTime(ms: number): string {
 /** The JSON log line of a record (no artifacts), written member by member in the record's order. */
 export function jsonLine(r: RequestRecord): string {
   const q = JSON.stringify;
-  let out = `{"time":"${r.time}","method":${q(r.method)},"path":${q(r.path)},"status":${r.status},"ms":${r.ms},"traceId":"${r.traceId}"`;
+  // A method is a token (Node's parser takes no other): nothing in it to escape.
+  let out = `{"time":"${r.time}","method":"${r.method}","path":${q(r.path)},"status":${r.status},"ms":${r.ms},"traceId":"${r.traceId}"`;
   if (r.aadsts !== undefined) out += `,"aadsts":${r.aadsts}`;
   if (r.rule !== undefined) out += `,"rule":${q(r.rule)}`;
   if (r.clientId !== undefined) out += `,"clientId":${q(r.clientId)}`;
@@ -120,7 +132,7 @@ export function jsonLine(r: RequestRecord): string {
 function recordOf(ctx: Context, tx: Transaction, started: number): RequestRecord {
   const app = tx.app && !tx.app.firstParty ? tx.app : undefined;
   // An app the directory does not know is still worth showing by the ID the request named.
-  const clientId = app?.clientId ?? short(tx.body.client_id) ?? (ctx.querystring.includes('client_id') ? short(ctx.query.client_id) : undefined);
+  const clientId = app?.clientId ?? short(tx.body.client_id) ?? (tx.querystring.includes('client_id') ? short(ctx.query.client_id) : undefined);
   const user = tx.user?.upn ?? short(tx.userHint);
   const record: RequestRecord = {
     time: isoTime(tx.ids.time),
@@ -202,7 +214,8 @@ export interface RequestLog {
 export function requestLog(o: RequestLogOptions): RequestLog {
   return {
     open(ctx) {
-      const tx = new Transaction({ ids: assignIds(ctx, o.origin), world: o.world(), events: o.events, request: ctx });
+      const querystring = ctx.querystring;
+      const tx = new Transaction({ ids: assignIds(ctx, o.origin, querystring), world: o.world(), events: o.events, request: ctx, querystring });
       ctx.state.tx = tx;
       return tx;
     },

@@ -57,6 +57,8 @@ export interface TransactionInit {
   world: World;
   events: MockEvents;
   request: RequestView;
+  /** The query string as sent, read once. */
+  querystring: string;
 }
 
 /** A GET's form: none (readForm gives a POST its own). */
@@ -79,6 +81,8 @@ export class Transaction {
   readonly world: World;
   readonly events: MockEvents;
   private readonly request: RequestView;
+  /** The query string as sent (without the `?`). */
+  readonly querystring: string;
   route?: RouteDef;
   tenant?: Tenant;
   /** How the request named its tenant (GUID, domain, common, organizations). */
@@ -121,6 +125,7 @@ export class Transaction {
     this.world = i.world;
     this.events = i.events;
     this.request = i.request;
+    this.querystring = i.querystring;
   }
 
   /** A request header ('' when absent). */
