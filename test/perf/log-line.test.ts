@@ -2,24 +2,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isoTime, jsonLine, type RequestRecord } from '../../src/server/log.js';
+import { requestRecord } from '../helpers/records.js';
 
-const text = fc.string({ unit: 'binary', maxLength: 40 });
-const record = fc.record(
-  {
-    time: fc.date({ min: new Date('2000-01-01'), max: new Date('2099-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
-    method: fc.constantFrom('GET', 'POST', 'OPTIONS'),
-    path: text,
-    status: fc.integer({ min: 100, max: 599 }),
-    ms: fc.double({ min: 0, max: 1e6, noNaN: true }).map((x) => Math.round(x * 10) / 10),
-    traceId: fc.uuid(),
-    aadsts: fc.integer({ min: 1, max: 9_999_999 }),
-    rule: text,
-    clientId: text,
-    app: text,
-    user: text,
-  },
-  { requiredKeys: ['time', 'method', 'path', 'status', 'ms', 'traceId'] },
-);
+const record = requestRecord();
 
 describe('the JSON log line', () => {
   it('is JSON.stringify of the record, artifacts left out, for any path, user or rule name', () => {
