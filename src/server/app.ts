@@ -25,7 +25,7 @@ import { type FrontEnd, type Handler, type Handlers, ROUTES, type RouteDef, type
 import { RecentRequests } from './recent.js';
 import { Runtime } from './runtime.js';
 import { Replica, storedScenario } from './replica.js';
-import { type LoggedSignIn, type SignInRecord, SignInLog, tagged } from './signins.js';
+import { LoggedSignIn, type SignInRecord, SignInLog } from './signins.js';
 import { newSecret } from '../store/memory.js';
 import type { SharedChannel, SharedSecrets, StoredScenario } from '../store/types.js';
 import { ROUTE_CHANNELS, type Transaction } from './transaction.js';
@@ -248,7 +248,7 @@ export function createApp(o: AppOptions): MockApp {
       world: () => mock.world,
       adopt,
       mirrorRequest: mirror,
-      mirrorSignIn: (e) => mock.signIns.add(tagged(e.record as SignInRecord, e.tag)),
+      mirrorSignIn: (e) => mock.signIns.add(LoggedSignIn.of(e.record as SignInRecord, e.tag)),
       clearMirrors: () => {
         log.clear();
         mock.signIns.clear();

@@ -155,6 +155,9 @@ function recordOf(ctx: Context, tx: Transaction, started: number): RequestRecord
   return record;
 }
 
+/** Whether `line` takes at most `room` bytes of UTF-8: three per UTF-16 unit at most, so the exact count is made only near the end. */
+export const fitsIn = (line: string, room: number): boolean => line.length * 3 <= room || Buffer.byteLength(line) <= room;
+
 /**
  * Log lines go out together, at most 50 ms after the first of them or once 64 KB are pending
  * (stdout to a file or pipe is a synchronous write per call); whatever is pending is written
@@ -181,9 +184,8 @@ function writeLine(line: string): void {
     exitHook = true;
     process.once('exit', flush);
   }
-  // Three bytes per UTF-16 unit at most: the exact length is counted only near the end.
-  if (used + line.length * 3 > FLUSH_BYTES && used + Buffer.byteLength(line) > FLUSH_BYTES) flush();
-  if (line.length * 3 > FLUSH_BYTES && Buffer.byteLength(line) > FLUSH_BYTES) {
+  if (!fitsIn(line, FLUSH_BYTES - used)) flush();
+  if (!fitsIn(line, FLUSH_BYTES)) {
     process.stdout.write(line);
     return;
   }

@@ -6,7 +6,7 @@
  * records when someone looks, which is seldom. Tokens and SAML messages (artifacts) are kept beside
  * the lines, only for the requests that carried them, and leave with them.
  */
-import { jsonLine, type Artifact, type RequestRecord } from './log.js';
+import { fitsIn, jsonLine, type Artifact, type RequestRecord } from './log.js';
 
 /** Bytes per chunk: about 80 lines of a request log. A longer line gets a chunk of its own size. */
 const CHUNK = 16 * 1024;
@@ -34,8 +34,7 @@ export class RecentRequests {
   /** Keeps a record; `line` is its JSON line (jsonLine) when the caller made it already. */
   add(r: RequestRecord, line = jsonLine(r)): void {
     let c = this.chunks[this.chunks.length - 1];
-    // Three bytes per UTF-16 unit at most: the exact byte length is counted only near a chunk's end.
-    if (!c || (c.used + line.length * 3 > c.bytes.length && c.used + Buffer.byteLength(line) > c.bytes.length)) {
+    if (!c || !fitsIn(line, c.bytes.length - c.used)) {
       c = { bytes: Buffer.allocUnsafeSlow(Math.max(CHUNK, Buffer.byteLength(line))), used: 0, lines: 0, first: this.next };
       this.chunks.push(c);
     }

@@ -162,8 +162,9 @@ export function redactParams(...sources: Array<Record<string, unknown>>): Record
   return out;
 }
 
-export function requestParams(req: SignInRequest, tx: Transaction): SignInRequestParams {
-  return { method: req.method, path: req.path.slice(0, 512), parameters: redactParams(req.query, tx.body) };
+/** A request as the sign-in log shows it: `req`'s method, path and query, and the form it sent. */
+export function requestParams(req: Pick<SignInRequest, 'method' | 'path' | 'query'>, form: Record<string, string>): SignInRequestParams {
+  return { method: req.method, path: req.path.slice(0, 512), parameters: redactParams(req.query, form) };
 }
 
 /** The artifacts a record keeps: in order, while they fit the budget; the rest are named without their value. */
@@ -333,7 +334,7 @@ export class LoggedSignIn {
     this.from = from;
   }
 
-  /** A record already in Graph's shape (another instance's, a test's), with its tag. */
+  /** A record already in Graph's shape (another instance's, with the tag it had there; a test's), with its tag. */
   static of(record: SignInRecord, tag: SignInTag = { settles: [] }): LoggedSignIn {
     return new LoggedSignIn(Date.parse(record.createdDateTime), tag, record);
   }
@@ -356,11 +357,6 @@ export class LoggedSignIn {
   get pending(): boolean {
     return this.tag.pendingUntil !== undefined;
   }
-}
-
-/** A record with the tag it had on another instance. */
-export function tagged(record: SignInRecord, tag: SignInTag | undefined): LoggedSignIn {
-  return LoggedSignIn.of(record, tag);
 }
 
 /** Marks `record` as a sign-in still going: the log holds it until `key` settles, and records it (Interrupted) after `until` (epoch ms). */
@@ -397,7 +393,7 @@ export function signInOf(tx: Transaction, req: SignInRequest): LoggedSignIn | un
   if (!code && !ok) {
     if (!starts) return undefined;
     // A sign-in page shown: the request that ends this flow later reports what started it.
-    tx.flow.started ??= requestParams(req, tx);
+    tx.flow.started ??= requestParams(req, tx.body);
     const lifetime = flow === 'samlSpInitiated' || flow === 'samlIdpInitiated' ? SAML_PENDING_TTL_MS : SIGN_IN_TTL_MS;
     const abandoned = {
       outcome: 'Interrupted' as const,
@@ -465,7 +461,7 @@ function recordOf(f: SignInFacts, flow: SignInFlowKind, code: number, ok: boolea
   const browser = flow === 'implicit' || flow === 'samlSpInitiated' || flow === 'samlIdpInitiated' || (flow === 'authorizationCode' && !app?.publicClient);
   const interactive = !appOnly && flow !== 'refreshToken' && flow !== 'onBehalfOf';
   const details = abandoned ? [] : authenticationOf(f, flow, at, ok, code);
-  const ended = { method: f.method, path: f.path.slice(0, 512), parameters: redactParams(f.query, f.body) };
+  const ended = requestParams(f, f.body);
   const started = starts ? undefined : f.started;
   return {
     id: f.ids.traceId,
@@ -532,7 +528,7 @@ const inRange = (t: number, from: number, to: number) => t >= from && t <= to;
 export class SignInLog {
   private readonly records: LoggedSignIn[] = [];
   /** Insertion order is start order; at most SIGN_IN_LIMIT (more could not all be kept once interrupted). */
-  private readonly pending = new Map<PendingKey, { entry: LoggedSignIn; until: number }>();
+  private readonly pending = new Map<PendingKey, LoggedSignIn>();
   /** No pending attempt ends before this (a lower bound: settling one does not raise it), so most calls of expire() look at nothing. */
   private soonest = Number.POSITIVE_INFINITY;
 
@@ -541,7 +537,7 @@ export class SignInLog {
     const tag = e.tag;
     if (tag.key !== undefined && tag.pendingUntil !== undefined) {
       this.pending.delete(tag.key);
-      this.pending.set(tag.key, { entry: e, until: tag.pendingUntil });
+      this.pending.set(tag.key, e);
       if (tag.pendingUntil < this.soonest) this.soonest = tag.pendingUntil;
       // The oldest pending attempts go first (not recorded: they may still finish).
       while (this.pending.size > SIGN_IN_LIMIT) this.pending.delete(this.pending.keys().next().value as PendingKey);
@@ -584,13 +580,14 @@ export class SignInLog {
   private expire(now = Date.now()): void {
     if (now < this.soonest) return;
     let soonest = Number.POSITIVE_INFINITY;
-    for (const [key, p] of this.pending) {
-      if (p.until > now) {
-        if (p.until < soonest) soonest = p.until;
+    for (const [key, e] of this.pending) {
+      const until = e.tag.pendingUntil!;
+      if (until > now) {
+        if (until < soonest) soonest = until;
         continue;
       }
       this.pending.delete(key);
-      this.insert(p.entry);
+      this.insert(e);
     }
     this.soonest = soonest;
   }

@@ -141,7 +141,7 @@ export class Transaction {
 
   /** This request as the sign-in log shows a flow's start: a flow kept for later carries it. */
   describeRequest(): SignInRequestParams {
-    return requestParams(this.request, this);
+    return requestParams(this.request, this.body);
   }
 
   get runtime(): Runtime {
