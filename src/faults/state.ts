@@ -59,8 +59,12 @@ export class FaultState {
     this.scenario = rules.map((rule, i) => ({ id: ids?.[i] ?? randomUUID(), rule, source: 'scenario', matched: 0, fired: 0 }));
     this.runtime = [];
     this.initialSwitches = { ...switches };
+    this.setSwitches(switches);
+  }
+
+  private setSwitches(values: Readonly<Record<string, boolean>>): void {
     this.switches.clear();
-    for (const [k, v] of Object.entries(switches)) this.switches.set(k, v);
+    for (const [k, v] of Object.entries(values)) this.switches.set(k, v);
   }
 
   /** The scenario's switches as it sets them. */
@@ -92,8 +96,7 @@ export class FaultState {
       r.matched = 0;
       r.fired = 0;
     }
-    this.switches.clear();
-    for (const [k, v] of Object.entries(this.initialSwitches)) this.switches.set(k, v);
+    this.setSwitches(this.initialSwitches);
     if (this.sync) {
       this.epoch = randomUUID();
       this.sync.changed({ kind: 'reset', epoch: this.epoch });
@@ -123,8 +126,8 @@ export class FaultState {
       }
       this.epoch = s.epoch;
     }
-    this.switches.clear();
-    for (const [k, v] of Object.entries({ ...this.initialSwitches, ...s.switches })) if (k in this.initialSwitches) this.switches.set(k, v);
+    // Only the switches this scenario has: another instance may still run an older one.
+    this.setSwitches(Object.fromEntries(Object.keys(this.initialSwitches).map((k) => [k, s.switches[k] ?? this.initialSwitches[k]!])));
   }
 
   /** No rule at all, the scenario's or run-time: the gate has nothing to ask. */
