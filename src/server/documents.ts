@@ -91,7 +91,6 @@ function builtinIssuerNamed(name: string): BuiltinIssuerName {
 /** How the request named its tenant, as far as the documents differ by it: an alias (lower case) or the tenant's GUID. */
 const tenantKey = (tx: Transaction) => (TENANT_ALIASES.has(tx.segment!.toLowerCase()) ? tx.segment!.toLowerCase() : tx.tenant!.id);
 
-/** The metadata front-end: documents built from the directory and keys, never by the provider. */
 /**
  * GET /health's answer: `status` ok while the server answers, the running `scenario` by name (the
  * file's, without its folder: the endpoint is unauthenticated), `uptime` in whole seconds and the
@@ -113,6 +112,7 @@ export interface DocumentOptions {
   watchError?: () => boolean;
 }
 
+/** The metadata front-end: documents built from the directory and keys, never by the provider (and /health). */
 export function documentHandlers(o: DocumentOptions): Handlers<RoutesOf<'documents'>> {
   const startedAt = o.startedAt ?? Date.now();
   const serve = (ctx: Context, tx: Transaction, key: string, build: () => Prepared | Promise<Prepared>) => {
