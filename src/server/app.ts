@@ -216,7 +216,7 @@ export function createApp(o: AppOptions): MockApp {
         await mock.onSwitch?.(scenario);
         await replica.announce(stored.generation).catch(() => undefined);
       }),
-    recent: () => log.list(),
+    recent: () => requests.list(),
     signIns: new SignInLog(),
     events,
     runtime,
@@ -233,24 +233,19 @@ export function createApp(o: AppOptions): MockApp {
       mock.world = world;
       await mock.onSwitch?.(scenario);
     });
-  const log = new RecentRequests(RECENT_LIMIT);
-  const mirror = (r: RequestRecord) => log.add(r);
-  const keep = (r: RequestRecord, line: string) => {
-    log.add(r, line);
-    replica?.logRequest(r);
-  };
   const keepSignIn = (e: LoggedSignIn) => {
     mock.signIns.add(e);
     replica?.logSignIn(e);
   };
+  const requests = requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, recent: new RecentRequests(RECENT_LIMIT), replicate: (r) => replica?.logRequest(r), keepSignIn });
   if (o.shared) {
     replica = new Replica(o.shared.channel, {
       world: () => mock.world,
       adopt,
-      mirrorRequest: mirror,
+      mirrorRequest: (r) => requests.mirror(r),
       mirrorSignIn: (e) => mock.signIns.add(LoggedSignIn.of(e.record as SignInRecord, e.tag)),
       clearMirrors: () => {
-        log.clear();
+        requests.clear();
         mock.signIns.clear();
       },
     }, o.shared.digest);
@@ -313,7 +308,7 @@ export function createApp(o: AppOptions): MockApp {
     switchTo: (s, src) => mock.switchTo(s, src),
     recent: mock.recent,
     clearRecent: () => {
-      log.clear();
+      requests.clear();
       mock.signIns.clear();
       return replica?.clearLogs();
     },
@@ -326,7 +321,6 @@ export function createApp(o: AppOptions): MockApp {
     watch: o.watch,
   }).then((r) => r.routes());
 
-  const requests = requestLog({ origin: o.origin, format: o.logFormat, world: () => mock.world, events, keep, keepSignIn });
   // The admin API's router only sees its own paths: other requests skip its matching.
   const steps = underPrefix(ADMIN_PREFIX, admin, routeStep(o.origin, frontEnd));
   const close = (ctx: Context, tx: Transaction, started: number, thrown: unknown = NONE) => {

@@ -8,6 +8,7 @@ import type { Context } from 'koa';
 import type { RequestIds } from '../entra/errors.js';
 import type { Origins } from '../entra/urls.js';
 import type { MockEvents } from './events.js';
+import type { RecentRequests } from './recent.js';
 import { type LoggedSignIn, signInOf } from './signins.js';
 import { Transaction } from './transaction.js';
 import type { World } from './world.js';
@@ -81,7 +82,8 @@ class Ids implements RequestIds {
 function assignIds(ctx: Context, origins: Origins, querystring: string): RequestIds {
   // The query is parsed only when it can hold the ID: most requests carry it in a header or not at all.
   const q = querystring.includes('client-request-id') ? ctx.query['client-request-id'] : undefined;
-  const sent = ctx.get('client-request-id') || (typeof q === 'string' ? q : '');
+  // The header straight from Node's parsed headers (names in lower case): koa's ctx.get would lower-case the name again.
+  const sent = (ctx.req.headers['client-request-id'] as string | undefined) || (typeof q === 'string' ? q : '');
   // As Microsoft, error_uri names the login alias the request was sent to (reference §1); ctx.hostname is read only then.
   const origin = origins.asMicrosoft ? origins.loginFor(ctx.hostname) : origins.login;
   const ids = new Ids(origin, GUID.test(sent) ? sent.toLowerCase() : undefined);
@@ -136,9 +138,10 @@ function recordOf(ctx: Context, tx: Transaction, started: number): RequestRecord
   const user = tx.user?.upn ?? short(tx.userHint);
   const record: RequestRecord = {
     time: isoTime(tx.ids.time),
-    method: ctx.method,
+    // Node's own fields, not koa's delegating getters (the same values).
+    method: ctx.req.method!,
     path: ctx.path,
-    status: ctx.status,
+    status: ctx.res.statusCode,
     ms: Math.round((performance.now() - started) * 10) / 10,
     traceId: tx.ids.traceId,
   };
@@ -155,53 +158,31 @@ function recordOf(ctx: Context, tx: Transaction, started: number): RequestRecord
   return record;
 }
 
-/** Whether `line` takes at most `room` bytes of UTF-8: three per UTF-16 unit at most, so the exact count is made only near the end. */
-export const fitsIn = (line: string, room: number): boolean => line.length * 3 <= room || Buffer.byteLength(line) <= room;
-
 /**
- * Log lines go out together, at most 50 ms after the first of them or once 64 KB are pending
- * (stdout to a file or pipe is a synchronous write per call); whatever is pending is written
- * before the process exits. Pending lines wait as bytes, not as a string being built: a string
- * kept across collections would be copied by each.
+ * Records wait to be written together: once 256 are pending, or 50 ms after the first of them,
+ * and before anyone reads the recent requests or the process exits. A batch's JSON lines are
+ * encoded once: the same bytes are kept as the recent requests' chunk and written to stdout (a
+ * synchronous write per call to a file or pipe, so one a batch). What waits is the small records,
+ * not a string being built.
  */
-const FLUSH_MS = 50;
-const FLUSH_BYTES = 64 * 1024;
-let out: Buffer | undefined;
-let used = 0;
-let timer: NodeJS.Timeout | undefined;
-const flush = () => {
-  if (timer) clearTimeout(timer);
-  timer = undefined;
-  if (!out || !used) return;
-  process.stdout.write(out.subarray(0, used));
-  used = 0;
-  // A write still queued (a full pipe) holds these bytes: the next lines go to new ones.
-  if (process.stdout.writableLength > 0) out = undefined;
-};
+const BATCH = 256;
+const BATCH_MS = 50;
+/** The logs holding pending records: written by the one exit hook. */
+const unwritten = new Set<() => void>();
 let exitHook = false;
-function writeLine(line: string): void {
-  if (!exitHook) {
-    exitHook = true;
-    process.once('exit', flush);
-  }
-  if (!fitsIn(line, FLUSH_BYTES - used)) flush();
-  if (!fitsIn(line, FLUSH_BYTES)) {
-    process.stdout.write(line);
-    return;
-  }
-  out ??= Buffer.allocUnsafeSlow(FLUSH_BYTES);
-  used += out.write(line, used);
-  // Unref'd: a pending line never keeps the process alive (the exit hook writes it).
-  if (!timer) timer = setTimeout(flush, FLUSH_MS).unref();
-}
+
+/** The pretty log's line of a record. */
+const prettyLine = (r: RequestRecord) => `${r.time.slice(11, 23)} ${r.method} ${r.path} ${r.status}${r.aadsts ? ` AADSTS${r.aadsts}` : ''}${r.rule ? ` [rule: ${r.rule}]` : ''} ${r.ms}ms\n`;
 
 export interface RequestLogOptions {
   origin: Origins;
   format: LogFormat;
   world(): World;
   events: MockEvents;
-  /** Keeps the record (the dashboard's recent requests); `line` is its JSON line. */
-  keep(r: RequestRecord, line: string): void;
+  /** Where the records are kept (the dashboard's recent requests); the log adds them a batch at a time. */
+  recent: RecentRequests;
+  /** Hands a record on as its request ends (the other instances of a shared store). */
+  replicate?(r: RequestRecord): void;
   /** Keeps the record of a sign-in attempt the request ended (the sign-in log). */
   keepSignIn(e: LoggedSignIn): void;
 }
@@ -211,9 +192,31 @@ export interface RequestLog {
   open(ctx: Context): Transaction;
   /** Once the answer is settled (errors rendered): the sign-in record, the request record, the log line. */
   close(ctx: Context, tx: Transaction, started: number): void;
+  /** The newest records, pending ones included (RecentRequests.list). */
+  list(): RequestRecord[];
+  /** Keeps a record another instance logged, after this one's pending records. */
+  mirror(r: RequestRecord): void;
+  /** Forgets the kept records (pending ones are still printed). */
+  clear(): void;
 }
 
 export function requestLog(o: RequestLogOptions): RequestLog {
+  let pending: RequestRecord[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const drain = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    unwritten.delete(drain);
+    if (!pending.length) return;
+    const batch = pending;
+    pending = [];
+    let text = '';
+    for (const r of batch) text += jsonLine(r);
+    const bytes = Buffer.from(text, 'utf8');
+    o.recent.addBatch(batch, bytes);
+    if (o.format === 'json') process.stdout.write(bytes);
+    else if (o.format === 'pretty') process.stdout.write(batch.map(prettyLine).join(''));
+  };
   return {
     open(ctx) {
       const querystring = ctx.querystring;
@@ -232,16 +235,33 @@ export function requestLog(o: RequestLogOptions): RequestLog {
       }
       if (tx.unlogged) return;
       const record = recordOf(ctx, tx, started);
-      const line = jsonLine(record);
-      o.keep(record, line);
+      o.replicate?.(record);
       o.events.emit('request', record);
-      if (o.format === 'json') {
-        writeLine(line);
-      } else if (o.format === 'pretty') {
-        const code = record.aadsts ? ` AADSTS${record.aadsts}` : '';
-        const rule = record.rule ? ` [rule: ${record.rule}]` : '';
-        writeLine(`${record.time.slice(11, 23)} ${record.method} ${record.path} ${record.status}${code}${rule} ${record.ms}ms\n`);
+      pending.push(record);
+      if (pending.length >= BATCH) drain();
+      else if (!timer) {
+        // Unref'd: pending records never keep the process alive (the exit hook writes them).
+        timer = setTimeout(drain, BATCH_MS).unref();
+        unwritten.add(drain);
+        if (!exitHook) {
+          exitHook = true;
+          process.once('exit', () => {
+            for (const d of unwritten) d();
+          });
+        }
       }
+    },
+    list() {
+      drain();
+      return o.recent.list();
+    },
+    mirror(r) {
+      drain();
+      o.recent.add(r);
+    },
+    clear() {
+      drain();
+      o.recent.clear();
     },
   };
 }

@@ -3,17 +3,15 @@
  * JSON log lines in byte chunks outside the JS heap. A record kept as objects outlives a few
  * young-generation collections and is copied by each (at thousands of requests a second, most of
  * what the collector copies): bytes are written once and never copied. They are read back as
- * records when someone looks, which is seldom. Tokens and SAML messages (artifacts) are kept beside
+ * records when someone looks, which is seldom. The request log hands them over a batch at a time,
+ * each batch one chunk (the bytes it also wrote to stdout). Tokens and SAML messages (artifacts) are kept beside
  * the lines, only for the requests that carried them, and leave with them.
  */
-import { fitsIn, jsonLine, type Artifact, type RequestRecord } from './log.js';
-
-/** Bytes per chunk: about 80 lines of a request log. A longer line gets a chunk of its own size. */
-const CHUNK = 16 * 1024;
+import { jsonLine, type Artifact, type RequestRecord } from './log.js';
 
 interface Chunk {
+  /** The lines of a batch of records, as the request log encoded them (never written again). */
   bytes: Buffer;
-  used: number;
   lines: number;
   /** Sequence number of the chunk's first line. */
   first: number;
@@ -28,21 +26,29 @@ export class RecentRequests {
   /** Artifacts by the sequence number of their record, oldest first. */
   private artifacts = new Map<number, Artifact[]>();
 
-  /** At most `limit` records are answered; up to a chunk more are held until their chunk leaves. */
+  /** At most `limit` records are answered; up to a batch more are held until their chunk leaves. */
   constructor(readonly limit: number) {}
 
-  /** Keeps a record; `line` is its JSON line (jsonLine) when the caller made it already. */
-  add(r: RequestRecord, line = jsonLine(r)): void {
-    let c = this.chunks[this.chunks.length - 1];
-    if (!c || !fitsIn(line, c.bytes.length - c.used)) {
-      c = { bytes: Buffer.allocUnsafeSlow(Math.max(CHUNK, Buffer.byteLength(line))), used: 0, lines: 0, first: this.next };
-      this.chunks.push(c);
+  /** Keeps one record. */
+  add(r: RequestRecord): void {
+    this.addBatch([r], Buffer.from(jsonLine(r), 'utf8'));
+  }
+
+  /** Keeps a batch of records; `bytes` are their JSON lines (jsonLine), in order, kept as given. */
+  addBatch(records: readonly RequestRecord[], bytes: Buffer): void {
+    if (!records.length) return;
+    // A small batch's bytes are a slice of Node's shared 8 KB pool: kept as they are, each would hold its slab.
+    if (bytes.buffer.byteLength !== bytes.length) {
+      const own = Buffer.allocUnsafeSlow(bytes.length);
+      bytes.copy(own);
+      bytes = own;
     }
-    c.used += c.bytes.write(line, c.used);
-    c.lines++;
-    this.lines++;
-    if (r.artifacts?.length) this.artifacts.set(this.next, r.artifacts);
-    this.next++;
+    this.chunks.push({ bytes, lines: records.length, first: this.next });
+    this.lines += records.length;
+    for (const r of records) {
+      if (r.artifacts?.length) this.artifacts.set(this.next, r.artifacts);
+      this.next++;
+    }
     // The oldest chunk goes once the newer ones hold the limit.
     while (this.chunks.length > 1 && this.lines - this.chunks[0]!.lines >= this.limit) {
       this.lines -= this.chunks.shift()!.lines;
@@ -63,7 +69,7 @@ export class RecentRequests {
     let seq = this.chunks[0]?.first ?? 0;
     let n = 0;
     for (const c of this.chunks) {
-      const text = c.bytes.toString('utf8', 0, c.used);
+      const text = c.bytes.toString('utf8');
       let at = 0;
       for (let i = 0; i < c.lines; i++, seq++, n++) {
         const end = text.indexOf('\n', at);
