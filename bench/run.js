@@ -309,8 +309,10 @@ async function flowLoad(server, seconds, flow) {
  * Each side's figure is its answers per CPU second it used (all its threads: /proc): what it
  * answers per second when it has a core to itself, unmoved by how the scheduler shares the core.
  */
-async function sideBySide(f, mock, ref) {
-  if (warmupS > 0) await Promise.all([f.load(mock, warmupS), f.load(ref, warmupS)]);
+async function sideBySide(f, mock, ref, round) {
+  // A figure may need a longer first warm-up to reach its steady state (both sides get it).
+  const warm = round === 0 ? Math.max(warmupS, f.firstWarmupS ?? 0) : warmupS;
+  if (warm > 0) await Promise.all([f.load(mock, warm), f.load(ref, warm)]);
   const before = [cpuSeconds(mock.child.pid), cpuSeconds(ref.child.pid)];
   const [m, b] = await Promise.all([f.load(mock, CFG.seconds), f.load(ref, CFG.seconds)]);
   const after = [cpuSeconds(mock.child.pid), cpuSeconds(ref.child.pid)];
@@ -352,11 +354,15 @@ async function throughputFigures() {
       servers.jose = await up('jose');
       await probeClientCredentials(servers.jose);
       const ccLoad = (s, secs) => cannon(s, secs, { path: `/${TENANT}/oauth2/v2.0/token`, method: 'POST', headers: FORM, body: CC_BODY });
-      figures.push({ figure: 5, id: 'token.clientCredentials', label: `client credentials (${CFG.connections} conn.)`, subject: 'mock.token', ref: 'jose', goal: { text: '>= 0.9x', test: (r) => r >= 0.9 }, load: ccLoad });
+      // A koa-based server on its first token load runs about 10 % below its steady state for its
+      // first ten seconds or so (measured: a new server against one with other traffic behind it);
+      // the plain node:https reference gets there sooner. Both sides warm up 10 s in round 1.
+      const firstWarmupS = CFG.warmupS > 0 ? 10 : 0;
+      figures.push({ figure: 5, id: 'token.clientCredentials', label: `client credentials (${CFG.connections} conn.)`, subject: 'mock.token', ref: 'jose', firstWarmupS, goal: { text: '>= 0.9x', test: (r) => r >= 0.9 }, load: ccLoad });
       // What koa alone costs the same token: the framework's floor under the mock's figure (no goal).
       servers['koa-jose'] = await up('koa-jose');
       await probeClientCredentials(servers['koa-jose']);
-      figures.push({ figure: 5, id: 'token.koaFloor', label: `client credentials, koa floor: ${SERVERS['koa-jose'].label} (${CFG.connections} conn.)`, subject: 'koa-jose', ref: 'jose', goal: null, load: ccLoad });
+      figures.push({ figure: 5, id: 'token.koaFloor', label: `client credentials, koa floor: ${SERVERS['koa-jose'].label} (${CFG.connections} conn.)`, subject: 'koa-jose', ref: 'jose', firstWarmupS, goal: null, load: ccLoad });
     }
     if (want('signin')) {
       const mock = await mockFor('signin');
@@ -392,7 +398,7 @@ async function throughputFigures() {
     for (let r = 0; r < CFG.rounds; r++) {
       warmupS = r === 0 ? CFG.warmupS : Math.min(CFG.warmupS, 1);
       for (const f of figures) {
-        const [m, b] = await sideBySide(f, servers[f.subject], servers[f.ref]);
+        const [m, b] = await sideBySide(f, servers[f.subject], servers[f.ref], r);
         exited();
         runs[f.id].mock.push(m);
         runs[f.id].ref.push(b);

@@ -28,11 +28,24 @@ function random(n: number): Buffer {
   return pool.buf.subarray(pool.at - n, pool.at);
 }
 
+/** rh is the same for a tenant and app every time: made once per pair (a scenario's tenants and apps, bounded all the same). */
+const rhs = new Map<string, string>();
+function rh(tid: string, appId: string): string {
+  const key = `${tid}|${appId}`;
+  let v = rhs.get(key);
+  if (v === undefined) {
+    if (rhs.size >= 1024) rhs.clear();
+    v = `0.A${b64url(Buffer.concat([guidBytes(tid), guidBytes(appId)]))}.`;
+    rhs.set(key, v);
+  }
+  return v;
+}
+
 /** Opaque claims Entra uses internally; random, shaped like the real ones. */
 export const opaque = {
   aio: () => random(40).toString('base64'),
   uti: () => b64url(random(16)),
-  rh: (tid: string, appId: string) => `0.A${b64url(Buffer.concat([guidBytes(tid), guidBytes(appId)]))}.`,
+  rh,
 };
 
 /** Entra back-dates iat/nbf by 5 minutes and counts exp from the issue time. */
