@@ -23,7 +23,7 @@
 //   9 sign-ins through 1, 2 and 3 instances on one Redis vs one in-memory instance (bench/store.js; no goal)
 //
 // Environment: BENCH_ROUNDS (5), BENCH_WARMUP (2 s; at most 1 s after the first round, the servers
-// staying up between rounds), BENCH_SECONDS (5 s) per measurement, BENCH_CONNECTIONS (32) for
+// staying up between rounds), BENCH_TOKEN_WARMUP (10 s: the token figures' first warm-up), BENCH_SECONDS (5 s) per measurement, BENCH_CONNECTIONS (32) for
 // autocannon, BENCH_FLOWS (16) parallel sign-ins, BENCH_COLD_STARTS (2)
 // starts per server per round, BENCH_IDLE_MS (1000), SOAK_REQUESTS (100000), SOAK_CONCURRENCY
 // (64), BENCH_ONLY (comma list of cold,static,token,signin,saml,soak,store). Exit code 0 even when goals
@@ -52,6 +52,8 @@ const num = (name, fallback) => {
 const CFG = {
   rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', 5))),
   warmupS: num('BENCH_WARMUP', 2),
+  // The token figures' first warm-up (a koa-based server's first token load needs about this long).
+  tokenWarmupS: num('BENCH_TOKEN_WARMUP', 10),
   seconds: num('BENCH_SECONDS', 5),
   connections: Math.max(1, Math.round(num('BENCH_CONNECTIONS', 32))),
   flows: Math.max(1, Math.round(num('BENCH_FLOWS', 16))),
@@ -309,9 +311,7 @@ async function flowLoad(server, seconds, flow) {
  * Each side's figure is its answers per CPU second it used (all its threads: /proc): what it
  * answers per second when it has a core to itself, unmoved by how the scheduler shares the core.
  */
-async function sideBySide(f, mock, ref, round) {
-  // A figure may need a longer first warm-up to reach its steady state (both sides get it).
-  const warm = round === 0 ? Math.max(warmupS, f.firstWarmupS ?? 0) : warmupS;
+async function sideBySide(f, mock, ref, warm) {
   if (warm > 0) await Promise.all([f.load(mock, warm), f.load(ref, warm)]);
   const before = [cpuSeconds(mock.child.pid), cpuSeconds(ref.child.pid)];
   const [m, b] = await Promise.all([f.load(mock, CFG.seconds), f.load(ref, CFG.seconds)]);
@@ -357,7 +357,7 @@ async function throughputFigures() {
       // A koa-based server on its first token load runs about 10 % below its steady state for its
       // first ten seconds or so (measured: a new server against one with other traffic behind it);
       // the plain node:https reference gets there sooner. Both sides warm up 10 s in round 1.
-      const firstWarmupS = CFG.warmupS > 0 ? 10 : 0;
+      const firstWarmupS = CFG.warmupS > 0 ? CFG.tokenWarmupS : 0;
       figures.push({ figure: 5, id: 'token.clientCredentials', label: `client credentials (${CFG.connections} conn.)`, subject: 'mock.token', ref: 'jose', firstWarmupS, goal: { text: '>= 0.9x', test: (r) => r >= 0.9 }, load: ccLoad });
       // What koa alone costs the same token: the framework's floor under the mock's figure (no goal).
       servers['koa-jose'] = await up('koa-jose');
@@ -386,7 +386,8 @@ async function throughputFigures() {
       figures.push({ figure: 7, id: 'saml.responses', label: `signed SAML responses, SP-initiated POST form (${CFG.connections} conn.)`, subject: 'mock.saml', ref: 'xml-crypto', goal: { text: '>= 0.85x', test: (r) => r >= 0.85 }, load: (s, secs) => cannon(s, secs, { path: new URL(samlSignInUrl(s.base, TENANT)).pathname + new URL(samlSignInUrl(s.base, TENANT)).search }), alone: true });
     }
     const solo = figures.filter((f) => f.alone).length;
-    const estimate = Math.round(((figures.length + 2 * solo) * (CFG.warmupS + CFG.seconds + (CFG.rounds - 1) * (Math.min(CFG.warmupS, 1) + CFG.seconds))) / 60);
+    const firstWarmups = figures.reduce((n, f) => n + Math.max(CFG.warmupS, f.firstWarmupS ?? 0), 0);
+    const estimate = Math.round((firstWarmups + 2 * solo * CFG.warmupS + (figures.length + 2 * solo) * (CFG.seconds + (CFG.rounds - 1) * (Math.min(CFG.warmupS, 1) + CFG.seconds))) / 60);
     say(`probes passed; ${CFG.rounds} round(s) of ${figures.length} figure(s), ${CFG.warmupS} s warm-up + ${CFG.seconds} s each, mock and reference side by side (about ${estimate} min)`);
 
     const runs = Object.fromEntries(figures.map((f) => [f.id, { mock: [], ref: [], mockAlone: [], refAlone: [] }]));
@@ -398,7 +399,8 @@ async function throughputFigures() {
     for (let r = 0; r < CFG.rounds; r++) {
       warmupS = r === 0 ? CFG.warmupS : Math.min(CFG.warmupS, 1);
       for (const f of figures) {
-        const [m, b] = await sideBySide(f, servers[f.subject], servers[f.ref], r);
+        // A figure may need a longer first warm-up to reach its steady state (both sides get it).
+        const [m, b] = await sideBySide(f, servers[f.subject], servers[f.ref], r === 0 ? Math.max(warmupS, f.firstWarmupS ?? 0) : warmupS);
         exited();
         runs[f.id].mock.push(m);
         runs[f.id].ref.push(b);

@@ -82,8 +82,7 @@ class Ids implements RequestIds {
 function assignIds(ctx: Context, origins: Origins, querystring: string): RequestIds {
   // The query is parsed only when it can hold the ID: most requests carry it in a header or not at all.
   const q = querystring.includes('client-request-id') ? ctx.query['client-request-id'] : undefined;
-  // The header straight from Node's parsed headers (names in lower case): koa's ctx.get would lower-case the name again.
-  const sent = (ctx.req.headers['client-request-id'] as string | undefined) || (typeof q === 'string' ? q : '');
+  const sent = ctx.get('client-request-id') || (typeof q === 'string' ? q : '');
   // As Microsoft, error_uri names the login alias the request was sent to (reference §1); ctx.hostname is read only then.
   const origin = origins.asMicrosoft ? origins.loginFor(ctx.hostname) : origins.login;
   const ids = new Ids(origin, GUID.test(sent) ? sent.toLowerCase() : undefined);
@@ -138,10 +137,9 @@ function recordOf(ctx: Context, tx: Transaction, started: number): RequestRecord
   const user = tx.user?.upn ?? short(tx.userHint);
   const record: RequestRecord = {
     time: isoTime(tx.ids.time),
-    // Node's own fields, not koa's delegating getters (the same values).
-    method: ctx.req.method!,
+    method: ctx.method,
     path: ctx.path,
-    status: ctx.res.statusCode,
+    status: ctx.status,
     ms: Math.round((performance.now() - started) * 10) / 10,
     traceId: tx.ids.traceId,
   };
