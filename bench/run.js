@@ -22,8 +22,8 @@
 //   7 signed SAML responses vs xml-crypto alone (bench/baseline-saml-server.js); the mock's p99/p50
 //   9 sign-ins through 1, 2 and 3 instances on one Redis vs one in-memory instance (bench/store.js; no goal)
 //
-// Environment: BENCH_ROUNDS (5), BENCH_WARMUP (2 s; at most 1 s after the first round, the servers
-// staying up between rounds), BENCH_WARMUP_MAX (40 s: the first round warms each figure up until
+// Environment: BENCH_ROUNDS (5; a throughput figure's rounds run back to back), BENCH_WARMUP (2 s;
+// at most 1 s after the first round, the servers keeping their load between rounds), BENCH_WARMUP_MAX (40 s: the first round warms each figure up until
 // both sides are steady, at most this long), BENCH_SECONDS (5 s) per measurement, BENCH_CONNECTIONS (32) for
 // autocannon, BENCH_FLOWS (16) parallel sign-ins, BENCH_COLD_STARTS (2)
 // starts per server per round, BENCH_IDLE_MS (1000), SOAK_REQUESTS (100000), SOAK_CONCURRENCY
@@ -61,6 +61,8 @@ const CFG = {
   warmupMaxS: num('BENCH_WARMUP_MAX', 40),
   steadyWindowS: 2,
   steadyWithin: 0.02,
+  // Each throughput figure's rounds run back to back (see the loop in throughputFigures).
+  roundsBackToBack: true,
   seconds: num('BENCH_SECONDS', 5),
   connections: Math.max(1, Math.round(num('BENCH_CONNECTIONS', 32))),
   flows: Math.max(1, Math.round(num('BENCH_FLOWS', 16))),
@@ -288,8 +290,8 @@ async function probeSaml(server) {
 
 const loopback = (base) => base.replace('//localhost:', '//127.0.0.1:');
 
-// The servers stay up from round to round: after the first, a second of warm-up is enough for the
-// new connections (and for a neighbour's burst to pass).
+// The servers stay up from round to round, a figure's rounds back to back: after the first, a
+// second of warm-up is enough for the new connections (and for a neighbour's burst to pass).
 let warmupS = CFG.warmupS;
 
 /** autocannon at BENCH_CONNECTIONS over HTTPS for `seconds`: only 2xx count. */
@@ -415,7 +417,7 @@ async function throughputFigures() {
     // Warm-ups until steady: about 10 s a figure (token figures up to BENCH_WARMUP_MAX).
     const firstWarmups = figures.length * Math.min(CFG.warmupMaxS, Math.max(CFG.warmupS, 10));
     const estimate = Math.round((firstWarmups + 2 * solo * CFG.warmupS + (figures.length + 2 * solo) * (CFG.seconds + (CFG.rounds - 1) * (Math.min(CFG.warmupS, 1) + CFG.seconds))) / 60);
-    say(`probes passed; ${CFG.rounds} round(s) of ${figures.length} figure(s), ${CFG.seconds} s each, mock and reference side by side; round 1 warms each figure up until steady (at most ${CFG.warmupMaxS} s), later rounds ${Math.min(CFG.warmupS, 1)} s (about ${estimate} min)`);
+    say(`probes passed; ${CFG.rounds} round(s) of ${figures.length} figure(s), ${CFG.seconds} s each, mock and reference side by side; each figure's rounds back to back, round 1 warmed up until steady (at most ${CFG.warmupMaxS} s), later rounds ${Math.min(CFG.warmupS, 1)} s (about ${estimate} min)`);
 
     const runs = Object.fromEntries(figures.map((f) => [f.id, { mock: [], ref: [], mockAlone: [], refAlone: [], warmup: null }]));
     const exited = () => {
@@ -423,16 +425,24 @@ async function throughputFigures() {
         if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`${s.name} exited (${s.child.exitCode ?? s.child.signalCode}):\n${tail(s.log)}`);
       }
     };
-    for (let r = 0; r < CFG.rounds; r++) {
-      warmupS = r === 0 ? CFG.warmupS : Math.min(CFG.warmupS, 1);
-      for (const f of figures) {
+    // Figure by figure, its rounds back to back: a server left idle for minutes between its rounds
+    // reads low for its first seconds back (measured: client credentials 0.65-0.70 in the first
+    // second after 150 s idle, 0.79 over the next 5 s, steady again after some 15 s). In the idle
+    // gap V8's memory reducer runs a memory-reducing mark-compact, which drops the hidden classes
+    // the optimized request path depends on, so that code is deoptimized and optimized again
+    // (--trace-deopt: "weak objects"; node --no-memory-reducer removes the dip). That is V8's
+    // idle-time behaviour, not the figure's steady rate (bench/idle.js measures it), so no round of
+    // a figure waits on another's.
+    for (const f of figures) {
+      for (let r = 0; r < CFG.rounds; r++) {
+        warmupS = r === 0 ? CFG.warmupS : Math.min(CFG.warmupS, 1);
         if (r === 0 && CFG.warmupS > 0) {
           const warm = await warmUntilSteady(f, servers[f.subject], servers[f.ref]);
           runs[f.id].warmup = warm;
           say(`${f.id}: warm-up ${warm.seconds} s, ${warm.settled ? 'steady' : `not steady by BENCH_WARMUP_MAX (${CFG.warmupMaxS} s)`}; ratio per ${CFG.steadyWindowS} s window ${warm.windows.join(' ')}`);
           if (!warm.settled) results.warnings.push(`${f.id}: not steady after ${warm.seconds} s of warm-up (each side within ${CFG.steadyWithin * 100} % of its previous ${CFG.steadyWindowS} s window); the figure may read low`);
         }
-        // After round 1's warm-up, a second for the new connections (the servers stay up).
+        // After round 1's warm-up, a second for the new connections (the server kept its load).
         const [m, b] = await sideBySide(f, servers[f.subject], servers[f.ref], r === 0 ? 0 : warmupS);
         exited();
         runs[f.id].mock.push(m);
@@ -554,7 +564,7 @@ const m = results.machine;
 console.log(`\nmock-entra bench, ${m.date}: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node} (load average at start ${m.loadAverageAtStart.join(' ')})`);
 if (Object.keys(overrides).length) console.log(`settings from the environment: ${Object.entries(overrides).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 if (results.rows.some((r) => r.figure === 9)) console.log('figure 9 (store): the configurations take turns, each measured alone; per CPU second = sign-ins / CPU of the instances and Redis');
-console.log(`${CFG.rounds} round(s); each throughput figure warmed up until steady in round 1 (at least ${CFG.warmupS} s, at most ${CFG.warmupMaxS} s; then ${Math.min(CFG.warmupS, 1)} s) + ${CFG.seconds} s, mock and reference side by side, each side's answers per CPU second; ratio = mock / reference per round, median and min-max over rounds (measured, reference: each side's median)\n`);
+console.log(`${CFG.rounds} round(s); each throughput figure's rounds back to back, warmed up until steady in round 1 (at least ${CFG.warmupS} s, at most ${CFG.warmupMaxS} s; then ${Math.min(CFG.warmupS, 1)} s) + ${CFG.seconds} s, mock and reference side by side, each side's answers per CPU second; ratio = mock / reference per round, median and min-max over rounds (measured, reference: each side's median)\n`);
 console.log(table(results.rows));
 if (results.soak) {
   const s = results.soak;
