@@ -14,14 +14,28 @@ import { ADA, WEB } from './ids.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
+/** A TCP port free on loopback right now (for a server whose address must be known before it starts). */
 export function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer().once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
+  // Below Linux's ephemeral range (32768-60999): port 0 hands out a port from that range, and any
+  // outgoing loopback connection of a test running alongside may take it as its source port
+  // before the server meant for it listens (EADDRINUSE). Picked at random, checked by binding it.
+  const tryPort = (port) =>
+    new Promise((ok, fail) => {
+      const s = createServer().once('error', fail);
+      s.listen(port, '127.0.0.1', () => {
+        const { port: bound } = s.address();
+        s.close(() => ok(bound));
+      });
     });
-  });
+  const attempt = async (left) => {
+    if (left === 0) return tryPort(0);
+    try {
+      return await tryPort(20_000 + Math.floor(Math.random() * 12_000));
+    } catch {
+      return attempt(left - 1);
+    }
+  };
+  return attempt(20);
 }
 
 /** Whether a Redis on the loopback port answers PING (one try, half a second at most). */

@@ -37,7 +37,7 @@ beforeAll(async () => {
     if (!existsSync(file)) return res.writeHead(404).end();
     res.writeHead(200, { 'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8' }).end(readFileSync(file));
   });
-  await new Promise<void>((done) => site.listen(port, '127.0.0.1', done));
+  await new Promise<void>((done, fail) => site.once('error', fail).listen(port, '127.0.0.1', done));
   browser = await launchChromium([`--host-resolver-rules=MAP localhost:${port} 127.0.0.1:${port}`]);
 });
 afterAll(async () => {

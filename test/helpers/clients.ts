@@ -7,7 +7,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_SCENARIO } from '../../src/index.js';
 import { CookieJar } from './browserless.js';
@@ -45,17 +44,8 @@ export function writeSnippet(file: string, code: string, subs: Record<string, st
   return path;
 }
 
-/** A TCP port free on loopback right now (for an app whose address must be known before it starts). */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
-}
+/** A TCP port free on loopback right now, below the ephemeral range (one implementation, bench/lib.js). */
+export { freePort } from '../../bench/lib.js';
 
 export interface RunningApp {
   output(): string;

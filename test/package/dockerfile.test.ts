@@ -7,12 +7,12 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_CERTS_DIR } from '../helpers/global-setup.js';
 import { runProcess } from '../helpers/process.js';
+import { freePort } from '../../bench/lib.js';
 
 const ROOT = resolve('.');
 const IMAGE = 'mock-entra';
@@ -128,14 +128,6 @@ function mapper(volumes: Record<string, string>): (p: string) => string {
     for (const [inImage, onHost] of mounts) if (p === inImage || p.startsWith(`${inImage}/`)) return onHost + p.slice(inImage.length);
     return p;
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 interface Container {
