@@ -11,15 +11,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { API, TENANT } from './ids.js';
-import { cpuSeconds, freePort, launch, logFile, pinLoadGenerator, stop } from './lib.js';
+import { TENANT } from './ids.js';
+import { CLIENT_CREDENTIALS, FORM, freePort, launch, logFile, pinLoadGenerator, sideBySide, stop } from './lib.js';
 
 const tmp = await mkdtemp(join(tmpdir(), 'mock-entra-idle-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 const certsDir = join(tmp, 'certs');
 const ca = () => (existsSync(join(certsDir, 'ca.pem')) ? readFileSync(join(certsDir, 'ca.pem')) : undefined);
-const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: '2f6c9e1a-8b3d-4c7e-a5f0-1d2e3f4a5b6c', client_secret: 'sample-web-secret', scope: `${API.uri}/.default` }).toString();
 const discovery = `/${TENANT}/v2.0/.well-known/openid-configuration`;
 const cpu = pinLoadGenerator();
 
@@ -31,16 +30,16 @@ async function up(name, argv, nodeArgs = []) {
 
 const mock = await up('mock', (p) => ['dist/cli/main.js', 'serve', '--port', p, '--certs-dir', certsDir, '--log-format', 'json'], (process.env.NODE_ARGS ?? '').split(' ').filter(Boolean));
 const jose = await up('jose', (p) => ['bench/baseline-server.js', p, certsDir]);
-const load = (s, seconds) =>
-  autocannon({ url: `${s.base}/${TENANT}/oauth2/v2.0/token`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, connections: 32, duration: seconds, tlsOptions: { ca: ca(), servername: 'localhost' } });
+const load = async (s, seconds) => {
+  const r = await autocannon({ url: `${s.base}/${TENANT}/oauth2/v2.0/token`, method: 'POST', headers: FORM, body: CLIENT_CREDENTIALS, connections: 32, duration: seconds, tlsOptions: { ca: ca(), servername: 'localhost' } });
+  return { ok: r['2xx'], seconds: r.duration };
+};
 
 async function windows(label, n, seconds) {
   const out = [];
   for (let i = 0; i < n; i++) {
-    const before = [cpuSeconds(mock.child.pid), cpuSeconds(jose.child.pid)];
-    const [m, j] = await Promise.all([load(mock, seconds), load(jose, seconds)]);
-    const after = [cpuSeconds(mock.child.pid), cpuSeconds(jose.child.pid)];
-    out.push((m['2xx'] / (after[0] - before[0]) / (j['2xx'] / (after[1] - before[1]))).toFixed(2));
+    const [m, j] = await sideBySide(load, mock, jose, seconds);
+    out.push((m.perCpuSecond / j.perCpuSecond).toFixed(2));
   }
   console.log(`${label}: ${out.join(' ')}`);
 }

@@ -10,7 +10,7 @@ import { createConnection, createServer } from 'node:net';
 import { arch, cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ADA, WEB } from './ids.js';
+import { ADA, API, WEB } from './ids.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -85,7 +85,9 @@ export function httpClient({ ca, pool } = {}) {
   return client;
 }
 
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+/** The default scenario's web app asking for the sample API's token (client credentials). */
+export const CLIENT_CREDENTIALS = new URLSearchParams({ grant_type: 'client_credentials', client_id: WEB.clientId, client_secret: WEB.secret, scope: `${API.uri}/.default` }).toString();
 
 /** A fresh browser's cookie jar (names and values; paths are not needed by these flows). */
 class Jar {
@@ -227,6 +229,24 @@ export function cpuSeconds(pid) {
   // The fields after the command name, which may itself hold spaces: utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/**
+ * `load` on two servers at the same time, the two on the same CPU (pinned), so a change in the
+ * machine's speed or a neighbour's burst lands on both. `load(server, seconds)` resolves to
+ * { ok, seconds }; each side gets its answers per CPU second it used (all its threads: /proc):
+ * what it answers per second when it has a core to itself, unmoved by how the scheduler shares it.
+ */
+export async function sideBySide(load, mock, ref, seconds) {
+  const before = [cpuSeconds(mock.child.pid), cpuSeconds(ref.child.pid)];
+  const [m, b] = await Promise.all([load(mock, seconds), load(ref, seconds)]);
+  const after = [cpuSeconds(mock.child.pid), cpuSeconds(ref.child.pid)];
+  for (const [x, i] of [[m, 0], [b, 1]]) {
+    x.cpuSeconds = after[i] - before[i];
+    x.perSec = x.ok / x.seconds;
+    x.perCpuSecond = x.cpuSeconds > 0 ? x.ok / x.cpuSeconds : Number.NaN;
+  }
+  return [m, b];
 }
 
 export const tail = (file, lines = 15) => readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');

@@ -23,8 +23,9 @@
 //   9 sign-ins through 1, 2 and 3 instances on one Redis vs one in-memory instance (bench/store.js; no goal)
 //
 // Environment: BENCH_ROUNDS (5; a throughput figure's rounds run back to back), BENCH_WARMUP (2 s;
-// at most 1 s after the first round, the servers keeping their load between rounds), BENCH_WARMUP_MAX (40 s: the first round warms each figure up until
-// both sides are steady, at most this long), BENCH_SECONDS (5 s) per measurement, BENCH_CONNECTIONS (32) for
+// at most 1 s after the first round, the servers keeping their load between rounds),
+// BENCH_WARMUP_MAX (40 s: the first round warms each figure up until both sides are steady, at
+// most this long), BENCH_SECONDS (5 s) per measurement, BENCH_CONNECTIONS (32) for
 // autocannon, BENCH_FLOWS (16) parallel sign-ins, BENCH_COLD_STARTS (2)
 // starts per server per round, BENCH_IDLE_MS (1000), SOAK_REQUESTS (100000), SOAK_CONCURRENCY
 // (64), BENCH_ONLY (comma list of cold,static,token,signin,saml,soak,store). Exit code 0 even when goals
@@ -36,7 +37,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { API, ADA, TENANT } from './ids.js';
-import { checkTokens, codeFrom, cpuSeconds, drive, followToApp, freePort, httpClient, launch, live, logFile, machine, median, pinLoadGenerator, plainSignIn, ROOT, rssMb, spread, stop, tail, unpinLoadGenerator } from './lib.js';
+import { checkTokens, CLIENT_CREDENTIALS, codeFrom, drive, FORM, followToApp, freePort, httpClient, launch, live, logFile, machine, median, pinLoadGenerator, plainSignIn, ROOT, rssMb, sideBySide, spread, stop, tail, unpinLoadGenerator } from './lib.js';
 import { msalSignIn, recordMsalShape } from './msal.js';
 import { verdict, writeReadme } from './readme.js';
 import { checkSamlPage, SAML_APP, samlSignInUrl, unsignedTemplate } from './saml.js';
@@ -61,7 +62,8 @@ const CFG = {
   warmupMaxS: num('BENCH_WARMUP_MAX', 40),
   steadyWindowS: 2,
   steadyWithin: 0.02,
-  // Each throughput figure's rounds run back to back (see the loop in throughputFigures).
+  // Each throughput figure's rounds run back to back (the loop in throughputFigures); recorded in
+  // results.json so that bench/readme.js describes the method the results were measured with.
   roundsBackToBack: true,
   seconds: num('BENCH_SECONDS', 5),
   connections: Math.max(1, Math.round(num('BENCH_CONNECTIONS', 32))),
@@ -226,12 +228,10 @@ async function probeKoa(koa, answered) {
   }
 }
 
-const CC_BODY = new URLSearchParams({ grant_type: 'client_credentials', client_id: '2f6c9e1a-8b3d-4c7e-a5f0-1d2e3f4a5b6c', client_secret: 'sample-web-secret', scope: `${API.uri}/.default` }).toString();
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const payload = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
 
 async function probeClientCredentials(server) {
-  const res = await httpClient({ ca: ca() }).send(`${server.base}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', headers: FORM, body: CC_BODY });
+  const res = await httpClient({ ca: ca() }).send(`${server.base}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', headers: FORM, body: CLIENT_CREDENTIALS });
   let token;
   try {
     token = JSON.parse(res.body).access_token;
@@ -314,23 +314,10 @@ async function flowLoad(server, seconds, flow) {
   }
 }
 
-/**
- * One figure's round, side by side: the mock and its reference loaded at the same time, the two
- * on the same CPU (pinned), so a change in the machine's speed or a neighbour's burst lands on both.
- * Each side's figure is its answers per CPU second it used (all its threads: /proc): what it
- * answers per second when it has a core to itself, unmoved by how the scheduler shares the core.
- */
-async function sideBySide(f, mock, ref, warm, seconds = CFG.seconds) {
+/** One figure's round, side by side (lib.js), after `warm` seconds of the same load on both. */
+async function figureRound(f, mock, ref, warm, seconds = CFG.seconds) {
   if (warm > 0) await Promise.all([f.load(mock, warm), f.load(ref, warm)]);
-  const before = [cpuSeconds(mock.child.pid), cpuSeconds(ref.child.pid)];
-  const [m, b] = await Promise.all([f.load(mock, seconds), f.load(ref, seconds)]);
-  const after = [cpuSeconds(mock.child.pid), cpuSeconds(ref.child.pid)];
-  for (const [x, i] of [[m, 0], [b, 1]]) {
-    x.cpuSeconds = after[i] - before[i];
-    x.perSec = x.ok / x.seconds;
-    x.perCpuSecond = x.cpuSeconds > 0 ? x.ok / x.cpuSeconds : Number.NaN;
-  }
-  return [m, b];
+  return sideBySide(f.load, mock, ref, seconds);
 }
 
 /**
@@ -346,7 +333,7 @@ async function warmUntilSteady(f, mock, ref) {
   const windows = [];
   let previous;
   while (seconds + w <= CFG.warmupMaxS) {
-    const [m, b] = await sideBySide(f, mock, ref, 0, w);
+    const [m, b] = await figureRound(f, mock, ref, 0, w);
     seconds += w;
     const rates = [m.perCpuSecond, b.perCpuSecond];
     windows.push(Number((rates[0] / rates[1]).toFixed(3)));
@@ -385,7 +372,7 @@ async function throughputFigures() {
       await probeClientCredentials(await mockFor('token'));
       servers.jose = await up('jose');
       await probeClientCredentials(servers.jose);
-      const ccLoad = (s, secs) => cannon(s, secs, { path: `/${TENANT}/oauth2/v2.0/token`, method: 'POST', headers: FORM, body: CC_BODY });
+      const ccLoad = (s, secs) => cannon(s, secs, { path: `/${TENANT}/oauth2/v2.0/token`, method: 'POST', headers: FORM, body: CLIENT_CREDENTIALS });
       figures.push({ figure: 5, id: 'token.clientCredentials', label: `client credentials (${CFG.connections} conn.)`, subject: 'mock.token', ref: 'jose', goal: { text: '>= 0.9x', test: (r) => r >= 0.9 }, load: ccLoad });
       // What koa alone costs the same token: the framework's floor under the mock's figure (no goal).
       servers['koa-jose'] = await up('koa-jose');
@@ -427,7 +414,7 @@ async function throughputFigures() {
     };
     // Figure by figure, its rounds back to back: a server left idle for minutes between its rounds
     // reads low for its first seconds back (measured: client credentials 0.65-0.70 in the first
-    // second after 150 s idle, 0.79 over the next 5 s, steady again after some 15 s). In the idle
+    // second after 150 s idle, 0.79-0.82 over the next 5 s, steady again after some 15 s). In the idle
     // gap V8's memory reducer runs a memory-reducing mark-compact, which drops the hidden classes
     // the optimized request path depends on, so that code is deoptimized and optimized again
     // (--trace-deopt: "weak objects"; node --no-memory-reducer removes the dip). That is V8's
@@ -443,7 +430,7 @@ async function throughputFigures() {
           if (!warm.settled) results.warnings.push(`${f.id}: not steady after ${warm.seconds} s of warm-up (each side within ${CFG.steadyWithin * 100} % of its previous ${CFG.steadyWindowS} s window); the figure may read low`);
         }
         // After round 1's warm-up, a second for the new connections (the server kept its load).
-        const [m, b] = await sideBySide(f, servers[f.subject], servers[f.ref], r === 0 ? 0 : warmupS);
+        const [m, b] = await figureRound(f, servers[f.subject], servers[f.ref], r === 0 ? 0 : warmupS);
         exited();
         runs[f.id].mock.push(m);
         runs[f.id].ref.push(b);

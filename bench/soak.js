@@ -16,12 +16,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deflateRawSync } from 'node:zlib';
-import { API, ADA, TENANT, WEB } from './ids.js';
-import { drive, freePort, httpClient, launch, logFile, percentile, plainSignIn, ROOT, rssMb, stop, tail } from './lib.js';
+import { ADA, TENANT } from './ids.js';
+import { CLIENT_CREDENTIALS, drive, FORM, freePort, httpClient, launch, logFile, percentile, plainSignIn, ROOT, rssMb, stop, tail } from './lib.js';
 import { SAML_APP } from './saml.js';
 
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-const CC = new URLSearchParams({ grant_type: 'client_credentials', client_id: WEB.clientId, client_secret: WEB.secret, scope: `${API.uri}/.default` }).toString();
 let samlSeq = 0;
 const authnRequest = () =>
   deflateRawSync(Buffer.from(
@@ -43,7 +41,7 @@ const operations = {
     if (!json(await c.send(`${base}/${TENANT}/discovery/v2.0/keys`), 'JWKS').keys?.length) throw new Error('JWKS without keys');
   },
   clientCredentials: async (c, base) => {
-    if (!json(await c.send(`${base}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', headers: FORM, body: CC }), 'client credentials').access_token) throw new Error('no access token');
+    if (!json(await c.send(`${base}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', headers: FORM, body: CLIENT_CREDENTIALS }), 'client credentials').access_token) throw new Error('no access token');
   },
   signIn: (c, base) => plainSignIn(c, base, `/${TENANT}`),
   saml: async (c, base) => {
